@@ -1,0 +1,408 @@
+"""The ``w2v`` command: word2vec.c-compatible ``train`` plus ``similar``, ``analogy``, ``eval`` and ``demo``.
+
+``w2v train`` accepts word2vec.c's single-dash flags with word2vec.c's defaults (CBOW, alpha 0.05 for
+CBOW and 0.025 for skip-gram, ...), so an existing ``./word2vec -train ... -output ...`` line works by
+replacing ``./word2vec`` with ``w2v train`` (or just ``w2v``: a command line that starts with a flag is
+taken as ``train``). GNU-style long options with gensim's names (``--vector-size``, ``--sg``,
+``--epochs``, ``--workers``) are accepted too.
+
+Errors a user can cause (a missing file, a bad value) are printed as one ``w2v: error: ...`` line with
+exit code 2, never as a traceback. gensim is never imported: its bundled evaluation files are located
+on disk with :func:`importlib.util.find_spec`, which does not execute the package.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+from ._fileutil import open_binary
+
+EXIT_USAGE = 2
+DEMO_EPOCHS = 3
+DEMO_WORDS = ("king", "france", "computer", "one", "music")
+DEMO_ANALOGIES = Path(__file__).parent / "data" / "demo_analogies.txt"
+EVAL_SETS = {  # --flag: (gensim test-data file name, label)
+    "questions": ("questions-words.txt", "questions-words"),
+    "wordsim": ("wordsim353.tsv", "wordsim353"),
+    "simlex": ("simlex999.txt", "simlex999"),
+}
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line without a traceback."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def log(message: str) -> None:
+    """Status goes to stderr so stdout stays clean for results (and for pipes)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def available_cores() -> int:
+    """word2vec.c defaults to 12 threads; we use the cores this process may actually run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def check_readable(path: str, what: str) -> None:
+    """Fail fast, before any slow work, with a message that names the file."""
+    if not os.path.exists(path):
+        raise CliError(f"{what} {path!r} does not exist")
+    if not os.access(path, os.R_OK):
+        raise CliError(f"{what} {path!r} is not readable")
+
+
+def check_writable_dir(path: str, what: str) -> None:
+    """Check an output's directory before training, so a typo doesn't cost a whole training run."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CliError(f"cannot write {what} {path!r}: directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise CliError(f"cannot write {what} {path!r}: directory {directory!r} is not writable")
+
+
+def is_binary_vectors(path: str) -> bool:
+    """Tell word2vec.c's binary format from text by content: a text file's first row parses as floats.
+
+    A ``.bin`` suffix is trusted without looking. Otherwise the first vector row after the
+    ``"count dim"`` header must be ``word`` plus ``dim`` numbers for the file to count as text.
+    """
+    if Path(path).suffixes[:1] == [".bin"]:
+        return True
+    with open_binary(path) as f:
+        header = f.readline().split()
+        if len(header) != 2 or not all(part.isdigit() for part in header):
+            raise CliError(f"{path!r} is not a word2vec vectors file (bad header {b' '.join(header)[:60]!r})")
+        row = f.readline(1 << 20)
+    try:
+        fields = row.decode("utf-8").split()
+        [float(x) for x in fields[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return len(fields) != int(header[1]) + 1
+
+
+def load_vectors(path: str, binary: bool | None = None):
+    """Load word2vec-format vectors, detecting binary vs text unless ``binary`` is given."""
+    from .vectors import KeyedVectors
+
+    check_readable(path, "vectors file")
+    if binary is None:
+        binary = is_binary_vectors(path)
+    return KeyedVectors.load_word2vec_format(path, binary=binary)
+
+
+def require_words(wv, words) -> None:
+    """Name every unknown word at once instead of failing with a bare KeyError on the first."""
+    missing = [w for w in words if w not in wv]
+    if missing:
+        raise CliError(f"not in the vocabulary ({len(wv)} words): {', '.join(map(repr, missing))}")
+
+
+def print_neighbours(neighbours, out=None) -> None:
+    """One ``rank word similarity`` row per neighbour, aligned for reading and easy to parse."""
+    out = out or sys.stdout
+    for rank, (word, sim) in enumerate(neighbours, 1):
+        print(f"{rank:>3}  {word:<24} {sim:.4f}", file=out)
+
+
+def gensim_test_file(name: str) -> str | None:
+    """Path of a file in gensim's bundled test data, found without importing gensim (w2v never does)."""
+    try:
+        spec = importlib.util.find_spec("gensim")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    path = Path(spec.origin).parent / "test" / "test_data" / name
+    return str(path) if path.is_file() else None
+
+
+# --------------------------------------------------------------------------- train
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """word2vec.c's flags and defaults; ``None`` defaults are resolved in :func:`train_config`."""
+    io = p.add_argument_group("input and output (word2vec.c flags)")
+    io.add_argument("-train", "--train", metavar="FILE", required=True,
+          help="training text: a file or directory, optionally .gz/.bz2/.xz")
+    io.add_argument("-output", "--output", metavar="FILE", required=True, help="where to write the word vectors")
+    io.add_argument("-binary", "--binary", type=int, choices=(0, 1), nargs="?", const=1, default=0,
+          help="1 writes word2vec.c's binary format (default 0: text)")
+    io.add_argument("-save-vocab", "--save-vocab", metavar="FILE", help="also write the vocabulary ('word count' lines)")
+    io.add_argument("-read-vocab", "--read-vocab", metavar="FILE",
+          help="use this vocabulary ('word count' lines) instead of counting the corpus")
+    m = p.add_argument_group("model (word2vec.c flags; gensim's names also accepted)")
+    m.add_argument("-cbow", "--cbow", type=int, choices=(0, 1), default=None,
+          help="1 = CBOW (default), 0 = skip-gram")
+    m.add_argument("--sg", type=int, choices=(0, 1), default=None, help="gensim's switch: 1 = skip-gram, 0 = CBOW")
+    m.add_argument("-size", "--size", "--vector-size", dest="size", type=int, default=100, metavar="N",
+          help="vector dimensions (default 100)")
+    m.add_argument("-window", "--window", type=int, default=5, metavar="N", help="max context distance (default 5)")
+    m.add_argument("-negative", "--negative", type=int, default=5, metavar="N",
+          help="negative samples per word, 0 = none (default 5)")
+    m.add_argument("-hs", "--hs", type=int, choices=(0, 1), default=0, help="1 = hierarchical softmax (default 0)")
+    m.add_argument("-sample", "--sample", type=float, default=1e-3, metavar="F",
+          help="down-sampling threshold for frequent words (default 1e-3)")
+    m.add_argument("-min-count", "--min-count", type=int, default=5, metavar="N",
+          help="drop words rarer than this (default 5)")
+    m.add_argument("-alpha", "--alpha", type=float, default=None, metavar="F",
+          help="starting learning rate (default 0.05 for CBOW, 0.025 for skip-gram)")
+    m.add_argument("-iter", "--iter", "--epochs", dest="iter", type=int, default=5, metavar="N",
+          help="passes over the corpus (default 5)")
+    m.add_argument("-classes", "--classes", type=int, default=0, help=argparse.SUPPRESS)
+    r = p.add_argument_group("running")
+    r.add_argument("-threads", "--threads", "--workers", dest="threads", type=int, default=None, metavar="N",
+          help=f"worker threads (default: the cores available, here {available_cores()})")
+    r.add_argument("-debug", "--debug", type=int, default=2, metavar="N", help="0 hides the progress bar (default 2)")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress bar (same as -debug 0)")
+    r.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    r.add_argument("--kernel", choices=("auto", "exact", "batched"), default="auto",
+          help="exact = word2vec.c's per-pair updates, batched = HogBatch (default auto)")
+
+
+def train_config(args: argparse.Namespace) -> dict:
+    """Turn parsed flags into ``w2v.train`` keyword arguments, applying word2vec.c's defaults."""
+    if args.classes:
+        raise CliError("-classes (k-means word classes) is not supported; write vectors and cluster them")
+    if args.sg is not None and args.cbow is not None and args.sg == args.cbow:
+        raise CliError(f"-cbow {args.cbow} contradicts --sg {args.sg}")
+    sg = args.sg if args.sg is not None else (0 if args.cbow is None else 1 - args.cbow)
+    return dict(
+        sg=sg, vector_size=args.size, window=args.window, negative=args.negative, hs=args.hs,
+        sample=args.sample, min_count=args.min_count, epochs=args.iter,
+        alpha=args.alpha if args.alpha is not None else (0.025 if sg else 0.05),
+        workers=args.threads or available_cores(), seed=args.seed, kernel=args.kernel,
+        progress=not args.quiet and args.debug > 0,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train like word2vec.c: check every path first, train, write vectors (and vocabulary)."""
+    config = train_config(args)
+    check_readable(args.train, "training file")
+    check_writable_dir(args.output, "vectors")
+    if args.save_vocab:
+        check_writable_dir(args.save_vocab, "vocabulary")
+    import w2v
+
+    vocab = None
+    if args.read_vocab:
+        check_readable(args.read_vocab, "vocabulary file")
+        vocab = w2v.Vocabulary.read_word2vec_vocab(args.read_vocab)
+    log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
+        f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
+    start = time.perf_counter()
+    model = w2v.train(args.train, vocab=vocab, **config)
+    seconds = time.perf_counter() - start
+    words = model.corpus_total_words * config["epochs"]
+    log(f"w2v: {len(model.wv)} words in vocabulary, {model.corpus_total_words} words in corpus; "
+        f"trained in {seconds:.1f}s ({words / max(seconds, 1e-9):,.0f} words/s)")
+    model.wv.save_word2vec_format(args.output, binary=bool(args.binary))
+    log(f"w2v: wrote {'binary' if args.binary else 'text'} vectors to {args.output}")
+    if args.save_vocab:
+        model.vocab.save_word2vec_vocab(args.save_vocab)
+        log(f"w2v: wrote vocabulary to {args.save_vocab}")
+    return 0
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def add_vectors_arguments(p: argparse.ArgumentParser) -> None:
+    """Shared by the query commands: the vectors file and how to read it."""
+    p.add_argument("vectors", metavar="VECTORS", help="word2vec-format vectors (text or binary, detected)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--binary", dest="binary", action="store_const", const=True, default=None,
+                     help="the file is binary (default: detect; a .bin suffix means binary)")
+    fmt.add_argument("--text", dest="binary", action="store_const", const=False, help="the file is text")
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    """Nearest neighbours of one word by cosine similarity."""
+    wv = load_vectors(args.vectors, args.binary)
+    require_words(wv, [args.word])
+    print_neighbours(wv.most_similar(positive=[args.word], topn=args.n))
+    return 0
+
+
+def cmd_analogy(args: argparse.Namespace) -> int:
+    """A is to B as C is to ?, answered by 3CosAdd: B - A + C."""
+    wv = load_vectors(args.vectors, args.binary)
+    require_words(wv, [args.a, args.b, args.c])
+    print_neighbours(wv.most_similar(positive=[args.b, args.c], negative=[args.a], topn=args.n))
+    return 0
+
+
+def eval_file(args: argparse.Namespace, key: str) -> str:
+    """The evaluation file for ``--<key>``, defaulting to gensim's copy when gensim is installed."""
+    name, label = EVAL_SETS[key]
+    path = getattr(args, key) or gensim_test_file(name)
+    if path is None:
+        raise CliError(f"no {label} file: pass --{key} PATH (gensim's test data has {name}; "
+                       "it is used automatically when gensim is installed)")
+    check_readable(path, f"{label} file")
+    return path
+
+
+def evaluate(wv, questions: str | None, wordsim: str | None, simlex: str | None, restrict_vocab: int):
+    """Score vectors on the given test sets; returns ``(label, metric, score, note)`` rows."""
+    rows = []
+    if questions:
+        accuracy, sections = wv.evaluate_word_analogies(questions, restrict_vocab=restrict_vocab)
+        rows.append((Path(questions).stem, f"accuracy, top {restrict_vocab} words", accuracy,
+                     _analogy_count(sections)))
+    for path in (wordsim, simlex):
+        if path:
+            _pearson, spearman, oov = wv.evaluate_word_pairs(path)
+            rows.append((Path(path).stem, "Spearman rho", _stat(spearman), f"{float(oov):.1f}% pairs OOV"))
+    return rows
+
+
+def _stat(value) -> float:
+    """gensim-style results are ``(statistic, pvalue)`` pairs; accept a bare number too."""
+    try:
+        return float(value[0])
+    except (TypeError, IndexError):
+        return float(value)
+
+
+def _analogy_count(sections) -> str:
+    """``N questions`` from gensim-style sections (the last one is the total), or '' if unknown."""
+    try:
+        total = sections[-1]
+        return f"{len(total['correct']) + len(total['incorrect'])} questions"
+    except (IndexError, KeyError, TypeError):
+        return ""
+
+
+def format_table(rows) -> str:
+    """A plain aligned table, readable in a terminal and pasteable into markdown."""
+    lines = [f"{'test set':<18} {'metric':<28} {'score':>7}  note"]
+    lines += [f"{label:<18} {metric:<28} {score:>7.4f}  {note}" for label, metric, score, note in rows]
+    return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Analogy accuracy and word-similarity correlations in one table."""
+    paths = {key: eval_file(args, key) for key in EVAL_SETS}
+    wv = load_vectors(args.vectors, args.binary)
+    print(format_table(evaluate(wv, paths["questions"], paths["wordsim"], paths["simlex"], args.restrict_vocab)))
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Train on the bundled sample corpus and show what the vectors learned; needs no extra packages."""
+    import w2v
+
+    corpus = w2v.sample_corpus_path()
+    config = dict(sg=int(not args.cbow), vector_size=100, window=5, min_count=5, epochs=args.epochs,
+                  workers=args.workers or available_cores(), progress=not args.quiet)
+    log(f"w2v demo: training {'CBOW' if args.cbow else 'skip-gram'} on the bundled sample corpus "
+        f"({corpus}), {args.epochs} epochs, {config['workers']} workers")
+    start = time.perf_counter()
+    model = w2v.train(corpus, **config)
+    log(f"w2v demo: trained in {time.perf_counter() - start:.1f}s "
+        f"({len(model.wv)} words, {model.corpus_total_words} corpus words)")
+    for word in DEMO_WORDS:
+        if word in model.wv:
+            print(f"\nnearest neighbours of {word!r}:")
+            print_neighbours(model.wv.most_similar(positive=[word], topn=8))
+    questions = gensim_test_file("questions-words.txt")
+    label = "questions-words (gensim's test data)" if questions else "the bundled demo analogies"
+    accuracy, sections = model.wv.evaluate_word_analogies(questions or str(DEMO_ANALOGIES), restrict_vocab=30000)
+    print(f"\nanalogy accuracy on {label}, top 30000 words: {accuracy:.3f} ({_analogy_count(sections)})")
+    if args.output:
+        model.wv.save_word2vec_format(args.output)
+        log(f"w2v demo: wrote vectors to {args.output}")
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """One sub-parser per command; options are declared explicitly so no abbreviation guessing applies."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="w2v", description="Train and query word2vec vectors.",
+                                     allow_abbrev=False)
+    parser.add_argument("--version", action="version", version=f"w2v {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train vectors (word2vec.c's flags)", allow_abbrev=False,
+                       description="Train word vectors. Accepts word2vec.c's flags and defaults.")
+    add_train_arguments(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("similar", help="nearest neighbours of a word", allow_abbrev=False)
+    add_vectors_arguments(p)
+    p.add_argument("word")
+    p.add_argument("-n", type=int, default=10, help="how many neighbours (default 10)")
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("analogy", help="A is to B as C is to ?", allow_abbrev=False)
+    add_vectors_arguments(p)
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.add_argument("c", metavar="C")
+    p.add_argument("-n", type=int, default=10, help="how many answers (default 10)")
+    p.set_defaults(func=cmd_analogy)
+
+    p = sub.add_parser("eval", help="analogy, wordsim353 and simlex999 scores", allow_abbrev=False)
+    add_vectors_arguments(p)
+    for key, (name, _label) in EVAL_SETS.items():
+        p.add_argument(f"--{key}", metavar="PATH", help=f"{name} (default: gensim's copy, if installed)")
+    p.add_argument("--restrict-vocab", type=int, default=30000,
+                   help="analogies use only the most frequent N words (default 30000)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("demo", help="train on the bundled sample and show neighbours", allow_abbrev=False)
+    p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    p.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help=f"default {DEMO_EPOCHS}")
+    p.add_argument("--workers", type=int, default=None, help="default: the cores available")
+    p.add_argument("--output", metavar="FILE", help="also save the vectors (text format)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """word2vec.c command lines have no sub-command: ``w2v -train x -output y`` means ``w2v train ...``."""
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        return ["train", *argv]
+    return argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit code."""
+    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except (CliError, ValueError, TypeError, OSError, KeyError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"w2v: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("w2v: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m w2v` goes through __main__.py
+    sys.exit(main())
