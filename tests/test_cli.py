@@ -1,0 +1,159 @@
+"""The ``w2v`` command line: word2vec.c's flags and defaults, output files, errors, query commands.
+
+Training tests share one tiny corpus (the sample's first 200k words) and train small models for one
+epoch, in-process through ``cli.main`` so numba compiles once per test session.
+"""
+from __future__ import annotations
+
+import lzma
+import re
+import subprocess
+import sys
+
+import pytest
+
+import w2v
+from w2v import cli
+
+TRAIN_FLAGS = ["-size", "24", "-window", "3", "-iter", "1", "-min-count", "5", "-threads", "2", "-debug", "0"]
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    """The first 200k words of the bundled sample: big enough for 'king' and 'france' to have neighbours."""
+    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
+    with lzma.open(w2v.sample_corpus_path(), "rt") as f:
+        path.write_text(" ".join(f.read(1_400_000).split()[:200_000]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_corpus, tmp_path_factory):
+    """Text vectors and the vocabulary written by a word2vec.c-style ``w2v train`` line."""
+    out = tmp_path_factory.mktemp("trained")
+    paths = {"text": out / "vectors.txt", "vocab": out / "vocab.txt"}
+    code = cli.main(["train", "-train", str(tiny_corpus), "-output", str(paths["text"]),
+                     "-save-vocab", str(paths["vocab"]), "-cbow", "0", *TRAIN_FLAGS])
+    assert code == 0
+    return paths
+
+
+def parse_train(*flags):
+    return cli.train_config(cli.build_parser().parse_args(["train", "-train", "c", "-output", "o", *flags]))
+
+
+# --------------------------------------------------------------------------- parsed configuration
+
+
+def test_defaults_follow_word2vec_c():
+    config = parse_train()
+    assert config["sg"] == 0 and config["alpha"] == 0.05  # word2vec.c: -cbow 1, CBOW alpha 0.05
+    assert (config["vector_size"], config["window"], config["negative"], config["hs"]) == (100, 5, 5, 0)
+    assert (config["sample"], config["epochs"], config["min_count"]) == (1e-3, 5, 5)
+    assert config["workers"] == cli.available_cores()
+
+
+def test_skipgram_alpha_default_and_explicit_alpha():
+    assert parse_train("-cbow", "0")["sg"] == 1
+    assert parse_train("-cbow", "0")["alpha"] == 0.025
+    assert parse_train("-cbow", "0", "-alpha", "0.01")["alpha"] == 0.01
+
+
+def test_gnu_long_options_with_gensim_names():
+    config = parse_train("--vector-size", "50", "--sg", "1", "--epochs", "2", "--workers", "1",
+                         "--min-count", "2", "--window", "8", "--negative", "0", "--hs", "1")
+    assert (config["vector_size"], config["sg"], config["epochs"], config["workers"]) == (50, 1, 2, 1)
+    assert (config["min_count"], config["window"], config["negative"], config["hs"]) == (2, 8, 0, 1)
+
+
+def test_contradicting_architecture_flags_are_one_line_error(capsys):
+    assert cli.main(["train", "-train", "c", "-output", "o", "-cbow", "1", "--sg", "1"]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+# --------------------------------------------------------------------------- training end to end
+
+
+def test_text_vectors_load_in_gensim(trained):
+    gensim_models = pytest.importorskip("gensim.models")
+    kv = gensim_models.KeyedVectors.load_word2vec_format(str(trained["text"]), binary=False)
+    assert kv.vector_size == 24 and "king" in kv.key_to_index
+    vocab_words = [line.split()[0] for line in trained["vocab"].read_text().splitlines()]
+    assert vocab_words == kv.index_to_key
+
+
+def test_binary_output_from_word2vec_c_line_without_subcommand(tiny_corpus, trained, tmp_path):
+    """``w2v -train ... -binary 1`` (no sub-command, as in word2vec.c scripts) writes binary vectors."""
+    gensim_models = pytest.importorskip("gensim.models")
+    out = tmp_path / "vectors.out"
+    assert cli.main(["-train", str(tiny_corpus), "-output", str(out), "-binary", "1",
+                     "-read-vocab", str(trained["vocab"]), *TRAIN_FLAGS]) == 0
+    kv = gensim_models.KeyedVectors.load_word2vec_format(str(out), binary=True)
+    assert kv.vector_size == 24
+    assert kv.index_to_key == gensim_models.KeyedVectors.load_word2vec_format(str(trained["text"])).index_to_key
+    assert cli.is_binary_vectors(str(out)) and not cli.is_binary_vectors(str(trained["text"]))
+
+
+def test_missing_input_file_exits_nonzero_with_one_line(tmp_path):
+    missing = tmp_path / "no-such-corpus.txt"
+    proc = subprocess.run([sys.executable, "-m", "w2v", "train", "-train", str(missing), "-output",
+                           str(tmp_path / "v.txt")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0] and lines[0].startswith("w2v: error:")
+
+
+def test_missing_output_directory_fails_before_training(tiny_corpus, tmp_path, capsys):
+    assert cli.main(["train", "-train", str(tiny_corpus), "-output", str(tmp_path / "nope" / "v.txt")]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- query commands
+
+
+def rows(text: str) -> list[tuple[str, float]]:
+    return [(line.split()[1], float(line.split()[2])) for line in text.strip().splitlines()]
+
+
+def test_similar_prints_ranked_neighbours(trained, capsys):
+    assert cli.main(["similar", str(trained["text"]), "king", "-n", "5"]) == 0
+    neighbours = rows(capsys.readouterr().out)
+    assert len(neighbours) == 5 and "king" not in [w for w, _ in neighbours]
+    sims = [s for _, s in neighbours]
+    assert sims == sorted(sims, reverse=True) and all(-1 <= s <= 1 for s in sims)
+
+
+def test_analogy_prints_answers(trained, capsys):
+    assert cli.main(["analogy", str(trained["text"]), "man", "king", "woman", "-n", "3"]) == 0
+    answers = rows(capsys.readouterr().out)
+    assert len(answers) == 3 and not {"man", "king", "woman"} & {w for w, _ in answers}
+
+
+def test_unknown_word_is_one_line_error(trained, capsys):
+    assert cli.main(["similar", str(trained["text"]), "qqqzzzxx"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "qqqzzzxx" in err
+
+
+def test_eval_prints_three_scores(trained, capsys):
+    pytest.importorskip("gensim")
+    assert cli.main(["eval", str(trained["text"])]) == 0
+    table = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in table[1:]] == ["questions-words", "wordsim353", "simlex999"]
+    scores = [float(re.search(r"\s(-?\d\.\d{4})(\s|$)", line).group(1)) for line in table[1:]]
+    assert all(-1 <= s <= 1 for s in scores)
+
+
+def test_eval_without_gensim_data_asks_for_paths(trained, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "gensim_test_file", lambda name: None)
+    assert cli.main(["eval", str(trained["text"])]) == 2
+    assert "--questions" in capsys.readouterr().err
+
+
+def test_demo_falls_back_to_bundled_analogies(tiny_corpus, monkeypatch, capsys):
+    """The demo must work on a machine without gensim: bundled analogies instead of gensim's file."""
+    monkeypatch.setattr(cli, "gensim_test_file", lambda name: None)
+    monkeypatch.setattr(w2v, "sample_corpus_path", lambda: str(tiny_corpus))
+    assert cli.main(["demo", "--epochs", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "nearest neighbours of 'king'" in out and "bundled demo analogies" in out
