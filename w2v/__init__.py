@@ -3,9 +3,18 @@
     import w2v
     model = w2v.train("corpus.txt", sg=1, vector_size=100)
     model.wv.most_similar("king")
+
+Data flow, one module per step: :mod:`w2v.corpus` (reading) -> :mod:`w2v.vocab` (vocabulary and
+its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.train` (threads, epochs) ->
+:mod:`w2v.kernels` (numba updates) -> :mod:`w2v.vectors` (queries, formats, evaluation).
 """
+from .corpus import CorpusError, sample_corpus_path
+from .model import Word2Vec, load, train
+from .params import TrainParams
 from .vectors import KeyedVectors
+from .vocab import Vocabulary
 
 __version__ = "0.1.0"
 
-__all__ = ["KeyedVectors", "__version__"]
+__all__ = ["CorpusError", "KeyedVectors", "TrainParams", "Vocabulary", "Word2Vec", "load",
+           "sample_corpus_path", "train", "__version__"]

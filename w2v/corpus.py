@@ -1,0 +1,184 @@
+"""Corpus reading: every input a word2vec user has, turned into a stream of token lists.
+
+Accepted corpora (see :func:`iter_sentences`):
+
+* a restartable iterable of token lists (``[["the", "cat"], ...]``);
+* a path to a text file with one sentence per line, tokens split on whitespace (gensim's
+  ``LineSentence`` convention); a text8-style file that is one 100 MB line is read in bounded
+  memory, in blocks, never as one giant string;
+* a directory of such files (read in sorted name order, hidden files skipped);
+* ``.gz``, ``.bz2`` and ``.xz`` files, decompressed by suffix.
+
+Sentences longer than ``max_sentence_length`` tokens (default 10,000, gensim's and word2vec.c's
+``MAX_WORDS_IN_BATCH``) are split into consecutive chunks of at most that many tokens: nothing is
+ever truncated. A text8 file therefore becomes exactly the 10,000-word sentences of gensim's
+``Text8Corpus``.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from pathlib import Path
+
+from ._fileutil import open_binary
+
+MAX_SENTENCE_LENGTH = 10_000
+BLOCK_BYTES = 1 << 20
+_ASCII_SPACES = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
+_ERRORS = ("strict", "replace", "ignore")
+
+
+class CorpusError(ValueError):
+    """The corpus cannot be read as text: the message names the file, line or sentence."""
+
+
+def sample_corpus_path() -> Path:
+    """Path of the bundled sample: ~2M words of English Wikipedia (CC BY-SA 3.0), text8-normalised."""
+    return Path(str(resources.files("w2v") / "data" / "sample.txt.xz"))
+
+
+def corpus_files(path: str | os.PathLike) -> list[Path]:
+    """The files a path corpus stands for: the file itself, or a directory's visible files, sorted."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"corpus path {str(p)!r} does not exist")
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+        if not files:
+            raise CorpusError(f"corpus directory {str(p)!r} contains no files")
+        return files
+    return [p]
+
+
+def is_path_corpus(corpus) -> bool:
+    """True when ``corpus`` names a file or directory rather than holding token lists."""
+    return isinstance(corpus, (str, os.PathLike))
+
+
+def check_corpus(corpus) -> None:
+    """Reject corpora that cannot work before any reading starts, with a message that says why."""
+    if is_path_corpus(corpus):
+        corpus_files(corpus)
+        return
+    if isinstance(corpus, (bytes, bytearray)):
+        raise TypeError("corpus is a bytes object; pass a file path or an iterable of token lists")
+    if not isinstance(corpus, Iterable):
+        raise TypeError(
+            f"corpus must be a file path or an iterable of token lists, got {type(corpus).__name__}")
+
+
+def is_one_shot(corpus) -> bool:
+    """True for iterators (generators, file objects): they can be read only once."""
+    return not is_path_corpus(corpus) and iter(corpus) is corpus
+
+
+def iter_sentences(corpus, max_sentence_length: int = MAX_SENTENCE_LENGTH,
+                   errors: str = "strict") -> Iterator[list[str]]:
+    """Yield the corpus as token lists of at most ``max_sentence_length`` tokens.
+
+    ``errors`` is how undecodable UTF-8 in files is handled: ``"strict"`` (default) raises a
+    :class:`CorpusError` naming the file and line, ``"replace"`` and ``"ignore"`` are Python's codecs.
+    """
+    if errors not in _ERRORS:
+        raise ValueError(f"errors must be one of {_ERRORS}, got {errors!r}")
+    check_corpus(corpus)
+    if is_path_corpus(corpus):
+        for path in corpus_files(corpus):
+            yield from _file_sentences(path, max_sentence_length, errors)
+    else:
+        yield from _iterable_sentences(corpus, max_sentence_length)
+
+
+def _iterable_sentences(corpus, max_len: int) -> Iterator[list[str]]:
+    """Token lists from an in-memory corpus, checking the shape that is cheap to check per sentence.
+
+    Tokens themselves are type-checked where each distinct word is first seen (the vocabulary
+    scan), so the check costs nothing per repeated token.
+    """
+    for n, sentence in enumerate(corpus):
+        if isinstance(sentence, str):
+            raise TypeError(
+                f"corpus sentence {n} is a str ({sentence[:40]!r}), expected a list of str tokens; "
+                "pass [['a', 'b', ...], ...] or a file path")
+        if not isinstance(sentence, list):
+            try:
+                sentence = list(sentence)
+            except TypeError:
+                raise TypeError(f"corpus sentence {n} is a {type(sentence).__name__}, "
+                                "expected a list of str tokens") from None
+        yield from _chunks(sentence, max_len)
+
+
+def _chunks(tokens: list, max_len: int) -> Iterator[list]:
+    """Split one sentence into pieces of at most ``max_len`` tokens (no truncation, no empties)."""
+    if len(tokens) <= max_len:
+        if tokens:
+            yield tokens
+        return
+    for i in range(0, len(tokens), max_len):
+        yield tokens[i:i + max_len]
+
+
+def _file_sentences(path: Path, max_len: int, errors: str) -> Iterator[list[str]]:
+    """Sentences of one file, read in 1 MiB blocks cut at whitespace so memory stays bounded.
+
+    A line may span many blocks (text8 is one 100 MB line): its tokens are carried over and emitted
+    in ``max_len`` chunks as they fill, so the whole line is never held at once.
+    """
+    pending: list[str] = []
+    for text in _decoded_blocks(path, errors):
+        lines = text.split("\n")
+        for line in lines[:-1]:
+            pending.extend(line.split())
+            yield from _chunks(pending, max_len)
+            pending = []
+        pending.extend(lines[-1].split())
+        if len(pending) >= max_len:
+            cut = len(pending) - len(pending) % max_len
+            yield from _chunks(pending[:cut], max_len)
+            pending = pending[cut:]
+    yield from _chunks(pending, max_len)
+
+
+def _decoded_blocks(path: Path, errors: str) -> Iterator[str]:
+    """Yield the decoded text of blocks that end on an ASCII whitespace byte.
+
+    Cutting at ASCII whitespace never splits a multi-byte UTF-8 character (continuation bytes are
+    >= 0x80), so each block decodes on its own and a decoding error can name its line.
+    """
+    line_no = 1
+    carry = b""
+    try:
+        f = open_binary(path)
+    except OSError as e:
+        raise OSError(f"cannot open corpus file {str(path)!r}: {e.strerror or e}") from e
+    with f:
+        while True:
+            try:
+                block = f.read(BLOCK_BYTES)
+            except (OSError, EOFError, ValueError) as e:  # corrupt or truncated compressed data
+                raise CorpusError(f"cannot read corpus file {str(path)!r}: {e}") from e
+            if not block:
+                break
+            block = carry + block
+            cut = max(block.rfind(c) for c in _ASCII_SPACES) + 1
+            if cut == 0:  # no whitespace yet: one very long token, keep reading
+                carry = block
+                continue
+            carry = block[cut:]
+            yield _decode(block[:cut], path, line_no, errors)
+            line_no += block.count(b"\n", 0, cut)
+    if carry:
+        yield _decode(carry, path, line_no, errors)
+
+
+def _decode(data: bytes, path: Path, line_no: int, errors: str) -> str:
+    """UTF-8 decode, turning a strict failure into a CorpusError that names file, line and byte."""
+    try:
+        return data.decode("utf-8", errors)
+    except UnicodeDecodeError as e:
+        line = line_no + data.count(b"\n", 0, e.start)
+        raise CorpusError(
+            f"{str(path)!r} line {line}: bytes {data[e.start:e.start + 4]!r} are not valid UTF-8 "
+            "(pass errors='replace' or errors='ignore' to accept them)") from None

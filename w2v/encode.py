@@ -1,0 +1,252 @@
+"""Encoded corpus: the text read once and turned into int32 word ids with sentence offsets.
+
+Reading text is the slow part of a word2vec run outside the kernels, so w2v reads it once:
+:func:`scan` tokenises the corpus a single time, giving every distinct word a provisional id in
+first-seen order and recording the id stream. The counts come from that stream (``bincount``), the
+:class:`~w2v.vocab.Vocabulary` is built from the counts, and :meth:`RawScan.encode` maps provisional
+ids to vocabulary ids with one array lookup, dropping out-of-vocabulary words but keeping sentence
+boundaries. Epochs then run over the int32 array and never see text again.
+
+For file corpora the scan is cached on disk (``cache_dir``), keyed by each file's resolved path,
+size and mtime and by the reader options, so a second run on the same file skips tokenisation.
+The cached scan holds every distinct word, so any vocabulary (min_count, max_final_vocab) can be
+derived from it. Cache files take 4 bytes per corpus word.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from . import corpus as corpus_mod
+from .vocab import Vocabulary
+
+BATCH_TOKENS = 1 << 20
+CACHE_FORMAT = 1
+
+
+@dataclass
+class EncodedCorpus:
+    """Vocabulary ids of a corpus: ``ids[offsets[s]:offsets[s + 1]]`` is sentence ``s``."""
+
+    ids: np.ndarray       # int32, out-of-vocabulary words removed
+    offsets: np.ndarray   # int64, len = sentences + 1
+    raw_words: int        # tokens read, in or out of the vocabulary
+
+    @property
+    def n_words(self) -> int:
+        return int(len(self.ids))
+
+    @property
+    def n_sentences(self) -> int:
+        return int(len(self.offsets) - 1)
+
+
+@dataclass
+class RawScan:
+    """The corpus as provisional ids over every distinct word (before any min_count)."""
+
+    words: list[str]
+    ids: np.ndarray       # int32 provisional ids, first-seen order
+    offsets: np.ndarray   # int64 sentence offsets into ids
+
+    def counts(self) -> np.ndarray:
+        """Count of each word in ``words``."""
+        return _count_ids(self.ids, len(self.words))
+
+    def encode(self, vocab: Vocabulary) -> EncodedCorpus:
+        """Map provisional ids to ``vocab`` ids, dropping words the vocabulary lacks."""
+        lookup = np.full(len(self.words), -1, dtype=np.int32)
+        index = vocab.word_to_id
+        for i, w in enumerate(self.words):
+            lookup[i] = index.get(w, -1)
+        return _apply_lookup(lookup, self.ids, self.offsets)
+
+
+def _apply_lookup(lookup: np.ndarray, ids: np.ndarray, offsets: np.ndarray) -> EncodedCorpus:
+    """Translate ids through ``lookup`` (-1 = drop) and recompute sentence offsets to match."""
+    out = np.empty(len(ids), dtype=np.int32)
+    new_offsets = np.empty_like(offsets)
+    n = _remap(lookup, ids, offsets, out, new_offsets)
+    return EncodedCorpus(out[:n].copy() if n < len(ids) // 2 else out[:n], new_offsets, int(len(ids)))
+
+
+@njit(cache=True, nogil=True)
+def _remap(lookup, ids, offsets, out, new_offsets):
+    """One pass: out = lookup[ids] without the -1s, new_offsets = where each sentence now starts."""
+    n = 0
+    for s in range(len(offsets) - 1):
+        new_offsets[s] = n
+        for k in range(offsets[s], offsets[s + 1]):
+            v = lookup[ids[k]]
+            if v >= 0:
+                out[n] = v
+                n += 1
+    new_offsets[len(offsets) - 1] = n
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _count_ids(ids, n):
+    counts = np.zeros(n, dtype=np.int64)
+    for i in ids:
+        counts[i] += 1
+    return counts
+
+
+class _GrowingIndex(dict):
+    """word -> id that assigns the next id to an unseen word (and checks it is a str, once)."""
+
+    def __missing__(self, word):
+        if not isinstance(word, str):
+            raise TypeError(f"corpus tokens must be str, found {type(word).__name__} {word!r}")
+        i = self[word] = len(self)
+        return i
+
+
+class _FixedIndex(dict):
+    """word -> id that answers -1 for an unknown word (after checking it is a str)."""
+
+    def __missing__(self, word):
+        if not isinstance(word, str):
+            raise TypeError(f"corpus tokens must be str, found {type(word).__name__} {word!r}")
+        return -1
+
+
+def _encode_sentences(sentences, index: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Map every token through ``index`` in batches of ~1M tokens; return (ids, offsets).
+
+    Batching keeps the per-token work inside C (``map`` over ``dict.__getitem__`` feeding
+    ``np.fromiter``) whatever the sentence lengths are.
+    """
+    parts, lengths = [], [0]
+    batch: list = []
+    lookup = index.__getitem__
+    for sentence in sentences:
+        batch.extend(sentence)
+        lengths.append(len(sentence))
+        if len(batch) >= BATCH_TOKENS:
+            parts.append(_map_batch(lookup, batch))
+            batch = []
+    if batch:
+        parts.append(_map_batch(lookup, batch))
+    ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    return ids, np.cumsum(np.asarray(lengths, dtype=np.int64))
+
+
+def _map_batch(lookup, batch: list) -> np.ndarray:
+    try:
+        return np.fromiter(map(lookup, batch), dtype=np.int32, count=len(batch))
+    except TypeError as e:
+        if "unhashable" in str(e):
+            bad = next(t for t in batch if not isinstance(t, str))
+            raise TypeError(f"corpus tokens must be str, found {type(bad).__name__} {bad!r}") from None
+        raise
+
+
+def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, errors: str = "strict",
+         cache_dir=None) -> RawScan:
+    """Tokenise ``corpus`` once into a :class:`RawScan`, from the disk cache when it is fresh."""
+    cache = _cache_path(corpus, max_sentence_length, errors, cache_dir)
+    if cache is not None and cache.is_dir():
+        cached = _load_cache(cache)
+        if cached is not None:
+            return cached
+    index = _GrowingIndex()
+    ids, offsets = _encode_sentences(
+        corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
+    if len(ids) == 0:
+        raise corpus_mod.CorpusError(_empty_message(corpus))
+    result = RawScan(list(index), ids, offsets)
+    if cache is not None:
+        _save_cache(cache, result)
+    return result
+
+
+def encode_with_vocab(corpus, vocab: Vocabulary,
+                      max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH,
+                      errors: str = "strict") -> EncodedCorpus:
+    """Encode ``corpus`` against a fixed vocabulary (continued training, ``-read-vocab``)."""
+    index = _FixedIndex(vocab.word_to_id)
+    ids, offsets = _encode_sentences(
+        corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
+    if len(ids) == 0:
+        raise corpus_mod.CorpusError(_empty_message(corpus))
+    identity = np.arange(len(vocab), dtype=np.int32)
+    keep = ids >= 0
+    if keep.all():
+        return EncodedCorpus(ids, offsets, len(ids))
+    lookup = np.append(identity, np.int32(-1))  # -1 indexes the last slot: dropped
+    return _apply_lookup(lookup, ids, offsets)
+
+
+def _empty_message(corpus) -> str:
+    if corpus_mod.is_one_shot(corpus):
+        return ("corpus yielded no tokens: it is a one-shot iterator (a generator?) that was already "
+                "consumed; pass a list or a restartable iterable, or a file path")
+    return f"corpus {corpus!r:.80} contains no tokens"
+
+
+# ---- disk cache ---------------------------------------------------------------------------
+
+def default_cache_dir() -> Path:
+    """``$W2V_CACHE_DIR``, else ``$XDG_CACHE_HOME/w2v``, else ``~/.cache/w2v``."""
+    if os.environ.get("W2V_CACHE_DIR"):
+        return Path(os.environ["W2V_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "w2v"
+
+
+def _cache_path(corpus, max_sentence_length, errors, cache_dir) -> Path | None:
+    """Where the scan of a file corpus is cached, or None (in-memory corpus or cache disabled)."""
+    if cache_dir is False or not corpus_mod.is_path_corpus(corpus):
+        return None
+    key = {"format": CACHE_FORMAT, "max_sentence_length": max_sentence_length, "errors": errors,
+           "files": [_file_key(p) for p in corpus_mod.corpus_files(corpus)]}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
+    root = default_cache_dir() if cache_dir in (None, True) else Path(cache_dir)
+    return root / f"scan-{digest}"
+
+
+def _file_key(path: Path) -> list:
+    st = path.stat()
+    return [str(path.resolve()), st.st_size, st.st_mtime_ns]
+
+
+def _save_cache(cache: Path, result: RawScan) -> None:
+    """Write the scan into a temp directory, then rename it into place (never half-written)."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache.parent))
+    except OSError:
+        return  # an unwritable cache directory only costs speed
+    try:
+        np.save(tmp / "ids.npy", result.ids)
+        np.save(tmp / "offsets.npy", result.offsets)
+        (tmp / "words.txt").write_text("\n".join(result.words), encoding="utf-8")
+        (tmp / "meta.json").write_text(json.dumps({"n_words": len(result.words)}))
+        os.replace(tmp, cache)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_cache(cache: Path) -> RawScan | None:
+    """Read a cached scan; a damaged entry is removed and rebuilt rather than trusted."""
+    try:
+        n_words = json.loads((cache / "meta.json").read_text())["n_words"]
+        words = (cache / "words.txt").read_text(encoding="utf-8").split("\n")
+        ids = np.load(cache / "ids.npy", mmap_mode="r")
+        offsets = np.load(cache / "offsets.npy")
+        if len(words) != n_words or ids.dtype != np.int32 or offsets[-1] != len(ids):
+            raise ValueError("inconsistent cache entry")
+        return RawScan(words, ids, offsets)
+    except (OSError, ValueError, KeyError):
+        shutil.rmtree(cache, ignore_errors=True)
+        return None

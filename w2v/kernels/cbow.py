@@ -1,0 +1,58 @@
+"""CBOW: the mean (or sum) of the context rows predicts the centre word."""
+from numba import njit
+
+from .common import block_update, fill_negative_targets
+
+
+@njit(cache=True, inline="always")
+def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
+              hs_labels, T_hs, alpha, H, dH, G, compute_loss):
+    """One CBOW update from the K context rows ``syn0[ctx[:K]]``; return the loss.
+
+    ``H[0]`` is the mean (cbow_mean=1) or sum of the gathered rows. The input gradient is added to
+    every context row unchanged for the mean (word2vec.c) and divided by K for the sum (gensim).
+    """
+    d = syn0.shape[1]
+    for j in range(d):
+        H[0, j] = 0.0
+        dH[0, j] = 0.0
+    for k in range(K):
+        r = ctx[k]
+        for j in range(d):
+            H[0, j] += syn0[r, j]
+    if cbow_mean:
+        inv = 1.0 / K
+        for j in range(d):
+            H[0, j] *= inv
+    loss = 0.0
+    if T_hs > 0:
+        loss += block_update(H, 1, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
+    if T_ns > 0:
+        loss += block_update(H, 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss, False)
+    if not cbow_mean:
+        inv = 1.0 / K
+        for j in range(d):
+            dH[0, j] *= inv
+    for k in range(K):
+        r = ctx[k]
+        for j in range(d):
+            syn0[r, j] += dH[0, j]
+    return loss
+
+
+@njit(cache=True, inline="always")
+def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, negative, rng, alias_thr, alias_idx,
+                ns_targets, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
+    """Train the centre word ``sent[i]`` from context positions [lo, hi) except i."""
+    K = 0
+    for j in range(lo, hi):
+        if j != i:
+            ctx[K] = sent[j]
+            K += 1
+    if K == 0:
+        return 0.0
+    word = sent[i]
+    T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx, ns_targets,
+                                 ns_labels) if negative > 0 else 0
+    return cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
+                     hs_labels, T_hs, alpha, H, dH, G, compute_loss)

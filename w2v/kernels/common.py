@@ -1,0 +1,163 @@
+"""Building blocks shared by every kernel: RNG, sigmoid tables, target selection and the block update.
+
+Every embedding row is read by a gather and written by a scatter-add: :func:`block_update` reads the
+input rows ``H`` (already gathered) and the target rows of the output table, and adds gradients only
+into the rows it read. Nothing ever forms a dense gradient or a one-hot product.
+"""
+import numpy as np
+from numba import njit
+
+MAX_EXP = 6.0
+EXP_TABLE_SIZE = 1000
+_GRID = (np.arange(EXP_TABLE_SIZE, dtype=np.float64) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
+#: word2vec.c's expTable: sigmoid sampled on [-MAX_EXP, MAX_EXP).
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+#: log(sigmoid) on the same grid, for the loss (gensim's LOG_TABLE).
+LOG_SIGMOID_TABLE = np.log(1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+_TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S27, _S30, _S31, _S32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, inline="always")
+def next_u64(rng):
+    """splitmix64 step on the thread's state ``rng[0]``: every bit usable, unlike word2vec.c's LCG."""
+    z = rng[0] + _GOLDEN
+    rng[0] = z
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def next_u32(rng):
+    """A uniform 32-bit draw (as uint64), for subsampling thresholds."""
+    return next_u64(rng) >> _S32
+
+
+@njit(cache=True, inline="always")
+def rand_below(rng, n):
+    """Uniform integer in [0, n) by multiply-shift (no modulo bias worth the name, no division)."""
+    return np.int64(((next_u64(rng) >> _S32) * np.uint64(n)) >> _S32)
+
+
+@njit(cache=True, inline="always")
+def draw_noise(rng, alias_thr, alias_idx):
+    """One draw from the alias table: a uniform slot, kept or swapped for its alias by one compare."""
+    r = next_u64(rng)
+    k = np.int64(((r >> _S32) * np.uint64(len(alias_idx))) >> _S32)
+    if (r & _LOW32) >= alias_thr[k]:
+        k = np.int64(alias_idx[k])
+    return k
+
+
+@njit(cache=True, inline="always")
+def fill_negative_targets(word, negative, rng, alias_thr, alias_idx, targets, labels):
+    """Targets for negative sampling: the true word (label 1) then draws != word (label 0).
+
+    A draw equal to the true word is skipped, not redrawn, as in word2vec.c and gensim.
+    """
+    targets[0] = word
+    labels[0] = 1.0
+    t = 1
+    for _ in range(negative):
+        k = draw_noise(rng, alias_thr, alias_idx)
+        if k != word:
+            targets[t] = k
+            labels[t] = 0.0
+            t += 1
+    return t
+
+
+@njit(cache=True, inline="always")
+def fill_huffman_targets(word, codes, points, codelens, targets, labels):
+    """Targets for hierarchical softmax: the inner nodes on the word's path, label = 1 - code bit."""
+    n = codelens[word]
+    for t in range(n):
+        targets[t] = points[word, t]
+        labels[t] = 1.0 - codes[word, t]
+    return n
+
+
+@njit(cache=True, inline="always")
+def _log_sigmoid(x):
+    """log(sigmoid(x)) from the table, linear beyond the table's range (so wrong guesses cost)."""
+    if x <= -MAX_EXP:
+        return x
+    if x >= MAX_EXP:
+        return 0.0
+    return LOG_SIGMOID_TABLE[int((x + MAX_EXP) * _TABLE_SCALE)]
+
+
+@njit(cache=True, inline="always")
+def block_update(H, K, syn_out, targets, labels, T, alpha, dH, G, compute_loss, skip_saturated):
+    """Train K gathered input rows ``H[:K]`` against T target rows of ``syn_out``; return the loss.
+
+    For each target t: ``f_k = H[k] . syn_out[t]``, ``g_k = (label_t - sigmoid(f_k)) * alpha``;
+    the input-side gradient ``dH[k] += g_k * syn_out[t]`` uses the target row *before* it is moved,
+    then ``syn_out[t] += sum_k g_k * H[k]``. With K = 1 this is exactly word2vec.c's inner loop;
+    with K > 1 it is HogBatch's ``G = sigmoid(H O^T)``, ``dH = G O``, ``dO = G^T H``, reading and
+    writing each target row once per block instead of once per input row.
+
+    Saturated scores (|f| > MAX_EXP) follow word2vec.c: negative sampling uses the clipped sigmoid
+    (0 or 1); hierarchical softmax (``skip_saturated``) leaves that pair untouched.
+    """
+    d = H.shape[1]
+    loss = 0.0
+    for t in range(T):
+        row = targets[t]
+        label = labels[t]
+        for k in range(K):
+            f = np.float32(0.0)
+            for j in range(d):
+                f += H[k, j] * syn_out[row, j]
+            if f >= MAX_EXP:
+                g = np.float32(0.0) if skip_saturated else (label - np.float32(1.0)) * alpha
+            elif f <= -MAX_EXP:
+                g = np.float32(0.0) if skip_saturated else label * alpha
+            else:
+                g = (label - SIGMOID_TABLE[int((f + MAX_EXP) * _TABLE_SCALE)]) * alpha
+            G[k] = g
+            if compute_loss:
+                loss -= _log_sigmoid(f if label > 0.5 else -f)
+        for k in range(K):
+            g = G[k]
+            for j in range(d):
+                dH[k, j] += g * syn_out[row, j]
+        for k in range(K):
+            g = G[k]
+            for j in range(d):
+                syn_out[row, j] += g * H[k, j]
+    return loss
+
+
+@njit(cache=True, inline="always")
+def gather_rows(table, rows, K, H):
+    """H[k] = table[rows[k]] for k < K: the embedding lookup is a row gather."""
+    d = table.shape[1]
+    for k in range(K):
+        r = rows[k]
+        for j in range(d):
+            H[k, j] = table[r, j]
+
+
+@njit(cache=True, inline="always")
+def zero_rows(A, K):
+    d = A.shape[1]
+    for k in range(K):
+        for j in range(d):
+            A[k, j] = 0.0
+
+
+@njit(cache=True, inline="always")
+def scatter_add_rows(table, rows, K, dH):
+    """table[rows[k]] += dH[k]: gradients land only on the rows that were gathered."""
+    d = table.shape[1]
+    for k in range(K):
+        r = rows[k]
+        for j in range(d):
+            table[r, j] += dH[k, j]

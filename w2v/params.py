@@ -1,0 +1,143 @@
+"""Training parameters: gensim's names and defaults, validated before any work starts.
+
+A kernel never raises, so everything that could go wrong inside one is refused here with a
+ValueError or TypeError that names the parameter and the value (gensim hangs on ``window=0`` and
+trains silently with ``vector_size=0`` or ``workers=0``; w2v does neither).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from dataclasses import asdict, dataclass, fields
+
+KERNELS = ("auto", "batched", "exact")
+
+
+def available_cores() -> int:
+    """Cores this process may run on (affinity-aware where the OS tells)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class TrainParams:
+    """Every setting of a training run. Names, meanings and defaults follow gensim's ``Word2Vec``.
+
+    ``kernel`` picks the skip-gram update: ``"exact"`` is word2vec.c's per-pair loop, ``"batched"``
+    is HogBatch (all context rows of a centre word trained as one block against one shared draw of
+    negatives), ``"auto"`` is batched for skip-gram. CBOW already trains one block per centre word,
+    so both kernels are the same for it.
+    """
+
+    vector_size: int = 100
+    window: int = 5
+    min_count: int = 5
+    sg: int = 0
+    hs: int = 0
+    negative: int = 5
+    ns_exponent: float = 0.75
+    cbow_mean: int = 1
+    sample: float = 1e-3
+    alpha: float = 0.025
+    min_alpha: float = 1e-4
+    epochs: int = 5
+    workers: int | None = None
+    seed: int = 1
+    max_vocab_size: int | None = None
+    max_final_vocab: int | None = None
+    shrink_windows: bool = True
+    compute_loss: bool = True
+    progress: bool = True
+    kernel: str = "auto"
+    max_sentence_length: int = 10_000
+    errors: str = "strict"
+
+    def __post_init__(self):
+        if self.workers is None:
+            self.workers = available_cores()
+        self.validate()
+        for f in fields(self):  # numpy scalars in, plain Python values out (JSON-safe)
+            v = getattr(self, f.name)
+            if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+                setattr(self, f.name, int(v))
+            elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+                setattr(self, f.name, float(v))
+
+    @property
+    def batched(self) -> bool:
+        """Whether skip-gram uses the HogBatch block update."""
+        return self.kernel in ("auto", "batched")
+
+    def validate(self) -> None:
+        """Raise on the first bad value, naming it."""
+        _int("vector_size", self.vector_size, 1)
+        _int("window", self.window, 1)
+        _int("min_count", self.min_count, 1)
+        _flag("sg", self.sg)
+        _flag("hs", self.hs)
+        _int("negative", self.negative, 0)
+        _flag("cbow_mean", self.cbow_mean)
+        _int("epochs", self.epochs, 1)
+        _int("workers", self.workers, 1)
+        _int("seed", self.seed, None)
+        _int("max_sentence_length", self.max_sentence_length, 1)
+        _optional_int("max_vocab_size", self.max_vocab_size, 1)
+        _optional_int("max_final_vocab", self.max_final_vocab, 1)
+        _number("ns_exponent", self.ns_exponent)
+        _number("sample", self.sample, minimum=0.0)
+        _number("alpha", self.alpha, minimum=0.0, exclusive=True)
+        _number("min_alpha", self.min_alpha, minimum=0.0)
+        for name in ("shrink_windows", "compute_loss", "progress"):
+            _bool(name, getattr(self, name))
+        if self.min_alpha > self.alpha:
+            raise ValueError(f"min_alpha={self.min_alpha!r} is larger than alpha={self.alpha!r}")
+        if self.hs == 0 and self.negative == 0:
+            raise ValueError("negative=0 with hs=0 trains nothing: set negative > 0 or hs=1")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel={self.kernel!r} is not one of {KERNELS}")
+        if self.errors not in ("strict", "replace", "ignore"):
+            raise ValueError(f"errors={self.errors!r} is not one of 'strict', 'replace', 'ignore'")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainParams:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def _int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+
+
+def _optional_int(name, value, minimum):
+    if value is not None:
+        _int(name, value, minimum)
+
+
+def _flag(name, value):
+    _int(name, value, 0)
+    if value not in (0, 1):
+        raise ValueError(f"{name} must be 0 or 1, got {value!r}")
+
+
+def _bool(name, value):
+    if not isinstance(value, (bool, int)) or value not in (0, 1):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def _number(name, value, minimum=None, exclusive=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None and (value < minimum or (exclusive and value == minimum)):
+        op = ">" if exclusive else ">="
+        raise ValueError(f"{name} must be {op} {minimum}, got {value!r}")

@@ -1,0 +1,201 @@
+"""Training driver: epochs, threads, the shared learning rate, progress, callbacks and loss.
+
+The driver owns everything that is Python: it cuts the encoded corpus into chunks of sentences,
+starts ``workers`` threads that each pull chunks and run the nogil kernel on them (Hogwild: no
+locks on the tables), and meanwhile the main thread only watches the shared progress counters to
+draw the progress bar. No Python code runs per word.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .kernels import train_chunk
+from .kernels.sentences import SLOT_STRIDE
+
+logger = logging.getLogger("w2v")
+
+CHUNK_WORDS = 200_000
+POLL_SECONDS = 0.2
+
+
+@dataclass
+class KernelTables:
+    """Per-word lookup tables the kernels read (all derived from the vocabulary and parameters)."""
+
+    keep_thr: np.ndarray    # uint64: subsampling thresholds out of 2**32
+    alias_thr: np.ndarray   # uint64: alias-table thresholds out of 2**32
+    alias_idx: np.ndarray   # int32
+    codes: np.ndarray       # uint8 V x L (1 x 1 when hs is off)
+    points: np.ndarray      # int32 V x L
+    codelens: np.ndarray    # int32 V
+
+    @classmethod
+    def build(cls, vocab, params) -> KernelTables:
+        alias_thr, alias_idx = vocab.noise_table(params.ns_exponent)
+        if params.hs:
+            codes, points, codelens = vocab.huffman()
+        else:
+            codes = np.zeros((1, 1), np.uint8)
+            points = np.zeros((1, 1), np.int32)
+            codelens = np.zeros(1, np.int32)
+        return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens)
+
+
+class ThreadScratch:
+    """One thread's private buffers (separate allocations, so threads never share a cache line)."""
+
+    def __init__(self, params, max_sentence: int, max_codelen: int):
+        d, span = params.vector_size, 2 * params.window
+        self.sent = np.zeros(max_sentence, np.int32)
+        self.ctx = np.zeros(span, np.int32)
+        self.H = np.zeros((span, d), np.float32)
+        self.dH = np.zeros((span, d), np.float32)
+        self.G = np.zeros(span, np.float32)
+        self.ns_targets = np.zeros(params.negative + 1, np.int32)
+        self.ns_labels = np.zeros(params.negative + 1, np.float32)
+        self.hs_targets = np.zeros(max(1, max_codelen), np.int32)
+        self.hs_labels = np.zeros(max(1, max_codelen), np.float32)
+
+
+def initial_rng_states(seed: int, workers: int) -> np.ndarray:
+    """One independent 64-bit RNG state per thread, derived from ``seed`` and the thread index."""
+    return np.array([np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0]
+                     for k in range(workers)], dtype=np.uint64).reshape(workers, 1)
+
+
+def plan_chunks(offsets: np.ndarray, workers: int) -> list[tuple[int, int]]:
+    """Cut sentences into consecutive chunks of about CHUNK_WORDS words (at least one sentence each).
+
+    Chunks are small enough that threads finish an epoch together and large enough that the
+    Python work per chunk is nothing next to the kernel's.
+    """
+    total = int(offsets[-1])
+    target = max(10_000, min(CHUNK_WORDS, total // (4 * workers) + 1))
+    bounds = np.searchsorted(offsets, np.arange(target, total, target), side="left")
+    cuts = np.unique(np.concatenate([[0], bounds, [len(offsets) - 1]]))
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+class Training:
+    """One call of ``model.train``: runs ``epochs`` epochs of the encoded corpus on the model's tables."""
+
+    def __init__(self, model, encoded, epochs: int, alpha: float, min_alpha: float):
+        self.model, self.encoded, self.epochs = model, encoded, epochs
+        self.alpha, self.min_alpha = alpha, min_alpha
+        p = model.params
+        self.tables = KernelTables.build(model.vocab, p)
+        lengths = np.diff(encoded.offsets)
+        max_sentence = int(lengths.max()) if len(lengths) else 1
+        self.scratch = [ThreadScratch(p, max(1, max_sentence), self.tables.codes.shape[1])
+                        for _ in range(p.workers)]
+        self.chunks = plan_chunks(encoded.offsets, p.workers)
+        self.total_words = max(1, encoded.n_words * epochs)
+        self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
+        self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
+        self.stop = np.zeros(1, np.int32)
+        self.errors: list[BaseException] = []
+
+    def run(self) -> bool:
+        """Train all epochs; return False if interrupted by Ctrl-C (the model stays usable)."""
+        model = self.model
+        bar = tqdm(total=self.total_words, unit="w", unit_scale=True, disable=not model.params.progress,
+                   desc="w2v", smoothing=0.1, leave=False)
+        try:
+            for epoch in range(self.epochs):
+                model._callback("on_epoch_begin")
+                if not self._epoch(epoch, bar):
+                    return False
+                model._callback("on_epoch_end")
+        finally:
+            bar.close()
+        return True
+
+    def _epoch(self, epoch: int, bar) -> bool:
+        """One pass over the corpus by all threads; logs and records the epoch's loss."""
+        jobs: queue.SimpleQueue = queue.SimpleQueue()
+        for chunk in self.chunks:
+            jobs.put(chunk)
+        loss_before = float(self.loss.sum())
+        words_before = int(self.progress.sum())
+        start = time.perf_counter()
+        threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
+                                    name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
+        for t in threads:
+            t.start()
+        interrupted = False
+        try:
+            self._watch(threads, bar, words_before, loss_before)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop[0] = 1
+            for t in threads:
+                t.join()
+        if self.errors:
+            raise self.errors[0]
+        self._finish_epoch(epoch, time.perf_counter() - start, words_before, loss_before, interrupted)
+        if interrupted:
+            logger.warning("training interrupted in epoch %d; the model keeps what was trained", epoch + 1)
+        return not interrupted
+
+    def _watch(self, threads, bar, words_before, loss_before):
+        """Main thread: refresh the progress bar until every worker is done."""
+        while True:
+            alive = [t for t in threads if t.is_alive()]
+            if not alive:
+                break
+            alive[0].join(POLL_SECONDS)
+            done = int(self.progress.sum())
+            bar.update(done - bar.n)
+            if done > words_before:
+                bar.set_postfix(loss=f"{(self.loss.sum() - loss_before) / (done - words_before):.4f}",
+                                refresh=False)
+
+    def _worker(self, k: int, jobs: queue.SimpleQueue) -> None:
+        p, t, s, enc = self.model.params, self.tables, self.scratch[k], self.encoded
+        m = self.model
+        try:
+            while not self.stop[0]:
+                try:
+                    begin, end = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                train_chunk(m.wv.vectors, m.syn1neg, m.syn1, enc.ids, enc.offsets, begin, end,
+                            t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
+                            p.sg, p.cbow_mean, p.window, p.shrink_windows, p.negative, p.hs,
+                            p.batched, p.compute_loss, self.alpha, self.min_alpha, self.total_words,
+                            self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
+                            s.sent, s.ctx, s.H, s.dH, s.G, s.ns_targets, s.ns_labels, s.hs_targets,
+                            s.hs_labels)
+        except BaseException as e:  # surfaced by the main thread
+            self.errors.append(e)
+            self.stop[0] = 1
+
+    def _finish_epoch(self, epoch, seconds, words_before, loss_before, interrupted):
+        words = int(self.progress.sum()) - words_before
+        loss = float(self.loss.sum()) - loss_before
+        model = self.model
+        model.wv.reset_norms()
+        if not interrupted:
+            model.loss_history.append(loss)
+            model.epochs_trained += 1
+        alpha_now = max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha)
+                        * self.progress.sum() / self.total_words)
+        logger.info("epoch %d: %d words in %.2fs, %.0f words/s, loss %.6g, alpha %.6f",
+                    model.epochs_trained, words, seconds, words / max(seconds, 1e-9), loss, alpha_now)
+        check_finite(model, epoch + 1)
+
+
+def check_finite(model, epoch: int) -> None:
+    """Refuse to go on (or save) once a table holds NaN or inf: name the epoch where it happened."""
+    for name, table in (("input vectors", model.wv.vectors), ("syn1neg", model.syn1neg), ("syn1", model.syn1)):
+        if table.size and not np.isfinite(table).all():
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch}: {name} contain NaN or inf "
+                f"(alpha={model.params.alpha} may be too large for vector_size={model.params.vector_size})")
