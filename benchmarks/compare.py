@@ -121,11 +121,11 @@ def plot(rows: list[dict], path: Path) -> bool:
         return False
     labels = [f"{r['mode']}\ne{r['epochs']} w{r['workers']}" for r in rows]
     x = range(len(rows))
-    fig, axes = plt.subplots(2, 2, figsize=(max(8, 1.3 * len(rows) + 4), 8), constrained_layout=True)
+    fig, axes = plt.subplots(2, 2, figsize=(max(10, 1.3 * len(rows) + 4), 8), constrained_layout=True)
     ax = axes[0][0]
     ax.bar(x, [r["speed_ratio"] or 0 for r in rows], color="tab:green")
     ax.axhline(1, color="black", lw=0.8, ls="--")
-    ax.set(title="speed ratio w2v / gensim (words/s; >1 = w2v faster)", xticks=list(x), xticklabels=labels)
+    ax.set(title="speed ratio w2v/gensim (>1: w2v faster)", xticks=list(x), xticklabels=labels)
     for ax, metric in zip((axes[0][1], axes[1][0], axes[1][1]), ("analogy", "wordsim353", "simlex999")):
         for offset, lib, color in ((-0.2, "w2v", "tab:blue"), (0.2, "gensim", "tab:orange")):
             ax.bar([i + offset for i in x], [(r.get(lib, {}).get(metric) or 0) for r in rows], 0.4,
