@@ -1,0 +1,127 @@
+"""The numba updates match their numpy statements (w2v.kernels.reference) on tiny fixed cases."""
+import numpy as np
+import pytest
+from numba import njit
+
+from w2v.kernels import reference
+from w2v.kernels.cbow import cbow_step
+from w2v.kernels.common import draw_noise
+from w2v.kernels.skipgram import sg_step
+from w2v.vocab import Vocabulary, build_alias_table
+
+ALPHA = np.float32(0.05)
+
+
+def tables(v=9, d=6, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    syn0 = (rng.standard_normal((v, d)) * scale).astype(np.float32)
+    syn1neg = (rng.standard_normal((v, d)) * scale).astype(np.float32)
+    syn1 = (rng.standard_normal((v - 1, d)) * scale).astype(np.float32)
+    return syn0, syn1neg, syn1
+
+
+def scratch(k, d, t=8):
+    return (np.zeros((k, d), np.float32), np.zeros((k, d), np.float32), np.zeros(k, np.float32))
+
+
+def i32(*xs):
+    return np.array(xs, dtype=np.int32)
+
+
+def f32(*xs):
+    return np.array(xs, dtype=np.float32)
+
+
+NS_T, NS_L = i32(4, 1, 7, 1), f32(1, 0, 0, 0)      # centre word 4, a repeated negative
+HS_T, HS_L = i32(7, 3, 0), f32(0, 1, 1)             # inner nodes on a Huffman path
+
+
+@pytest.mark.parametrize("use_hs,use_ns", [(0, 1), (1, 0), (1, 1)])
+def test_skipgram_block_matches_reference(use_hs, use_ns):
+    syn0, syn1neg, syn1 = tables()
+    ref = [a.copy() for a in (syn0, syn1neg, syn1)]
+    ctx = i32(2, 5, 2, 8)  # context word 2 appears twice
+    nt, ht = (len(NS_T) if use_ns else 0), (len(HS_T) if use_hs else 0)
+    sg_step(syn0, syn1neg, syn1, ctx, len(ctx), NS_T, NS_L, nt, HS_T, HS_L, ht, ALPHA,
+            *scratch(len(ctx), syn0.shape[1]), False)
+    reference.sg_step(*ref, ctx, NS_T[:nt], NS_L[:nt], HS_T[:ht], HS_L[:ht], alpha=float(ALPHA))
+    for got, want in zip((syn0, syn1neg, syn1), ref):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cbow_mean", [0, 1])
+def test_cbow_matches_reference(cbow_mean):
+    syn0, syn1neg, syn1 = tables(scale=0.3)
+    ref = [a.copy() for a in (syn0, syn1neg, syn1)]
+    ctx = i32(0, 3, 3, 6)
+    cbow_step(syn0, syn1neg, syn1, ctx, len(ctx), cbow_mean, NS_T, NS_L, len(NS_T), HS_T, HS_L,
+              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1]), False)
+    reference.cbow_step(*ref, ctx, cbow_mean, NS_T, NS_L, HS_T, HS_L, alpha=float(ALPHA))
+    for got, want in zip((syn0, syn1neg, syn1), ref):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_updates_touch_only_rows_that_were_used():
+    syn0, syn1neg, syn1 = tables()
+    before = [a.copy() for a in (syn0, syn1neg, syn1)]
+    ctx = i32(2, 5)
+    sg_step(syn0, syn1neg, syn1, ctx, 2, NS_T, NS_L, len(NS_T), HS_T, HS_L, len(HS_T), ALPHA,
+            *scratch(2, syn0.shape[1]), False)
+    for table, old, used in zip((syn0, syn1neg, syn1), before, (ctx, NS_T, HS_T)):
+        changed = np.flatnonzero(np.any(table != old, axis=1))
+        assert set(changed) <= set(used.tolist())
+        assert len(changed) > 0
+
+
+def test_saturated_scores_follow_word2vec_c():
+    """|f| > 6: HS skips the pair, NS uses the clipped sigmoid (label - 0/1)."""
+    d = 4
+    syn0 = np.full((3, d), 2.0, np.float32)          # f = 2*2*4 = 16 against a row of 2s
+    syn_out = np.full((3, d), 2.0, np.float32)
+    dH = reference.block_update(syn0[[0]], syn_out.copy(), [1], [0.0], 0.1, skip_saturated=True)
+    assert np.all(dH == 0)
+    out = syn_out.copy()
+    dH = reference.block_update(syn0[[0]], out, [1], [0.0], 0.1)
+    np.testing.assert_allclose(dH, -0.1 * syn_out[[1]])  # g = (0 - 1) * alpha
+    syn1neg, syn1 = syn_out.copy(), syn_out.copy()
+    sg_step(syn0, syn1neg, syn1, i32(0), 1, i32(1), f32(0), 1, i32(2), f32(0), 1, np.float32(0.1),
+            *scratch(1, d), False)
+    np.testing.assert_allclose(syn1[2], syn_out[2])          # hs pair skipped
+    np.testing.assert_allclose(syn1neg[1], syn_out[1] - 0.1 * 2.0)
+
+
+def test_loss_is_positive_and_larger_for_wrong_predictions():
+    syn0, syn1neg, syn1 = tables(scale=0.5)
+    H, dH, G = scratch(1, syn0.shape[1])
+    right = sg_step(syn0.copy(), syn0.copy(), syn1, i32(0), 1, i32(0), f32(1), 1, HS_T, HS_L, 0,
+                    np.float32(0), H, dH, G, True)
+    wrong = sg_step(syn0.copy(), -syn0.copy(), syn1, i32(0), 1, i32(0), f32(1), 1, HS_T, HS_L, 0,
+                    np.float32(0), H, dH, G, True)
+    assert 0 < right < wrong
+
+
+def test_alias_table_encodes_the_distribution_exactly():
+    probs = np.array([0.5, 0.2, 0.15, 0.1, 0.05])
+    thr, alias = build_alias_table(probs)
+    n = len(probs)
+    keep = thr.astype(np.float64) / 2**32
+    implied = keep.copy()
+    np.add.at(implied, alias, 1.0 - keep)
+    np.testing.assert_allclose(implied / n, probs, atol=1e-9)
+
+
+@njit
+def _draws(thr, alias, n, seed):
+    rng = np.array([seed], dtype=np.uint64)
+    out = np.zeros(len(alias), np.int64)
+    for _ in range(n):
+        out[draw_noise(rng, thr, alias)] += 1
+    return out
+
+
+def test_negative_draws_follow_count_to_the_075():
+    vocab = Vocabulary(["a", "b", "c", "d"], [1000, 300, 50, 5])
+    thr, alias = vocab.noise_table(0.75)
+    counts = _draws(thr, alias, 400_000, 12345)
+    want = vocab.counts ** 0.75 / (vocab.counts ** 0.75).sum()
+    np.testing.assert_allclose(counts / counts.sum(), want, atol=0.004)

@@ -1,0 +1,129 @@
+"""Vocabulary and encoding: counts, pruning, sampling tables, Huffman codes, gensim parity, cache."""
+import numpy as np
+import pytest
+
+from w2v import encode
+from w2v.corpus import CorpusError
+from w2v.vocab import Vocabulary, build_huffman, count_words_pruned, effective_min_count
+
+
+def vocab_of(corpus, min_count=1, max_final_vocab=None):
+    raw = encode.scan(corpus, cache_dir=False)
+    return Vocabulary.from_counts(raw.words, raw.counts(), min_count, max_final_vocab)[0]
+
+
+def test_counts_min_count_and_stable_tie_order():
+    v = vocab_of([["b", "a", "c", "a", "d"], ["c", "b", "e"]], min_count=2)
+    assert v.words == ["b", "a", "c"]  # all count 2: first-seen order kept
+    assert v.counts.tolist() == [2, 2, 2]
+    assert v.total_words == 6
+
+
+def test_max_final_vocab_raises_min_count_like_gensim():
+    counts = np.array([10, 8, 8, 5, 3, 1])
+    assert effective_min_count(counts, 1, 3) == 6       # the 4th count (5) + 1
+    assert effective_min_count(counts, 1, 2) == 9       # the 8s tie at the cut: both go
+    assert effective_min_count(counts, 1, 10) == 1
+    assert effective_min_count(counts, 7, 3) == 7
+    v = vocab_of([["a"] * 10 + ["b"] * 8 + ["c"] * 8 + ["d"] * 5], max_final_vocab=2)
+    assert v.words == ["a"]
+
+
+def test_pruned_counting_stays_bounded():
+    sentences = [[f"rare{i}", "common", "common"] for i in range(5000)]
+    words, counts = count_words_pruned(iter(sentences), max_vocab_size=100)
+    assert len(words) <= 101
+    assert dict(zip(words, counts.tolist()))["common"] == 10_000
+
+
+def test_vocabulary_matches_gensim_on_real_text(sentences_200k):
+    gensim = pytest.importorskip("gensim")
+    g = gensim.models.Word2Vec(min_count=5)
+    g.build_vocab(sentences_200k)
+    v = vocab_of(sentences_200k, min_count=5)
+    assert len(v) == len(g.wv) > 4000
+    assert dict(zip(v.words, v.counts.tolist())) == {w: g.wv.get_vecattr(w, "count") for w in g.wv.index_to_key}
+    # keep-probabilities (gensim's sample_int is P(keep) * 2**32)
+    thr = v.keep_thresholds(1e-3)
+    g_thr = np.array([g.wv.get_vecattr(w, "sample_int") for w in v.words], dtype=np.float64)
+    np.testing.assert_allclose(thr.astype(np.float64), g_thr, rtol=1e-6, atol=2)
+
+
+def test_huffman_codes_are_prefix_free_and_optimal():
+    counts = np.array([50, 30, 30, 12, 9, 5, 5, 2, 1])
+    codes, points, lengths = build_huffman(counts)
+    strings = ["".join(map(str, codes[i, :lengths[i]])) for i in range(len(counts))]
+    assert len(set(strings)) == len(strings)
+    assert not any(a != b and b.startswith(a) for a in strings for b in strings)
+    assert (points[:, 0] == len(counts) - 2).all()  # every path starts at the root
+    assert points.max() <= len(counts) - 2
+    # weighted path length equals the optimum from a heap-built Huffman tree
+    import heapq
+    heap = list(map(int, counts))
+    heapq.heapify(heap)
+    cost = 0
+    while len(heap) > 1:
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        cost += a + b
+        heapq.heappush(heap, a + b)
+    assert int((counts * lengths).sum()) == cost
+
+
+def test_huffman_of_unsorted_counts_matches_sorted():
+    counts = np.array([5, 50, 9, 30])
+    codes, _, lengths = build_huffman(counts)
+    s_codes, _, s_lengths = build_huffman(np.array([50, 30, 9, 5]))
+    assert lengths.tolist() == [s_lengths[3], s_lengths[0], s_lengths[2], s_lengths[1]]
+
+
+def test_word2vec_vocab_file_roundtrip(tmp_path):
+    v = Vocabulary(["the", "of", "zebra"], [100, 50, 2])
+    v.save_word2vec_vocab(tmp_path / "vocab.txt")
+    assert (tmp_path / "vocab.txt").read_text() == "the 100\nof 50\nzebra 2\n"
+    assert Vocabulary.read_word2vec_vocab(tmp_path / "vocab.txt", min_count=5).words == ["the", "of"]
+    (tmp_path / "bad.txt").write_text("the 100\nbroken\n")
+    with pytest.raises(ValueError, match="bad.txt.*line 2"):
+        Vocabulary.read_word2vec_vocab(tmp_path / "bad.txt")
+
+
+def test_encoding_drops_oov_and_keeps_sentence_boundaries():
+    corpus = [["a", "x", "b"], ["x"], ["b", "a", "y", "a"]]
+    raw = encode.scan(corpus, cache_dir=False)
+    v, _ = Vocabulary.from_counts(raw.words, raw.counts(), 2)
+    enc = raw.encode(v)
+    assert v.words == ["a", "x", "b"]  # a: 3, then x and b (2 each) in first-seen order
+    sentences = [enc.ids[a:b].tolist() for a, b in zip(enc.offsets[:-1], enc.offsets[1:])]
+    assert sentences == [[0, 1, 2], [1], [2, 0, 0]]
+    assert enc.raw_words == 8 and enc.ids.dtype == np.int32
+    enc2 = encode.encode_with_vocab(corpus, v)
+    assert enc2.ids.tolist() == enc.ids.tolist() and enc2.offsets.tolist() == enc.offsets.tolist()
+
+
+def test_non_str_tokens_are_rejected():
+    with pytest.raises(TypeError, match="tokens must be str, found int"):
+        encode.scan([["a", 3]], cache_dir=False)
+    with pytest.raises(TypeError, match="tokens must be str, found list"):
+        encode.scan([["a", ["b"]]], cache_dir=False)
+    with pytest.raises(TypeError, match="tokens must be str"):
+        encode.encode_with_vocab([["a", 3.5]], Vocabulary(["a"], [1]))
+
+
+def test_consumed_generator_is_named():
+    gen = (s for s in [["a", "b"]])
+    encode.scan(gen, cache_dir=False)
+    with pytest.raises(CorpusError, match="one-shot iterator"):
+        encode.scan(gen, cache_dir=False)
+
+
+def test_scan_cache_is_reused_and_invalidated(tmp_path, text_file):
+    cache = tmp_path / "cache"
+    first = encode.scan(text_file, cache_dir=cache)
+    entries = list(cache.iterdir())
+    assert len(entries) == 1 and (entries[0] / "ids.npy").stat().st_size >= 4 * len(first.ids)
+    again = encode.scan(text_file, cache_dir=cache)
+    assert isinstance(again.ids, np.memmap)  # served from the cache
+    assert again.words == first.words and np.array_equal(again.ids, first.ids)
+    text_file.write_text("completely different words\n")
+    changed = encode.scan(text_file, cache_dir=cache)
+    assert changed.words == ["completely", "different", "words"]
+    assert encode.scan(text_file, cache_dir=False).words == changed.words

@@ -1,0 +1,63 @@
+"""Plain numpy statements of the kernels' updates, written for reading and for tests, not for speed.
+
+Each function applies one update in place, given the targets explicitly (no random draws), so a
+test can run the numba kernel and this reference on copies of the same tables and compare.
+"""
+import numpy as np
+
+from .common import EXP_TABLE_SIZE, MAX_EXP, SIGMOID_TABLE
+
+
+def clipped_sigmoid(f: np.ndarray, skip_saturated: bool):
+    """word2vec.c's table sigmoid; returns (sigmoid, trainable mask)."""
+    idx = ((np.clip(f, -MAX_EXP, MAX_EXP) + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)).astype(int)
+    s = SIGMOID_TABLE[np.minimum(idx, EXP_TABLE_SIZE - 1)].astype(np.float64)
+    s = np.where(f >= MAX_EXP, 1.0, np.where(f <= -MAX_EXP, 0.0, s))
+    trainable = np.abs(f) < MAX_EXP if skip_saturated else np.ones_like(f, dtype=bool)
+    return s, trainable
+
+
+def block_update(H: np.ndarray, syn_out: np.ndarray, targets, labels, alpha: float,
+                 skip_saturated: bool = False) -> np.ndarray:
+    """Targets one after another: F = H O_t^T, G = (label - sigmoid(F)) alpha; return dH.
+
+    Updates ``syn_out`` in place (``O_t += G^T H``) and returns the input gradient ``G O_t``
+    computed with each target row as it was before its own update.
+    """
+    dH = np.zeros_like(H, dtype=np.float64)
+    for t, label in zip(targets, labels):
+        o = syn_out[t].astype(np.float64)
+        f = H.astype(np.float64) @ o
+        s, trainable = clipped_sigmoid(f, skip_saturated)
+        g = np.where(trainable, (label - s) * alpha, 0.0)
+        dH += np.outer(g, o)
+        syn_out[t] += (g @ H).astype(syn_out.dtype)
+    return dH
+
+
+def sg_step(syn0, syn1neg, syn1, ctx, ns_targets=(), ns_labels=(), hs_targets=(), hs_labels=(), alpha=0.025):
+    """Skip-gram: context rows ``syn0[ctx]`` (all at once, one block) predict the centre's targets."""
+    H = syn0[ctx].copy()
+    dH = np.zeros(H.shape)
+    if len(hs_targets):
+        dH += block_update(H, syn1, hs_targets, hs_labels, alpha, skip_saturated=True)
+    if len(ns_targets):
+        dH += block_update(H, syn1neg, ns_targets, ns_labels, alpha)
+    np.add.at(syn0, ctx, dH.astype(syn0.dtype))
+
+
+def cbow_step(syn0, syn1neg, syn1, ctx, cbow_mean=1, ns_targets=(), ns_labels=(), hs_targets=(),
+              hs_labels=(), alpha=0.025):
+    """CBOW: h = mean (or sum) of ``syn0[ctx]``; its gradient goes to every context row."""
+    h = syn0[ctx].astype(np.float64).sum(axis=0)
+    if cbow_mean:
+        h /= len(ctx)
+    H = h[None, :].astype(np.float32)
+    dH = np.zeros(H.shape)
+    if len(hs_targets):
+        dH += block_update(H, syn1, hs_targets, hs_labels, alpha, skip_saturated=True)
+    if len(ns_targets):
+        dH += block_update(H, syn1neg, ns_targets, ns_labels, alpha)
+    if not cbow_mean:
+        dH /= len(ctx)
+    np.add.at(syn0, ctx, np.repeat(dH, len(ctx), axis=0).astype(syn0.dtype))
