@@ -111,6 +111,30 @@ def test_analogies_with_case_variants_equal_gensim(tmp_path):
     assert sections[0]["correct"][0] == ("FRANCE", "PARIS", "GERMANY", "BERLIN")
 
 
+def test_analogy_falls_back_to_the_last_candidate_like_gensim(tmp_path):
+    """When gensim's top 5 are all case variants of the question words, it keeps the last one
+    as the prediction; here that is 'CC', which the question expects, so the answer counts as correct."""
+    rng = np.random.default_rng(9)
+    words = ["aa", "bb", "cc", "Bb", "bB", "Cc", "cC", "CC"] + [f"filler{i}" for i in range(30)]
+    table = rng.standard_normal((len(words), 8)).astype(np.float32)
+    unit = table[:3] / np.linalg.norm(table[:3], axis=1, keepdims=True)
+    target = unit[1] + unit[2] - unit[0]
+    target /= np.linalg.norm(target)
+    for rank, variant in enumerate(["Bb", "bB", "Cc", "cC", "CC"]):  # in this order of similarity
+        noise = rng.standard_normal(8)
+        noise -= (noise @ target) * target
+        table[words.index(variant)] = target + 0.02 * (rank + 1) * noise / np.linalg.norm(noise)
+    table[3:8] *= 3  # long vectors must not matter: cosines
+    path = tmp_path / "q.txt"
+    path.write_text(": fallback\naa bb cc cc\naa bb cc bb\n", encoding="utf8")
+    g = gensim_models.KeyedVectors(8)
+    g.add_vectors(words, table)
+    ours = KeyedVectors(table, words).evaluate_word_analogies(path)
+    assert_same_analogy_results(ours, g.evaluate_word_analogies(str(path)))
+    assert ours[1][0]["correct"] == [("AA", "BB", "CC", "CC")]
+    assert ours[1][0]["incorrect"] == [("AA", "BB", "CC", "BB")]
+
+
 def test_analogy_file_errors_and_edge_cases(tmp_path, trained):
     wv, _ = trained
     path = tmp_path / "q.txt"

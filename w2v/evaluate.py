@@ -79,7 +79,7 @@ def evaluate_word_analogies(wv, path, restrict_vocab=300000, case_insensitive=Tr
     rows = np.array([[vocab.get(w, -1) for w in q] for _, q in questions], dtype=np.intp).reshape(-1, 4)
     known = (rows >= 0).all(axis=1)
     outcome = np.zeros(len(questions), dtype=bool)
-    outcome[known] = _solve_analogies(wv, rows[known], restrict_vocab, case_insensitive)
+    outcome[known] = _solve_analogies(wv, rows[known], vocab, restrict_vocab, case_insensitive)
     sections = [{"section": name, "correct": [], "incorrect": []} for name in names]
     for (section, question), ok, is_known in zip(questions, outcome.tolist(), known.tolist()):
         if is_known or dummy4unknown:
@@ -121,7 +121,7 @@ def _read_analogies(path, case_insensitive: bool):
     return names, questions
 
 
-def _solve_analogies(wv, rows: np.ndarray, restrict_vocab, case_insensitive: bool) -> np.ndarray:
+def _solve_analogies(wv, rows: np.ndarray, vocab: dict[str, int], restrict_vocab, case_insensitive: bool) -> np.ndarray:
     """For each question row ``(a, b, c, expected)``, whether 3CosAdd predicts ``expected``.
 
     Mirrors gensim's per-question loop exactly, but on blocks of questions: score every
@@ -133,12 +133,9 @@ def _solve_analogies(wv, rows: np.ndarray, restrict_vocab, case_insensitive: boo
         return np.zeros(0, dtype=bool)
     normed = wv.get_normed_vectors()[:restrict_vocab]
     n_search = len(normed)
-    # Case folding: every row maps to the row of its first case variant (its "group").
-    if case_insensitive:
-        vocab = restricted_vocab(wv, restrict_vocab, case_insensitive)
-        group = np.array([vocab[k.upper()] for k in wv.index_to_key[:n_search]], dtype=np.intp)
-    else:
-        group = np.arange(n_search)
+    # Every row maps to the row standing for its (case-folded) form: its "group".
+    fold = str.upper if case_insensitive else str
+    group = np.fromiter((vocab[fold(k)] for k in wv.index_to_key[:n_search]), dtype=np.intp, count=n_search)
     block = max(1, _BLOCK_FLOATS // max(1, n_search))
     predicted = np.empty(len(rows), dtype=np.intp)
     for start in range(0, len(rows), block):

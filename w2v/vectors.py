@@ -388,7 +388,12 @@ class KeyedVectors:
     # ------------------------------------------------------------------ files
 
     def save_word2vec_format(self, path, binary=False, write_header=True) -> None:
-        """Write word2vec.c text or binary format; see :func:`w2v.formats.save_word2vec_format`."""
+        """Write word2vec.c text or binary format (atomically; ``.gz``/``.bz2``/``.xz`` compress).
+
+        Words containing whitespace cannot be represented in these formats and raise ValueError
+        (naming the word) before anything is written; counts are not stored. See
+        :func:`w2v.formats.save_word2vec_format`.
+        """
         from .formats import save_word2vec_format
 
         save_word2vec_format(self, path, binary=binary, write_header=write_header)
@@ -396,7 +401,12 @@ class KeyedVectors:
     @classmethod
     def load_word2vec_format(cls, path, binary=False, limit=None, encoding="utf8", unicode_errors="strict",
                              no_header=False):
-        """Read word2vec.c text or binary format; see :func:`w2v.formats.load_word2vec_format`."""
+        """Read word2vec.c text or binary format (``.gz``/``.bz2``/``.xz`` too).
+
+        ``limit`` keeps the first N words; a truncated or malformed file raises
+        :class:`w2v.formats.FormatError` naming the file and the problem. See
+        :func:`w2v.formats.load_word2vec_format`.
+        """
         from .formats import load_word2vec_format
 
         return load_word2vec_format(path, binary=binary, limit=limit, encoding=encoding,
