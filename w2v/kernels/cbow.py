@@ -1,7 +1,7 @@
 """CBOW: the mean (or sum) of the context rows predicts the centre word."""
 from numba import njit
 
-from .common import block_update, fill_negative_targets
+from .common import block_update
 
 
 @njit(cache=True, inline="always")
@@ -41,9 +41,10 @@ def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_n
 
 
 @njit(cache=True, inline="always")
-def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, negative, rng, alias_thr, alias_idx,
-                ns_targets, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
-    """Train the centre word ``sent[i]`` from context positions [lo, hi) except i."""
+def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_targets, T_ns, ns_labels,
+                hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
+    """Train the centre word ``sent[i]`` from context positions [lo, hi) except i, against its
+    negatives ``ns_targets[:T_ns]`` (drawn ahead by the sentence loop)."""
     K = 0
     for j in range(lo, hi):
         if j != i:
@@ -51,8 +52,5 @@ def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, negative, rng, 
             K += 1
     if K == 0:
         return 0.0
-    word = sent[i]
-    T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx, ns_targets,
-                                 ns_labels) if negative > 0 else 0
     return cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
                      hs_labels, T_hs, alpha, H, dH, G, compute_loss)

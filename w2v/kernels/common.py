@@ -56,19 +56,18 @@ def draw_noise(rng, alias_thr, alias_idx):
 
 
 @njit(cache=True, inline="always")
-def fill_negative_targets(word, negative, rng, alias_thr, alias_idx, targets, labels):
-    """Targets for negative sampling: the true word (label 1) then draws != word (label 0).
+def fill_negative_targets(word, negative, rng, alias_thr, alias_idx, targets):
+    """Targets for negative sampling: the true word then noise draws != word; return how many.
 
+    The labels are fixed (1 for the first target, 0 after), so they live in a constant array.
     A draw equal to the true word is skipped, not redrawn, as in word2vec.c and gensim.
     """
     targets[0] = word
-    labels[0] = 1.0
     t = 1
     for _ in range(negative):
         k = draw_noise(rng, alias_thr, alias_idx)
         if k != word:
             targets[t] = k
-            labels[t] = 0.0
             t += 1
     return t
 

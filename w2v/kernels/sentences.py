@@ -2,17 +2,24 @@
 
 Per sentence: read the learning rate from the shared progress counters, subsample the words with a
 fresh draw, then slide a (shrunk) window over the kept words and call the architecture's update.
+Negatives are drawn LOOKAHEAD centre words ahead into a small ring, and the rows they (and the next
+context word) will need are prefetched, so memory loads overlap with the current word's arithmetic.
 Everything the loop needs arrives as arrays and scalars; it allocates nothing and never raises.
 """
 import numpy as np
 from numba import njit
 
 from .cbow import cbow_centre
-from .common import fill_huffman_targets, next_u32, rand_below
+from .common import fill_huffman_targets, fill_negative_targets, next_u32, rand_below
+from .prefetch import prefetch_row
 from .skipgram import sg_centre
 
 #: progress counters are spaced this many int64 apart so threads never share a cache line
 SLOT_STRIDE = 8
+#: how many centre words ahead negatives are drawn and rows prefetched
+LOOKAHEAD = 3
+#: ring slots for drawn-ahead negatives (a power of two > LOOKAHEAD)
+RING = 4
 
 
 @njit(cache=True, inline="always")
@@ -37,40 +44,67 @@ def subsample(ids, begin, end, keep_thr, rng, out):
     return n
 
 
+@njit(cache=True, inline="always")
+def prepare_centre(k, sent, n, window, syn0, syn1neg, negative, rng, alias_thr, alias_idx,
+                   ns_ring, ns_count):
+    """Draw centre k's negatives into its ring slot and prefetch the rows its update will touch."""
+    slot = k & (RING - 1)
+    if negative > 0:
+        T = fill_negative_targets(sent[k], negative, rng, alias_thr, alias_idx, ns_ring[slot])
+        ns_count[slot] = T
+        for t in range(T):
+            prefetch_row(syn1neg, ns_ring[slot, t])
+    entering = k + window  # the context word that joins the window when k is the centre
+    if entering < n:
+        prefetch_row(syn0, sent[entering])
+
+
 @njit(nogil=True, cache=True, fastmath=True)
 def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                 keep_thr, alias_thr, alias_idx, codes, points, codelens,
                 sg, cbow_mean, window, shrink_windows, negative, hs, batched, compute_loss,
                 alpha0, min_alpha, total_words, progress, slot, stop, rng, loss_out,
-                sent, ctx, H, dH, G, ns_targets, ns_labels, hs_targets, hs_labels):
+                sent, ctx, H, dH, G, ns_ring, ns_count, ns_labels, hs_targets, hs_labels):
     """Train sentences [s_begin, s_end) of the encoded corpus; return the number of words read.
 
     ``progress[slot]`` grows by each sentence's in-vocabulary length (before subsampling, as
     word2vec.c counts) and drives the shared learning rate; ``loss_out[slot]`` accumulates the
     loss in float64. The loop returns early when ``stop[0]`` is set (Ctrl-C, errors elsewhere).
+    ``ns_ring`` (RING x negative+1) and ``ns_count`` hold negatives drawn ahead; ``ns_labels`` is
+    the constant [1, 0, 0, ...].
     """
     words = 0
     loss = 0.0
+    ahead = sg == 0 or batched  # the exact skip-gram kernel draws per pair instead
     for s in range(s_begin, s_end):
         if stop[0] != 0:
             break
         alpha = np.float32(current_alpha(alpha0, min_alpha, progress, total_words))
         n = subsample(ids, offsets[s], offsets[s + 1], keep_thr, rng, sent)
+        if ahead:
+            for k in range(min(LOOKAHEAD, n)):
+                prepare_centre(k, sent, n, window, syn0, syn1neg, negative, rng, alias_thr,
+                               alias_idx, ns_ring, ns_count)
         for i in range(n):
+            if ahead and i + LOOKAHEAD < n:
+                prepare_centre(i + LOOKAHEAD, sent, n, window, syn0, syn1neg, negative, rng,
+                               alias_thr, alias_idx, ns_ring, ns_count)
             b = rand_below(rng, window) if shrink_windows else 0
             reach = window - b
             lo = max(0, i - reach)
             hi = min(n, i + reach + 1)
             T_hs = fill_huffman_targets(sent[i], codes, points, codelens, hs_targets,
                                         hs_labels) if hs else 0
+            r = i & (RING - 1)
+            T_ns = ns_count[r] if negative > 0 else 0
             if sg:
                 loss += sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng,
-                                  alias_thr, alias_idx, ns_targets, ns_labels, hs_targets, hs_labels,
-                                  T_hs, alpha, ctx, H, dH, G, compute_loss)
+                                  alias_thr, alias_idx, ns_ring[r], T_ns, ns_labels, hs_targets,
+                                  hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss)
             else:
-                loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, negative, rng,
-                                    alias_thr, alias_idx, ns_targets, ns_labels, hs_targets,
-                                    hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss)
+                loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_ring[r],
+                                    T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H,
+                                    dH, G, compute_loss)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length

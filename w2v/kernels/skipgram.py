@@ -25,12 +25,13 @@ def sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets
 
 @njit(cache=True, inline="always")
 def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng, alias_thr, alias_idx,
-              ns_targets, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
+              ns_targets, T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
     """Train the centre word ``sent[i]`` with context positions [lo, hi) except i.
 
-    ``batched`` (HogBatch) trains all context rows in one block against one shared draw of
-    negatives; otherwise every (context, centre) pair gets its own negatives and is applied before
-    the next pair, exactly as word2vec.c and gensim do.
+    ``batched`` (HogBatch) trains all context rows in one block against the centre's one draw of
+    negatives, ``ns_targets[:T_ns]`` (drawn ahead by the sentence loop); otherwise every (context,
+    centre) pair draws its own negatives and is applied before the next pair, exactly as
+    word2vec.c and gensim do.
     """
     word = sent[i]
     loss = 0.0
@@ -41,16 +42,14 @@ def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng, alia
                 ctx[K] = sent[j]
                 K += 1
         if K > 0:
-            T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx, ns_targets,
-                                         ns_labels) if negative > 0 else 0
             loss += sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets,
                             hs_labels, T_hs, alpha, H, dH, G, compute_loss)
         return loss
     for j in range(lo, hi):
         if j != i:
             ctx[0] = sent[j]
-            T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx, ns_targets,
-                                         ns_labels) if negative > 0 else 0
+            T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx,
+                                         ns_targets) if negative > 0 else 0
             loss += sg_step(syn0, syn1neg, syn1, ctx, 1, ns_targets, ns_labels, T_ns, hs_targets,
                             hs_labels, T_hs, alpha, H, dH, G, compute_loss)
     return loss

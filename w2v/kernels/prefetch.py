@@ -1,0 +1,39 @@
+"""A software prefetch for embedding rows (LLVM's ``llvm.prefetch``, which numba does not expose).
+
+Training reads rows at random: negatives are drawn from the whole vocabulary and the tables are far
+larger than the caches, so a plain loop waits on memory for every row. Asking for the rows a few
+centre words ahead lets those loads overlap with the arithmetic of the current word.
+"""
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+CACHE_LINE = 64
+
+
+@intrinsic
+def prefetch_row(typingctx, table, row):
+    """Hint the CPU to start loading every cache line of ``table[row, :]`` (a C-contiguous 2-D array)."""
+    if not (isinstance(table, types.Array) and table.ndim == 2 and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        table_t, row_t = sig.args
+        ary = context.make_array(table_t)(context, builder, args[0])
+        r = context.cast(builder, args[1], row_t, types.intp)
+        zero = context.get_constant(types.intp, 0)
+        start = cgutils.get_item_pointer(context, builder, table_t, ary, [r, zero])
+        i8p = ir.IntType(8).as_pointer()
+        base = builder.bitcast(start, i8p)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(table_t.dtype)))
+        nbytes = builder.mul(builder.extract_value(ary.shape, 1), itemsize)
+        step = context.get_constant(types.intp, CACHE_LINE)
+        read, locality, data = (ir.Constant(ir.IntType(32), v) for v in (0, 3, 1))
+        with cgutils.for_range_slice(builder, zero, nbytes, step) as (offset, _):
+            builder.call(fn, [builder.gep(base, [offset]), read, locality, data])
+        return context.get_dummy_value()
+
+    return types.void(table, row), codegen
