@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .kernels import train_chunk
-from .kernels.sentences import SLOT_STRIDE
+from .kernels.sentences import RING, SLOT_STRIDE
 
 logger = logging.getLogger("w2v")
 
@@ -58,8 +58,10 @@ class ThreadScratch:
         self.H = np.zeros((span, d), np.float32)
         self.dH = np.zeros((span, d), np.float32)
         self.G = np.zeros(span, np.float32)
-        self.ns_targets = np.zeros(params.negative + 1, np.int32)
+        self.ns_ring = np.zeros((RING, params.negative + 1), np.int32)
+        self.ns_count = np.zeros(RING, np.int32)
         self.ns_labels = np.zeros(params.negative + 1, np.float32)
+        self.ns_labels[0] = 1.0
         self.hs_targets = np.zeros(max(1, max_codelen), np.int32)
         self.hs_labels = np.zeros(max(1, max_codelen), np.float32)
 
@@ -171,7 +173,7 @@ class Training:
                             p.sg, p.cbow_mean, p.window, p.shrink_windows, p.negative, p.hs,
                             p.batched, p.compute_loss, self.alpha, self.min_alpha, self.total_words,
                             self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
-                            s.sent, s.ctx, s.H, s.dH, s.G, s.ns_targets, s.ns_labels, s.hs_targets,
+                            s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
                             s.hs_labels)
         except BaseException as e:  # surfaced by the main thread
             self.errors.append(e)
