@@ -8,6 +8,7 @@ Data flow, one module per step: :mod:`w2v.corpus` (reading) -> :mod:`w2v.vocab` 
 its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.train` (threads, epochs) ->
 :mod:`w2v.kernels` (numba updates) -> :mod:`w2v.vectors` (queries, formats, evaluation).
 """
+from .checkpoint import resume
 from .corpus import CorpusError, sample_corpus_path
 from .model import Word2Vec, load, train
 from .params import TrainParams
@@ -17,4 +18,4 @@ from .vocab import Vocabulary
 __version__ = "0.1.0"
 
 __all__ = ["CorpusError", "KeyedVectors", "TrainParams", "Vocabulary", "Word2Vec", "load",
-           "sample_corpus_path", "train", "__version__"]
+           "resume", "sample_corpus_path", "train", "__version__"]

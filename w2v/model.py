@@ -9,12 +9,15 @@ import json
 import logging
 import os
 import threading
+import zipfile
+import zlib
 
 import numpy as np
 
 from . import corpus as corpus_mod
 from . import encode
 from ._fileutil import atomic_write
+from .checkpoint import Checkpointer
 from .params import TrainParams
 from .train import Training, initial_rng_states
 from .vectors import KeyedVectors
@@ -24,17 +27,21 @@ logger = logging.getLogger("w2v")
 SAVE_FORMAT = 1
 
 
-def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = None, **params) -> Word2Vec:
+def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = None,
+          checkpoint=None, checkpoint_every: int | None = None, **params) -> Word2Vec:
     """Build the vocabulary of ``corpus`` and train on it; return the trained :class:`Word2Vec`.
 
     ``corpus`` is a path (file, directory, .gz/.bz2/.xz) or an iterable of token lists.
     ``params`` are gensim's ``Word2Vec`` parameters (see :class:`~w2v.params.TrainParams`).
     ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache).
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
+    ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
+    every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
     """
+    checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
     model = Word2Vec(callbacks=callbacks, cache_dir=cache_dir, **params)
     model.build_vocab(corpus, vocab=vocab)
-    model.train(corpus)
+    model.train(corpus, checkpoint=checkpointer)
     return model
 
 
@@ -157,24 +164,37 @@ class Word2Vec:
     # ---- training ----------------------------------------------------------------------------
 
     def train(self, corpus=None, epochs: int | None = None, start_alpha: float | None = None,
-              end_alpha: float | None = None) -> Word2Vec:
+              end_alpha: float | None = None, *, checkpoint=None,
+              checkpoint_every: int | None = None) -> Word2Vec:
         """Train ``epochs`` epochs (default: the model's) on ``corpus``, decaying alpha linearly.
 
         ``corpus`` defaults to the one given to :meth:`build_vocab`; a different corpus is encoded
         against the current vocabulary (its new words are ignored: see ``build_vocab(update=True)``).
+        ``checkpoint``/``checkpoint_every``: see :func:`w2v.train`.
         """
         if self.vocab is None:
             raise ValueError("the model has no vocabulary: call build_vocab(corpus) before train()")
         p = self.params
         epochs = p.epochs if epochs is None else epochs
         TrainParams(**{**p.to_dict(), "epochs": epochs})  # validates epochs like every parameter
-        encoded = self._encoding_for(corpus)
+        if not isinstance(checkpoint, Checkpointer):
+            checkpoint = Checkpointer.create(checkpoint, checkpoint_every)
+        return self._run_training(corpus, epochs, p.alpha if start_alpha is None else start_alpha,
+                                  p.min_alpha if end_alpha is None else end_alpha, checkpoint)
+
+    def _run_training(self, corpus, epochs, alpha, min_alpha, checkpointer=None, start=None) -> Word2Vec:
+        """One run under the training lock (``corpus`` may be an already encoded corpus).
+
+        The lock is taken before the corpus is encoded, so a second train() on a model that is
+        training fails at once and changes nothing. :func:`w2v.resume` enters here with ``start``.
+        """
         if not self._training_lock.acquire(blocking=False):
-            raise RuntimeError("this model is already training in another thread")
+            raise RuntimeError("this model is already training (in another thread or from a callback); "
+                               "wait for that train() to return")
         try:
+            encoded = corpus if isinstance(corpus, encode.EncodedCorpus) else self._encoding_for(corpus)
             self._callback("on_train_begin")
-            run = Training(self, encoded, epochs, p.alpha if start_alpha is None else start_alpha,
-                           p.min_alpha if end_alpha is None else end_alpha)
+            run = Training(self, encoded, epochs, alpha, min_alpha, checkpointer, start)
             self.interrupted = not run.run()
             self._callback("on_train_end")
         finally:
@@ -203,15 +223,20 @@ class Word2Vec:
 
     def save(self, path: str | os.PathLike) -> None:
         """Save the whole model (to continue training later) as one .npz file, atomically."""
+        meta, arrays = self._state()
+        with atomic_write(path) as f:
+            np.savez(f, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8), **arrays)
+
+    def _state(self) -> tuple[dict, dict]:
+        """Everything :meth:`save` writes, as (JSON-able meta, arrays); checkpoints store it too."""
         if self.vocab is None:
             raise ValueError("cannot save a model without a vocabulary")
         meta = {"format": SAVE_FORMAT, "params": self.params.to_dict(), "words": self.vocab.words,
                 "loss_history": self.loss_history, "epochs_trained": self.epochs_trained,
                 "corpus_total_words": self.corpus_total_words}
-        with atomic_write(path) as f:
-            np.savez(f, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
-                     counts=self.vocab.counts, syn0=self.wv.vectors, syn1neg=self.syn1neg,
-                     syn1=self.syn1, rng_states=self.rng_states)
+        arrays = {"counts": self.vocab.counts, "syn0": self.wv.vectors, "syn1neg": self.syn1neg,
+                  "syn1": self.syn1, "rng_states": self.rng_states}
+        return meta, arrays
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Word2Vec:
@@ -220,12 +245,17 @@ class Word2Vec:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode("utf-8"))
                 arrays = {k: z[k] for k in ("counts", "syn0", "syn1neg", "syn1", "rng_states")}
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             if isinstance(e, FileNotFoundError):
                 raise
             raise ValueError(f"{str(path)!r} is not a w2v model file: {e}") from None
         if meta.get("format") != SAVE_FORMAT:
             raise ValueError(f"{str(path)!r}: unsupported model format {meta.get('format')!r}")
+        return cls._from_state(meta, arrays)
+
+    @classmethod
+    def _from_state(cls, meta: dict, arrays: dict) -> Word2Vec:
+        """Rebuild a model from :meth:`_state`'s output."""
         model = cls(**meta["params"])
         model.vocab = Vocabulary(meta["words"], arrays["counts"])
         model.wv = KeyedVectors(arrays["syn0"], model.vocab.words, model.vocab.counts)

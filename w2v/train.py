@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from .checkpoint import Position, RunSpec
 from .kernels import train_chunk
 from .kernels.sentences import RING, SLOT_STRIDE
 
@@ -86,11 +87,19 @@ def plan_chunks(offsets: np.ndarray, workers: int) -> list[tuple[int, int]]:
 
 
 class Training:
-    """One call of ``model.train``: runs ``epochs`` epochs of the encoded corpus on the model's tables."""
+    """One call of ``model.train``: runs ``epochs`` epochs of the encoded corpus on the model's tables.
 
-    def __init__(self, model, encoded, epochs: int, alpha: float, min_alpha: float):
+    With a ``checkpointer``, each epoch runs as segments of about ``checkpointer.every`` words:
+    the workers finish a segment's chunks and stop, the checkpoint is written while nothing
+    trains, and the next segment starts fresh threads. ``start`` (from a checkpoint) makes the
+    run begin mid-way, with the progress counter, and so the learning rate, where it stopped.
+    """
+
+    def __init__(self, model, encoded, epochs: int, alpha: float, min_alpha: float,
+                 checkpointer=None, start: Position | None = None):
         self.model, self.encoded, self.epochs = model, encoded, epochs
         self.alpha, self.min_alpha = alpha, min_alpha
+        self.checkpointer, self.start = checkpointer, start or Position()
         p = model.params
         self.tables = KernelTables.build(model.vocab, p)
         lengths = np.diff(encoded.offsets)
@@ -101,50 +110,110 @@ class Training:
         self.total_words = max(1, encoded.n_words * epochs)
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
+        self.progress[0], self.loss[0] = self.start.run_words, self.start.epoch_loss
         self.stop = np.zeros(1, np.int32)
         self.errors: list[BaseException] = []
+        self.threads: list[threading.Thread] = []
 
     def run(self) -> bool:
         """Train all epochs; return False if interrupted by Ctrl-C (the model stays usable)."""
         model = self.model
-        bar = tqdm(total=self.total_words, unit="w", unit_scale=True, disable=not model.params.progress,
-                   desc="w2v", smoothing=0.1, leave=False)
+        bar = tqdm(total=self.total_words, initial=self.start.run_words, unit="w", unit_scale=True,
+                   disable=not model.params.progress, desc="w2v", smoothing=0.1, leave=False)
         try:
-            for epoch in range(self.epochs):
-                model._callback("on_epoch_begin")
-                if not self._epoch(epoch, bar):
+            for epoch in range(self.start.epoch, self.epochs):
+                pos = self.start if epoch == self.start.epoch else Position(epoch, 0, int(self.progress.sum()))
+                if pos.sentence == 0:
+                    model._callback("on_epoch_begin")
+                if not self._epoch(pos, bar):
                     return False
                 model._callback("on_epoch_end")
+        except KeyboardInterrupt:  # outside the workers' time: in a callback or a checkpoint write
+            self._stop_workers()
+            logger.info("training interrupted; the model keeps what was trained")
+            return False
         finally:
             bar.close()
         return True
 
-    def _epoch(self, epoch: int, bar) -> bool:
-        """One pass over the corpus by all threads; logs and records the epoch's loss."""
-        jobs: queue.SimpleQueue = queue.SimpleQueue()
-        for chunk in self.chunks:
-            jobs.put(chunk)
-        loss_before = float(self.loss.sum())
-        words_before = int(self.progress.sum())
+    def _epoch(self, pos: Position, bar) -> bool:
+        """One pass over the corpus (from ``pos.sentence``); logs and records the epoch's loss."""
+        epoch = pos.epoch
+        loss_before = float(self.loss.sum()) - pos.epoch_loss
+        words_before = int(self.progress.sum()) - pos.epoch_words
         start = time.perf_counter()
-        threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
-                                    name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
-        for t in threads:
-            t.start()
         interrupted = False
         try:
-            self._watch(threads, bar, words_before, loss_before)
+            for segment in self._segments(pos.sentence):
+                self._run_segment(segment, bar, words_before, loss_before)
+                if self.errors:
+                    break
+                if segment[-1][1] < self.encoded.n_sentences:  # the epoch end is checkpointed below
+                    self._checkpoint(Position(epoch, segment[-1][1], int(self.progress.sum()),
+                                              int(self.progress.sum()) - words_before,
+                                              float(self.loss.sum()) - loss_before))
         except KeyboardInterrupt:
             interrupted = True
-            self.stop[0] = 1
-            for t in threads:
-                t.join()
+            self._stop_workers()
         if self.errors:
             raise self.errors[0]
         self._finish_epoch(epoch, time.perf_counter() - start, words_before, loss_before, interrupted)
         if interrupted:
-            logger.warning("training interrupted in epoch %d; the model keeps what was trained", epoch + 1)
-        return not interrupted
+            logger.info("training interrupted in epoch %d; the model keeps what was trained", epoch + 1)
+            return False
+        self._checkpoint(Position(epoch + 1, 0, int(self.progress.sum())))
+        return True
+
+    def _segments(self, first_sentence: int):
+        """The epoch's remaining chunks, grouped into runs of about ``checkpointer.every`` words."""
+        chunks = [(max(a, first_sentence), b) for a, b in self.chunks if b > first_sentence]
+        every = self.checkpointer.every if self.checkpointer is not None else None
+        if every is None:
+            yield chunks
+            return
+        offsets, segment, words = self.encoded.offsets, [], 0
+        for a, b in chunks:
+            segment.append((a, b))
+            words += int(offsets[b] - offsets[a])
+            if words >= every:
+                yield segment
+                segment, words = [], 0
+        if segment:
+            yield segment
+
+    def _run_segment(self, chunks, bar, words_before, loss_before) -> None:
+        """All workers train ``chunks`` and exit; the main thread draws progress meanwhile."""
+        jobs: queue.SimpleQueue = queue.SimpleQueue()
+        for chunk in chunks:
+            jobs.put(chunk)
+        self.threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
+                                         name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
+        for t in self.threads:
+            t.start()
+        self._watch(self.threads, bar, words_before, loss_before)
+
+    def _stop_workers(self) -> None:
+        """Make every kernel return within one sentence, and wait for the threads to exit."""
+        self.stop[0] = 1
+        for t in self.threads:
+            if t.ident is not None:  # an interrupt may land while threads are being started
+                t.join()
+
+    def _checkpoint(self, position: Position) -> None:
+        """Save the run while no worker runs; a checkpoint never holds a diverged (NaN) model.
+
+        At an epoch end :meth:`_finish_epoch` has just checked the tables; mid-epoch they are
+        checked here, so the error names the epoch being trained.
+        """
+        if self.checkpointer is None:
+            return
+        if position.sentence:
+            check_finite(self.model, position.epoch + 1)
+        started = time.perf_counter()
+        run = RunSpec(self.epochs, self.alpha, self.min_alpha, self.checkpointer.every)
+        self.checkpointer.save(self.model, self.encoded, run, position)
+        logger.info("checkpoint at %d words of the run written to %s in %.2fs", position.run_words,
+                    self.checkpointer.path, time.perf_counter() - started)
 
     def _watch(self, threads, bar, words_before, loss_before):
         """Main thread: refresh the progress bar until every worker is done."""
@@ -198,6 +267,18 @@ def check_finite(model, epoch: int) -> None:
     """Refuse to go on (or save) once a table holds NaN or inf: name the epoch where it happened."""
     for name, table in (("input vectors", model.wv.vectors), ("syn1neg", model.syn1neg), ("syn1", model.syn1)):
         if table.size and not np.isfinite(table).all():
-            raise FloatingPointError(
-                f"training diverged in epoch {epoch}: {name} contain NaN or inf "
-                f"(alpha={model.params.alpha} may be too large for vector_size={model.params.vector_size})")
+            raise FloatingPointError(f"training diverged in epoch {epoch}: {name} contain NaN or inf "
+                                     f"({divergence_hint(model.params)})")
+
+
+def divergence_hint(p) -> str:
+    """What to change when training diverged.
+
+    Skip-gram's batched (HogBatch) negative-sampling update adds up to ``2 * window`` context
+    gradients onto each output row at once, so a large alpha times a wide window can blow up
+    where word2vec.c's per-pair update (``kernel='exact'``) stays finite (seen: alpha=0.5, window=50).
+    """
+    if p.sg and p.batched and p.negative:
+        return (f"alpha={p.alpha} is too large for the batched skip-gram kernel with window={p.window}: "
+                "lower alpha or the window, or use kernel='exact'")
+    return f"alpha={p.alpha} may be too large for vector_size={p.vector_size}"

@@ -1,0 +1,262 @@
+"""Checkpoints: the complete state of a training run, saved atomically so a killed run can go on.
+
+``w2v.train(corpus, checkpoint="run.ckpt", checkpoint_every=N)`` saves the run every ``N`` corpus
+words (counted as the learning rate counts them: in-vocabulary words, before subsampling) and at
+the end of every epoch; :func:`resume` continues it from the last one. A checkpoint is taken
+between chunks while the worker threads wait, so the tables it holds are a consistent snapshot,
+and it holds everything the rest of the run depends on: the tables, the vocabulary, each thread's
+RNG state, the run's epochs and learning-rate range, how far it got (epoch, sentence, words
+trained, the epoch's loss so far) and the loss history. Resuming therefore continues the
+learning-rate decay where it stopped; with ``workers=1`` the result is bit-identical to the run
+that was never interrupted.
+
+Files
+    ``PATH`` (an uncompressed .npz whatever its name) is the state, rewritten at every checkpoint.
+    ``PATH.corpus-<digest>.npz`` is the encoded corpus (int32 word ids and sentence offsets),
+    written once per run: 4 bytes per word is too much to rewrite every few million words, and
+    keeping it means resuming never needs the corpus again (not even an in-memory one, nor a file
+    that has since changed). The state names the corpus file by a digest of its content, which is
+    checked when resuming. Both files are written with :func:`w2v._fileutil.atomic_write`, the
+    corpus file first, so at any moment ``PATH`` is a complete checkpoint whose corpus file exists.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+import os
+import zipfile
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._fileutil import atomic_write
+from .encode import EncodedCorpus
+
+KIND = "w2v-checkpoint"
+FORMAT = 1
+_MODEL_ARRAYS = ("counts", "syn0", "syn1neg", "syn1", "rng_states")
+#: what reading a damaged .npz can raise (zip structure, CRC, zlib, JSON, missing members)
+_READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used (truncated, corrupt, foreign file, or its corpus file is missing)."""
+
+    def __init__(self, path, problem: str):
+        super().__init__(f"checkpoint {os.fspath(path)!r}: {problem}")
+        self.path = os.fspath(path)
+
+
+@dataclass
+class Position:
+    """Where a run stands at a chunk boundary: exactly what is needed to continue it.
+
+    ``run_words`` drives the learning rate (it is the shared progress counter of the kernels);
+    ``epoch_words`` and ``epoch_loss`` let the resumed epoch log and record its whole loss.
+    """
+
+    epoch: int = 0          # epoch of the run being trained (0-based); == epochs when finished
+    sentence: int = 0       # first sentence of that epoch not yet trained
+    run_words: int = 0      # words trained by the run so far
+    epoch_words: int = 0    # of which in the current epoch
+    epoch_loss: float = 0.0  # loss summed over the current epoch so far
+
+
+@dataclass
+class RunSpec:
+    """The settings of one ``train()`` call that the rest of the run needs."""
+
+    epochs: int
+    alpha: float
+    min_alpha: float
+    every: int | None
+
+
+class Checkpointer:
+    """Writes the checkpoints of one run to ``path``; the training driver calls :meth:`save`."""
+
+    def __init__(self, path: str | os.PathLike, every: int | None = None):
+        self.path = Path(path)
+        self.every = _check_every(every)
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        if not directory.is_dir():  # fail now, not after the first epoch
+            raise FileNotFoundError(f"checkpoint {str(self.path)!r}: directory {str(directory)!r} does not exist")
+        if self.path.is_dir():
+            raise IsADirectoryError(f"checkpoint {str(self.path)!r} is a directory")
+        self._corpus: tuple | None = None  # (encoded object, file name, digest) once written
+
+    @classmethod
+    def create(cls, path, every) -> Checkpointer | None:
+        """A Checkpointer, or None without a path (``every`` alone is an error: where would it go?)."""
+        if path is None:
+            if every is not None:
+                raise ValueError("checkpoint_every needs a checkpoint path (checkpoint=...)")
+            return None
+        return cls(path, every)
+
+    def save(self, model, encoded: EncodedCorpus, run: RunSpec, position: Position) -> None:
+        """Write one checkpoint (corpus file first if this run has not written it yet)."""
+        corpus_name, digest = self._write_corpus(encoded)
+        meta = {"kind": KIND, "format": FORMAT, "model": None, "run": asdict(run),
+                "position": asdict(position),
+                "corpus": {"file": corpus_name, "digest": digest, "n_words": encoded.n_words,
+                           "n_sentences": encoded.n_sentences, "raw_words": encoded.raw_words}}
+        model_meta, arrays = model._state()
+        meta["model"] = model_meta
+        with atomic_write(self.path) as f:
+            np.savez(f, meta=_json_bytes(meta), **arrays)
+        self._remove_stale_corpus_files(corpus_name)
+
+    def _write_corpus(self, encoded: EncodedCorpus) -> tuple[str, str]:
+        """The encoded corpus file of this run, written on the first checkpoint only."""
+        if self._corpus is None or self._corpus[0] is not encoded:
+            digest = corpus_digest(encoded.ids, encoded.offsets)
+            name = f"{self.path.name}.corpus-{digest[:16]}.npz"
+            target = self.path.with_name(name)
+            if not _corpus_file_matches(target, digest):
+                with atomic_write(target) as f:
+                    np.savez(f, ids=encoded.ids, offsets=encoded.offsets,
+                             raw_words=np.int64(encoded.raw_words))
+            self._corpus = (encoded, name, digest)
+        return self._corpus[1], self._corpus[2]
+
+    def _remove_stale_corpus_files(self, keep: str) -> None:
+        """Corpus files of earlier runs to this path: no checkpoint refers to them any more."""
+        for old in self.path.parent.glob(f"{_glob_escape(self.path.name)}.corpus-*.npz"):
+            if old.name != keep:
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint read back: the model, its encoded corpus, and how to continue the run."""
+
+    model: object
+    encoded: EncodedCorpus
+    run: RunSpec
+    position: Position
+
+
+def read_info(path: str | os.PathLike) -> dict:
+    """The checkpoint's metadata (run, position, params, loss history) without loading tables or corpus.
+
+    Cheap enough to poll: e.g. ``read_info(p)["position"]["epoch"]``.
+    """
+    meta, _ = _read_state(path, arrays=False)
+    return meta
+
+
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint and its corpus file; raises CheckpointError naming the file if unusable."""
+    from .model import Word2Vec  # model.py imports this module
+
+    meta, arrays = _read_state(path, arrays=True)
+    try:
+        model = Word2Vec._from_state(meta["model"], arrays)
+        run = RunSpec(**meta["run"])
+        position = Position(**meta["position"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(path, f"inconsistent content ({e})") from None
+    encoded = _read_corpus(Path(path), meta["corpus"])
+    return Checkpoint(model, encoded, run, position)
+
+
+def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None):
+    """Continue the training run saved in checkpoint ``path``; return the trained model.
+
+    The run goes on exactly where the checkpoint left it (same epoch, sentence and learning rate)
+    and keeps writing checkpoints to ``path`` as it did before. ``callbacks`` are not stored in
+    checkpoints, so pass them again; a run resumed mid-epoch does not call ``on_epoch_begin`` for
+    that epoch. ``progress`` overrides the saved progress-bar setting.
+    """
+    from .model import _check_callbacks
+
+    state = load(path)
+    model = state.model
+    model.callbacks = _check_callbacks(callbacks)
+    if progress is not None:
+        model.params.progress = bool(progress)
+    run = state.run
+    return model._run_training(state.encoded, run.epochs, run.alpha, run.min_alpha,
+                               Checkpointer(path, run.every), state.position)
+
+
+def corpus_digest(ids: np.ndarray, offsets: np.ndarray) -> str:
+    """Content digest of an encoded corpus: identifies the corpus file a checkpoint belongs to."""
+    h = hashlib.blake2b(digest_size=20)
+    for a in (np.ascontiguousarray(ids, np.int32), np.ascontiguousarray(offsets, np.int64)):
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+def _read_state(path, arrays: bool) -> tuple[dict, dict]:
+    """Meta (and the model arrays) of a checkpoint, every read failure turned into CheckpointError."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "files") or "meta" not in z.files:
+                raise CheckpointError(path, "not a w2v checkpoint (no metadata)")
+            meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+            data = {k: z[k] for k in _MODEL_ARRAYS} if arrays else {}
+    except FileNotFoundError:
+        raise
+    except CheckpointError:
+        raise
+    except _READ_ERRORS as e:
+        raise CheckpointError(path, f"unreadable, truncated or corrupt ({type(e).__name__}: {e})") from None
+    if not isinstance(meta, dict) or meta.get("kind") != KIND:
+        raise CheckpointError(path, "not a w2v checkpoint")
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(path, f"unsupported checkpoint format {meta.get('format')!r}")
+    return meta, data
+
+
+def _read_corpus(path: Path, info: dict) -> EncodedCorpus:
+    """The checkpoint's encoded corpus, checked against the digest the checkpoint recorded."""
+    corpus_path = path.with_name(info["file"])
+    try:
+        with np.load(corpus_path, allow_pickle=False) as z:
+            ids, offsets, raw_words = z["ids"], z["offsets"], int(z["raw_words"])
+    except FileNotFoundError:
+        raise CheckpointError(path, f"its corpus file {str(corpus_path)!r} is missing") from None
+    except _READ_ERRORS as e:
+        raise CheckpointError(corpus_path, f"corpus file unreadable, truncated or corrupt ({e})") from None
+    if corpus_digest(ids, offsets) != info["digest"]:
+        raise CheckpointError(corpus_path, "corpus file does not match the checkpoint (digest differs)")
+    return EncodedCorpus(ids, offsets, raw_words)
+
+
+def _corpus_file_matches(target: Path, digest: str) -> bool:
+    """True if ``target`` already holds this corpus (a resumed run checkpointing to the same path)."""
+    if not target.is_file():
+        return False
+    try:
+        with np.load(target, allow_pickle=False) as z:
+            return corpus_digest(z["ids"], z["offsets"]) == digest
+    except _READ_ERRORS:
+        return False
+
+
+# ---- small helpers ----------------------------------------------------------------------------
+
+def _check_every(every):
+    if every is None:
+        return None
+    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"checkpoint_every must be a positive number of words or None, got {every!r}")
+    return int(every)
+
+
+def _json_bytes(obj) -> np.ndarray:
+    return np.frombuffer(json.dumps(obj).encode("utf-8"), np.uint8)
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
