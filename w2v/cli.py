@@ -140,6 +140,10 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     io.add_argument("-save-vocab", "--save-vocab", metavar="FILE", help="also write the vocabulary ('word count' lines)")
     io.add_argument("-read-vocab", "--read-vocab", metavar="FILE",
           help="use this vocabulary ('word count' lines) instead of counting the corpus")
+    io.add_argument("-checkpoint", "--checkpoint", metavar="FILE",
+          help="save the training state here at each epoch end (w2v.resume(FILE) continues it)")
+    io.add_argument("-checkpoint-every", "--checkpoint-every", type=int, metavar="N",
+          help="also checkpoint every N corpus words (needs -checkpoint)")
     m = p.add_argument_group("model (word2vec.c flags; gensim's names also accepted)")
     m.add_argument("-cbow", "--cbow", type=int, choices=(0, 1), default=None,
           help="1 = CBOW (default), 0 = skip-gram")
@@ -192,6 +196,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     check_writable_dir(args.output, "vectors")
     if args.save_vocab:
         check_writable_dir(args.save_vocab, "vocabulary")
+    if args.checkpoint:
+        check_writable_dir(args.checkpoint, "checkpoint")
     import w2v
 
     vocab = None
@@ -200,9 +206,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         vocab = w2v.Vocabulary.read_word2vec_vocab(args.read_vocab)
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
-    start = time.perf_counter()
-    model = w2v.train(args.train, vocab=vocab, **config)
+    start, started_at = time.perf_counter(), time.time()
+    model = w2v.train(args.train, vocab=vocab, checkpoint=args.checkpoint,
+                      checkpoint_every=args.checkpoint_every, **config)
     seconds = time.perf_counter() - start
+    if model.interrupted:
+        log(interrupted_message(args.checkpoint, started_at))
     words = model.corpus_total_words * config["epochs"]
     log(f"w2v: {len(model.wv)} words in vocabulary, {model.corpus_total_words} words in corpus; "
         f"trained in {seconds:.1f}s ({words / max(seconds, 1e-9):,.0f} words/s)")
@@ -211,7 +220,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.save_vocab:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
-    return 0
+    return 130 if model.interrupted else 0
+
+
+def interrupted_message(checkpoint: str | None, started_at: float) -> str:
+    """The one line printed after Ctrl-C: the vectors so far are still written, and where to resume.
+
+    A checkpoint file older than this run (``started_at``) is not this run's, so it is not offered.
+    """
+    if not checkpoint:
+        return "w2v: training interrupted (no -checkpoint given); writing the vectors trained so far"
+    if not os.path.exists(checkpoint) or os.path.getmtime(checkpoint) < started_at:
+        return f"w2v: training interrupted before the first checkpoint ({checkpoint}); writing the vectors trained so far"
+    return (f"w2v: training interrupted; last checkpoint is {checkpoint} (continue with w2v.resume({checkpoint!r})); "
+            "writing the vectors trained so far")
 
 
 # --------------------------------------------------------------------------- queries
