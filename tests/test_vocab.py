@@ -127,3 +127,30 @@ def test_scan_cache_is_reused_and_invalidated(tmp_path, text_file):
     changed = encode.scan(text_file, cache_dir=cache)
     assert changed.words == ["completely", "different", "words"]
     assert encode.scan(text_file, cache_dir=False).words == changed.words
+
+
+AWKWARD = ("naïve café\u00a0über\tstraße  東京\u3000tokyo\r\nline\u2003two\u2028same\x1cline\x85end\n\n"
+           "\u200b zero-width-is-not-space \u202f\u205f\u1680x\x0b\x0cy\n" + "long " * 2500 + "\nlast")
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block):
+    """The numba tokenizer gives str.split()'s tokens, ids and sentence breaks, byte for byte."""
+    from w2v import corpus
+    monkeypatch.setattr(corpus, "BLOCK_BYTES", block)
+    (tmp_path / "a.txt").write_text(AWKWARD, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("second file\nlong long", encoding="utf-8")
+    fast = encode.scan(tmp_path, max_sentence_length=1000, cache_dir=False)
+    index = encode._GrowingIndex()
+    ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path, 1000), index)
+    assert fast.words == list(index)
+    assert fast.ids.tolist() == ids.tolist()
+    assert fast.offsets.tolist() == offsets.tolist()
+    assert "\u200bzero" not in fast.words and "\u200b" in fast.words  # U+200B is not whitespace
+
+
+def test_byte_tokenizer_reports_invalid_utf8(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"ok line\n\xc3\x28 broken\n")
+    with pytest.raises(CorpusError, match=r"bad.txt.*line 2"):
+        encode.scan(p, cache_dir=False)

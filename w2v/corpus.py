@@ -142,7 +142,21 @@ def _file_sentences(path: Path, max_len: int, errors: str) -> Iterator[list[str]
 
 
 def _decoded_blocks(path: Path, errors: str) -> Iterator[str]:
-    """Yield the decoded text of blocks that end on an ASCII whitespace byte.
+    """Yield the decoded text of blocks that end on an ASCII whitespace byte."""
+    for block, line_no in raw_blocks(path):
+        yield _decode(block, path, line_no, errors)
+
+
+def validated_blocks(path: Path) -> Iterator[bytes]:
+    """Raw blocks that end at whitespace, each checked to be valid UTF-8 (CorpusError if not)."""
+    for block, line_no in raw_blocks(path):
+        if not block.isascii():
+            _decode(block, path, line_no, "strict")
+        yield block
+
+
+def raw_blocks(path: Path) -> Iterator[tuple[bytes, int]]:
+    """Yield (block, line number of its first byte), blocks cut after the last ASCII whitespace.
 
     Cutting at ASCII whitespace never splits a multi-byte UTF-8 character (continuation bytes are
     >= 0x80), so each block decodes on its own and a decoding error can name its line.
@@ -167,10 +181,10 @@ def _decoded_blocks(path: Path, errors: str) -> Iterator[str]:
                 carry = block
                 continue
             carry = block[cut:]
-            yield _decode(block[:cut], path, line_no, errors)
+            yield block[:cut], line_no
             line_no += block.count(b"\n", 0, cut)
     if carry:
-        yield _decode(carry, path, line_no, errors)
+        yield carry, line_no
 
 
 def _decode(data: bytes, path: Path, line_no: int, errors: str) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from . import corpus as corpus_mod
+from .tokenize import Tokenizer
 from .vocab import Vocabulary
 
 BATCH_TOKENS = 1 << 20
@@ -159,15 +160,28 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
         cached = _load_cache(cache)
         if cached is not None:
             return cached
-    index = _GrowingIndex()
-    ids, offsets = _encode_sentences(
-        corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
-    if len(ids) == 0:
+    if corpus_mod.is_path_corpus(corpus) and errors == "strict":
+        result = _scan_files(corpus_mod.corpus_files(corpus), max_sentence_length)
+    else:
+        index = _GrowingIndex()
+        ids, offsets = _encode_sentences(
+            corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
+        result = RawScan(list(index), ids, offsets)
+    if len(result.ids) == 0:
         raise corpus_mod.CorpusError(_empty_message(corpus))
-    result = RawScan(list(index), ids, offsets)
     if cache is not None:
         _save_cache(cache, result)
     return result
+
+
+def _scan_files(files, max_sentence_length: int) -> RawScan:
+    """The numba byte tokeniser over every file (same output as the Python path, ~5x faster)."""
+    tokenizer = Tokenizer(max_sentence_length)
+    for path in files:
+        for block in corpus_mod.validated_blocks(path):
+            tokenizer.feed(block)
+        tokenizer.end_document()
+    return RawScan(*tokenizer.result())
 
 
 def encode_with_vocab(corpus, vocab: Vocabulary,
