@@ -150,6 +150,21 @@ def test_corpus_is_stored_once_per_run(tmp_path, corpus_100k):
     assert w2v.resume(path).corpus_total_words == sum(map(len, corpus_100k[:2000]))
 
 
+def test_frequent_checkpoints_keep_every_worker_busy(tmp_path, monkeypatch, corpus_100k):
+    """Even with checkpoint_every=1 a segment holds one chunk per worker, so no thread idles."""
+    from w2v.train import plan_chunks
+
+    saved = []
+    original = ckpt.Checkpointer.save
+    monkeypatch.setattr(ckpt.Checkpointer, "save", lambda self, m, enc, run, pos: (
+        saved.append((pos, enc.offsets)), original(self, m, enc, run, pos)))
+    w2v.train(corpus_100k, checkpoint=tmp_path / "c", checkpoint_every=1, **dict(SMALL, workers=2, epochs=1))
+    offsets = saved[0][1]
+    chunk_ends = [b for _, b in plan_chunks(offsets, 2)]
+    assert len(chunk_ends) >= 4
+    assert [pos.sentence for pos, _ in saved] == chunk_ends[1:-1:2] + [0]
+
+
 KILL_CHILD = """
 import sys, w2v
 w2v.train(sys.argv[1], checkpoint=sys.argv[2], checkpoint_every=100_000, **{params!r})

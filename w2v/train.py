@@ -149,9 +149,7 @@ class Training:
                 if self.errors:
                     break
                 if segment[-1][1] < self.encoded.n_sentences:  # the epoch end is checkpointed below
-                    self._checkpoint(Position(epoch, segment[-1][1], int(self.progress.sum()),
-                                              int(self.progress.sum()) - words_before,
-                                              float(self.loss.sum()) - loss_before))
+                    self._checkpoint(self._position(epoch, segment[-1][1], words_before, loss_before))
         except KeyboardInterrupt:
             interrupted = True
             self._stop_workers()
@@ -164,18 +162,27 @@ class Training:
         self._checkpoint(Position(epoch + 1, 0, int(self.progress.sum())))
         return True
 
+    def _position(self, epoch: int, sentence: int, words_before: int, loss_before: float) -> Position:
+        """The run's position now, at a segment boundary of ``epoch`` (for a checkpoint)."""
+        done = int(self.progress.sum())
+        return Position(epoch, sentence, done, done - words_before, float(self.loss.sum()) - loss_before)
+
     def _segments(self, first_sentence: int):
-        """The epoch's remaining chunks, grouped into runs of about ``checkpointer.every`` words."""
+        """The epoch's remaining chunks, grouped into runs of at least ``checkpointer.every`` words.
+
+        A segment holds a multiple of ``workers`` chunks (chunks are of similar size), so every
+        thread has work until the segment ends, however small ``every`` is.
+        """
         chunks = [(max(a, first_sentence), b) for a, b in self.chunks if b > first_sentence]
         every = self.checkpointer.every if self.checkpointer is not None else None
         if every is None:
             yield chunks
             return
-        offsets, segment, words = self.encoded.offsets, [], 0
+        offsets, workers, segment, words = self.encoded.offsets, self.model.params.workers, [], 0
         for a, b in chunks:
             segment.append((a, b))
             words += int(offsets[b] - offsets[a])
-            if words >= every:
+            if words >= every and len(segment) % workers == 0:
                 yield segment
                 segment, words = [], 0
         if segment:
