@@ -255,6 +255,8 @@ def test_checkpoint_arguments_are_checked_before_training(tmp_path, corpus_100k)
             w2v.train(corpus_100k, checkpoint=tmp_path / "c", checkpoint_every=bad, **SMALL)
     with pytest.raises(FileNotFoundError, match="no-such-dir"):
         w2v.train(corpus_100k, checkpoint=tmp_path / "no-such-dir" / "c", **SMALL)
+    with pytest.raises(ValueError, match="uncompressed"):
+        w2v.train(corpus_100k, checkpoint=tmp_path / "c.npz.gz", **SMALL)
 
 
 def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch, corpus_100k):

@@ -86,6 +86,9 @@ class Checkpointer:
             raise FileNotFoundError(f"checkpoint {str(self.path)!r}: directory {str(directory)!r} does not exist")
         if self.path.is_dir():
             raise IsADirectoryError(f"checkpoint {str(self.path)!r} is a directory")
+        if self.path.suffix.lower() in (".gz", ".bz2", ".xz"):  # atomic_write would compress it
+            raise ValueError(f"checkpoint {str(self.path)!r}: checkpoints are uncompressed .npz files "
+                             "(their tables do not compress); drop the compression suffix")
         self._corpus: tuple | None = None  # (encoded object, file name, digest) once written
 
     @classmethod
