@@ -239,9 +239,9 @@ KNOWN_BUG = "corpus.raw_blocks catches (OSError, EOFError, ValueError) but damag
 
 
 @pytest.mark.parametrize("suffix", [
-    pytest.param("gz", marks=pytest.mark.xfail(strict=True, raises=Exception, reason=KNOWN_BUG)),
+    "gz",
     "bz2",
-    pytest.param("xz", marks=pytest.mark.xfail(strict=True, raises=Exception, reason=KNOWN_BUG)),
+    "xz",
 ])
 def test_damaged_compressed_stream_is_a_corpus_error(tmp_path, suffix):
     """Compressed data damaged mid-stream (found by the gz property above with a flipped byte)."""
@@ -259,10 +259,6 @@ def test_damaged_compressed_stream_is_a_corpus_error(tmp_path, suffix):
         pytest.fail("damaged data read without error")
 
 
-@pytest.mark.xfail(strict=True, raises=MemoryError,
-                   reason="formats preallocates the (count x dims) table the header claims before reading: a damaged "
-                          "header gives MemoryError, not FormatError; check the claim against the file size (plain "
-                          "files) or grow the table while reading")
 @pytest.mark.parametrize("binary", [False, True])
 def test_header_claiming_an_impossible_table_is_a_format_error(tmp_path, binary):
     path = _write(tmp_path, "v.txt", b"99999999 99999\nw 1 2\n")

@@ -16,7 +16,9 @@ ever truncated. A text8 file therefore becomes exactly the 10,000-word sentences
 """
 from __future__ import annotations
 
+import lzma
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -171,7 +173,7 @@ def raw_blocks(path: Path) -> Iterator[tuple[bytes, int]]:
         while True:
             try:
                 block = f.read(BLOCK_BYTES)
-            except (OSError, EOFError, ValueError) as e:  # corrupt or truncated compressed data
+            except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as e:  # damaged compressed data
                 raise CorpusError(f"cannot read corpus file {str(path)!r}: {e}") from e
             if not block:
                 break

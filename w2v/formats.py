@@ -140,6 +140,23 @@ def _read_header(f, path) -> tuple[int, int]:
     return int(fields[0]), int(fields[1])
 
 
+def _new_table(path, vocab_size: int, dim: int, binary: bool) -> np.ndarray:
+    """The table for ``vocab_size`` rows, but never more rows than the file can hold.
+
+    A damaged header may claim billions of words: allocating that would fail with MemoryError
+    (or swap) before the reader could say where the data really ends. Each binary entry takes at
+    least 2 + 4*dim bytes and each text line at least 2*dim + 2, so a plain file bounds the rows;
+    a compressed file's claim is only bounded by what could be real.
+    """
+    rows = vocab_size
+    if Path(path).suffix.lower() not in (".gz", ".bz2", ".xz"):
+        per_entry = 2 + 4 * dim if binary else 2 * dim + 2
+        rows = min(rows, os.path.getsize(path) // per_entry + 1)
+    if rows * dim * 4 > 2**40:
+        raise FormatError(path, f"header claims {vocab_size} words x {dim} dims: too large to be real")
+    return np.empty((rows, dim), dtype=np.float32)
+
+
 def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str):
     """Read ``vocab_size`` binary entries, chunk by chunk, into a preallocated table.
 
@@ -147,7 +164,7 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
     so the float data is never touched by Python-level loops.
     """
     width = dim * _FLOAT.itemsize
-    table = np.empty((vocab_size, dim), dtype=np.float32)
+    table = _new_table(path, vocab_size, dim, binary=True)
     words: list[str] = []
     buf = b""
     pos = 0
@@ -197,7 +214,7 @@ def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
 
 def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str):
     """Read ``vocab_size`` text lines in batches of a few thousand (bounded memory for huge files)."""
-    table = np.empty((vocab_size, dim), dtype=np.float32)
+    table = _new_table(path, vocab_size, dim, binary=False)
     words: list[str] = []
     line_no = 1  # the header
     while len(words) < vocab_size:
