@@ -66,10 +66,12 @@ def _run_line(run: dict) -> str:
     if "error" in run:
         return "failed"
     quality = "".join(f", {k} {run[k]:.3f}" for k in ("analogy", "wordsim353", "simlex999") if k in run)
-    return f"{run['wall_s']:.1f}s, {run['words_per_s']:,.0f} words/s, {run['peak_rss_mb']:.0f} MB{quality}"
+    return (f"{run['wall_s']:.1f}s ({run['cpu_s']:.0f} CPU s, load {run['load_1m_before']:.1f}), "
+            f"{run['words_per_s']:,.0f} words/s, {run['peak_rss_mb']:.0f} MB{quality}")
 
 
-METRICS = ("wall_s", "words_per_s", "peak_rss_mb", "analogy", "wordsim353", "simlex999")
+METRICS = ("wall_s", "cpu_s", "words_per_s", "peak_rss_mb", "load_1m_before",
+           "analogy", "wordsim353", "simlex999")
 
 
 def summarize(runs: list[dict], libs: list[str]) -> list[dict]:
@@ -93,7 +95,7 @@ def _fmt(value, spec: str) -> str:
 
 def markdown_table(rows: list[dict]) -> str:
     """The summary as a GitHub markdown table (cells are ``w2v / gensim``), for the README."""
-    head = ("| mode | epochs | workers | wall s (w2v / gensim) | words/s (w2v / gensim) | speed ratio | "
+    head = ("| mode | epochs | workers | wall s | words/s | speed ratio | CPU s | "
             "analogy | wordsim353 | simlex999 | peak RSS MB |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
@@ -104,6 +106,7 @@ def markdown_table(rows: list[dict]) -> str:
 
         lines.append(f"| {r['mode']} | {r['epochs']} | {r['workers']} | {pair('wall_s', '.1f')} | "
                      f"{pair('words_per_s', ',.0f')} | {_fmt(r['speed_ratio'], '.2f')}x | "
+                     f"{pair('cpu_s', '.0f')} | "
                      f"{pair('analogy', '.3f')} | {pair('wordsim353', '.3f')} | {pair('simlex999', '.3f')} | "
                      f"{pair('peak_rss_mb', '.0f')} |")
     return "\n".join(lines)
@@ -142,13 +145,16 @@ def write_results(prefix: Path, corpus: Path, runs: list[dict], rows: list[dict]
     """latest.json (every run + medians + environment), latest.md (table) and latest.png (plot)."""
     prefix.parent.mkdir(parents=True, exist_ok=True)
     words = next((r["corpus_words"] for r in runs if "corpus_words" in r), None)
+    load = harness.median_of(runs, "load_1m_before")
     meta = dict(harness.environment(), corpus=str(corpus), corpus_words=words,
                 timing="wall time of the training call (vocabulary scan + training), numba compile excluded "
                        "by an untimed warm-up run in the same process; medians over repeats")
     doc = dict(meta=meta, summary=rows, runs=runs)
     Path(f"{prefix}.json").write_text(json.dumps(doc, indent=1) + "\n")
     md = (f"Corpus: `{corpus.name}` ({words:,} words); vector_size 100, window 5, min_count 5, sample 1e-3, "
-          f"alpha 0.025; {meta['cores']} cores; medians of repeated runs; cells are w2v / gensim. "
+          f"alpha 0.025; {meta['cores']} cores, median 1-minute load average before a run {load:.1f} "
+          f"(above {meta['cores']}: other processes competed for the CPU); medians of repeated runs; "
+          f"cells are w2v / gensim. "
           f"Speed ratio = w2v words/s ÷ gensim words/s. Quality scored by gensim's evaluators for both.\n\n"
           if words else "") + markdown_table(rows) + "\n"
     Path(f"{prefix}.md").write_text(md)

@@ -61,9 +61,9 @@ def resolve_corpus(path: str | os.PathLike | None = None) -> Path:
     if source.suffix != ".xz":
         return source
     stat = source.stat()
-    target = CACHE / f"{source.stem.removesuffix('.txt')}-{stat.st_size}-{int(stat.st_mtime)}.txt"
+    target = CACHE / f"{stat.st_size}-{int(stat.st_mtime)}" / source.stem  # keyed by the source's identity
     if not target.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         with lzma.open(source, "rb") as src, open(tmp, "wb") as dst:
             while chunk := src.read(1 << 22):
@@ -123,13 +123,20 @@ def child_main(spec: dict) -> dict:
     params = dict(COMMON, **MODES[spec["mode"]], epochs=spec["epochs"], workers=spec["workers"],
                   seed=spec["seed"])
     trainer(warmup_corpus(), dict(params, epochs=1, min_count=1), spec["kernel"])
-    start = time.perf_counter()
+    load_1m, cpu_before, start = os.getloadavg()[0], cpu_seconds(), time.perf_counter()
     wv, corpus_words = trainer(Path(spec["corpus"]), params, spec["kernel"])
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu_before
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     wv.save_word2vec_format(spec["vectors"], binary=True)
-    return dict(wall_s=wall, corpus_words=int(corpus_words), vocab_size=len(wv.index_to_key),
-                words_per_s=corpus_words * spec["epochs"] / wall, peak_rss_mb=peak_rss_mb)
+    return dict(wall_s=wall, cpu_s=cpu, corpus_words=int(corpus_words), vocab_size=len(wv.index_to_key),
+                words_per_s=corpus_words * spec["epochs"] / wall, peak_rss_mb=peak_rss_mb,
+                load_1m_before=load_1m)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process: unlike wall time, barely moved by other users' load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_spec(lib: str, mode: str, epochs: int, workers: int, corpus: Path, kernel: str = "auto",
