@@ -23,6 +23,8 @@ from .kernels.sentences import RING, SLOT_STRIDE
 logger = logging.getLogger("w2v")
 
 CHUNK_WORDS = 200_000
+#: negative sampling with |f| >= 6: skip the pair (gensim) rather than clip the sigmoid (word2vec.c)
+NS_SKIP_SATURATED = False
 POLL_SECONDS = 0.2
 
 
@@ -250,7 +252,7 @@ class Training:
                             p.batched, p.compute_loss, self.alpha, self.min_alpha, self.total_words,
                             self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
                             s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
-                            s.hs_labels)
+                            s.hs_labels, NS_SKIP_SATURATED)
         except BaseException as e:  # surfaced by the main thread
             self.errors.append(e)
             self.stop[0] = 1

@@ -6,7 +6,7 @@ from .common import block_update
 
 @njit(cache=True, inline="always")
 def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
-              hs_labels, T_hs, alpha, H, dH, G, compute_loss):
+              hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated):
     """One CBOW update from the K context rows ``syn0[ctx[:K]]``; return the loss.
 
     ``H[0]`` is the mean (cbow_mean=1) or sum of the gathered rows. The input gradient is added to
@@ -28,7 +28,8 @@ def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_n
     if T_hs > 0:
         loss += block_update(H, 1, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
     if T_ns > 0:
-        loss += block_update(H, 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss, False)
+        loss += block_update(H, 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss,
+                             ns_skip_saturated)
     if not cbow_mean:
         inv = 1.0 / K
         for j in range(d):
@@ -42,7 +43,7 @@ def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_n
 
 @njit(cache=True, inline="always")
 def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_targets, T_ns, ns_labels,
-                hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
+                hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated):
     """Train the centre word ``sent[i]`` from context positions [lo, hi) except i, against its
     negatives ``ns_targets[:T_ns]`` (drawn ahead by the sentence loop)."""
     K = 0
@@ -53,4 +54,4 @@ def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_targets, T_n
     if K == 0:
         return 0.0
     return cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
-                     hs_labels, T_hs, alpha, H, dH, G, compute_loss)
+                     hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)

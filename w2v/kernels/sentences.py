@@ -64,14 +64,16 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                 keep_thr, alias_thr, alias_idx, codes, points, codelens,
                 sg, cbow_mean, window, shrink_windows, negative, hs, batched, compute_loss,
                 alpha0, min_alpha, total_words, progress, slot, stop, rng, loss_out,
-                sent, ctx, H, dH, G, ns_ring, ns_count, ns_labels, hs_targets, hs_labels):
+                sent, ctx, H, dH, G, ns_ring, ns_count, ns_labels, hs_targets, hs_labels,
+                ns_skip_saturated):
     """Train sentences [s_begin, s_end) of the encoded corpus; return the number of words read.
 
     ``progress[slot]`` grows by each sentence's in-vocabulary length (before subsampling, as
     word2vec.c counts) and drives the shared learning rate; ``loss_out[slot]`` accumulates the
     loss in float64. The loop returns early when ``stop[0]`` is set (Ctrl-C, errors elsewhere).
     ``ns_ring`` (RING x negative+1) and ``ns_count`` hold negatives drawn ahead; ``ns_labels`` is
-    the constant [1, 0, 0, ...].
+    the constant [1, 0, 0, ...]. ``ns_skip_saturated`` leaves negative-sampling pairs with
+    |f| >= MAX_EXP untouched (gensim) instead of using the clipped sigmoid (word2vec.c).
     """
     words = 0
     loss = 0.0
@@ -100,11 +102,11 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             if sg:
                 loss += sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng,
                                   alias_thr, alias_idx, ns_ring[r], T_ns, ns_labels, hs_targets,
-                                  hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss)
+                                  hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated)
             else:
                 loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_ring[r],
                                     T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H,
-                                    dH, G, compute_loss)
+                                    dH, G, compute_loss, ns_skip_saturated)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length

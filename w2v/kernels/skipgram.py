@@ -6,7 +6,7 @@ from .common import block_update, fill_negative_targets, gather_rows, scatter_ad
 
 @njit(cache=True, inline="always")
 def sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets, hs_labels, T_hs,
-            alpha, H, dH, G, compute_loss):
+            alpha, H, dH, G, compute_loss, ns_skip_saturated):
     """Update the K context rows ``syn0[ctx[:K]]`` against one set of targets; return the loss.
 
     Gather the rows, run hierarchical softmax then negative sampling on the same unchanged inputs
@@ -18,14 +18,16 @@ def sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets
     if T_hs > 0:
         loss += block_update(H, K, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
     if T_ns > 0:
-        loss += block_update(H, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss, False)
+        loss += block_update(H, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss,
+                             ns_skip_saturated)
     scatter_add_rows(syn0, ctx, K, dH)
     return loss
 
 
 @njit(cache=True, inline="always")
 def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng, alias_thr, alias_idx,
-              ns_targets, T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss):
+              ns_targets, T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss,
+              ns_skip_saturated):
     """Train the centre word ``sent[i]`` with context positions [lo, hi) except i.
 
     ``batched`` (HogBatch) trains all context rows in one block against the centre's one draw of
@@ -43,7 +45,7 @@ def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng, alia
                 K += 1
         if K > 0:
             loss += sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets,
-                            hs_labels, T_hs, alpha, H, dH, G, compute_loss)
+                            hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
         return loss
     for j in range(lo, hi):
         if j != i:
@@ -51,5 +53,5 @@ def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng, alia
             T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx,
                                          ns_targets) if negative > 0 else 0
             loss += sg_step(syn0, syn1neg, syn1, ctx, 1, ns_targets, ns_labels, T_ns, hs_targets,
-                            hs_labels, T_hs, alpha, H, dH, G, compute_loss)
+                            hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
     return loss
