@@ -54,9 +54,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--kernel", default="auto", choices=("auto", "exact", "batched"), help="w2v's kernel")
-    p.add_argument("--ranks", default="100:1100", help="frequency ranks of the query words (default 100:1100)")
+    p.add_argument("--ranks", default="100:1100",
+                   help="frequency ranks of the query words (default %(default)s)")
     p.add_argument("--topn", type=int, default=10)
-    p.add_argument("--w2v-seeds", action="store_true", help="also train w2v with seed 2 (w2v's own noise floor)")
+    p.add_argument("--w2v-seeds", action="store_true",
+                   help="also train w2v with seed 2 (w2v's own noise floor)")
     p.add_argument("--out", default=str(harness.RESULTS / "nn_overlap"), help="output prefix for .json/.md")
     return p.parse_args(argv)
 

@@ -51,7 +51,8 @@ def save_and_reload(wv: KeyedVectors, path: str) -> KeyedVectors:
     loaded = KeyedVectors.load_word2vec_format(path, binary=binary)
     assert loaded.index_to_key == wv.index_to_key, "vocabulary changed in the round trip"
     assert np.allclose(loaded.vectors, wv.vectors, atol=1e-5), "vectors changed in the round trip"
-    print(f"saved and reloaded {path} ({'binary' if binary else 'text'}, {Path(path).stat().st_size:,} bytes)")
+    kind = "binary" if binary else "text"
+    print(f"saved and reloaded {path} ({kind}, {Path(path).stat().st_size:,} bytes)")
     return loaded
 
 

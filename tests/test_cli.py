@@ -90,7 +90,8 @@ def test_binary_output_from_word2vec_c_line_without_subcommand(tiny_corpus, trai
                      "-read-vocab", str(trained["vocab"]), *TRAIN_FLAGS]) == 0
     kv = gensim_models.KeyedVectors.load_word2vec_format(str(out), binary=True)
     assert kv.vector_size == 24
-    assert kv.index_to_key == gensim_models.KeyedVectors.load_word2vec_format(str(trained["text"])).index_to_key
+    text_kv = gensim_models.KeyedVectors.load_word2vec_format(str(trained["text"]))
+    assert kv.index_to_key == text_kv.index_to_key
     assert cli.is_binary_vectors(str(out)) and not cli.is_binary_vectors(str(trained["text"]))
 
 

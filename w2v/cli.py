@@ -75,7 +75,7 @@ def is_binary_vectors(path: str) -> bool:
     A ``.bin`` suffix is trusted without looking. Otherwise the first vector row after the
     ``"count dim"`` header must be ``word`` plus ``dim`` numbers for the file to count as text.
     """
-    if Path(path).suffixes[:1] == [".bin"]:
+    if ".bin" in Path(path).suffixes[-2:]:  # vectors.bin, vectors.bin.gz
         return True
     with open_binary(path) as f:
         header = f.readline().split()
@@ -107,11 +107,10 @@ def require_words(wv, words) -> None:
         raise CliError(f"not in the vocabulary ({len(wv)} words): {', '.join(map(repr, missing))}")
 
 
-def print_neighbours(neighbours, out=None) -> None:
-    """One ``rank word similarity`` row per neighbour, aligned for reading and easy to parse."""
-    out = out or sys.stdout
+def print_neighbours(neighbours) -> None:
+    """One ``rank word similarity`` row per neighbour on stdout, aligned for reading and easy to parse."""
     for rank, (word, sim) in enumerate(neighbours, 1):
-        print(f"{rank:>3}  {word:<24} {sim:.4f}", file=out)
+        print(f"{rank:>3}  {word:<24} {sim:.4f}")
 
 
 def gensim_test_file(name: str) -> str | None:
@@ -133,44 +132,50 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """word2vec.c's flags and defaults; ``None`` defaults are resolved in :func:`train_config`."""
     io = p.add_argument_group("input and output (word2vec.c flags)")
     io.add_argument("-train", "--train", metavar="FILE", required=True,
-          help="training text: a file or directory, optionally .gz/.bz2/.xz")
-    io.add_argument("-output", "--output", metavar="FILE", required=True, help="where to write the word vectors")
+                    help="training text: a file or directory, optionally .gz/.bz2/.xz")
+    io.add_argument("-output", "--output", metavar="FILE", required=True,
+                    help="where to write the word vectors")
     io.add_argument("-binary", "--binary", type=int, choices=(0, 1), nargs="?", const=1, default=0,
-          help="1 writes word2vec.c's binary format (default 0: text)")
-    io.add_argument("-save-vocab", "--save-vocab", metavar="FILE", help="also write the vocabulary ('word count' lines)")
+                    help="1 writes word2vec.c's binary format (default 0: text)")
+    io.add_argument("-save-vocab", "--save-vocab", metavar="FILE",
+                    help="also write the vocabulary ('word count' lines)")
     io.add_argument("-read-vocab", "--read-vocab", metavar="FILE",
-          help="use this vocabulary ('word count' lines) instead of counting the corpus")
+                    help="use this vocabulary ('word count' lines) instead of counting the corpus")
     io.add_argument("-checkpoint", "--checkpoint", metavar="FILE",
-          help="save the training state here at each epoch end (w2v.resume(FILE) continues it)")
+                    help="save the training state here at each epoch end (w2v.resume(FILE) continues it)")
     io.add_argument("-checkpoint-every", "--checkpoint-every", type=int, metavar="N",
-          help="also checkpoint every N corpus words (needs -checkpoint)")
+                    help="also checkpoint every N corpus words (needs -checkpoint)")
     m = p.add_argument_group("model (word2vec.c flags; gensim's names also accepted)")
     m.add_argument("-cbow", "--cbow", type=int, choices=(0, 1), default=None,
-          help="1 = CBOW (default), 0 = skip-gram")
-    m.add_argument("--sg", type=int, choices=(0, 1), default=None, help="gensim's switch: 1 = skip-gram, 0 = CBOW")
+                   help="1 = CBOW (default), 0 = skip-gram")
+    m.add_argument("--sg", type=int, choices=(0, 1), default=None,
+                   help="gensim's switch: 1 = skip-gram, 0 = CBOW")
     m.add_argument("-size", "--size", "--vector-size", dest="size", type=int, default=100, metavar="N",
-          help="vector dimensions (default 100)")
-    m.add_argument("-window", "--window", type=int, default=5, metavar="N", help="max context distance (default 5)")
+                   help="vector dimensions (default 100)")
+    m.add_argument("-window", "--window", type=int, default=5, metavar="N",
+                   help="max context distance (default 5)")
     m.add_argument("-negative", "--negative", type=int, default=5, metavar="N",
-          help="negative samples per word, 0 = none (default 5)")
-    m.add_argument("-hs", "--hs", type=int, choices=(0, 1), default=0, help="1 = hierarchical softmax (default 0)")
+                   help="negative samples per word, 0 = none (default 5)")
+    m.add_argument("-hs", "--hs", type=int, choices=(0, 1), default=0,
+                   help="1 = hierarchical softmax (default 0)")
     m.add_argument("-sample", "--sample", type=float, default=1e-3, metavar="F",
-          help="down-sampling threshold for frequent words (default 1e-3)")
+                   help="down-sampling threshold for frequent words (default 1e-3)")
     m.add_argument("-min-count", "--min-count", type=int, default=5, metavar="N",
-          help="drop words rarer than this (default 5)")
+                   help="drop words rarer than this (default 5)")
     m.add_argument("-alpha", "--alpha", type=float, default=None, metavar="F",
-          help="starting learning rate (default 0.05 for CBOW, 0.025 for skip-gram)")
+                   help="starting learning rate (default 0.05 for CBOW, 0.025 for skip-gram)")
     m.add_argument("-iter", "--iter", "--epochs", dest="iter", type=int, default=5, metavar="N",
-          help="passes over the corpus (default 5)")
+                   help="passes over the corpus (default 5)")
     m.add_argument("-classes", "--classes", type=int, default=0, help=argparse.SUPPRESS)
     r = p.add_argument_group("running")
     r.add_argument("-threads", "--threads", "--workers", dest="threads", type=int, default=None, metavar="N",
-          help=f"worker threads (default: the cores available, here {available_cores()})")
-    r.add_argument("-debug", "--debug", type=int, default=2, metavar="N", help="0 hides the progress bar (default 2)")
+                   help=f"worker threads (default: the cores available, here {available_cores()})")
+    r.add_argument("-debug", "--debug", type=int, default=2, metavar="N",
+                   help="0 hides the progress bar (default 2)")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar (same as -debug 0)")
     r.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     r.add_argument("--kernel", choices=("auto", "exact", "batched"), default="auto",
-          help="exact = word2vec.c's per-pair updates, batched = HogBatch (default auto)")
+                   help="exact = word2vec.c's per-pair updates, batched = HogBatch (default auto)")
 
 
 def train_config(args: argparse.Namespace) -> dict:
@@ -317,7 +322,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Analogy accuracy and word-similarity correlations in one table."""
     paths = {key: eval_file(args, key) for key in EVAL_SETS}
     wv = load_vectors(args.vectors, args.binary)
-    print(format_table(evaluate(wv, paths["questions"], paths["wordsim"], paths["simlex"], args.restrict_vocab)))
+    rows = evaluate(wv, paths["questions"], paths["wordsim"], paths["simlex"], args.restrict_vocab)
+    print(format_table(rows))
     return 0
 
 
@@ -343,7 +349,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print_neighbours(model.wv.most_similar(positive=[word], topn=8))
     questions = gensim_test_file("questions-words.txt")
     label = "questions-words (gensim's test data)" if questions else "the bundled demo analogies"
-    accuracy, sections = model.wv.evaluate_word_analogies(questions or str(DEMO_ANALOGIES), restrict_vocab=30000)
+    accuracy, sections = model.wv.evaluate_word_analogies(questions or str(DEMO_ANALOGIES),
+                                                          restrict_vocab=30000)
     print(f"\nanalogy accuracy on {label}, top 30000 words: {accuracy:.3f} ({_analogy_count(sections)})")
     if args.output:
         model.wv.save_word2vec_format(args.output)
