@@ -56,12 +56,14 @@ class Tokenizer:
 
     def result(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(words in first-seen order, int32 ids, int64 sentence offsets starting at 0)."""
-        n_words, _, n_ids, n_sent, _ = self.state.tolist()
-        arena = self.arena.tobytes()
+        n_words, arena_used, n_ids, n_sent, _ = self.state.tolist()
+        arena = self.arena[:arena_used].tobytes()
         words = [arena[s:s + n].decode("utf-8") for s, n in
                  zip(self.starts[:n_words].tolist(), self.lengths[:n_words].tolist())]
         offsets = np.concatenate([[0], self.offsets[:n_sent]])
-        return words, self.ids[:n_ids].copy(), offsets
+        ids, self.ids = self.ids, np.zeros(0, np.int32)
+        ids.resize(n_ids, refcheck=False)  # give back the spare capacity in place, no copy
+        return words, ids, offsets
 
     def _reserve(self, nbytes: int) -> None:
         """Grow the output buffers so a block of ``nbytes`` cannot overflow them.
@@ -83,11 +85,11 @@ class Tokenizer:
 
 
 def _grown(a: np.ndarray, needed: int) -> np.ndarray:
+    """``a`` with room for ``needed`` items, grown by 1.5x steps (the id stream can be GBs)."""
     if needed <= len(a):
         return a
-    b = np.zeros(max(needed, 2 * len(a)), a.dtype)
-    b[:len(a)] = a
-    return b
+    a.resize(max(needed, len(a) + len(a) // 2), refcheck=False)  # realloc: no second copy alive
+    return a
 
 
 @njit(cache=True, nogil=True)
