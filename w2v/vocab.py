@@ -197,6 +197,14 @@ def build_huffman(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return codes[back, :width], points[back, :width], lengths[back]
 
 
+@njit(cache=True, inline="always")
+def _take_smallest(count, pos1, pos2):
+    """word2vec.c's two-queue step: the smaller of the next leaf and the next inner node."""
+    if pos1 >= 0 and count[pos1] < count[pos2]:
+        return pos1, pos1 - 1, pos2
+    return pos2, pos1, pos2 + 1
+
+
 @njit(cache=True)
 def _huffman(counts):
     v = len(counts)
@@ -208,19 +216,9 @@ def _huffman(counts):
     pos1 = v - 1
     pos2 = v
     for a in range(v - 1):
-        # two smallest nodes among the leaves (descending from pos1) and the new inner nodes
-        if pos1 >= 0 and count[pos1] < count[pos2]:
-            min1 = pos1
-            pos1 -= 1
-        else:
-            min1 = pos2
-            pos2 += 1
-        if pos1 >= 0 and count[pos1] < count[pos2]:
-            min2 = pos1
-            pos1 -= 1
-        else:
-            min2 = pos2
-            pos2 += 1
+        # the two smallest nodes among the leaves (descending from pos1) and the new inner nodes
+        min1, pos1, pos2 = _take_smallest(count, pos1, pos2)
+        min2, pos1, pos2 = _take_smallest(count, pos1, pos2)
         count[v + a] = count[min1] + count[min2]
         parent[min1] = v + a
         parent[min2] = v + a
