@@ -3,8 +3,9 @@
     python examples/pca_plot.py                         # trains on the bundled sample first
     python examples/pca_plot.py --vectors vectors.txt --output groups.png
 
-Countries sit apart from capitals, each capital roughly the same step from its country, numbers
-and verbs form their own clusters. Needs matplotlib (``pip install 'w2v[plot]'``); without it the
+The left panel projects all groups together: numbers, verbs and places form separate clusters.
+The right panel projects countries and capitals alone: countries fall on one side, capitals on the
+other, linked country -> capital (the offset that analogies such as paris - france + italy use). Needs matplotlib (``pip install 'w2v[plot]'``); without it the
 script says so and exits without error.
 """
 from __future__ import annotations
@@ -53,9 +54,10 @@ def load_or_train(args) -> w2v.KeyedVectors:
     return w2v.train(w2v.sample_corpus_path(), sg=1, epochs=args.epochs, progress=False).wv
 
 
-def plot(words: list[str], groups: list[str], xy: np.ndarray, path: str, plt) -> None:
-    """Scatter coloured by group, every point labelled, a grey line from each country to its capital."""
-    fig, ax = plt.subplots(figsize=(9, 7))
+def draw(ax, wv, pairs: list[tuple[str, str]], title: str) -> None:
+    """PCA of the given (word, group) pairs: colour by group, label every point, link country to capital."""
+    words, groups = zip(*pairs)
+    xy = pca_2d(np.stack([wv[w] for w in words]))
     at = dict(zip(words, xy))
     for country, capital in COUNTRY_CAPITAL:
         if country in at and capital in at:
@@ -65,10 +67,23 @@ def plot(words: list[str], groups: list[str], xy: np.ndarray, path: str, plt) ->
         ax.scatter(pts[:, 0], pts[:, 1], label=group, s=30)
     for word, (x, y) in at.items():
         ax.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9)
-    ax.set(title="word vectors, first two principal components", xlabel="PC 1", ylabel="PC 2")
-    ax.legend()
+    ax.set(title=title, xlabel="PC 1", ylabel="PC 2")
+    ax.legend(fontsize=8)
+
+
+def plot(wv, pairs: list[tuple[str, str]], path: str, plt) -> None:
+    """Two panels: all groups together, then countries and capitals alone (their own PCA).
+
+    With every group in one projection the big differences (numbers vs words) take both axes;
+    projecting countries and capitals alone shows the near-parallel country -> capital offsets.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 6.5), constrained_layout=True)
+    draw(left, wv, pairs, "all groups: first two principal components")
+    places = [(w, g) for w, g in pairs if g in ("countries", "capitals")]
+    if len(places) >= 3:
+        draw(right, wv, places, "countries and capitals only")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -90,9 +105,8 @@ def main(argv=None) -> int:
     if len(pairs) < 3:
         print("too few of the words are in the vocabulary to plot", file=sys.stderr)
         return 1
-    words, groups = zip(*pairs)
-    plot(list(words), list(groups), pca_2d(np.stack([wv[w] for w in words])), args.output, plt)
-    print(f"wrote {args.output} ({len(words)} words)")
+    plot(wv, pairs, args.output, plt)
+    print(f"wrote {args.output} ({len(pairs)} words)")
     return 0
 
 
