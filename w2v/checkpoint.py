@@ -113,6 +113,10 @@ class Checkpointer:
             np.savez(f, meta=_json_bytes(meta), **arrays)
         self._remove_stale_corpus_files(corpus_name)
 
+    def adopt_corpus(self, encoded: EncodedCorpus, name: str, digest: str) -> None:
+        """Use the corpus file a resumed checkpoint already has (verified when it was read)."""
+        self._corpus = (encoded, name, digest)
+
     def _write_corpus(self, encoded: EncodedCorpus) -> tuple[str, str]:
         """The encoded corpus file of this run, written on the first checkpoint only."""
         if self._corpus is None or self._corpus[0] is not encoded:
@@ -144,6 +148,8 @@ class Checkpoint:
     encoded: EncodedCorpus
     run: RunSpec
     position: Position
+    corpus_file: str    # name of the corpus file beside the checkpoint
+    corpus_digest: str
 
 
 def read_info(path: str | os.PathLike) -> dict:
@@ -167,7 +173,7 @@ def load(path: str | os.PathLike) -> Checkpoint:
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(path, f"inconsistent content ({e})") from None
     encoded = _read_corpus(Path(path), meta["corpus"])
-    return Checkpoint(model, encoded, run, position)
+    return Checkpoint(model, encoded, run, position, meta["corpus"]["file"], meta["corpus"]["digest"])
 
 
 def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None):
@@ -186,8 +192,10 @@ def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = Non
     if progress is not None:
         model.params.progress = bool(progress)
     run = state.run
-    return model._run_training(state.encoded, run.epochs, run.alpha, run.min_alpha,
-                               Checkpointer(path, run.every), state.position)
+    checkpointer = Checkpointer(path, run.every)
+    checkpointer.adopt_corpus(state.encoded, state.corpus_file, state.corpus_digest)
+    return model._run_training(state.encoded, run.epochs, run.alpha, run.min_alpha, checkpointer,
+                               state.position)
 
 
 def corpus_digest(ids: np.ndarray, offsets: np.ndarray) -> str:
