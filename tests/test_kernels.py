@@ -37,10 +37,10 @@ HS_T, HS_L = i32(7, 3, 0), f32(0, 1, 1)             # inner nodes on a Huffman p
 
 
 @pytest.mark.parametrize("use_hs,use_ns", [(0, 1), (1, 0), (1, 1)])
-def test_skipgram_block_matches_reference(use_hs, use_ns):
+@pytest.mark.parametrize("ctx", [i32(2, 5, 2, 8), i32(2, 5, 2), i32(7)], ids=["K4", "K3", "K1"])
+def test_skipgram_block_matches_reference(use_hs, use_ns, ctx):
     syn0, syn1neg, syn1 = tables()
-    ref = [a.copy() for a in (syn0, syn1neg, syn1)]
-    ctx = i32(2, 5, 2, 8)  # context word 2 appears twice
+    ref = [a.copy() for a in (syn0, syn1neg, syn1)]  # context word 2 appears twice in K4 and K3
     nt, ht = (len(NS_T) if use_ns else 0), (len(HS_T) if use_hs else 0)
     sg_step(syn0, syn1neg, syn1, ctx, len(ctx), NS_T, NS_L, nt, HS_T, HS_L, ht, ALPHA,
             *scratch(len(ctx), syn0.shape[1]), False, False)
