@@ -44,9 +44,12 @@ def test_vocabulary_matches_gensim_on_real_text(sentences_200k):
     assert len(v) == len(g.wv) > 4000
     assert dict(zip(v.words, v.counts.tolist())) == {w: g.wv.get_vecattr(w, "count") for w in g.wv.index_to_key}
     # keep-probabilities (gensim's sample_int is P(keep) * 2**32)
-    thr = v.keep_thresholds(1e-3)
-    g_thr = np.array([g.wv.get_vecattr(w, "sample_int") for w in v.words], dtype=np.float64)
-    np.testing.assert_allclose(thr.astype(np.float64), g_thr, rtol=1e-6, atol=2)
+    for sample in (1e-3, 1e-5, 200):
+        g = gensim.models.Word2Vec(min_count=5, sample=sample)
+        g.build_vocab(sentences_200k)
+        thr = v.keep_thresholds(sample)
+        g_thr = np.array([g.wv.get_vecattr(w, "sample_int") for w in v.words], dtype=np.float64)
+        np.testing.assert_allclose(thr.astype(np.float64), g_thr, rtol=1e-6, atol=2)
 
 
 def test_huffman_codes_are_prefix_free_and_optimal():

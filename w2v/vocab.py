@@ -66,13 +66,14 @@ class Vocabulary:
         """Subsampling thresholds: word i is kept when a uniform uint32 draw is below ``thr[i]``.
 
         The keep-probability is word2vec.c's and gensim's ``(sqrt(c/t) + 1) * t/c`` with
-        ``t = sample * total_words`` (or ``t = sample`` when sample >= 1, as gensim reads it).
+        ``t = sample * total_words``; gensim reads ``sample >= 1`` as a count instead
+        (``t = int(sample * (3 + sqrt(5)) / 2)``), and so does w2v.
         """
         counts = self.counts.astype(np.float64)
         if sample <= 0 or len(counts) == 0:
             prob = np.ones_like(counts)
         else:
-            threshold = sample * counts.sum() if sample < 1.0 else float(sample)
+            threshold = sample * counts.sum() if sample < 1.0 else float(int(sample * (3 + np.sqrt(5)) / 2))
             prob = np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
         return np.minimum(np.round(prob * 2.0**32), 2.0**32).astype(np.uint64)
 
