@@ -192,3 +192,13 @@ def test_analogy_accuracy_on_real_text():
 
 
 THRESHOLD_SG_ANALOGY = 0.025  # measured 0.042 (3 epochs, dim 50); an untrained model scores 0
+
+
+def test_initial_vectors_are_uniform_like_gensim():
+    """Input rows start uniform in [-1, 1)/vector_size (gensim 4), output rows at zero."""
+    model = w2v.Word2Vec(vector_size=40, min_count=1, progress=False)
+    model.build_vocab([[f"w{i}" for i in range(3000)]])
+    v = model.wv.vectors
+    assert v.min() >= -1 / 40 and v.max() < 1 / 40
+    assert abs(v.std() - (2 / 40) / np.sqrt(12)) < 1e-4
+    assert not model.syn1neg.any()
