@@ -55,7 +55,7 @@ def run_grid(args, corpus: Path) -> list[dict]:
                 run = harness.run_spec(lib, mode, epochs, workers, corpus, kernel=args.kernel)
                 if "error" not in run and not args.no_score:
                     run.update(harness.score_vectors(run["vectors"]))
-                Path(run["vectors"]).unlink(missing_ok=True)
+                harness.discard(run)
                 print(_run_line(run), flush=True)
                 runs.append(dict(run, repeat=repeat))
     return runs

@@ -140,13 +140,21 @@ def cpu_seconds() -> float:
 
 
 def run_spec(lib: str, mode: str, epochs: int, workers: int, corpus: Path, kernel: str = "auto",
-             seed: int = 1, tag: str = "") -> dict:
+             seed: int = 1, tag: str = "", reuse: bool = False) -> dict:
     """Run one configuration in a fresh subprocess; returns the spec merged with its measurements.
 
-    A failed run is reported (its stderr tail) and returned with an ``error`` field instead of
-    stopping a long grid.
+    The vectors and a JSON record of the run are left in the cache, named by everything that
+    determines them; ``reuse=True`` returns an earlier identical run's record instead of training
+    again (nn_overlap.py uses it: gensim's runs don't change when only w2v's kernel does). A failed
+    run is reported (its stderr tail) and returned with an ``error`` field instead of stopping a
+    long grid.
     """
-    vectors = CACHE / "vectors" / f"{lib}-{mode}-e{epochs}-w{workers}-s{seed}{tag}.bin"
+    kernel_part = f"-{kernel}" if lib == "w2v" else ""
+    vectors = (CACHE / "vectors" / f"{Path(corpus).stem}-{lib}-{mode}-e{epochs}-w{workers}-s{seed}"
+               f"{kernel_part}{tag}.bin")
+    record = vectors.with_suffix(".json")
+    if reuse and vectors.exists() and record.exists():
+        return dict(json.loads(record.read_text()), reused=True)
     vectors.parent.mkdir(parents=True, exist_ok=True)
     spec = dict(lib=lib, mode=mode, epochs=epochs, workers=workers, seed=seed, kernel=kernel,
                 corpus=str(corpus), vectors=str(vectors))
@@ -156,7 +164,16 @@ def run_spec(lib: str, mode: str, epochs: int, workers: int, corpus: Path, kerne
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
         print(f"  FAILED {lib} {mode} (exit {proc.returncode}):\n{tail}", file=sys.stderr)
         return dict(spec, error=tail or f"exit {proc.returncode}")
-    return dict(spec, **json.loads(proc.stdout.strip().splitlines()[-1]))
+    result = dict(spec, **json.loads(proc.stdout.strip().splitlines()[-1]))
+    record.write_text(json.dumps(result))
+    return result
+
+
+def discard(run: dict) -> None:
+    """Delete a run's vectors and record once they have been scored (each is tens of MB)."""
+    vectors = Path(run["vectors"])
+    vectors.unlink(missing_ok=True)
+    vectors.with_suffix(".json").unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- scoring (parent side)

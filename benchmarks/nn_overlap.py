@@ -59,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--topn", type=int, default=10)
     p.add_argument("--w2v-seeds", action="store_true",
                    help="also train w2v with seed 2 (w2v's own noise floor)")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse vectors of identical earlier runs (kept in the cache) instead of retraining")
     p.add_argument("--out", default=str(harness.RESULTS / "nn_overlap"), help="output prefix for .json/.md")
     return p.parse_args(argv)
 
@@ -70,10 +72,10 @@ def train_all(args, corpus: Path) -> dict:
     for lib, seed in wanted:
         print(f"training {lib} seed {seed} ({args.mode}, {args.epochs} epochs) ...", end=" ", flush=True)
         run = harness.run_spec(lib, args.mode, args.epochs, args.workers, corpus, kernel=args.kernel,
-                               seed=seed, tag="-nn")
+                               seed=seed, reuse=args.reuse)
         if "error" in run:
             raise SystemExit(f"{lib} seed {seed} failed")
-        print(f"{run['wall_s']:.1f}s", flush=True)
+        print(f"{run['wall_s']:.1f}s" + (" (reused)" if run.get("reused") else ""), flush=True)
         runs[f"{lib}/{seed}"] = run
     return runs
 
@@ -96,6 +98,7 @@ def main(argv=None) -> int:
 
     lines = [f"Mean top-{args.topn} neighbour overlap, words at frequency ranks {args.ranks} "
              f"({len(queries)} words), {args.mode}, {args.epochs} epochs, {args.workers} workers, "
+             f"w2v kernel {args.kernel}, "
              f"corpus `{corpus.name}`:", "", "| pair | overlap |", "|---|---|"]
     lines += [f"| {pair} | {value:.3f} |" for pair, value in overlaps.items()]
     print("\n" + "\n".join(lines))
@@ -103,11 +106,10 @@ def main(argv=None) -> int:
     Path(f"{args.out}.md").write_text("\n".join(lines) + "\n")
     Path(f"{args.out}.json").write_text(json.dumps(dict(
         meta=dict(harness.environment(), corpus=str(corpus), mode=args.mode, epochs=args.epochs,
-                  workers=args.workers, ranks=args.ranks, topn=args.topn, queries=len(queries),
+                  workers=args.workers, kernel=args.kernel, ranks=args.ranks, topn=args.topn,
+                  queries=len(queries),
                   shared_vocab=len(shared)),
         overlap=overlaps, runs=runs), indent=1) + "\n")
-    for run in runs.values():
-        Path(run["vectors"]).unlink(missing_ok=True)
     return 0
 
 
