@@ -23,8 +23,10 @@ from .kernels.sentences import RING, SLOT_STRIDE
 logger = logging.getLogger("w2v")
 
 CHUNK_WORDS = 200_000
-#: negative sampling with |f| >= 6: skip the pair (gensim) rather than clip the sigmoid (word2vec.c)
-NS_SKIP_SATURATED = False
+#: negative sampling with |f| >= 6: skip the pair (gensim) rather than clip the sigmoid (word2vec.c).
+#: Skipping scored as well or better on wiki17m (5 epochs, analogy: skip-gram 0.369 vs 0.366,
+#: CBOW 0.296 vs 0.293 over 3 seeds), and it is what gensim, the quality reference, does.
+NS_SKIP_SATURATED = True
 POLL_SECONDS = 0.2
 
 
