@@ -282,20 +282,8 @@ class Training:
 
 def check_finite(model, epoch: int) -> None:
     """Refuse to go on (or save) once a table holds NaN or inf: name the epoch where it happened."""
+    p = model.params
     for name, table in (("input vectors", model.wv.vectors), ("syn1neg", model.syn1neg), ("syn1", model.syn1)):
         if table.size and not np.isfinite(table).all():
-            raise FloatingPointError(f"training diverged in epoch {epoch}: {name} contain NaN or inf "
-                                     f"({divergence_hint(model.params)})")
-
-
-def divergence_hint(p) -> str:
-    """What to change when training diverged.
-
-    Skip-gram's batched (HogBatch) negative-sampling update adds up to ``2 * window`` context
-    gradients onto each output row at once, so a large alpha times a wide window can blow up
-    where word2vec.c's per-pair update (``kernel='exact'``) stays finite (seen: alpha=0.5, window=50).
-    """
-    if p.sg and p.batched and p.negative:
-        return (f"alpha={p.alpha} is too large for the batched skip-gram kernel with window={p.window}: "
-                "lower alpha or the window, or use kernel='exact'")
-    return f"alpha={p.alpha} may be too large for vector_size={p.vector_size}"
+            raise FloatingPointError(f"training diverged in epoch {epoch}: {name} contain NaN or inf (alpha={p.alpha} "
+                                     f"may be too large for vector_size={p.vector_size}, window={p.window})")
