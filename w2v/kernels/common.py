@@ -14,7 +14,11 @@ _GRID = (np.arange(EXP_TABLE_SIZE, dtype=np.float64) / EXP_TABLE_SIZE * 2.0 - 1.
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
 #: log(sigmoid) on the same grid, for the loss (gensim's LOG_TABLE).
 LOG_SIGMOID_TABLE = np.log(1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-_TABLE_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
+#: Table index = int((f + MAX_EXP) * _TABLE_SCALE). word2vec.c and gensim compute this scale in C
+#: integer arithmetic, 1000 / 6 / 2 = 83 (not 83.3), so their lookups read sigmoid(0.996 f - 0.024):
+#: part of the update rule their defaults were tuned with. w2v keeps it (tests check the updates
+#: equal gensim's own Cython ones); with 83.3 CBOW lost ~1 analogy point on wiki17m.
+_TABLE_SCALE = float(EXP_TABLE_SIZE // int(MAX_EXP) // 2)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
