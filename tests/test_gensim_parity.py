@@ -70,3 +70,49 @@ def test_updates_equal_gensims_cython(sg, cbow_mean):
     assert np.abs(ours0 - syn0).max() > 0.02  # the step really moved the vectors
     np.testing.assert_allclose(ours0, g.wv.vectors, atol=2e-6)
     np.testing.assert_allclose(ours1, g.syn1, atol=2e-6)
+
+
+def gensim_negatives(g, sentence_ids, window, negative):
+    """Replay gensim's draws: its 48-bit LCG seeded from model.random, bisecting cum_table."""
+    import bisect
+    r = np.random.RandomState()
+    r.set_state(g.random.get_state())
+    state = (2**24) * r.randint(0, 2**24) + r.randint(0, 2**24)
+    cum = g.cum_table.tolist()
+    draws = []
+    for word in sentence_ids:
+        targets = [word]
+        for _ in range(negative):
+            t = bisect.bisect_left(cum, (state >> 16) % cum[-1])
+            state = (state * 25214903917 + 11) & (2**48 - 1)
+            if t != word:
+                targets.append(t)
+        draws.append(targets)
+    return draws
+
+
+@pytest.mark.parametrize("cbow_mean", [1, 0])
+def test_negative_sampling_cbow_equals_gensims_cython(cbow_mean):
+    """Given gensim's own negatives, w2v's CBOW step reproduces gensim's tables."""
+    from w2v.kernels.cbow import cbow_step
+    window, d, alpha, negative = 2, 8, 0.05, 5
+    g = gensim_models.Word2Vec(vector_size=d, window=window, min_count=1, sg=0, hs=0, negative=negative,
+                               sample=0, shrink_windows=False, workers=1, cbow_mean=cbow_mean, seed=5)
+    g.build_vocab([SENTENCE])
+    rng = np.random.default_rng(1)
+    syn0 = (rng.standard_normal(g.wv.vectors.shape) * 0.4).astype(np.float32)
+    syn1neg = (rng.standard_normal(g.syn1neg.shape) * 0.4).astype(np.float32)
+    ids = [g.wv.key_to_index[w] for w in SENTENCE]
+    draws = gensim_negatives(g, ids, window, negative)
+    g.wv.vectors[:], g.syn1neg[:] = syn0, syn1neg
+    word2vec_inner.train_batch_cbow(g, [SENTENCE], alpha, np.zeros(d, np.float32), np.zeros(d, np.float32), False)
+    span = 2 * window
+    H, dH, G = np.zeros((span, d), np.float32), np.zeros((span, d), np.float32), np.zeros(span, np.float32)
+    labels = np.array([1] + [0] * negative, np.float32)
+    for i, targets in enumerate(draws):
+        ctx = np.array([ids[j] for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i], np.int32)
+        t = np.array(targets, np.int32)
+        cbow_step(syn0, syn1neg, syn1neg[:0], ctx, len(ctx), cbow_mean, t, labels, len(t), t, labels, 0,
+                  np.float32(alpha), H, dH, G, False, True)
+    np.testing.assert_allclose(syn0, g.wv.vectors, atol=2e-6)
+    np.testing.assert_allclose(syn1neg, g.syn1neg, atol=2e-6)
