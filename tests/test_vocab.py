@@ -157,3 +157,14 @@ def test_byte_tokenizer_reports_invalid_utf8(tmp_path):
     p.write_bytes(b"ok line\n\xc3\x28 broken\n")
     with pytest.raises(CorpusError, match=r"bad.txt.*line 2"):
         encode.scan(p, cache_dir=False)
+
+
+def test_consuming_encode_reuses_the_scan_array_and_agrees():
+    corpus = [["a", "x", "b"], ["x"], ["b", "a", "y", "a"]]
+    raw = encode.scan(corpus, cache_dir=False)
+    v, _ = Vocabulary.from_counts(raw.words, raw.counts(), 2)
+    expected = raw.encode(v)
+    consumed = raw.encode(v, consume=True)
+    assert np.shares_memory(consumed.ids, raw.ids)
+    assert consumed.ids.tolist() == expected.ids.tolist()
+    assert consumed.offsets.tolist() == expected.offsets.tolist() and consumed.raw_words == 8

@@ -62,21 +62,32 @@ class RawScan:
         """Count of each word in ``words``."""
         return _count_ids(self.ids, len(self.words))
 
-    def encode(self, vocab: Vocabulary) -> EncodedCorpus:
-        """Map provisional ids to ``vocab`` ids, dropping words the vocabulary lacks."""
+    def encode(self, vocab: Vocabulary, consume: bool = False) -> EncodedCorpus:
+        """Map provisional ids to ``vocab`` ids, dropping words the vocabulary lacks.
+
+        ``consume=True`` writes the result over this scan's own id array when it can (a fresh
+        scan, not a read-only cached one), so the corpus is not held twice at the peak; the scan
+        is unusable afterwards.
+        """
         lookup = np.full(len(self.words), -1, dtype=np.int32)
         index = vocab.word_to_id
         for i, w in enumerate(self.words):
             lookup[i] = index.get(w, -1)
-        return _apply_lookup(lookup, self.ids, self.offsets)
+        in_place = consume and self.ids.flags.writeable and not isinstance(self.ids, np.memmap)
+        return _apply_lookup(lookup, self.ids, self.offsets, out=self.ids if in_place else None)
 
 
-def _apply_lookup(lookup: np.ndarray, ids: np.ndarray, offsets: np.ndarray) -> EncodedCorpus:
-    """Translate ids through ``lookup`` (-1 = drop) and recompute sentence offsets to match."""
-    out = np.empty(len(ids), dtype=np.int32)
+def _apply_lookup(lookup: np.ndarray, ids: np.ndarray, offsets: np.ndarray, out=None) -> EncodedCorpus:
+    """Translate ids through ``lookup`` (-1 = drop) and recompute sentence offsets to match.
+
+    ``out`` may be ``ids`` itself: each output position is at or before its input position.
+    """
+    raw_words = int(len(ids))
+    if out is None:
+        out = np.empty(len(ids), dtype=np.int32)
     new_offsets = np.empty_like(offsets)
     n = _remap(lookup, ids, offsets, out, new_offsets)
-    return EncodedCorpus(out[:n].copy() if n < len(ids) // 2 else out[:n], new_offsets, int(len(ids)))
+    return EncodedCorpus(out[:n].copy() if n < len(ids) // 2 else out[:n], new_offsets, raw_words)
 
 
 @njit(cache=True, nogil=True)

@@ -94,7 +94,7 @@ class Word2Vec:
         else:
             raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir)
             vocab, _ = Vocabulary.from_counts(raw.words, raw.counts(), p.min_count, p.max_final_vocab)
-            encoded = raw.encode(vocab) if len(vocab) else None
+            encoded = raw.encode(vocab, consume=True) if len(vocab) else None
         self._check_vocab_size(vocab, corpus)
         self.vocab = vocab
         self._allocate(len(vocab))
@@ -131,7 +131,7 @@ class Word2Vec:
         old = len(self.vocab)
         self.vocab = Vocabulary(list(self.vocab.words), new_counts).extend(new_words, new_word_counts)
         self._allocate(len(self.vocab), keep=old)
-        self._remember_encoding(corpus, raw.encode(self.vocab))
+        self._remember_encoding(corpus, raw.encode(self.vocab, consume=True))
         logger.info("vocabulary update: %d new words, %d in all", len(new_words), len(self.vocab))
         return self
 

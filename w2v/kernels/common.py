@@ -87,13 +87,20 @@ def fill_huffman_targets(word, codes, points, codelens, targets, labels):
 
 
 @njit(cache=True, inline="always")
+def _table_index(x):
+    """word2vec.c's table index for |x| < MAX_EXP, clamped so that even a NaN reads inside the table."""
+    i = int((x + MAX_EXP) * _TABLE_SCALE)
+    return min(max(i, 0), EXP_TABLE_SIZE - 1)
+
+
+@njit(cache=True, inline="always")
 def _log_sigmoid(x):
     """log(sigmoid(x)) from the table, linear beyond the table's range (so wrong guesses cost)."""
     if x <= -MAX_EXP:
         return x
     if x >= MAX_EXP:
         return 0.0
-    return LOG_SIGMOID_TABLE[int((x + MAX_EXP) * _TABLE_SCALE)]
+    return LOG_SIGMOID_TABLE[_table_index(x)]
 
 
 @njit(cache=True, inline="always")
@@ -103,7 +110,7 @@ def _gradient(f, label, alpha, skip_saturated):
         return np.float32(0.0) if skip_saturated else (label - np.float32(1.0)) * alpha
     if f <= -MAX_EXP:
         return np.float32(0.0) if skip_saturated else label * alpha
-    return (label - SIGMOID_TABLE[int((f + MAX_EXP) * _TABLE_SCALE)]) * alpha
+    return (label - SIGMOID_TABLE[_table_index(f)]) * alpha
 
 
 @njit(cache=True, inline="always")
