@@ -152,7 +152,7 @@ def test_corpus_is_stored_once_per_run(tmp_path, corpus_100k):
 
 def test_frequent_checkpoints_keep_every_worker_busy(tmp_path, monkeypatch, corpus_100k):
     """Even with checkpoint_every=1 a segment holds one chunk per worker, so no thread idles."""
-    from w2v.train import plan_chunks
+    from w2v.training import plan_chunks
 
     saved = []
     original = ckpt.Checkpointer.save

@@ -5,7 +5,7 @@
     model.wv.most_similar("king")
 
 Data flow, one module per step: :mod:`w2v.corpus` (reading) -> :mod:`w2v.vocab` (vocabulary and
-its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.train` (threads, epochs) ->
+its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.training` (threads, epochs) ->
 :mod:`w2v.kernels` (numba updates) -> :mod:`w2v.vectors` (queries, formats, evaluation).
 """
 from .checkpoint import resume

@@ -19,7 +19,7 @@ from . import encode
 from ._fileutil import atomic_write
 from .checkpoint import Checkpointer
 from .params import TrainParams
-from .train import Training, initial_rng_states
+from .training import Training, initial_rng_states
 from .vectors import KeyedVectors
 from .vocab import Vocabulary, count_words_pruned
 
