@@ -202,3 +202,10 @@ def test_initial_vectors_are_uniform_like_gensim():
     assert v.min() >= -1 / 40 and v.max() < 1 / 40
     assert abs(v.std() - (2 / 40) / np.sqrt(12)) < 1e-4
     assert not model.syn1neg.any()
+
+
+def test_auto_kernel_is_batched_only_for_negative_sampling():
+    assert w2v.TrainParams(sg=1).batched
+    assert not w2v.TrainParams(sg=1, hs=1, negative=0).batched
+    assert not w2v.TrainParams(sg=1, kernel="exact").batched
+    assert w2v.TrainParams(sg=1, hs=1, kernel="batched").batched
