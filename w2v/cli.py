@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except (CliError, ValueError, TypeError, OSError, KeyError) as exc:
+    except (CliError, ValueError, TypeError, OSError, KeyError, FloatingPointError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"w2v: error: {message}", file=sys.stderr)
         return EXIT_USAGE
