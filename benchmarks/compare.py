@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -52,7 +53,10 @@ def run_grid(args, corpus: Path) -> list[dict]:
             for lib in args.libs:
                 print(f"[{n}/{len(configs)}] {mode} epochs={epochs} workers={workers} "
                       f"repeat {repeat + 1}/{args.repeats}: {lib} ...", end=" ", flush=True)
-                run = harness.run_spec(lib, mode, epochs, workers, corpus, kernel=args.kernel)
+                # A per-process tag: the vectors are deleted after scoring, and must never be
+                # another benchmark's (nn_overlap.py keeps its own for --reuse).
+                run = harness.run_spec(lib, mode, epochs, workers, corpus, kernel=args.kernel,
+                                       tag=f"-p{os.getpid()}")
                 if "error" not in run and not args.no_score:
                     run.update(harness.score_vectors(run["vectors"]))
                 harness.discard(run)
