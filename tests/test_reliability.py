@@ -31,6 +31,15 @@ def corpus_100k():
 
 
 @pytest.fixture(scope="module")
+def warm_kernels(tmp_path_factory):
+    """Compile, and cache on disk, the kernels the timing tests use (file scan, skip-gram, two
+    threads), so on a fresh checkout they time how fast training stops, not numba compiling."""
+    path = tmp_path_factory.mktemp("warm") / "warm.txt"
+    path.write_text(" ".join(sample_words(3000)))
+    w2v.train(path, **dict(SMALL, epochs=1, workers=2, sg=1), cache_dir=False)
+
+
+@pytest.fixture(scope="module")
 def file_300k(tmp_path_factory):
     """300k words of the sample as 1000-word lines."""
     words = sample_words(300_000)
@@ -293,7 +302,7 @@ def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_pat
 
 # ---- Ctrl-C --------------------------------------------------------------------------------------
 
-def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_path, corpus_100k):
+def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_path, corpus_100k, warm_kernels):
     fired = {}
 
     class InterruptSoon:
@@ -329,7 +338,7 @@ CLI_ARGS = ["-size", "16", "-iter", "200", "-threads", "2", "-min-count", "3", "
             "-checkpoint-every", "50000"]
 
 
-def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, file_300k):
+def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, file_300k, warm_kernels):
     out, ck = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
     proc = subprocess.Popen([sys.executable, "-m", "w2v", "train", "-train", str(file_300k), "-output", str(out),
                              "-checkpoint", str(ck), *CLI_ARGS],
