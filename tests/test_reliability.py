@@ -306,14 +306,16 @@ def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_
     fired = {}
 
     class InterruptSoon:
-        def on_train_begin(self, model):
+        """Interrupt 0.3 s into epoch 2, when training is surely running (not compiling, not scanning)."""
+
+        def on_epoch_end(self, model):
             if "timer" in fired:  # only the first train() is interrupted
                 return
 
             def interrupt():
                 fired["at"] = time.perf_counter()
                 _thread.interrupt_main()
-            fired["timer"] = threading.Timer(0.5, interrupt)
+            fired["timer"] = threading.Timer(0.3, interrupt)
             fired["timer"].start()
 
     model = w2v.Word2Vec(**dict(SMALL, epochs=200, workers=2, sg=1), callbacks=[InterruptSoon()])
@@ -346,6 +348,10 @@ def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, fi
     try:
         deadline = time.monotonic() + 120
         while not ck.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = ck.stat().st_mtime_ns if ck.exists() else None
+        while ck.exists() and ck.stat().st_mtime_ns == first and proc.poll() is None \
+                and time.monotonic() < deadline:  # a second checkpoint: training is in full swing
             time.sleep(0.01)
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
