@@ -35,6 +35,11 @@ class CorpusError(ValueError):
     """The corpus cannot be read as text: the message names the file, line or sentence."""
 
 
+def bad_token(token) -> TypeError:
+    """The error for a token that is not a str (checked where each distinct token is first seen)."""
+    return TypeError(f"corpus tokens must be str, found {type(token).__name__} {token!r}")
+
+
 def sample_corpus_path() -> Path:
     """Path of the bundled sample: ~2M words of English Wikipedia (CC BY-SA 3.0), text8-normalised."""
     return Path(str(resources.files("w2v") / "data" / "sample.txt.xz"))

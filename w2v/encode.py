@@ -118,7 +118,7 @@ class _GrowingIndex(dict):
 
     def __missing__(self, word):
         if not isinstance(word, str):
-            raise TypeError(f"corpus tokens must be str, found {type(word).__name__} {word!r}")
+            raise corpus_mod.bad_token(word)
         i = self[word] = len(self)
         return i
 
@@ -128,7 +128,7 @@ class _FixedIndex(dict):
 
     def __missing__(self, word):
         if not isinstance(word, str):
-            raise TypeError(f"corpus tokens must be str, found {type(word).__name__} {word!r}")
+            raise corpus_mod.bad_token(word)
         return -1
 
 
@@ -159,7 +159,7 @@ def _map_batch(lookup, batch: list) -> np.ndarray:
     except TypeError as e:
         if "unhashable" in str(e):
             bad = next(t for t in batch if not isinstance(t, str))
-            raise TypeError(f"corpus tokens must be str, found {type(bad).__name__} {bad!r}") from None
+            raise corpus_mod.bad_token(bad) from None
         raise
 
 
@@ -204,11 +204,10 @@ def encode_with_vocab(corpus, vocab: Vocabulary,
         corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
     if len(ids) == 0:
         raise corpus_mod.CorpusError(_empty_message(corpus))
-    identity = np.arange(len(vocab), dtype=np.int32)
-    keep = ids >= 0
-    if keep.all():
+    if (ids >= 0).all():
         return EncodedCorpus(ids, offsets, len(ids))
-    lookup = np.append(identity, np.int32(-1))  # -1 indexes the last slot: dropped
+    # ids are already vocabulary ids; -1 (unknown) indexes the appended last slot, which drops it
+    lookup = np.append(np.arange(len(vocab), dtype=np.int32), np.int32(-1))
     return _apply_lookup(lookup, ids, offsets)
 
 

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import Position, RunSpec
 from .kernels import train_chunk
-from .kernels.sentences import RING, SLOT_STRIDE
+from .kernels.sentences import RING, SLOT_STRIDE, current_alpha
 
 logger = logging.getLogger("w2v")
 
@@ -273,8 +273,7 @@ class Training:
         if not interrupted:
             model.loss_history.append(loss)
             model.epochs_trained += 1
-        alpha_now = max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha)
-                        * self.progress.sum() / self.total_words)
+        alpha_now = current_alpha(self.alpha, self.min_alpha, self.progress, self.total_words)
         logger.info("epoch %d: %d words in %.2fs, %.0f words/s, loss %.6g, alpha %.6f",
                     model.epochs_trained, words, seconds, words / max(seconds, 1e-9), loss, alpha_now)
         check_finite(model, epoch + 1)

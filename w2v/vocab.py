@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from ._fileutil import atomic_write
+from .corpus import bad_token
 
 MAX_CODE_LENGTH = 64
 
@@ -140,7 +141,7 @@ def count_words_pruned(sentences, max_vocab_size: int) -> tuple[list[str], np.nd
             min_reduce += 1
     for word in vocab:
         if not isinstance(word, str):
-            raise TypeError(f"corpus tokens must be str, found {type(word).__name__} {word!r}")
+            raise bad_token(word)
     return list(vocab), np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
 
 
