@@ -2,6 +2,7 @@
 concurrency. Subprocess tests use real signals; everything trains on slices of the bundled sample."""
 import _thread
 import concurrent.futures
+import faulthandler
 import os
 import signal
 import subprocess
@@ -324,6 +325,7 @@ def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_
 
             def interrupt():
                 fired["at"] = time.perf_counter()
+                faulthandler.dump_traceback_later(1.5)  # if stopping is slow, the log shows where each thread is
                 _thread.interrupt_main()
             fired["timer"] = threading.Timer(0.3, interrupt)
             fired["timer"].start()
@@ -332,6 +334,7 @@ def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_
     model.build_vocab(corpus_100k)
     model.train(corpus_100k)  # would take a minute or more
     returned = time.perf_counter()
+    faulthandler.cancel_dump_traceback_later()
     fired["timer"].cancel()
     assert "at" in fired and returned - fired["at"] < 1.0, returned - fired.get("at", 0)
     assert model.interrupted and 0 < model.epochs_trained < 200
@@ -355,7 +358,8 @@ def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, fi
     out, ck = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
     proc = subprocess.Popen([sys.executable, "-m", "w2v", "train", "-train", str(file_300k), "-output", str(out),
                              "-checkpoint", str(ck), *CLI_ARGS],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         deadline = time.monotonic() + 120
         while not ck.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -368,7 +372,11 @@ def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, fi
         time.sleep(0.2)
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        try:
+            stdout, stderr = proc.communicate(timeout=2.5)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+            raise AssertionError(f"no exit 2.5 s after SIGINT; stacks:\n{proc.communicate(timeout=30)[1]}")
         seconds = time.monotonic() - sent
     finally:
         proc.kill()
