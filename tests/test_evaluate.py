@@ -43,11 +43,20 @@ def assert_same_analogy_results(ours, theirs):
         assert mine["correct"] == ref["correct"]
 
 
+#: Both libraries compute the cosines in float32, but not with the same instructions (gensim: BLAS
+#: per pair; w2v: one vectorised product), so a cosine may differ in its last bit. When two pairs'
+#: cosines are that close, the two rankings can order them differently: one such swap among n
+#: pairs moves Spearman's rho by at most 12n / (n**3 - n), 1.2e-4 for the 312 WordSim353 pairs
+#: here (seen in CI: 2.3e-5). A wrong pair, rating or formula moves it by far more.
+RANK_SWAP_TOLERANCE = 1.5e-4
+
+
 def assert_same_pairs_result(ours, theirs):
     (p, s, oov), (gp, gs, goov) = ours, theirs  # unpacks like gensim's tuple
     assert ours.pearson is p and ours.spearman is s and ours.oov_ratio == oov
-    assert p.statistic == pytest.approx(gp[0], abs=1e-5) and s.statistic == pytest.approx(gs[0], abs=1e-5)
-    assert p.pvalue == pytest.approx(gp[1], rel=1e-3) and s.pvalue == pytest.approx(gs[1], rel=1e-3)
+    assert p.statistic == pytest.approx(gp[0], abs=1e-6)
+    assert s.statistic == pytest.approx(gs[0], abs=RANK_SWAP_TOLERANCE)
+    assert p.pvalue == pytest.approx(gp[1], rel=1e-3) and s.pvalue == pytest.approx(gs[1], rel=1e-2)
     assert oov == pytest.approx(goov, abs=1e-9)
 
 
