@@ -55,8 +55,10 @@ def run_grid(args, corpus: Path) -> list[dict]:
                       f"repeat {repeat + 1}/{args.repeats}: {lib} ...", end=" ", flush=True)
                 # A per-process tag: the vectors are deleted after scoring, and must never be
                 # another benchmark's (nn_overlap.py keeps its own for --reuse).
+                # Repeat r uses seed 1 + r in both libraries: the medians average over seeds too,
+                # so a quality difference is not one lucky seed.
                 run = harness.run_spec(lib, mode, epochs, workers, corpus, kernel=args.kernel,
-                                       tag=f"-p{os.getpid()}")
+                                       seed=1 + repeat, tag=f"-p{os.getpid()}")
                 if "error" not in run and not args.no_score:
                     run.update(harness.score_vectors(run["vectors"]))
                 harness.discard(run)
