@@ -29,7 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", default="1,2", help="default: %(default)s")
     p.add_argument("--repeats", type=int, default=1, help="runs per library and configuration (default 1)")
     p.add_argument("--libs", default=",".join(harness.LIBS), help="default: %(default)s")
-    p.add_argument("--kernel", default="auto", choices=("auto", "exact", "batched"), help="w2v's kernel")
+    p.add_argument("--kernel", default="auto", choices=("auto", "shared", "exact", "batched"), help="w2v's kernel")
     p.add_argument("--no-score", action="store_true", help="skip the quality evaluation (timing only)")
     p.add_argument("--out", default=str(harness.RESULTS / "latest"),
                    help="output prefix for .json/.md/.png (default: benchmarks/results/latest)")

@@ -53,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--mode", default="sg-ns", choices=list(harness.MODES))
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--kernel", default="auto", choices=("auto", "exact", "batched"), help="w2v's kernel")
+    p.add_argument("--kernel", default="auto", choices=("auto", "shared", "exact", "batched"), help="w2v's kernel")
     p.add_argument("--ranks", default="100:1100",
                    help="frequency ranks of the query words (default %(default)s)")
     p.add_argument("--topn", type=int, default=10)

@@ -38,13 +38,15 @@ HS_T, HS_L = i32(7, 3, 0), f32(0, 1, 1)             # inner nodes on a Huffman p
 
 @pytest.mark.parametrize("use_hs,use_ns", [(0, 1), (1, 0), (1, 1)])
 @pytest.mark.parametrize("ctx", [i32(2, 5, 2, 8), i32(2, 5, 2), i32(7)], ids=["K4", "K3", "K1"])
-def test_skipgram_block_matches_reference(use_hs, use_ns, ctx):
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["block", "one-by-one"])
+def test_skipgram_step_matches_reference(use_hs, use_ns, ctx, one_by_one):
     syn0, syn1neg, syn1 = tables()
     ref = [a.copy() for a in (syn0, syn1neg, syn1)]  # context word 2 appears twice in K4 and K3
     nt, ht = (len(NS_T) if use_ns else 0), (len(HS_T) if use_hs else 0)
-    sg_step(syn0, syn1neg, syn1, ctx, len(ctx), NS_T, NS_L, nt, HS_T, HS_L, ht, ALPHA,
+    sg_step(syn0, syn1neg, syn1, ctx, len(ctx), one_by_one, NS_T, NS_L, nt, HS_T, HS_L, ht, ALPHA,
             *scratch(len(ctx), syn0.shape[1]), False, False)
-    reference.sg_step(*ref, ctx, NS_T[:nt], NS_L[:nt], HS_T[:ht], HS_L[:ht], alpha=float(ALPHA))
+    reference.sg_step(*ref, ctx, NS_T[:nt], NS_L[:nt], HS_T[:ht], HS_L[:ht], alpha=float(ALPHA),
+                      one_by_one=one_by_one)
     for got, want in zip((syn0, syn1neg, syn1), ref):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
@@ -65,7 +67,7 @@ def test_updates_touch_only_rows_that_were_used():
     syn0, syn1neg, syn1 = tables()
     before = [a.copy() for a in (syn0, syn1neg, syn1)]
     ctx = i32(2, 5)
-    sg_step(syn0, syn1neg, syn1, ctx, 2, NS_T, NS_L, len(NS_T), HS_T, HS_L, len(HS_T), ALPHA,
+    sg_step(syn0, syn1neg, syn1, ctx, 2, False, NS_T, NS_L, len(NS_T), HS_T, HS_L, len(HS_T), ALPHA,
             *scratch(2, syn0.shape[1]), False, False)
     for table, old, used in zip((syn0, syn1neg, syn1), before, (ctx, NS_T, HS_T)):
         changed = np.flatnonzero(np.any(table != old, axis=1))
@@ -84,7 +86,7 @@ def test_saturated_scores_follow_word2vec_c():
     dH = reference.block_update(syn0[[0]], out, [1], [0.0], 0.1)
     np.testing.assert_allclose(dH, -0.1 * syn_out[[1]])  # g = (0 - 1) * alpha
     syn1neg, syn1 = syn_out.copy(), syn_out.copy()
-    sg_step(syn0, syn1neg, syn1, i32(0), 1, i32(1), f32(0), 1, i32(2), f32(0), 1, np.float32(0.1),
+    sg_step(syn0, syn1neg, syn1, i32(0), 1, True, i32(1), f32(0), 1, i32(2), f32(0), 1, np.float32(0.1),
             *scratch(1, d), False, False)
     np.testing.assert_allclose(syn1[2], syn_out[2])          # hs pair skipped
     np.testing.assert_allclose(syn1neg[1], syn_out[1] - 0.1 * 2.0)
@@ -93,9 +95,9 @@ def test_saturated_scores_follow_word2vec_c():
 def test_loss_is_positive_and_larger_for_wrong_predictions():
     syn0, syn1neg, syn1 = tables(scale=0.5)
     H, dH, G = scratch(1, syn0.shape[1])
-    right = sg_step(syn0.copy(), syn0.copy(), syn1, i32(0), 1, i32(0), f32(1), 1, HS_T, HS_L, 0,
+    right = sg_step(syn0.copy(), syn0.copy(), syn1, i32(0), 1, True, i32(0), f32(1), 1, HS_T, HS_L, 0,
                     np.float32(0), H, dH, G, True, False)
-    wrong = sg_step(syn0.copy(), -syn0.copy(), syn1, i32(0), 1, i32(0), f32(1), 1, HS_T, HS_L, 0,
+    wrong = sg_step(syn0.copy(), -syn0.copy(), syn1, i32(0), 1, True, i32(0), f32(1), 1, HS_T, HS_L, 0,
                     np.float32(0), H, dH, G, True, False)
     assert 0 < right < wrong
 
@@ -132,6 +134,6 @@ def test_negative_sampling_can_skip_saturated_pairs_like_gensim():
     syn0 = np.full((3, d), 2.0, np.float32)
     syn1neg = np.full((3, d), 2.0, np.float32)
     before = syn1neg.copy()
-    sg_step(syn0, syn1neg, syn0[:2].copy(), i32(0), 1, i32(1), f32(0), 1, i32(0), f32(0), 0,
+    sg_step(syn0, syn1neg, syn0[:2].copy(), i32(0), 1, True, i32(1), f32(0), 1, i32(0), f32(0), 0,
             np.float32(0.1), *scratch(1, d), False, True)
     np.testing.assert_array_equal(syn1neg, before)

@@ -7,11 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -436,6 +434,7 @@ def test_max_vocab_size_keeps_the_count_bounded():
 # ---- numeric health ------------------------------------------------------------------------------
 
 MODES = {"cbow": dict(), "cbow-sum": dict(cbow_mean=0), "sg": dict(sg=1), "sg-exact": dict(sg=1, kernel="exact"),
+         "sg-batched": dict(sg=1, kernel="batched"),
          "cbow-hs": dict(hs=1, negative=0), "sg-hs": dict(sg=1, hs=1, negative=0)}
 EXTREMES = {"alpha": dict(alpha=0.5), "dim": dict(vector_size=1000), "window": dict(window=50),
             "alpha+dim": dict(alpha=0.5, vector_size=1000), "alpha+window": dict(alpha=0.5, window=50),

@@ -170,9 +170,9 @@ NUMBERS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "zer
 
 
 @pytest.mark.parametrize("params", [
-    dict(sg=1), dict(sg=1, kernel="exact"), dict(sg=0), dict(sg=0, cbow_mean=0, alpha=0.01),
-    dict(sg=1, hs=1, negative=0), dict(sg=0, hs=1, negative=0),
-], ids=["sg-batched", "sg-exact", "cbow", "cbow-sum", "sg-hs", "cbow-hs"])
+    dict(sg=1), dict(sg=1, kernel="exact"), dict(sg=1, kernel="batched"), dict(sg=0),
+    dict(sg=0, cbow_mean=0, alpha=0.01), dict(sg=1, hs=1, negative=0), dict(sg=0, hs=1, negative=0),
+], ids=["sg-shared", "sg-exact", "sg-batched", "cbow", "cbow-sum", "sg-hs", "cbow-hs"])
 def test_quality_on_real_text(params):
     """Every mode learns that numbers neighbour numbers on 2M words of Wikipedia."""
     model = w2v.train(w2v.sample_corpus_path(), vector_size=50, epochs=2, workers=2,
@@ -204,8 +204,3 @@ def test_initial_vectors_are_uniform_like_gensim():
     assert not model.syn1neg.any()
 
 
-def test_auto_kernel_is_batched_only_for_negative_sampling():
-    assert w2v.TrainParams(sg=1).batched
-    assert not w2v.TrainParams(sg=1, hs=1, negative=0).batched
-    assert not w2v.TrainParams(sg=1, kernel="exact").batched
-    assert w2v.TrainParams(sg=1, hs=1, kernel="batched").batched

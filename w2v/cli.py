@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ._fileutil import open_binary
+from .params import KERNELS, available_cores  # word2vec.c defaults to 12 threads; we use the cores
 
 EXIT_USAGE = 2
 DEMO_EPOCHS = 3
@@ -42,14 +43,6 @@ class CliError(Exception):
 def log(message: str) -> None:
     """Status goes to stderr so stdout stays clean for results (and for pipes)."""
     print(message, file=sys.stderr, flush=True)
-
-
-def available_cores() -> int:
-    """word2vec.c defaults to 12 threads; we use the cores this process may actually run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def check_readable(path: str, what: str) -> None:
@@ -174,8 +167,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="0 hides the progress bar (default 2)")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress bar (same as -debug 0)")
     r.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    r.add_argument("--kernel", choices=("auto", "exact", "batched"), default="auto",
-                   help="exact = word2vec.c's per-pair updates, batched = HogBatch (default auto)")
+    r.add_argument("--kernel", choices=KERNELS, default="auto",
+                   help="skip-gram update: exact = word2vec.c's per-pair negatives, shared = one draw of "
+                        "negatives per centre word (what auto uses), batched = HogBatch")
 
 
 def train_config(args: argparse.Namespace) -> dict:

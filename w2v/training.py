@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from .checkpoint import Position, RunSpec
 from .kernels import train_chunk
 from .kernels.sentences import RING, SLOT_STRIDE, current_alpha
+from .kernels.skipgram import SG_KERNELS
 
 logger = logging.getLogger("w2v")
 
@@ -257,7 +258,7 @@ class Training:
                 train_chunk(m.wv.vectors, m.syn1neg, m.syn1, enc.ids, enc.offsets, begin, end,
                             t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
                             p.sg, p.cbow_mean, p.window, p.shrink_windows, p.negative, p.hs,
-                            p.batched, p.compute_loss, self.alpha, self.min_alpha, self.total_words,
+                            SG_KERNELS[p.sg_kernel], p.compute_loss, self.alpha, self.min_alpha, self.total_words,
                             self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
                             s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
                             s.hs_labels, NS_SKIP_SATURATED)

@@ -1,7 +1,7 @@
 """CBOW: the mean (or sum) of the context rows predicts the centre word."""
 from numba import njit
 
-from .common import block_update
+from .common import block_update, collect_context
 
 
 @njit(cache=True, inline="always")
@@ -46,11 +46,7 @@ def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_targets, T_n
                 hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated):
     """Train the centre word ``sent[i]`` from context positions [lo, hi) except i, against its
     negatives ``ns_targets[:T_ns]`` (drawn ahead by the sentence loop)."""
-    K = 0
-    for j in range(lo, hi):
-        if j != i:
-            ctx[K] = sent[j]
-            K += 1
+    K = collect_context(sent, i, lo, hi, ctx)
     if K == 0:
         return 0.0
     return cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,

@@ -128,7 +128,8 @@ def block_update(H, K, syn_out, targets, labels, T, alpha, dH, G, compute_loss, 
     then ``syn_out[t] += sum_k g_k * H[k]``. With K = 1 this is exactly word2vec.c's inner loop;
     with K > 1 it is HogBatch's ``G = sigmoid(H O^T)``, ``dH = G O``, ``dO = G^T H``, reading and
     writing each target row once per block instead of once per input row. Input rows are taken two
-    at a time so each pass over a target row serves two of them (~20% faster than one at a time).
+    at a time so each pass over a target row serves two of them (~20% faster than one at a time);
+    a single input row reads and writes the target row in one pass.
 
     Saturated scores (|f| >= MAX_EXP) follow word2vec.c: negative sampling uses the clipped sigmoid
     (0 or 1); hierarchical softmax (``skip_saturated``) leaves that pair untouched.
@@ -138,6 +139,18 @@ def block_update(H, K, syn_out, targets, labels, T, alpha, dH, G, compute_loss, 
     for t in range(T):
         row = targets[t]
         label = labels[t]
+        if K == 1:                              # one input row (exact, shared, CBOW): one fused pass
+            f0 = np.float32(0.0)
+            for j in range(d):
+                f0 += H[0, j] * syn_out[row, j]
+            g0 = _gradient(f0, label, alpha, skip_saturated)
+            if compute_loss:
+                loss += _pair_loss(f0, label)
+            for j in range(d):
+                o = syn_out[row, j]
+                dH[0, j] += g0 * o
+                syn_out[row, j] = o + g0 * H[0, j]
+            continue
         for k in range(0, K - 1, 2):            # scores, two input rows per pass over the target
             f0 = np.float32(0.0)
             f1 = np.float32(0.0)
@@ -178,6 +191,17 @@ def block_update(H, K, syn_out, targets, labels, T, alpha, dH, G, compute_loss, 
             for j in range(d):
                 syn_out[row, j] += g0 * H[k, j]
     return loss
+
+
+@njit(cache=True, inline="always")
+def collect_context(sent, i, lo, hi, ctx):
+    """ctx[:K] = the words at positions [lo, hi) except the centre i; return K."""
+    K = 0
+    for j in range(lo, hi):
+        if j != i:
+            ctx[K] = sent[j]
+            K += 1
+    return K
 
 
 @njit(cache=True, inline="always")

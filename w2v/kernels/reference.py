@@ -35,14 +35,22 @@ def block_update(H: np.ndarray, syn_out: np.ndarray, targets, labels, alpha: flo
     return dH
 
 
-def sg_step(syn0, syn1neg, syn1, ctx, ns_targets=(), ns_labels=(), hs_targets=(), hs_labels=(), alpha=0.025):
-    """Skip-gram: context rows ``syn0[ctx]`` (all at once, one block) predict the centre's targets."""
+def sg_step(syn0, syn1neg, syn1, ctx, ns_targets=(), ns_labels=(), hs_targets=(), hs_labels=(), alpha=0.025,
+            one_by_one=False):
+    """Skip-gram: context rows ``syn0[ctx]`` predict the centre's targets.
+
+    All rows at once as one block (HogBatch), or ``one_by_one`` in order, each against the target
+    rows as the rows before it left them (word2vec.c's order). Either way the context rows are
+    read before and written after the whole step.
+    """
     H = syn0[ctx].copy()
     dH = np.zeros(H.shape)
-    if len(hs_targets):
-        dH += block_update(H, syn1, hs_targets, hs_labels, alpha, skip_saturated=True)
-    if len(ns_targets):
-        dH += block_update(H, syn1neg, ns_targets, ns_labels, alpha)
+    blocks = [slice(k, k + 1) for k in range(len(ctx))] if one_by_one else [slice(None)]
+    for rows in blocks:
+        if len(hs_targets):
+            dH[rows] += block_update(H[rows], syn1, hs_targets, hs_labels, alpha, skip_saturated=True)
+        if len(ns_targets):
+            dH[rows] += block_update(H[rows], syn1neg, ns_targets, ns_labels, alpha)
     np.add.at(syn0, ctx, dH.astype(syn0.dtype))
 
 

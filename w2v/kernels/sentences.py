@@ -12,7 +12,7 @@ from numba import njit
 from .cbow import cbow_centre
 from .common import fill_huffman_targets, fill_negative_targets, next_u32, rand_below
 from .prefetch import prefetch_row
-from .skipgram import sg_centre
+from .skipgram import SG_EXACT, sg_centre
 
 #: progress counters are spaced this many int64 apart so threads never share a cache line
 SLOT_STRIDE = 8
@@ -62,7 +62,7 @@ def prepare_centre(k, sent, n, window, syn0, syn1neg, negative, rng, alias_thr, 
 @njit(nogil=True, cache=True, fastmath=True)
 def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                 keep_thr, alias_thr, alias_idx, codes, points, codelens,
-                sg, cbow_mean, window, shrink_windows, negative, hs, batched, compute_loss,
+                sg, cbow_mean, window, shrink_windows, negative, hs, sg_kernel, compute_loss,
                 alpha0, min_alpha, total_words, progress, slot, stop, rng, loss_out,
                 sent, ctx, H, dH, G, ns_ring, ns_count, ns_labels, hs_targets, hs_labels,
                 ns_skip_saturated):
@@ -77,7 +77,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
     """
     words = 0
     loss = 0.0
-    ahead = sg == 0 or batched  # the exact skip-gram kernel draws per pair instead
+    ahead = sg == 0 or sg_kernel != SG_EXACT  # the exact skip-gram kernel draws per pair instead
     for s in range(s_begin, s_end):
         if stop[0] != 0:
             break
@@ -100,7 +100,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             r = i & (RING - 1)
             T_ns = ns_count[r] if negative > 0 else 0
             if sg:
-                loss += sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng,
+                loss += sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng,
                                   alias_thr, alias_idx, ns_ring[r], T_ns, ns_labels, hs_targets,
                                   hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated)
             else:

@@ -1,57 +1,82 @@
 """Skip-gram: the context words' input rows predict the centre word (word2vec.c's orientation)."""
 from numba import njit
 
-from .common import block_update, fill_negative_targets, gather_rows, scatter_add_rows, zero_rows
+from .common import (block_update, collect_context, fill_negative_targets, gather_rows, scatter_add_rows,
+                     zero_rows)
+
+#: codes of the skip-gram updates (``TrainParams.kernel``) as the kernels receive them
+SG_EXACT, SG_SHARED, SG_BATCHED = 0, 1, 2
+SG_KERNELS = {"exact": SG_EXACT, "shared": SG_SHARED, "batched": SG_BATCHED}
 
 
 @njit(cache=True, inline="always")
-def sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets, hs_labels, T_hs,
-            alpha, H, dH, G, compute_loss, ns_skip_saturated):
+def train_rows(H, dH, G, k0, K, syn1neg, syn1, ns_targets, ns_labels, T_ns, hs_targets, hs_labels, T_hs,
+               alpha, compute_loss, ns_skip_saturated):
+    """Train the gathered input rows ``H[k0:k0+K]`` as one block; return the loss.
+
+    Hierarchical softmax then negative sampling on the same unchanged inputs, as word2vec.c does
+    when both are on; the input gradients accumulate in ``dH[k0:k0+K]``.
+    """
+    h, dh = H[k0:k0 + K], dH[k0:k0 + K]
+    loss = 0.0
+    if T_hs > 0:
+        loss += block_update(h, K, syn1, hs_targets, hs_labels, T_hs, alpha, dh, G, compute_loss, True)
+    if T_ns > 0:
+        loss += block_update(h, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dh, G, compute_loss,
+                             ns_skip_saturated)
+    return loss
+
+
+@njit(cache=True, inline="always")
+def sg_step(syn0, syn1neg, syn1, ctx, K, one_by_one, ns_targets, ns_labels, T_ns, hs_targets, hs_labels,
+            T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated):
     """Update the K context rows ``syn0[ctx[:K]]`` against one set of targets; return the loss.
 
-    Gather the rows, run hierarchical softmax then negative sampling on the same unchanged inputs
-    (as word2vec.c does when both are on), and scatter-add the accumulated input gradient.
+    Gather the rows, train them, and scatter-add each row's accumulated gradient at the end.
+    ``one_by_one`` trains the rows one after another, each seeing the target rows the previous
+    ones moved (word2vec.c's order); otherwise all K rows are one block (HogBatch).
     """
     gather_rows(syn0, ctx, K, H)
     zero_rows(dH, K)
     loss = 0.0
-    if T_hs > 0:
-        loss += block_update(H, K, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
-    if T_ns > 0:
-        loss += block_update(H, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss,
-                             ns_skip_saturated)
+    if one_by_one:
+        for k in range(K):
+            loss += train_rows(H, dH, G, k, 1, syn1neg, syn1, ns_targets, ns_labels, T_ns, hs_targets,
+                               hs_labels, T_hs, alpha, compute_loss, ns_skip_saturated)
+    else:
+        loss += train_rows(H, dH, G, 0, K, syn1neg, syn1, ns_targets, ns_labels, T_ns, hs_targets,
+                           hs_labels, T_hs, alpha, compute_loss, ns_skip_saturated)
     scatter_add_rows(syn0, ctx, K, dH)
     return loss
 
 
 @njit(cache=True, inline="always")
-def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, batched, negative, rng, alias_thr, alias_idx,
+def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng, alias_thr, alias_idx,
               ns_targets, T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss,
               ns_skip_saturated):
     """Train the centre word ``sent[i]`` with context positions [lo, hi) except i.
 
-    ``batched`` (HogBatch) trains all context rows in one block against the centre's one draw of
-    negatives, ``ns_targets[:T_ns]`` (drawn ahead by the sentence loop); otherwise every (context,
-    centre) pair draws its own negatives and is applied before the next pair, exactly as
-    word2vec.c and gensim do.
+    * SG_EXACT: word2vec.c and gensim exactly: one (context, centre) pair after another, each with
+      fresh negatives and its context row updated before the next pair;
+    * SG_SHARED: the same pairs in the same order against the target rows as the previous pairs
+      left them, but every pair uses the centre's one draw ``ns_targets[:T_ns]`` (made ahead by
+      the sentence loop, which prefetched its rows), and the context rows' gradients are added
+      when the centre is done (a word met twice in one window sees its row unmoved the second time);
+    * SG_BATCHED (HogBatch): all context rows as one block against that draw, every row seeing the
+      target rows unmoved.
     """
-    word = sent[i]
+    if sg_kernel != SG_EXACT:
+        K = collect_context(sent, i, lo, hi, ctx)
+        if K == 0:
+            return 0.0
+        return sg_step(syn0, syn1neg, syn1, ctx, K, sg_kernel == SG_SHARED, ns_targets, ns_labels, T_ns,
+                       hs_targets, hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
     loss = 0.0
-    if batched:
-        K = 0
-        for j in range(lo, hi):
-            if j != i:
-                ctx[K] = sent[j]
-                K += 1
-        if K > 0:
-            loss += sg_step(syn0, syn1neg, syn1, ctx, K, ns_targets, ns_labels, T_ns, hs_targets,
-                            hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
-        return loss
     for j in range(lo, hi):
         if j != i:
             ctx[0] = sent[j]
-            T_ns = fill_negative_targets(word, negative, rng, alias_thr, alias_idx,
-                                         ns_targets) if negative > 0 else 0
-            loss += sg_step(syn0, syn1neg, syn1, ctx, 1, ns_targets, ns_labels, T_ns, hs_targets,
+            if negative > 0:
+                T_ns = fill_negative_targets(sent[i], negative, rng, alias_thr, alias_idx, ns_targets)
+            loss += sg_step(syn0, syn1neg, syn1, ctx, 1, True, ns_targets, ns_labels, T_ns, hs_targets,
                             hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
     return loss
