@@ -10,42 +10,35 @@ SG_KERNELS = {"exact": SG_EXACT, "shared": SG_SHARED, "batched": SG_BATCHED}
 
 
 @njit(cache=True, inline="always")
-def train_rows(H, dH, G, k0, K, syn1neg, syn1, ns_targets, ns_labels, T_ns, hs_targets, hs_labels, T_hs,
-               alpha, compute_loss, ns_skip_saturated):
-    """Train the gathered input rows ``H[k0:k0+K]`` as one block; return the loss.
-
-    Hierarchical softmax then negative sampling on the same unchanged inputs, as word2vec.c does
-    when both are on; the input gradients accumulate in ``dH[k0:k0+K]``.
-    """
-    h, dh = H[k0:k0 + K], dH[k0:k0 + K]
-    loss = 0.0
-    if T_hs > 0:
-        loss += block_update(h, K, syn1, hs_targets, hs_labels, T_hs, alpha, dh, G, compute_loss, True)
-    if T_ns > 0:
-        loss += block_update(h, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dh, G, compute_loss,
-                             ns_skip_saturated)
-    return loss
-
-
-@njit(cache=True, inline="always")
 def sg_step(syn0, syn1neg, syn1, ctx, K, one_by_one, ns_targets, ns_labels, T_ns, hs_targets, hs_labels,
             T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated):
     """Update the K context rows ``syn0[ctx[:K]]`` against one set of targets; return the loss.
 
-    Gather the rows, train them, and scatter-add each row's accumulated gradient at the end.
-    ``one_by_one`` trains the rows one after another, each seeing the target rows the previous
-    ones moved (word2vec.c's order); otherwise all K rows are one block (HogBatch).
+    Gather the rows; train them against hierarchical softmax's targets, then the negative-sampling
+    ones (word2vec.c's order when both are on); scatter-add each row's accumulated gradient at the
+    end. ``one_by_one`` trains the rows one after another, each seeing the target rows as the
+    previous ones left them (word2vec.c's order); otherwise all K rows are one block (HogBatch).
     """
     gather_rows(syn0, ctx, K, H)
     zero_rows(dH, K)
     loss = 0.0
-    if one_by_one:
+    if one_by_one and T_hs == 0:   # negative sampling alone: the hot loop, kept free of the HS branch
         for k in range(K):
-            loss += train_rows(H, dH, G, k, 1, syn1neg, syn1, ns_targets, ns_labels, T_ns, hs_targets,
-                               hs_labels, T_hs, alpha, compute_loss, ns_skip_saturated)
+            loss += block_update(H[k:k + 1], 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH[k:k + 1], G,
+                                 compute_loss, ns_skip_saturated)
+    elif one_by_one:
+        for k in range(K):
+            h, dh = H[k:k + 1], dH[k:k + 1]
+            loss += block_update(h, 1, syn1, hs_targets, hs_labels, T_hs, alpha, dh, G, compute_loss, True)
+            if T_ns > 0:
+                loss += block_update(h, 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dh, G, compute_loss,
+                                     ns_skip_saturated)
     else:
-        loss += train_rows(H, dH, G, 0, K, syn1neg, syn1, ns_targets, ns_labels, T_ns, hs_targets,
-                           hs_labels, T_hs, alpha, compute_loss, ns_skip_saturated)
+        if T_hs > 0:
+            loss += block_update(H, K, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
+        if T_ns > 0:
+            loss += block_update(H, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss,
+                                 ns_skip_saturated)
     scatter_add_rows(syn0, ctx, K, dH)
     return loss
 
