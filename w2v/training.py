@@ -119,6 +119,11 @@ class Training:
                         for _ in range(p.workers)]
         self.chunks = plan_chunks(encoded.offsets, p.workers)
         self.total_words = max(1, encoded.n_words * epochs)
+        # The kernel's scalar arguments with fixed types: numba compiles one machine-code version
+        # per argument type, so alpha=1 (an int) or shrink_windows=1 must not cost a new compile.
+        self.settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
+                         int(p.hs), SG_KERNELS[p.sg_kernel], bool(p.compute_loss), float(alpha),
+                         float(min_alpha), int(self.total_words))
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.progress[0], self.loss[0] = self.start.run_words, self.start.epoch_loss
@@ -257,9 +262,7 @@ class Training:
                     return
                 train_chunk(m.wv.vectors, m.syn1neg, m.syn1, enc.ids, enc.offsets, begin, end,
                             t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
-                            p.sg, p.cbow_mean, p.window, p.shrink_windows, p.negative, p.hs,
-                            SG_KERNELS[p.sg_kernel], p.compute_loss, self.alpha, self.min_alpha, self.total_words,
-                            self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
+                            *self.settings, self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
                             s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
                             s.hs_labels, NS_SKIP_SATURATED)
         except BaseException as e:  # surfaced by the main thread

@@ -17,9 +17,9 @@ from .skipgram import SG_EXACT, sg_centre
 #: progress counters are spaced this many int64 apart so threads never share a cache line
 SLOT_STRIDE = 8
 #: how many centre words ahead negatives are drawn and rows prefetched
-LOOKAHEAD = 3
+LOOKAHEAD = 12
 #: ring slots for drawn-ahead negatives (a power of two > LOOKAHEAD)
-RING = 4
+RING = 16
 
 
 @njit(cache=True, inline="always")
@@ -38,9 +38,8 @@ def subsample(ids, begin, end, keep_thr, rng, out):
     n = 0
     for k in range(begin, end):
         w = ids[k]
-        if next_u32(rng) < keep_thr[w]:
-            out[n] = w
-            n += 1
+        out[n] = w              # written always, kept only if it survives: no branch to mispredict
+        n += next_u32(rng) < keep_thr[w]
     return n
 
 
