@@ -8,6 +8,7 @@ whitespace) raises ValueError naming it.
 """
 import gzip
 import json
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -126,6 +127,10 @@ def test_scan_of_any_bytes_equals_the_python_reader(tmp_path, block_bytes, data)
     raw = encode.scan(path, 4, cache_dir=False)
     assert [raw.words[i] for i in raw.ids.tolist()] == _tokens(sentences)
     assert np.diff(raw.offsets).tolist() == [len(s) for s in sentences]
+    with mock.patch.object(encode, "PARALLEL_SCAN_BYTES", 0):  # cut into pieces wherever it can
+        threaded = encode.scan(path, 4, cache_dir=False, threads=3)
+    assert threaded.words == raw.words
+    assert threaded.ids.tolist() == raw.ids.tolist() and threaded.offsets.tolist() == raw.offsets.tolist()
 
 
 # ---- word2vec-format loaders --------------------------------------------------------------------

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from w2v import encode
-from w2v.corpus import CorpusError
+from w2v.corpus import CorpusError, corpus_files
 from w2v.vocab import Vocabulary, build_huffman, count_words_pruned, effective_min_count
 
 
@@ -137,13 +137,16 @@ AWKWARD = ("naïve café\u00a0über\tstraße  東京\u3000tokyo\r\nline\u2003two
 
 
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
-def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block):
-    """The numba tokenizer gives str.split()'s tokens, ids and sentence breaks, byte for byte."""
+@pytest.mark.parametrize("threads", [1, 3])
+def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block, threads):
+    """The numba tokenizer gives str.split()'s tokens, ids and sentence breaks, byte for byte,
+    with one thread or with the files cut into pieces for several."""
     from w2v import corpus
     monkeypatch.setattr(corpus, "BLOCK_BYTES", block)
+    monkeypatch.setattr(encode, "PARALLEL_SCAN_BYTES", 0)
     (tmp_path / "a.txt").write_text(AWKWARD, encoding="utf-8")
     (tmp_path / "b.txt").write_text("second file\nlong long", encoding="utf-8")
-    fast = encode.scan(tmp_path, max_sentence_length=1000, cache_dir=False)
+    fast = encode.scan(tmp_path, max_sentence_length=1000, cache_dir=False, threads=threads)
     index = encode._GrowingIndex()
     ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path, 1000), index)
     assert fast.words == list(index)
@@ -152,11 +155,35 @@ def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block):
     assert "\u200bzero" not in fast.words and "\u200b" in fast.words  # U+200B is not whitespace
 
 
-def test_byte_tokenizer_reports_invalid_utf8(tmp_path):
+@pytest.mark.parametrize("threads", [1, 4])
+def test_byte_tokenizer_reports_invalid_utf8(tmp_path, monkeypatch, threads):
+    monkeypatch.setattr(encode, "PARALLEL_SCAN_BYTES", 0)
     p = tmp_path / "bad.txt"
-    p.write_bytes(b"ok line\n\xc3\x28 broken\n")
-    with pytest.raises(CorpusError, match=r"bad.txt.*line 2"):
-        encode.scan(p, cache_dir=False)
+    p.write_bytes(b"ok line\n" * 40 + b"\xc3\x28 broken\n" + b"more\n" * 40)
+    with pytest.raises(CorpusError, match=r"bad.txt.*line 41"):  # in the second of four pieces
+        encode.scan(p, cache_dir=False, threads=threads)
+
+
+@pytest.mark.parametrize("max_len", [1, 3, 7, 10_000])
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_threaded_scan_equals_one_thread(tmp_path, monkeypatch, max_len, threads):
+    """Pieces cut mid-line, mid-sentence and at file ends, a compressed file that cannot be cut:
+    words in first-seen order, ids and sentence ends all equal the one-thread scan's."""
+    import gzip
+    monkeypatch.setattr(encode, "PARALLEL_SCAN_BYTES", 0)
+    words = [f"w{i % 37}" for i in range(900)]
+    lines = [" ".join(words[i:i + n]) for i, n in zip(range(0, 900, 50), [50, 3, 0, 11, 120, 7] * 3)]
+    (tmp_path / "a.txt").write_text("\n".join(lines) + "\n")
+    (tmp_path / "b.txt").write_text(" ".join(reversed(words)))  # one line, no final newline
+    with gzip.open(tmp_path / "c.txt.gz", "wt") as f:
+        f.write("\n".join(lines[:5]))
+    (tmp_path / "d.txt").write_text("tail words\n\n  \n" + " ".join(words[:40]))
+    one = encode.scan(tmp_path, max_sentence_length=max_len, cache_dir=False, threads=1)
+    many = encode.scan(tmp_path, max_sentence_length=max_len, cache_dir=False, threads=threads)
+    assert many.words == one.words
+    assert many.ids.tolist() == one.ids.tolist()
+    assert many.offsets.tolist() == one.offsets.tolist()
+    assert len(encode.plan_pieces(corpus_files(tmp_path), threads)) > 1
 
 
 def test_consuming_encode_reuses_the_scan_array_and_agrees():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import lzma
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from importlib import resources
@@ -28,6 +29,7 @@ from ._fileutil import open_binary
 MAX_SENTENCE_LENGTH = 10_000
 BLOCK_BYTES = 1 << 20
 _ASCII_SPACES = (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
+_WHITESPACE = re.compile(b"[" + re.escape(b"".join(_ASCII_SPACES)) + b"]")
 _ERRORS = ("strict", "replace", "ignore")
 
 
@@ -154,34 +156,47 @@ def _decoded_blocks(path: Path, errors: str) -> Iterator[str]:
         yield _decode(block, path, line_no, errors)
 
 
-def validated_blocks(path: Path) -> Iterator[bytes]:
-    """Raw blocks that end at whitespace, each checked to be valid UTF-8 (CorpusError if not)."""
-    for block, line_no in raw_blocks(path):
+def validated_blocks(path: Path, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Raw blocks that end at whitespace, each checked to be valid UTF-8 (CorpusError if not).
+
+    ``start``/``end`` read only that byte range of a plain (uncompressed) file; the error for a
+    bad byte still names its line in the whole file.
+    """
+    for block, line_no in raw_blocks(path, start, end):
         if not block.isascii():
-            _decode(block, path, line_no, "strict")
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                _decode(block, path, line_no + _newlines_before(path, start), "strict")  # raises
         yield block
 
 
-def raw_blocks(path: Path) -> Iterator[tuple[bytes, int]]:
+def raw_blocks(path: Path, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int]]:
     """Yield (block, line number of its first byte), blocks cut after the last ASCII whitespace.
 
     Cutting at ASCII whitespace never splits a multi-byte UTF-8 character (continuation bytes are
-    >= 0x80), so each block decodes on its own and a decoding error can name its line.
+    >= 0x80), so each block decodes on its own and a decoding error can name its line. A byte
+    range (``start``, ``end``) of a plain file counts its lines from 1 at ``start``.
     """
     line_no = 1
     carry = b""
+    remaining = None if end is None else end - start
     try:
-        f = open_binary(path)
+        f = open_binary(path) if start == 0 and end is None else open(path, "rb")
     except OSError as e:
         raise OSError(f"cannot open corpus file {str(path)!r}: {e.strerror or e}") from e
     with f:
-        while True:
+        if start:
+            f.seek(start)
+        while remaining is None or remaining > 0:
             try:
-                block = f.read(BLOCK_BYTES)
+                block = f.read(BLOCK_BYTES if remaining is None else min(BLOCK_BYTES, remaining))
             except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as e:  # damaged compressed data
                 raise CorpusError(f"cannot read corpus file {str(path)!r}: {e}") from e
             if not block:
                 break
+            if remaining is not None:
+                remaining -= len(block)
             block = carry + block
             cut = max(block.rfind(c) for c in _ASCII_SPACES) + 1
             if cut == 0:  # no whitespace yet: one very long token, keep reading
@@ -192,6 +207,34 @@ def raw_blocks(path: Path) -> Iterator[tuple[bytes, int]]:
             line_no += block.count(b"\n", 0, cut)
     if carry:
         yield carry, line_no
+
+
+def _newlines_before(path: Path, offset: int) -> int:
+    """How many newlines the first ``offset`` bytes of a plain file hold (to name a line)."""
+    count = 0
+    with open(path, "rb") as f:
+        while offset > 0:
+            chunk = f.read(min(BLOCK_BYTES, offset))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            offset -= len(chunk)
+    return count
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` is read through a decompressor (then it can only be read from its start)."""
+    return Path(path).suffix.lower() in (".gz", ".bz2", ".xz")
+
+
+def whitespace_cut(path: Path, near: int) -> int | None:
+    """The first byte offset at or after ``near`` that directly follows an ASCII whitespace byte
+    of a plain file (a token never spans it), or None if none lies within 1 MiB."""
+    with open(path, "rb") as f:
+        f.seek(max(0, near - 1))
+        probe = f.read(BLOCK_BYTES)
+    found = _WHITESPACE.search(probe)
+    return None if found is None else max(0, near - 1) + found.end()
 
 
 def _decode(data: bytes, path: Path, line_no: int, errors: str) -> str:

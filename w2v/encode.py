@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,15 +165,18 @@ def _map_batch(lookup, batch: list) -> np.ndarray:
 
 
 def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, errors: str = "strict",
-         cache_dir=None) -> RawScan:
-    """Tokenise ``corpus`` once into a :class:`RawScan`, from the disk cache when it is fresh."""
+         cache_dir=None, threads: int = 1) -> RawScan:
+    """Tokenise ``corpus`` once into a :class:`RawScan`, from the disk cache when it is fresh.
+
+    File corpora are tokenised by up to ``threads`` threads (same result as one).
+    """
     cache = _cache_path(corpus, max_sentence_length, errors, cache_dir)
     if cache is not None and cache.is_dir():
         cached = _load_cache(cache)
         if cached is not None:
             return cached
     if corpus_mod.is_path_corpus(corpus) and errors == "strict":
-        result = _scan_files(corpus_mod.corpus_files(corpus), max_sentence_length)
+        result = _scan_files(corpus_mod.corpus_files(corpus), max_sentence_length, threads)
     else:
         index = _GrowingIndex()
         ids, offsets = _encode_sentences(
@@ -185,14 +189,74 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
     return result
 
 
-def _scan_files(files, max_sentence_length: int) -> RawScan:
-    """The numba byte tokeniser over every file (same output as the Python path, ~5x faster)."""
+def _scan_files(files, max_sentence_length: int, threads: int = 1) -> RawScan:
+    """The numba byte tokeniser over every file (same output as the Python path, ~5x faster).
+
+    With ``threads`` > 1 the corpus is cut into that many consecutive pieces of about equal size
+    (plain files at whitespace, compressed ones whole), each tokenised by its own thread (the
+    tokeniser releases the GIL), and the pieces are absorbed in order: the result is the same
+    as one thread's, word order and sentence boundaries included (a test checks it).
+    """
+    pieces = plan_pieces(files, threads)
+    if len(pieces) == 1:
+        tokenizers = [_tokenize_piece(pieces[0], max_sentence_length)]
+    else:
+        with ThreadPoolExecutor(len(pieces), thread_name_prefix="w2v-scan") as pool:
+            tokenizers = list(pool.map(lambda piece: _tokenize_piece(piece, max_sentence_length), pieces))
+    first = tokenizers[0]
+    for k in range(1, len(tokenizers)):
+        first.absorb(tokenizers[k])
+        tokenizers[k] = None  # free each piece's ids once they are copied
+    return RawScan(*first.result())
+
+
+#: below this many bytes a corpus is scanned by one thread (starting threads would cost more)
+PARALLEL_SCAN_BYTES = 8 << 20
+
+
+def plan_pieces(files, threads: int) -> list[list[tuple]]:
+    """Cut the files, in order, into up to ``threads`` consecutive pieces of similar byte size.
+
+    A piece is a list of ``(path, start, end, ends_file)`` ranges; ``end`` None means to the end
+    of the file. Plain files are cut right after a whitespace byte near the ideal place;
+    compressed files can only be read from their start, so a cut falling inside one moves to
+    its end.
+    """
+    sizes = [p.stat().st_size for p in files]
+    total = sum(sizes)
+    if threads <= 1 or total < PARALLEL_SCAN_BYTES:
+        return [[(p, 0, None, True) for p in files]]
+    targets = [total * k // threads for k in range(1, threads)]
+    pieces, offset = [[]], 0
+    for path, size in zip(files, sizes):
+        start, cut_after = 0, False
+        while targets and targets[0] < offset + size:  # a cut falls inside this file
+            target = targets.pop(0)
+            cut = None if corpus_mod.is_compressed(path) else corpus_mod.whitespace_cut(path, target - offset)
+            if cut is not None and start < cut < size:
+                pieces[-1].append((path, start, cut, False))
+                pieces.append([])
+                start = cut
+            else:
+                cut_after = True
+        pieces[-1].append((path, start, None, True))
+        offset += size
+        while targets and targets[0] <= offset:  # a cut at this file's end
+            targets.pop(0)
+            cut_after = True
+        if cut_after:
+            pieces.append([])
+    return [piece for piece in pieces if piece]
+
+
+def _tokenize_piece(piece, max_sentence_length: int) -> Tokenizer:
     tokenizer = Tokenizer(max_sentence_length)
-    for path in files:
-        for block in corpus_mod.validated_blocks(path):
+    for path, start, end, ends_file in piece:
+        for block in corpus_mod.validated_blocks(path, start, end):
             tokenizer.feed(block)
-        tokenizer.end_document()
-    return RawScan(*tokenizer.result())
+        if ends_file:
+            tokenizer.end_document()
+    return tokenizer
 
 
 def encode_with_vocab(corpus, vocab: Vocabulary,

@@ -92,7 +92,7 @@ class Word2Vec:
         elif p.max_vocab_size is not None:
             vocab, encoded = self._pruned_scan(corpus)
         else:
-            raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir)
+            raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir, p.workers)
             vocab, _ = Vocabulary.from_counts(raw.words, raw.counts(), p.min_count, p.max_final_vocab)
             encoded = raw.encode(vocab, consume=True) if len(vocab) else None
         self._check_vocab_size(vocab, corpus)
@@ -117,7 +117,7 @@ class Word2Vec:
 
     def _update_vocab(self, corpus) -> Word2Vec:
         p = self.params
-        raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir)
+        raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir, p.workers)
         counts = raw.counts()
         known = self.vocab.word_to_id
         new_counts = self.vocab.counts.copy()

@@ -34,8 +34,9 @@ class Tokenizer:
         self.arena = np.zeros(1 << 20, np.uint8)
         self.ids = np.zeros(1 << 20, np.int32)
         self.offsets = np.zeros(1 << 12, np.int64)
-        # counters: n_words, arena_used, n_ids, n_sentences, current sentence length
-        self.state = np.zeros(5, np.int64)
+        # counters: n_words, arena_used, n_ids, n_sentences, current sentence length, and the
+        # number of ids before the first line end (-1 until one is seen; see :meth:`absorb`)
+        self.state = np.array([0, 0, 0, 0, 0, -1], np.int64)
 
     def feed(self, block: bytes) -> None:
         """Tokenise a block that ends at whitespace (a token never spans two blocks)."""
@@ -52,11 +53,59 @@ class Tokenizer:
     def end_document(self) -> None:
         """A file ends: close the open sentence (files never share a sentence)."""
         self._reserve(0)
-        _close_sentence(self.offsets, self.state)
+        _end_line(self.offsets, self.state)
+
+    def absorb(self, other: Tokenizer) -> None:
+        """Append what ``other`` tokenised, as if its text had been fed to this tokeniser next.
+
+        This is how a corpus is scanned by several threads: each tokenises a consecutive piece
+        with its own table, then the pieces are absorbed in order. ``other``'s words get this
+        table's ids (new ones appended in ``other``'s first-seen order, so the order is the
+        sequential one), and the line that runs across the seam is re-cut into sentences of
+        ``max_len`` counting from where that line started here.
+        """
+        n_other, used_other, m = (int(x) for x in other.state[:3])
+        self.arena = _grown(self.arena, int(self.state[1]) + used_other)
+        mapping = np.empty(n_other, np.int32)
+        done = 0
+        while done < n_other:
+            done = _absorb_words(other.arena, other.starts, other.lengths, other.hashes, done, n_other,
+                                 self.slots, self.hashes, self.starts, self.lengths, self.arena, self.state,
+                                 mapping)
+            if done < n_other:
+                self._grow_table()
+        n0 = int(self.state[2])
+        self.ids = _grown(self.ids, n0 + m)
+        self.ids[n0:n0 + m] = mapping[other.ids[:m]]
+        ends, open_len = self._seam_ends(other)
+        n_sent = int(self.state[3])
+        self.offsets = _grown(self.offsets, n_sent + len(ends))
+        self.offsets[n_sent:n_sent + len(ends)] = ends
+        first_line_here = self.state[5]
+        self.state[2:5] = n0 + m, n_sent + len(ends), open_len
+        if first_line_here < 0 and other.state[5] >= 0:
+            self.state[5] = n0 + other.state[5]
+
+    def _seam_ends(self, other: Tokenizer) -> tuple[np.ndarray, int]:
+        """Sentence ends (as ids positions here) that ``other`` contributes, and the length of the
+        sentence left open afterwards."""
+        n0, open_here = int(self.state[2]), int(self.state[4])
+        m, other_ends = int(other.state[2]), other.offsets[:int(other.state[3])]
+        if open_here == 0:  # a sentence had just ended here: other started one, as it would have
+            return other_ends + n0, int(other.state[4])
+        first_line_end = int(other.state[5])
+        line = m if first_line_end < 0 else first_line_end  # other's ids on the line open here
+        seam = n0 + np.arange(self.max_len - open_here, line + 1, self.max_len, dtype=np.int64)
+        total = open_here + line
+        if first_line_end < 0:  # the line goes on past other's end
+            return seam, total % self.max_len
+        if total % self.max_len:  # the line end closes a partial sentence
+            seam = np.append(seam, n0 + line)
+        return np.concatenate([seam, other_ends[other_ends > first_line_end] + n0]), int(other.state[4])
 
     def result(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(words in first-seen order, int32 ids, int64 sentence offsets starting at 0)."""
-        n_words, arena_used, n_ids, n_sent, _ = self.state.tolist()
+        n_words, arena_used, n_ids, n_sent = self.state[:4].tolist()
         arena = self.arena[:arena_used].tobytes()
         words = [arena[s:s + n].decode("utf-8") for s, n in
                  zip(self.starts[:n_words].tolist(), self.lengths[:n_words].tolist())]
@@ -71,7 +120,7 @@ class Tokenizer:
         The hash table is not sized for the worst case (it must stay small enough to live in
         cache): the kernel stops when it is half full and :meth:`_grow_table` doubles it.
         """
-        _, arena_used, n_ids, n_sent, _ = self.state.tolist()
+        _, arena_used, n_ids, n_sent = self.state[:4].tolist()
         most_tokens = nbytes // 2 + 1
         self.ids = _grown(self.ids, n_ids + most_tokens)
         self.offsets = _grown(self.offsets, n_sent + most_tokens + 1)
@@ -110,6 +159,29 @@ def _close_sentence(offsets, state):
         offsets[state[3]] = state[2]
         state[3] += 1
         state[4] = 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _end_line(offsets, state):
+    """A newline or a file end: close the sentence and remember where the first line ended."""
+    _close_sentence(offsets, state)
+    if state[5] < 0:
+        state[5] = state[2]
+
+
+@njit(cache=True, nogil=True)
+def _absorb_words(o_arena, o_starts, o_lengths, o_hashes, first, n_other, slots, hashes, starts, lengths,
+                  arena, state, mapping):
+    """mapping[w] = this table's id of another table's word w, for w from ``first``; return
+    where it stopped (n_other, or earlier when the table is half full and must grow)."""
+    limit = len(slots) // 2
+    for w in range(first, n_other):
+        if state[0] >= limit:
+            return w
+        s = o_starts[w]
+        mapping[w] = _word_id(o_arena, s, s + o_lengths[w], o_hashes[w], slots, hashes, starts, lengths,
+                              arena, state)
+    return n_other
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -174,7 +246,7 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
     while i < n:
         c = byte_class[data[i]]
         if c == 2:
-            _close_sentence(offsets, state)
+            _end_line(offsets, state)
             i += 1
             continue
         if c == 1 or (c == 3 and _unicode_space(data, i, n) > 0):
