@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from ._fileutil import open_binary
-from .params import KERNELS, available_cores  # word2vec.c defaults to 12 threads; we use the cores
+from .params import KERNELS, available_cores
 
 EXIT_USAGE = 2
 DEMO_EPOCHS = 3

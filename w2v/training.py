@@ -252,7 +252,7 @@ class Training:
                                 refresh=False)
 
     def _worker(self, k: int, jobs: queue.SimpleQueue) -> None:
-        p, t, s, enc = self.model.params, self.tables, self.scratch[k], self.encoded
+        t, s, enc = self.tables, self.scratch[k], self.encoded
         m = self.model
         try:
             while not self.stop[0]:

@@ -1,8 +1,14 @@
 """Skip-gram: the context words' input rows predict the centre word (word2vec.c's orientation)."""
 from numba import njit
 
-from .common import (block_update, collect_context, fill_negative_targets, gather_rows, scatter_add_rows,
-                     zero_rows)
+from .common import (
+    block_update,
+    collect_context,
+    fill_negative_targets,
+    gather_rows,
+    scatter_add_rows,
+    zero_rows,
+)
 
 #: codes of the skip-gram updates (``TrainParams.kernel``) as the kernels receive them
 SG_EXACT, SG_SHARED, SG_BATCHED = 0, 1, 2
