@@ -189,9 +189,10 @@ def test_threaded_scan_equals_one_thread(tmp_path, monkeypatch, max_len, threads
 def test_consuming_encode_reuses_the_scan_array_and_agrees():
     corpus = [["a", "x", "b"], ["x"], ["b", "a", "y", "a"]]
     raw = encode.scan(corpus, cache_dir=False)
-    v, _ = Vocabulary.from_counts(raw.words, raw.counts(), 2)
+    v, kept = Vocabulary.from_counts(raw.words, raw.counts(), 2)
     expected = raw.encode(v)
-    consumed = raw.encode(v, consume=True)
+    assert raw.encode(v, kept=kept).ids.tolist() == expected.ids.tolist()  # the lookup-free mapping
+    consumed = raw.encode(v, consume=True, kept=kept)
     assert np.shares_memory(consumed.ids, raw.ids)
     assert consumed.ids.tolist() == expected.ids.tolist()
     assert consumed.offsets.tolist() == expected.offsets.tolist() and consumed.raw_words == 8

@@ -63,17 +63,21 @@ class RawScan:
         """Count of each word in ``words``."""
         return _count_ids(self.ids, len(self.words))
 
-    def encode(self, vocab: Vocabulary, consume: bool = False) -> EncodedCorpus:
+    def encode(self, vocab: Vocabulary, consume: bool = False, kept: np.ndarray | None = None) -> EncodedCorpus:
         """Map provisional ids to ``vocab`` ids, dropping words the vocabulary lacks.
 
         ``consume=True`` writes the result over this scan's own id array when it can (a fresh
         scan, not a read-only cached one), so the corpus is not held twice at the peak; the scan
-        is unusable afterwards.
+        is unusable afterwards. ``kept`` (from :meth:`Vocabulary.from_counts` on this scan's
+        words) gives the mapping without a dictionary lookup per distinct word.
         """
         lookup = np.full(len(self.words), -1, dtype=np.int32)
-        index = vocab.word_to_id
-        for i, w in enumerate(self.words):
-            lookup[i] = index.get(w, -1)
+        if kept is not None:
+            lookup[kept] = np.arange(len(kept), dtype=np.int32)
+        else:
+            index = vocab.word_to_id
+            for i, w in enumerate(self.words):
+                lookup[i] = index.get(w, -1)
         in_place = consume and self.ids.flags.writeable and not isinstance(self.ids, np.memmap)
         return _apply_lookup(lookup, self.ids, self.offsets, out=self.ids if in_place else None)
 

@@ -93,8 +93,8 @@ class Word2Vec:
             vocab, encoded = self._pruned_scan(corpus)
         else:
             raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir, p.workers)
-            vocab, _ = Vocabulary.from_counts(raw.words, raw.counts(), p.min_count, p.max_final_vocab)
-            encoded = raw.encode(vocab, consume=True) if len(vocab) else None
+            vocab, kept = Vocabulary.from_counts(raw.words, raw.counts(), p.min_count, p.max_final_vocab)
+            encoded = raw.encode(vocab, consume=True, kept=kept) if len(vocab) else None
         self._check_vocab_size(vocab, corpus)
         self.vocab = vocab
         self._allocate(len(vocab))
