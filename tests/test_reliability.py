@@ -16,6 +16,7 @@ import pytest
 
 import w2v
 import w2v.checkpoint as ckpt
+from w2v import encode
 from conftest import sample_words
 from w2v.checkpoint import CheckpointError
 
@@ -399,13 +400,16 @@ def _traced_peak(fn) -> int:
         tracemalloc.stop()
 
 
-def test_single_line_file_memory_grows_by_ids_not_by_text(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_single_line_file_memory_grows_by_ids_not_by_text(tmp_path, monkeypatch, workers):
     """A text8-style file (one huge line): the traced peak grows with the int32 ids (4 bytes/word
     plus the copies encoding makes), not with the text (~6 bytes/word as bytes, ~55 as str objects).
     Two sizes far apart (so power-of-two array growth averages out), after a warm-up that compiles
-    everything; measured ~8 bytes/word (ids plus a transient copy)."""
+    everything; measured ~8 bytes/word (ids plus a transient copy), with one scanning thread or
+    two (each holding its piece's ids until they are absorbed)."""
+    monkeypatch.setattr(encode, "PARALLEL_SCAN_BYTES", 0)
     words = sample_words(250_000)
-    params = dict(vector_size=8, epochs=1, workers=1, window=2, negative=1, sample=1e-2,
+    params = dict(vector_size=8, epochs=1, workers=workers, window=2, negative=1, sample=1e-2,
                   progress=False, cache_dir=False, min_count=5)
     peaks = {}
     for copies in (1, 4, 12):  # 0.25M (warm-up), 1M and 3M words: 1.5, 6 and 18 MB on one line

@@ -54,22 +54,37 @@ class KernelTables:
         return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens)
 
 
+CACHE_LINE = 64
+
+
+def private_zeros(shape, dtype) -> np.ndarray:
+    """Zeros on cache lines of their own: 64-byte aligned and padded to a whole line, so a small
+    buffer that one thread writes all the time never shares a line with anything else (numpy
+    packs small allocations next to each other)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    padded = -(-nbytes // CACHE_LINE) * CACHE_LINE
+    raw = np.zeros(padded + CACHE_LINE, np.uint8)
+    start = -raw.ctypes.data % CACHE_LINE
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 class ThreadScratch:
-    """One thread's private buffers (separate allocations, so threads never share a cache line)."""
+    """One thread's private buffers, each on cache lines of its own (see :func:`private_zeros`)."""
 
     def __init__(self, params, max_sentence: int, max_codelen: int):
         d, span = params.vector_size, 2 * params.window
-        self.sent = np.zeros(max_sentence, np.int32)
-        self.ctx = np.zeros(span, np.int32)
-        self.H = np.zeros((span, d), np.float32)
-        self.dH = np.zeros((span, d), np.float32)
-        self.G = np.zeros(span, np.float32)
-        self.ns_ring = np.zeros((RING, params.negative + 1), np.int32)
-        self.ns_count = np.zeros(RING, np.int32)
-        self.ns_labels = np.zeros(params.negative + 1, np.float32)
+        self.sent = private_zeros(max_sentence, np.int32)
+        self.ctx = private_zeros(span, np.int32)
+        self.H = private_zeros((span, d), np.float32)
+        self.dH = private_zeros((span, d), np.float32)
+        self.G = private_zeros(span, np.float32)
+        self.ns_ring = private_zeros((RING, params.negative + 1), np.int32)
+        self.ns_count = private_zeros(RING, np.int32)
+        self.ns_labels = private_zeros(params.negative + 1, np.float32)
         self.ns_labels[0] = 1.0
-        self.hs_targets = np.zeros(max(1, max_codelen), np.int32)
-        self.hs_labels = np.zeros(max(1, max_codelen), np.float32)
+        self.hs_targets = private_zeros(max(1, max_codelen), np.int32)
+        self.hs_labels = private_zeros(max(1, max_codelen), np.float32)
 
 
 def initial_rng_states(seed: int, workers: int) -> np.ndarray:
