@@ -302,16 +302,6 @@ def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_pat
 
 # ---- Ctrl-C --------------------------------------------------------------------------------------
 
-# Known open problem (issue 7): in the full suite on a fresh CI checkout these two tests have
-# failed (Ctrl-C took 7-15 s in-process; the CLI did not exit within 30 s of SIGINT), while they
-# pass alone, as a module, from a cold numba cache, and under CPU load. Until the cause is found
-# they must not hide the rest of CI: under CI=true a failure is reported as XFAIL, a pass as XPASS.
-CI_CTRL_C = pytest.mark.xfail(os.environ.get("CI") == "true", strict=False,
-                              reason="Ctrl-C latency fails only in the full fresh-checkout CI run (open, issue 7)")
-
-
-
-@CI_CTRL_C
 def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_path, corpus_100k, warm_kernels):
     fired = {}
 
@@ -352,7 +342,6 @@ CLI_ARGS = ["-size", "16", "-iter", "200", "-threads", "2", "-min-count", "3", "
             "-checkpoint-every", "50000"]
 
 
-@CI_CTRL_C
 def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, file_300k, warm_kernels):
     out, ck = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
     proc = subprocess.Popen([sys.executable, "-m", "w2v", "train", "-train", str(file_300k), "-output", str(out),
