@@ -145,6 +145,7 @@ class Training:
         self.stop = np.zeros(1, np.int32)
         self.errors: list[BaseException] = []
         self.threads: list[threading.Thread] = []
+        self.launched: list[threading.Thread] = []  # the threads whose start() was called
 
     def run(self) -> bool:
         """Train all epochs; return False if interrupted by Ctrl-C (the model stays usable)."""
@@ -226,15 +227,26 @@ class Training:
             jobs.put(chunk)
         self.threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
                                          name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
+        self.launched = []
         for t in self.threads:
+            self.launched.append(t)  # before start(): Ctrl-C may land inside it, thread already running
             t.start()
         self._watch(self.threads, bar, words_before, loss_before)
 
     def _stop_workers(self) -> None:
-        """Make every kernel return within one sentence, and wait for the threads to exit."""
+        """Make every kernel return within one sentence, and wait for the threads to exit.
+
+        A Ctrl-C can land inside ``Thread.start()`` after the thread began but before it has an
+        ident; such a thread is waited for too, so no worker outlives the call (it gets its
+        ident within microseconds and sees the stop flag at once). Should the interrupt have come
+        before the thread existed, the wait for its ident gives up after a second.
+        """
         self.stop[0] = 1
-        for t in self.threads:
-            if t.ident is not None:  # an interrupt may land while threads are being started
+        deadline = time.monotonic() + 1.0
+        for t in self.launched:
+            while t.ident is None and time.monotonic() < deadline:
+                time.sleep(0.001)
+            if t.ident is not None:
                 t.join()
 
     def _checkpoint(self, position: Position) -> None:

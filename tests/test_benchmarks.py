@@ -1,0 +1,60 @@
+"""The benchmark scripts run end to end on a tiny corpus and report what they promise.
+
+They are not timed tests: the numbers they print on a 20k-word corpus mean nothing. What is checked
+is that a grid run produces both libraries' runs, medians, a speed ratio and quality scores in the
+JSON and the Markdown table, so a broken script is found here and not after an hour of benchmarking.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("gensim")
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run_script(name: str, tmp_path: Path, *args: str) -> str:
+    env = dict(os.environ, TMPDIR=str(tmp_path))  # the harness caches corpora and vectors there
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / name), *args], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=BENCHMARKS.parent)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.fixture()
+def tiny_corpus(tmp_path):
+    import lzma
+
+    import w2v
+
+    with lzma.open(w2v.sample_corpus_path(), "rt") as f:
+        words = f.read(400_000).split()[:30_000]
+    path = tmp_path / "tiny.txt"
+    path.write_text(" ".join(words))
+    return path
+
+
+@pytest.mark.slow
+def test_compare_runs_both_libraries_and_writes_the_table(tmp_path, tiny_corpus):
+    out = tmp_path / "result"
+    stdout = run_script("compare.py", tmp_path, "--corpus", str(tiny_corpus), "--modes", "cbow-ns",
+                        "--epochs", "1", "--workers", "1", "--out", str(out))
+    doc = json.loads(out.with_suffix(".json").read_text())
+    assert {r["lib"] for r in doc["runs"]} == {"w2v", "gensim"}
+    assert all("error" not in r for r in doc["runs"])
+    assert all(r["corpus_words"] == 30_000 for r in doc["runs"])  # both read the same words
+    (row,) = doc["summary"]
+    assert row["speed_ratio"] > 0
+    for lib in ("w2v", "gensim"):
+        assert row[lib]["wall_s"] > 0 and row[lib]["runs"] == 1
+        assert -1 <= row[lib]["wordsim353"] <= 1 and 0 <= row[lib]["analogy"] <= 1
+    table = out.with_suffix(".md").read_text()
+    assert "| cbow-ns | 1 | 1 |" in table and "30,000 words" in table
+    assert "| cbow-ns | 1 | 1 |" in stdout
+    assert not list((tmp_path / "w2v-bench" / "vectors").glob("*.bin"))  # scored vectors are deleted
