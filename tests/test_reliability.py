@@ -301,8 +301,27 @@ def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_pat
 
 
 # ---- Ctrl-C --------------------------------------------------------------------------------------
+# A process started in the background by a shell without job control inherits SIGINT *ignored*,
+# and Python then installs no KeyboardInterrupt handler (CI launches the suite that way). w2v
+# rightly honours that, so these tests give their subject the terminal's default: without it
+# SIGINT did nothing, which was the cause of issue 7's CI-only failures.
 
-def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_path, corpus_100k, warm_kernels):
+
+@pytest.fixture()
+def sigint_raises():
+    """SIGINT raises KeyboardInterrupt in this process for the test, as in a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child that must react to SIGINT: undo an inherited SIG_IGN."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_path, corpus_100k, warm_kernels,
+                                                                            sigint_raises):
     fired = {}
 
     class InterruptSoon:
@@ -347,7 +366,7 @@ def test_sigint_to_cli_saves_vectors_names_checkpoint_and_exits_130(tmp_path, fi
     proc = subprocess.Popen([sys.executable, "-m", "w2v", "train", "-train", str(file_300k), "-output", str(out),
                              "-checkpoint", str(ck), *CLI_ARGS],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=default_sigint)
     try:
         deadline = time.monotonic() + 120
         while not ck.exists() and proc.poll() is None and time.monotonic() < deadline:
