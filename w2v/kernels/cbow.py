@@ -1,7 +1,7 @@
 """CBOW: the mean (or sum) of the context rows predicts the centre word."""
 from numba import njit
 
-from .common import block_update, collect_context
+from .common import collect_context, row_update
 
 
 @njit(cache=True, inline="always")
@@ -26,10 +26,10 @@ def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_n
             H[0, j] *= inv
     loss = 0.0
     if T_hs > 0:
-        loss += block_update(H, 1, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
+        loss += row_update(H, 0, syn1, hs_targets, hs_labels, T_hs, alpha, dH, compute_loss, True)
     if T_ns > 0:
-        loss += block_update(H, 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss,
-                             ns_skip_saturated)
+        loss += row_update(H, 0, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, compute_loss,
+                           ns_skip_saturated)
     if not cbow_mean:
         inv = 1.0 / K
         for j in range(d):

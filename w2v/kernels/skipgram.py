@@ -6,6 +6,7 @@ from .common import (
     collect_context,
     fill_negative_targets,
     gather_rows,
+    row_update,
     scatter_add_rows,
     zero_rows,
 )
@@ -30,15 +31,14 @@ def sg_step(syn0, syn1neg, syn1, ctx, K, one_by_one, ns_targets, ns_labels, T_ns
     loss = 0.0
     if one_by_one and T_hs == 0:   # negative sampling alone: the hot loop, kept free of the HS branch
         for k in range(K):
-            loss += block_update(H[k:k + 1], 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH[k:k + 1], G,
-                                 compute_loss, ns_skip_saturated)
+            loss += row_update(H, k, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, compute_loss,
+                               ns_skip_saturated)
     elif one_by_one:
         for k in range(K):
-            h, dh = H[k:k + 1], dH[k:k + 1]
-            loss += block_update(h, 1, syn1, hs_targets, hs_labels, T_hs, alpha, dh, G, compute_loss, True)
+            loss += row_update(H, k, syn1, hs_targets, hs_labels, T_hs, alpha, dH, compute_loss, True)
             if T_ns > 0:
-                loss += block_update(h, 1, syn1neg, ns_targets, ns_labels, T_ns, alpha, dh, G, compute_loss,
-                                     ns_skip_saturated)
+                loss += row_update(H, k, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, compute_loss,
+                                   ns_skip_saturated)
     else:
         if T_hs > 0:
             loss += block_update(H, K, syn1, hs_targets, hs_labels, T_hs, alpha, dH, G, compute_loss, True)
