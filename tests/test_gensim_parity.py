@@ -108,12 +108,12 @@ def test_negative_sampling_cbow_equals_gensims_cython(cbow_mean):
     g.wv.vectors[:], g.syn1neg[:] = syn0, syn1neg
     word2vec_inner.train_batch_cbow(g, [SENTENCE], alpha, np.zeros(d, np.float32), np.zeros(d, np.float32), False)
     span = 2 * window
-    H, dH, G = np.zeros((span, d), np.float32), np.zeros((span, d), np.float32), np.zeros(span, np.float32)
+    H, dH = np.zeros((span, d), np.float32), np.zeros((span, d), np.float32)
     labels = np.array([1] + [0] * negative, np.float32)
     for i, targets in enumerate(draws):
         ctx = np.array([ids[j] for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i], np.int32)
         t = np.array(targets, np.int32)
         cbow_step(syn0, syn1neg, syn1neg[:0], ctx, len(ctx), cbow_mean, t, labels, len(t), t, labels, 0,
-                  np.float32(alpha), H, dH, G, False, True)
+                  np.float32(alpha), H, dH, False, True)
     np.testing.assert_allclose(syn0, g.wv.vectors, atol=2e-6)
     np.testing.assert_allclose(syn1neg, g.syn1neg, atol=2e-6)

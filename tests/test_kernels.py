@@ -57,7 +57,7 @@ def test_cbow_matches_reference(cbow_mean):
     ref = [a.copy() for a in (syn0, syn1neg, syn1)]
     ctx = i32(0, 3, 3, 6)
     cbow_step(syn0, syn1neg, syn1, ctx, len(ctx), cbow_mean, NS_T, NS_L, len(NS_T), HS_T, HS_L,
-              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1]), False, False)
+              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1])[:2], False, False)
     reference.cbow_step(*ref, ctx, cbow_mean, NS_T, NS_L, HS_T, HS_L, alpha=float(ALPHA))
     for got, want in zip((syn0, syn1neg, syn1), ref):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

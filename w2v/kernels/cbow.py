@@ -6,7 +6,7 @@ from .common import collect_context, row_update
 
 @njit(cache=True, inline="always")
 def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
-              hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated):
+              hs_labels, T_hs, alpha, H, dH, compute_loss, ns_skip_saturated):
     """One CBOW update from the K context rows ``syn0[ctx[:K]]``; return the loss.
 
     ``H[0]`` is the mean (cbow_mean=1) or sum of the gathered rows. The input gradient is added to
@@ -43,11 +43,11 @@ def cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_n
 
 @njit(cache=True, inline="always")
 def cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_targets, T_ns, ns_labels,
-                hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated):
+                hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, compute_loss, ns_skip_saturated):
     """Train the centre word ``sent[i]`` from context positions [lo, hi) except i, against its
     negatives ``ns_targets[:T_ns]`` (drawn ahead by the sentence loop)."""
     K = collect_context(sent, i, lo, hi, ctx)
     if K == 0:
         return 0.0
     return cbow_step(syn0, syn1neg, syn1, ctx, K, cbow_mean, ns_targets, ns_labels, T_ns, hs_targets,
-                     hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
+                     hs_labels, T_hs, alpha, H, dH, compute_loss, ns_skip_saturated)

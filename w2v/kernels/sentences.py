@@ -105,7 +105,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             else:
                 loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_ring[r],
                                     T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H,
-                                    dH, G, compute_loss, ns_skip_saturated)
+                                    dH, compute_loss, ns_skip_saturated)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length
