@@ -4,8 +4,13 @@
 * :mod:`.skipgram`, :mod:`.cbow` — one centre word's update for each architecture;
 * :mod:`.sentences` — the nogil loop over a chunk of sentences (subsampling, windows, learning rate)
   that training threads call;
-* :mod:`.reference` — plain numpy versions of the updates, for tests.
+* :mod:`.reference` — plain numpy versions of the updates, for tests;
+* :mod:`._cache_guard` — drops numba's cached kernels when any source of the package changed.
 """
-from .sentences import train_chunk
+from ._cache_guard import invalidate_stale_cache
+
+invalidate_stale_cache()  # before any kernel is loaded from numba's cache
+
+from .sentences import train_chunk  # noqa: E402
 
 __all__ = ["train_chunk"]
