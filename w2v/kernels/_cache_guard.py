@@ -7,6 +7,9 @@ machine code for ``train_chunk`` (silently: the tests and benchmarks would measu
 kernel). So on import this module fingerprints every source file of the package and, when the
 fingerprint differs from the one the cache was built with, deletes the package's cached kernels
 (numba then compiles afresh and refills the cache).
+
+It guards numba's default, in-tree cache (``__pycache__`` beside the sources). A cache moved
+elsewhere with ``NUMBA_CACHE_DIR`` is not cleaned: delete it by hand after editing the kernels.
 """
 from __future__ import annotations
 
