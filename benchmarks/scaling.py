@@ -1,6 +1,6 @@
 """How w2v's cost grows: with threads, with corpus size, and from a cold process (issue 6's targets).
 
-    python benchmarks/scaling.py                     # wiki17m, all three, median of 3 (~15 min)
+    python benchmarks/scaling.py                     # wiki17m, all three, median of 3 (~20 min)
     python benchmarks/scaling.py --only threads --modes sg-ns --repeats 5
 
 * ``threads``: training throughput (words/s) with 1 worker, with 2 workers sharing the tables

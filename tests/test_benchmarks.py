@@ -58,3 +58,18 @@ def test_compare_runs_both_libraries_and_writes_the_table(tmp_path, tiny_corpus)
     assert "| cbow-ns | 1 | 1 |" in table and "30,000 words" in table
     assert "| cbow-ns | 1 | 1 |" in stdout
     assert not list((tmp_path / "w2v-bench" / "vectors").glob("*.bin"))  # scored vectors are deleted
+
+
+@pytest.mark.slow
+def test_scaling_reports_the_machine_ceiling_beside_1_and_2_workers(tmp_path, tiny_corpus):
+    out = tmp_path / "scaling"
+    run_script("scaling.py", tmp_path, "--corpus", str(tiny_corpus), "--only", "threads", "--modes", "cbow-ns",
+               "--repeats", "1", "--out", str(out))
+    (row,) = json.loads(out.with_suffix(".json").read_text())["threads"]
+    assert set(row["runs"]) == {"1", "2", "pair"} and all(len(v) == 1 for v in row["runs"].values())
+    assert all(row[k] > 0 for k in ("words_per_s_1", "words_per_s_2", "words_per_s_pair"))
+    # the ratios are the per-repeat ratios of the rates it reports
+    assert row["ceiling"] == pytest.approx(row["words_per_s_pair"] / row["words_per_s_1"])
+    assert row["efficiency"] == pytest.approx(row["words_per_s_2"] / row["words_per_s_pair"])
+    table = out.with_suffix(".md").read_text()
+    assert "machine ceiling (pair)" in table and "| cbow-ns |" in table
