@@ -33,7 +33,7 @@ from pathlib import Path
 import harness
 
 TIMED_TRAIN = """
-import json, sys, threading, time
+import json, resource, sys, threading, time
 import w2v
 params = json.loads(sys.argv[2])
 pair = params.pop("pair", False)  # two independent 1-worker models trained at once
@@ -43,14 +43,18 @@ start = time.perf_counter()
 for m in models:
     m.build_vocab(sys.argv[1])
 scanned = time.perf_counter()
+cpu_before = resource.getrusage(resource.RUSAGE_SELF)
 threads = [threading.Thread(target=m.train, args=(sys.argv[1],)) for m in models]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
 done = time.perf_counter()
+cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+cpu_s = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
 words = sum(m.corpus_total_words for m in models)
-print(json.dumps(dict(scan_s=(scanned - start) / len(models), train_s=done - scanned, words=words)))
+print(json.dumps(dict(scan_s=(scanned - start) / len(models), train_s=done - scanned, train_cpu_s=cpu_s,
+                      words=words)))
 """
 
 WARM_START = """
@@ -104,7 +108,10 @@ def measure_threads(corpus: Path, modes: list[str], repeats: int) -> list[dict]:
             ceiling=med(b / a for a, b in zip(rate["1"], rate["pair"])),
             efficiency=med(b / a for a, b in zip(rate["pair"], rate["2"])),
             end_to_end_speedup=med(b / a for a, b in zip(e2e["1"], e2e["2"])),
-            runs=rate))
+            runs=rate,
+            # CPU seconds per wall second of training: ~2 when both threads ran the whole time;
+            # a slow 2-worker run near 1 lost a thread (scheduled out), near 2 ran slowly (contention)
+            busy_cores={cell: [r["train_cpu_s"] / r["train_s"] for r in rs] for cell, rs in runs.items()}))
         print(f"threads {mode}: {rows[-1]}", flush=True)
     return rows
 
