@@ -9,8 +9,9 @@
   this is the training phase alone; the end-to-end ratio, scan included, is in compare.py's grid
   (``--workers 1,2``). The pair is the ceiling this machine gives two threads right now: on a VM
   whose second vCPU is not a whole free core (another tenant on its SMT sibling, an
-  oversubscribed host), no 2-worker run can beat it, and "efficiency" (2 workers / pair) is the
-  part of the speed-up that is w2v's to win or lose. The three cells of a repeat run back to back
+  oversubscribed host), 2 workers can beat it only a little (sharing one copy of the tables
+  in the caches; up to 1.2x the pair was seen), and "efficiency" (2 workers / pair) is the part
+  of the speed-up that is w2v's to win or lose. The three cells of a repeat run back to back
   (1, 2, pair), so a change in the host's load hits all three.
 * ``size``: end-to-end seconds per million words on the corpus and on the corpus twice over
   (a file holding it two times), 2 workers, 1 epoch: flat means nothing grows faster than linearly.
