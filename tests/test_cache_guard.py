@@ -1,5 +1,12 @@
 """numba's cache would keep a kernel compiled from an older version of a file it inlines; the guard
 drops the package's cached kernels whenever any of its sources changes, and only then."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import w2v
 from w2v.kernels import _cache_guard
 from w2v.kernels._cache_guard import STAMP_NAME, invalidate_stale_cache
 
@@ -46,7 +53,15 @@ def test_a_cache_directory_that_does_not_exist_yet_is_created_with_its_stamp(tmp
     assert (package / "__pycache__" / STAMP_NAME).read_text() == _cache_guard.source_fingerprint(package)
 
 
-def test_the_installed_kernels_carry_a_current_stamp():
-    """Importing w2v.kernels ran the guard on the real package."""
-    stamp = _cache_guard.PACKAGE / "__pycache__" / STAMP_NAME
-    assert stamp.read_text() == _cache_guard.source_fingerprint()
+def test_importing_the_kernels_runs_the_guard(tmp_path):
+    """A fresh copy of the package (no __pycache__, no stamp) gets its stamp on ``import w2v.kernels``
+    alone: the guard runs before any kernel could be loaded from numba's cache. (Importing compiles
+    nothing: numba compiles at the first call.)"""
+    package = Path(w2v.__file__).resolve().parent
+    copy = tmp_path / "w2v"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    proc = subprocess.run([sys.executable, "-c", "import w2v.kernels"], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    stamp = copy / "kernels" / "__pycache__" / STAMP_NAME
+    assert stamp.read_text() == _cache_guard.source_fingerprint(copy / "kernels")
