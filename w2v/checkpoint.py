@@ -166,6 +166,9 @@ def load(path: str | os.PathLike) -> Checkpoint:
     from .model import Word2Vec  # model.py imports this module
 
     meta, arrays = _read_state(path, arrays=True)
+    if meta.get("distributed") is not None:
+        raise CheckpointError(path, "is a distributed run's checkpoint (its corpus stays on the workers): "
+                                    "continue it with w2v.resume(path, client=...)")
     try:
         model = Word2Vec._from_state(meta["model"], arrays)
         run = RunSpec(**meta["run"])
@@ -176,15 +179,20 @@ def load(path: str | os.PathLike) -> Checkpoint:
     return Checkpoint(model, encoded, run, position, meta["corpus"]["file"], meta["corpus"]["digest"])
 
 
-def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None):
+def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None, client=None, corpus=None):
     """Continue the training run saved in checkpoint ``path``; return the trained model.
 
     The run goes on exactly where the checkpoint left it (same epoch, sentence and learning rate)
     and keeps writing checkpoints to ``path`` as it did before. ``callbacks`` are not stored in
     checkpoints, so pass them again; a run resumed mid-epoch does not call ``on_epoch_begin`` for
-    that epoch. ``progress`` overrides the saved progress-bar setting.
+    that epoch. ``progress`` overrides the saved progress-bar setting. A distributed run's
+    checkpoint continues on ``client``'s Dask cluster (``corpus``: the dask.bag, if it was one).
     """
     from .model import _check_callbacks
+
+    if client is not None or read_info(path).get("distributed") is not None:
+        from .distributed import resume as resume_distributed
+        return resume_distributed(path, client, corpus=corpus, callbacks=callbacks, progress=progress)
 
     state = load(path)
     model = state.model

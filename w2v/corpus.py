@@ -7,6 +7,9 @@ Accepted corpora (see :func:`iter_sentences`):
   ``LineSentence`` convention); a text8-style file that is one 100 MB line is read in bounded
   memory, in blocks, never as one giant string;
 * a directory of such files (read in sorted name order, hidden files skipped);
+* a glob pattern (``"shards/part-*.txt"``) or a list of files, directories and patterns, read in
+  the order given (each pattern's matches sorted): the corpus forms distributed training takes
+  (:mod:`w2v.distributed`), accepted without a cluster too;
 * ``.gz``, ``.bz2`` and ``.xz`` files, decompressed by suffix.
 
 Sentences longer than ``max_sentence_length`` tokens (default 10,000, gensim's and word2vec.c's
@@ -16,6 +19,7 @@ ever truncated. A text8 file therefore becomes exactly the 10,000-word sentences
 """
 from __future__ import annotations
 
+import glob
 import lzma
 import os
 import re
@@ -47,10 +51,18 @@ def sample_corpus_path() -> Path:
     return Path(str(resources.files("w2v") / "data" / "sample.txt.xz"))
 
 
-def corpus_files(path: str | os.PathLike) -> list[Path]:
-    """The files a path corpus stands for: the file itself, or a directory's visible files, sorted."""
+def corpus_files(path) -> list[Path]:
+    """The files a path corpus stands for: the file itself, a directory's visible files (sorted),
+    a glob pattern's matches (sorted), or, for a list of those, each item's files in order."""
+    if isinstance(path, (list, tuple)):
+        return [f for item in path for f in corpus_files(item)]
     p = Path(path)
     if not p.exists():
+        if is_glob(str(path)):
+            matches = sorted(Path(m) for m in glob.glob(str(path)) if os.path.isfile(m))
+            if not matches:
+                raise FileNotFoundError(f"corpus pattern {str(path)!r} matches no file")
+            return matches
         raise FileNotFoundError(f"corpus path {str(p)!r} does not exist")
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
@@ -60,9 +72,26 @@ def corpus_files(path: str | os.PathLike) -> list[Path]:
     return [p]
 
 
+def is_glob(path: str) -> bool:
+    """Whether ``path`` holds glob wildcards (``*``, ``?``, ``[``)."""
+    return glob.has_magic(path)
+
+
 def is_path_corpus(corpus) -> bool:
-    """True when ``corpus`` names a file or directory rather than holding token lists."""
-    return isinstance(corpus, (str, os.PathLike))
+    """True when ``corpus`` names files (a path, a glob, or a list of them) rather than holding token lists.
+
+    A list counts as a list of paths when every item is a path object, or every item is a str and
+    at least one of them names an existing path or matches a pattern: a list of plain strings
+    (a common mistake for a list of token lists) keeps its own error message.
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        return True
+    if not isinstance(corpus, (list, tuple)) or not corpus:
+        return False
+    if all(isinstance(c, os.PathLike) for c in corpus):
+        return True
+    return (all(isinstance(c, str) for c in corpus)
+            and any(os.path.exists(c) or (is_glob(c) and glob.glob(c)) for c in corpus))
 
 
 def check_corpus(corpus) -> None:

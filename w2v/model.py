@@ -28,7 +28,7 @@ SAVE_FORMAT = 1
 
 
 def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = None,
-          checkpoint=None, checkpoint_every: int | None = None, **params) -> Word2Vec:
+          checkpoint=None, checkpoint_every: int | None = None, client=None, **params) -> Word2Vec:
     """Build the vocabulary of ``corpus`` and train on it; return the trained :class:`Word2Vec`.
 
     ``corpus`` is a path (file, directory, .gz/.bz2/.xz) or an iterable of token lists.
@@ -37,7 +37,11 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
     ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
+    ``client`` (a ``dask.distributed.Client`` or scheduler address) trains on that Dask cluster
+    instead: see :mod:`w2v.distributed` (files, globs or a dask.bag; epoch-end checkpoints only).
     """
+    if client is not None:
+        return _train_on_cluster(corpus, client, callbacks, cache_dir, vocab, checkpoint, checkpoint_every, params)
     checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
     model = Word2Vec(callbacks=callbacks, cache_dir=cache_dir, **params)
     model.build_vocab(corpus, vocab=vocab)
@@ -45,10 +49,18 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
     return model
 
 
+def _train_on_cluster(corpus, client, callbacks, cache_dir, vocab, checkpoint, checkpoint_every, params):
+    if vocab is not None or checkpoint_every is not None:
+        raise ValueError("with client=, vocab= and checkpoint_every= are not supported (checkpoints are "
+                         "written at epoch ends)")
+    from .distributed import train as train_distributed
+    return train_distributed(corpus, client, callbacks=callbacks, cache_dir=cache_dir, checkpoint=checkpoint, **params)
+
+
 class Word2Vec:
     """A word2vec model: ``wv`` (input vectors), ``syn1neg``/``syn1`` (output tables), vocabulary."""
 
-    def __init__(self, corpus=None, *, callbacks=(), cache_dir=None, **params):
+    def __init__(self, corpus=None, *, callbacks=(), cache_dir=None, client=None, **params):
         unknown = set(params) - set(TrainParams.__dataclass_fields__)
         if unknown:
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; see help(w2v.TrainParams)")
@@ -67,7 +79,10 @@ class Word2Vec:
         self._encoded = None
         self._encoded_source = None
         self._training_lock = threading.Lock()
-        if corpus is not None:
+        if corpus is not None and client is not None:  # on a Dask cluster: w2v.distributed
+            from .distributed import fit
+            fit(self, corpus, client, cache_dir=cache_dir)
+        elif corpus is not None:
             self.build_vocab(corpus)
             self.train(corpus)
 
