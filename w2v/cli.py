@@ -13,6 +13,7 @@ on disk with :func:`importlib.util.find_spec`, which does not execute the packag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
@@ -170,6 +171,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--kernel", choices=KERNELS, default="auto",
                    help="skip-gram update: exact = word2vec.c's per-pair negatives, shared = one draw of "
                         "negatives per centre word (what auto uses), batched = HogBatch")
+    d = p.add_argument_group("Dask cluster (pip install 'w2v[dask]'; -train may then be a glob or "
+                             "directory of shards, one or more per worker)")
+    d.add_argument("-scheduler", "--scheduler", metavar="ADDR", default=None,
+                   help="train on the Dask cluster at this scheduler address (tcp://host:8786)")
+    d.add_argument("-dask-workers", "--dask-workers", dest="dask_workers", type=int, default=None, metavar="N",
+                   help="train on a local Dask cluster of N worker processes (-threads threads each, default 1)")
 
 
 def train_config(args: argparse.Namespace) -> dict:
@@ -191,7 +198,8 @@ def train_config(args: argparse.Namespace) -> dict:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train like word2vec.c: check every path first, train, write vectors (and vocabulary)."""
     config = train_config(args)
-    check_readable(args.train, "training file")
+    if args.scheduler is None and args.dask_workers is None:
+        check_readable(args.train, "training file")
     check_writable_dir(args.output, "vectors")
     if args.save_vocab:
         check_writable_dir(args.save_vocab, "vocabulary")
@@ -206,8 +214,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
     start, started_at = time.perf_counter(), time.time()
-    model = w2v.train(args.train, vocab=vocab, checkpoint=args.checkpoint,
-                      checkpoint_every=args.checkpoint_every, **config)
+    with dask_client(args) as client:
+        extra = {} if client is None else {"client": client}
+        model = w2v.train(args.train, vocab=vocab, checkpoint=args.checkpoint,
+                          checkpoint_every=args.checkpoint_every, **config, **extra)
     seconds = time.perf_counter() - start
     if model.interrupted:
         log(interrupted_message(args.checkpoint, started_at))
@@ -220,6 +230,33 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
     return 130 if model.interrupted else 0
+
+
+@contextlib.contextmanager
+def dask_client(args: argparse.Namespace):
+    """The Dask client -scheduler or -dask-workers asks for (None without them), closed afterwards."""
+    if args.scheduler is None and args.dask_workers is None:
+        yield None
+        return
+    if args.scheduler is not None and args.dask_workers is not None:
+        raise CliError("-scheduler and -dask-workers exclude each other")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise CliError("-scheduler/-dask-workers need dask: pip install 'w2v[dask]'") from None
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler, timeout=10, set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise CliError(f"cannot reach the Dask scheduler at {args.scheduler!r}: {e}") from None
+        with client:
+            yield client
+        return
+    if args.dask_workers < 1:
+        raise CliError(f"-dask-workers must be >= 1, got {args.dask_workers}")
+    with LocalCluster(n_workers=args.dask_workers, threads_per_worker=args.threads or 1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as client:
+        yield client
 
 
 def interrupted_message(checkpoint: str | None, started_at: float) -> str:

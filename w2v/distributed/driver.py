@@ -43,6 +43,7 @@ from .shards import Shard, assign, plan_shards
 
 try:
     import distributed
+    from distributed.scheduler import KilledWorker
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("distributed training needs dask.distributed: pip install 'w2v[dask]'") from e
 
@@ -125,6 +126,20 @@ def _alive(client) -> set:
     return set(client.scheduler_info(n_workers=-1)["workers"])
 
 
+class Membership:
+    """Which workers are gone: missing from the scheduler's list in two polls in a row (a single
+    empty or partial answer, seen while the scheduler is busy, is not taken for a lost worker)."""
+
+    def __init__(self, client):
+        self.client, self.missing_once = client, set()
+
+    def gone(self, workers) -> set:
+        alive = _alive(self.client)
+        missing = set() if not alive else {w for w in workers if w is not None and w not in alive}
+        gone, self.missing_once = missing & self.missing_once, missing
+        return gone
+
+
 # ---- the run ----------------------------------------------------------------------------------
 
 class ClusterRun:
@@ -143,6 +158,7 @@ class ClusterRun:
         self.stats: list[dict] = []
         self.workers: list[str] = []
         self.pending: list = []
+        self.membership = Membership(client)
 
     # -- setup
 
@@ -244,21 +260,21 @@ class ClusterRun:
                                  return_when="FIRST_COMPLETED")
             except TimeoutError:
                 pass
-            alive = _alive(self.client)
-            if not tolerate and set(self.workers) - alive:
-                raise WorkerLost(f"worker(s) {sorted(set(self.workers) - alive)} left the cluster while "
+            gone = self.membership.gone(set(self.workers) | {w for w, _ in pending.values()})
+            if not tolerate and gone:
+                raise WorkerLost(f"worker(s) {sorted(gone)} left the cluster while "
                                  f"{what}, before training started: nothing was lost, run again")
             for key, (worker, future) in list(pending.items()):
                 if future.status == "finished":
                     results[key] = future.result()
                 elif future.status == "error":
                     error = future.exception()
-                    if worker is not None and (worker not in alive or
-                                               isinstance(error, distributed.client.KilledWorker)):
+                    if worker is not None and (worker in gone or
+                                               isinstance(error, KilledWorker)):
                         lost.add(worker)
                     else:
                         raise error
-                elif future.status == "cancelled" or (worker is not None and worker not in alive):
+                elif future.status == "cancelled" or worker in gone:
                     lost.add(worker)
                     future.cancel()
                 else:
@@ -281,8 +297,8 @@ class ClusterRun:
             for epoch in range(start.epoch, epochs):
                 model._callback("on_epoch_begin")
                 self._epoch(epoch, alpha, min_alpha, total, bar)
+                self._checkpoint(Position(epoch + 1, 0, self.done))  # before the callback, as on one machine
                 model._callback("on_epoch_end")
-                self._checkpoint(Position(epoch + 1, 0, self.done))
         except KeyboardInterrupt:
             logger.info("training interrupted; the model keeps every merged round")
             return False
