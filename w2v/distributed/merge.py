@@ -58,7 +58,8 @@ def merge(deltas: list[TableDelta], n_rows: int, dim: int, rule: str) -> TableDe
     deltas = [d for d in deltas if len(d.ids)]
     if not deltas:
         return TableDelta.empty(dim)
-    acc = np.zeros((n_rows, dim), np.float64 if len(deltas) > 1 else np.float32)
+    # float32 for sums (as the kernels accumulate); float64 where means divide sums of many replicas
+    acc = np.zeros((n_rows, dim), np.float32 if rule == "sum" or len(deltas) == 1 else np.float64)
     norm = np.zeros(n_rows, np.float64)
     touched = np.zeros(n_rows, bool)
     for d in deltas:  # ids are unique within one delta, so fancy-index += is exact
