@@ -73,6 +73,10 @@ class WordDecodeError(FormatError, UnicodeDecodeError):
         return self.message
 
 
+class TruncatedFileError(FormatError, EOFError):
+    """The file ends before the entries its header announced (an EOFError too, as gensim raises)."""
+
+
 class UnsupportedOption(ValueError, NotImplementedError):
     """An option combination the format cannot support (gensim raises NotImplementedError)."""
 
@@ -295,10 +299,10 @@ def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
     if space < 0:
         rest = buf[pos:].lstrip(b"\n")
         what = f"{len(rest)} stray bytes without a word separator" if rest else "no data"
-        raise FormatError(path, f"truncated: file ends after {done} of {vocab_size} words ({what} left)")
+        raise TruncatedFileError(path, f"truncated: file ends after {done} of {vocab_size} words ({what} left)")
     word = buf[pos:space].lstrip(b"\n").decode("utf8", errors="replace")
     have = len(buf) - (space + 1)
-    raise FormatError(
+    raise TruncatedFileError(
         path,
         f"truncated: vector of word {done + 1} of {vocab_size} ({word!r}) needs {width} bytes, "
         f"only {have} left ({width - have} bytes missing)",
@@ -313,7 +317,7 @@ def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: s
     while len(words) < vocab_size:
         lines = _read_lines(f, min(_BATCH_LINES, vocab_size - len(words)))
         if not lines:
-            raise FormatError(path, f"truncated: file ends after {len(words)} of {vocab_size} vectors "
+            raise TruncatedFileError(path, f"truncated: file ends after {len(words)} of {vocab_size} vectors "
                                     f"(line {line_no + 1} missing)")
         batch_words, values = _parse_text_lines(lines, path, line_no + 1, dim, encoding, errors)
         table[len(words): len(words) + len(lines)] = values
@@ -553,7 +557,7 @@ def _load_native_file(cls, path: Path, mmap):
         dtype, shape = np.dtype(entry["dtype"]), tuple(entry["shape"])
         offset, count = start + entry["offset"], int(np.prod(shape, dtype=np.int64))
         if dtype.hasobject or size - offset < count * dtype.itemsize:
-            raise FormatError(path, f"truncated or damaged: array {name!r} of shape {shape} needs "
+            raise TruncatedFileError(path, f"truncated or damaged: array {name!r} of shape {shape} needs "
                                     f"{count * dtype.itemsize} bytes at offset {offset}, the file has {size}")
         if compressed:
             arrays[name] = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
@@ -582,7 +586,7 @@ def _load_native_file(cls, path: Path, mmap):
 def _read_exact(f, n: int, path) -> bytes:
     data = f.read(n)
     if len(data) != n:
-        raise FormatError(path, f"truncated: expected {n} more bytes, found {len(data)}")
+        raise TruncatedFileError(path, f"truncated: expected {n} more bytes, found {len(data)}")
     return data
 
 

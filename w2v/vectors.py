@@ -13,7 +13,10 @@ code builds tables with :meth:`KeyedVectors.from_vectors`. Evaluation lives in
 """
 from __future__ import annotations
 
+import datetime
 import logging
+import platform
+import sys
 import threading
 import warnings
 from numbers import Integral, Real
@@ -741,6 +744,16 @@ class KeyedVectors:
             return float("inf")
         return float(emd2(_nbow(doc1, vocab), _nbow(doc2, vocab), distance))
 
+    def add_lifecycle_event(self, event_name, log_level=logging.INFO, **event) -> None:
+        """Record an event in ``self.lifecycle_events`` (gensim's SaveLoad bookkeeping; None turns it off)."""
+        record = dict(event, datetime=datetime.datetime.now().isoformat(), python=sys.version,
+                      platform=platform.platform(), event=event_name)
+        if log_level:
+            logger.log(log_level, "%s lifecycle event %s", type(self).__name__, record)
+        if getattr(self, "lifecycle_events", ()) is None:
+            return
+        self.__dict__.setdefault("lifecycle_events", []).append(record)
+
     # ------------------------------------------------------------------ gensim 3 names that are gone
 
     @property
@@ -788,6 +801,24 @@ class KeyedVectors:
         return evaluate.evaluate_word_pairs(self, pairs, delimiter=delimiter, restrict_vocab=restrict_vocab,
                                             case_insensitive=case_insensitive, dummy4unknown=dummy4unknown,
                                             encoding=encoding)
+
+    @staticmethod
+    def log_accuracy(section) -> None:
+        """Log a section's analogy accuracy (gensim's helper)."""
+        correct, incorrect = len(section["correct"]), len(section["incorrect"])
+        if correct + incorrect > 0:
+            logger.info("%s: %.1f%% (%i/%i)", section["section"], 100.0 * correct / (correct + incorrect),
+                        correct, correct + incorrect)
+
+    @staticmethod
+    def log_evaluate_word_pairs(pearson, spearman, oov, pairs) -> None:
+        """Log word-pair correlations (gensim's helper)."""
+        logger.info("Pearson correlation coefficient against %s: %.4f", pairs, pearson[0])
+        logger.info("Spearman rank-order correlation coefficient against %s: %.4f", pairs, spearman[0])
+        logger.info("Pairs with unknown words ratio: %.1f%%", oov)
+
+    def similarity_unseen_docs(self, *args, **kwargs):
+        raise NotImplementedError("Call similarity_unseen_docs on a Doc2Vec model instead.")
 
     # ------------------------------------------------------------------ files
 
