@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from . import evaluate, formats
+from . import evaluate, formats, wmd
 from .ranking import top_k, unit_rows
 
 __all__ = ["KeyedVectors", "top_k", "unit_rows"]
@@ -713,36 +713,9 @@ class KeyedVectors:
     def wmdistance(self, document1, document2, norm=True) -> float:
         """Word Mover's Distance between two token lists (Kusner et al. 2015), as gensim computes it.
 
-        Needs the optional POT package (``pip install 'w2v[wmd]'``). Unknown tokens are dropped;
-        a document left empty gives ``inf``. ``norm`` uses unit-length vectors.
+        Needs the optional POT package (``pip install 'w2v[wmd]'``); see :func:`w2v.wmd.wmdistance`.
         """
-        try:
-            from ot import emd2
-        except ImportError:
-            raise ImportError("KeyedVectors.wmdistance needs the POT (Python Optimal Transport) package: "
-                              "pip install POT  (or: pip install 'w2v[wmd]')") from None
-        doc1 = [t for t in document1 if t in self]
-        doc2 = [t for t in document2 if t in self]
-        if len(doc1) < len(document1) or len(doc2) < len(document2):
-            logger.info("Removed %d and %d OOV words from document 1 and 2 (respectively).",
-                        len(document1) - len(doc1), len(document2) - len(doc2))
-        if not doc1 or not doc2:
-            logger.warning("At least one of the documents had no words that were in the vocabulary.")
-            return float("inf")
-        vocab = {t: i for i, t in enumerate(dict.fromkeys(doc1 + doc2))}
-        if len(vocab) == 1:
-            return 0.0
-        set1, set2 = list(dict.fromkeys(doc1)), list(dict.fromkeys(doc2))
-        table = self.get_normed_vectors() if norm else self._vectors
-        v1 = table[self._indices(set1)].astype(np.float64)
-        v2 = table[self._indices(set2)].astype(np.float64)
-        distance = np.zeros((len(vocab), len(vocab)), dtype=np.float64)
-        distance[np.ix_([vocab[t] for t in set1], [vocab[t] for t in set2])] = np.sqrt(
-            np.maximum(((v1[:, None, :] - v2[None, :, :]) ** 2).sum(axis=2), 0.0))
-        if abs(distance.sum()) < 1e-8:
-            logger.info("The distance matrix is all zeros. Aborting (returning inf).")
-            return float("inf")
-        return float(emd2(_nbow(doc1, vocab), _nbow(doc2, vocab), distance))
+        return wmd.wmdistance(self, document1, document2, norm=norm)
 
     def add_lifecycle_event(self, event_name, log_level=logging.INFO, **event) -> None:
         """Record an event in ``self.lifecycle_events`` (gensim's SaveLoad bookkeeping; None turns it off)."""
@@ -968,11 +941,3 @@ def _validate_word_index(word_index: Mapping[str, int], oov: str, padding_idx):
 
 def _is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def _nbow(document: list, vocab: dict) -> np.ndarray:
-    """Normalised bag-of-words frequencies of ``document`` over ``vocab`` (what POT's emd2 expects)."""
-    weights = np.zeros(len(vocab), dtype=np.float64)
-    for token in document:
-        weights[vocab[token]] += 1.0
-    return weights / len(document)
