@@ -357,3 +357,19 @@ def test_native_errors(tmp_path, wv):
     (tmp_path / "junk.kv").write_bytes(b"3 2\na 1 2\n")
     with pytest.raises(FormatError, match="junk.kv: not a KeyedVectors file"):
         KeyedVectors.load(tmp_path / "junk.kv")
+
+
+def test_native_header_with_impossible_shapes_is_refused(tmp_path, wv):
+    path = tmp_path / "vectors.kv"
+    wv.save(path)
+    data = path.read_bytes()
+    length = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16:16 + length])
+    for bad in ([-1, 7], ["", 7], [99, 7]):
+        header["arrays"]["vectors"]["shape"] = bad
+        blob = json.dumps(header, ensure_ascii=False).encode("utf8")
+        blob += b" " * (length - len(blob))  # same length: the arrays stay where they were
+        assert len(blob) == length
+        (tmp_path / "bad.kv").write_bytes(data[:16] + blob + data[16 + length:])
+        with pytest.raises(FormatError, match="bad.kv: (damaged header|truncated)"):
+            KeyedVectors.load(tmp_path / "bad.kv")

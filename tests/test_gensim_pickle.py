@@ -234,3 +234,37 @@ def test_pickles_without_warnings(gensim4_files):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gp.load_gensim_keyed_vectors(paths["model"])
+
+
+class _Bomb:
+    def __reduce__(self):
+        return (bytearray, (10**13,))
+
+
+class _HugeArray:
+    def __reduce__(self):
+        from numpy._core.multiarray import _reconstruct
+
+        return (_reconstruct, (np.ndarray, (10**13,), b"b"))
+
+
+def test_memory_bombs_are_refused_or_inert(tmp_path):
+    bomb = tmp_path / "bomb.kv"
+    bomb.write_bytes(pickle.dumps({"x": _Bomb()}, protocol=4))
+    with pytest.raises(gp.UnsafePickleError, match="builtins.bytearray"):
+        gp.load_gensim_object(bomb)
+    huge = tmp_path / "huge.kv"
+    huge.write_bytes(pickle.dumps(_HugeArray(), protocol=4))
+    with pytest.raises(gp.GensimFormatError, match="holds a ndarray"):  # built empty, not 10 TB
+        gp.load_gensim_object(huge)
+
+
+def test_side_file_names_cannot_leave_the_folder(tmp_path, gensim4_files):
+    """A crafted ``__numpys`` entry must not make the loader open arbitrary paths."""
+    _, paths = gensim4_files
+    obj = gp.load_gensim_object(paths["kv"])
+    stand_in = type(obj)
+    evil = stand_in.__new__(stand_in)
+    evil.__setstate__({"__numpys": ["../../../etc/secret"], "vectors": None})
+    with pytest.raises(gp.GensimFormatError, match="side-file names"):
+        gp._load_specials(evil, str(tmp_path / "x.kv"), str(tmp_path / "x.kv"), None, False)

@@ -554,8 +554,7 @@ def _load_native_file(cls, path: Path, mmap):
     size = len(data) if compressed else path.stat().st_size
     arrays = {}
     for name, entry in header["arrays"].items():
-        dtype, shape = np.dtype(entry["dtype"]), tuple(entry["shape"])
-        offset, count = start + entry["offset"], int(np.prod(shape, dtype=np.int64))
+        dtype, shape, offset, count = _array_entry(entry, name, start, path)
         if dtype.hasobject or size - offset < count * dtype.itemsize:
             raise TruncatedFileError(path, f"truncated or damaged: array {name!r} of shape {shape} needs "
                                     f"{count * dtype.itemsize} bytes at offset {offset}, the file has {size}")
@@ -581,6 +580,21 @@ def _load_native_file(cls, path: Path, mmap):
     if "vectors_lockf" in arrays:
         kv.vectors_lockf = arrays["vectors_lockf"].astype(np.float32, copy=False)
     return kv
+
+
+def _array_entry(entry, name: str, start: int, path):
+    """(dtype, shape, absolute offset, element count) of one header entry, checked."""
+    try:
+        dtype, shape, offset = np.dtype(entry["dtype"]), tuple(entry["shape"]), entry["offset"]
+    except (TypeError, KeyError, ValueError) as exc:
+        raise FormatError(path, f"damaged header: array {name!r} ({exc})") from None
+    if not all(_is_count(x) for x in shape + (offset,)):
+        raise FormatError(path, f"damaged header: array {name!r} has shape {shape} at offset {offset}")
+    return dtype, shape, start + offset, int(np.prod(shape, dtype=np.int64))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _read_exact(f, n: int, path) -> bytes:

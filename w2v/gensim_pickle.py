@@ -147,10 +147,15 @@ def _stand_in(module: str, name: str) -> type:
 
 
 def _reconstruct_array(subtype, shape, dtype):
-    """numpy's ``_reconstruct``, for plain ndarrays only (the state arrives through BUILD)."""
+    """numpy's ``_reconstruct``, for plain ndarrays only.
+
+    numpy always pickles an empty placeholder here and sends the real shape and data through
+    BUILD (``ndarray.__setstate__``), so the placeholder is always empty: a hostile shape cannot
+    make this allocate memory.
+    """
     if subtype is not np.ndarray:
         raise pickle.UnpicklingError(f"array subtype {subtype!r} is not allowed")
-    return np.ndarray.__new__(np.ndarray, shape, dtype)
+    return np.ndarray.__new__(np.ndarray, (0,), dtype)
 
 
 def _numpy_dtype(*args, **kwargs):
@@ -189,12 +194,12 @@ def _reconstructor(cls, base, state):
 _NUMPY_RANDOM = ("__RandomState_ctor", "__randomstate_ctor", "__bit_generator_ctor", "__generator_ctor",
                  "RandomState", "Generator", "MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
 
+# Builtins that only build small values from data already in the pickle (no size arguments:
+# ``bytes(10**12)`` would be a memory bomb, so bytes/bytearray/range are not here).
 _ALLOWED = {
-    ("builtins", "int"): int, ("builtins", "float"): float, ("builtins", "complex"): complex,
-    ("builtins", "bool"): bool, ("builtins", "str"): str, ("builtins", "bytes"): bytes,
+    ("builtins", "int"): int, ("builtins", "float"): float, ("builtins", "bool"): bool,
     ("builtins", "list"): list, ("builtins", "tuple"): tuple, ("builtins", "dict"): dict,
     ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "object"): object,
-    ("builtins", "bytearray"): bytearray, ("builtins", "slice"): slice, ("builtins", "range"): range,
     ("builtins", "hash"): _Placeholder("builtins.hash"),
     ("collections", "defaultdict"): collections.defaultdict,
     ("collections", "OrderedDict"): collections.OrderedDict,
@@ -287,6 +292,10 @@ def load_gensim_object(path, mmap=None):
 def _load_specials(obj: GensimObject, path: str, prefix: str, mmap, compressed: bool) -> None:
     """gensim's ``SaveLoad._load_specials``: side arrays ``<prefix>.<attr>.npy``, recursively."""
     state = obj.__dict__
+    for key in ("__recursive_saveloads", "__numpys", "__ignoreds"):
+        names = state.get(key) or []
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n.isidentifier() for n in names):
+            raise GensimFormatError(path, f"bad {key} entry {names!r}: side-file names must be attribute names")
     for attr in state.get("__recursive_saveloads", []) or []:
         child = state.get(attr)
         if isinstance(child, GensimObject):
