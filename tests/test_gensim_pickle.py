@@ -268,3 +268,16 @@ def test_side_file_names_cannot_leave_the_folder(tmp_path, gensim4_files):
     evil.__setstate__({"__numpys": ["../../../etc/secret"], "vectors": None})
     with pytest.raises(gp.GensimFormatError, match="side-file names"):
         gp._load_specials(evil, str(tmp_path / "x.kv"), str(tmp_path / "x.kv"), None, False)
+
+
+def test_compressed_gensim_files(tmp_path):
+    model = GensimW2V(common_texts, vector_size=6, min_count=1, seed=2, workers=1)
+    model.save(str(tmp_path / "c.model.gz"), sep_limit=10)  # pickle gzipped, side arrays as .npz
+    model.wv.save(str(tmp_path / "c.kv.bz2"))
+    assert (tmp_path / "c.model.gz.wv.vectors.npz").is_file()
+    data = gp.load_gensim_word2vec(tmp_path / "c.model.gz")
+    np.testing.assert_array_equal(data["vectors"], model.wv.vectors)
+    np.testing.assert_array_equal(data["syn1neg"], model.syn1neg)
+    np.testing.assert_array_equal(gp.load_gensim_keyed_vectors(tmp_path / "c.kv.bz2")["vectors"], model.wv.vectors)
+    with pytest.raises(ValueError, match="cannot mmap the arrays of a compressed gensim file"):
+        gp.load_gensim_object(tmp_path / "c.model.gz", mmap="r")

@@ -28,10 +28,8 @@ from __future__ import annotations
 import _compat_pickle
 import codecs
 import collections
-import copyreg
 import os
 import pickle
-from pathlib import Path
 
 import numpy as np
 
@@ -312,10 +310,10 @@ def _load_specials(obj: GensimObject, path: str, prefix: str, mmap, compressed: 
 def _load_side_array(path: str, side: str, mmap, compressed: bool) -> np.ndarray:
     if not os.path.isfile(side):
         raise FileNotFoundError(f"{path}: the array file {side!r} that gensim saved beside it is missing")
+    if compressed and mmap:
+        raise ValueError(f"{path}: cannot mmap the arrays of a compressed gensim file ({side}); use mmap=None")
     try:
         if compressed:
-            if mmap:
-                raise ValueError(f"{path}: cannot mmap arrays of a compressed gensim file; use mmap=None")
             with np.load(side, allow_pickle=False) as archive:
                 return archive["val"]
         return np.load(side, mmap_mode=mmap, allow_pickle=False)
