@@ -373,3 +373,10 @@ def test_native_header_with_impossible_shapes_is_refused(tmp_path, wv):
         (tmp_path / "bad.kv").write_bytes(data[:16] + blob + data[16 + length:])
         with pytest.raises(FormatError, match="bad.kv: (damaged header|truncated)"):
             KeyedVectors.load(tmp_path / "bad.kv")
+
+
+def test_is_native_file(tmp_path, wv):
+    wv.save(tmp_path / "a.kv")
+    wv.save_word2vec_format(tmp_path / "a.txt")
+    assert formats.is_native_file(tmp_path / "a.kv")
+    assert not formats.is_native_file(tmp_path / "a.txt") and not formats.is_native_file(tmp_path / "missing")

@@ -498,6 +498,15 @@ def _write_native(out, blob: bytes, start: int, arrays: list[np.ndarray]) -> Non
         target = start + _aligned(position - start)
 
 
+def is_native_file(path) -> bool:
+    """Whether ``path`` is a file written by :func:`save_native` (for loaders that must tell it apart)."""
+    try:
+        with open_binary(path) as f:
+            return f.read(len(_NATIVE_MAGIC)) == _NATIVE_MAGIC
+    except OSError:
+        return False
+
+
 def load_native(cls, fname, mmap: str | None = None):
     """Load vectors saved by :func:`save_native`, by an older w2v (a directory), or by gensim.
 
@@ -511,9 +520,7 @@ def load_native(cls, fname, mmap: str | None = None):
         return _load_native_directory(cls, path, mmap)
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist (expected vectors saved by KeyedVectors.save or gensim)")
-    with open_binary(path) as f:
-        head = f.read(len(_NATIVE_MAGIC))
-    if head == _NATIVE_MAGIC:
+    if is_native_file(path):
         return _load_native_file(cls, path, mmap)
     if gensim_pickle.is_pickle_file(path):
         return _from_gensim(cls, gensim_pickle.load_gensim_keyed_vectors(path, mmap=mmap))
