@@ -388,3 +388,28 @@ def test_pickle_and_deepcopy_keep_gensim_state():
         assert clone.index_to_key == [1, "b", "c"] and clone.get_vecattr(1, "count") == 3
         np.testing.assert_array_equal(clone.vectors_lockf, [0, 1, 1])
         assert clone.most_similar("b", topn=1)[0][0] in (1, "c")
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_intersect_streams_and_keeps_only_the_matching_rows(tmp_path, binary, monkeypatch):
+    """A big pretrained file is not loaded whole: only rows for known keys are ever stored."""
+    from w2v import formats
+
+    words = [f"w{i}" for i in range(5000)] + ["w7"]  # a repeated word: its first vector counts
+    table = np.arange(len(words) * 2, dtype=np.float32).reshape(-1, 2)
+    path = tmp_path / ("big.bin" if binary else "big.txt")
+    with open(path, "wb") as f:  # by hand: KeyedVectors cannot hold the repeated word
+        f.write(f"{len(words)} 2\n".encode())
+        for w, row in zip(words, table):
+            f.write(w.encode() + b" " + (row.tobytes() + b"\n" if binary else " ".join(map(str, row)).encode() + b"\n"))
+    allocated = []
+    original = formats._new_table
+    monkeypatch.setattr(formats, "_new_table", lambda *a, **k: allocated.append(a[1]) or original(*a, **k))
+    found, rows, dim = formats.read_word2vec_rows(path, {"w7": 0, "w4999": 1, "nope": 2}, binary=binary)
+    assert allocated == [3] and dim == 2
+    assert found == ["w7", "w4999"]
+    np.testing.assert_array_equal(rows, table[[7, 4999]])
+    kv = KeyedVectors.from_vectors(np.zeros((3, 2), np.float32), ["nope", "w4999", "w7"])
+    kv.intersect_word2vec_format(path, lockf=0.25, binary=binary)
+    np.testing.assert_array_equal(kv.vectors, [[0, 0], table[4999], table[7]])
+    np.testing.assert_array_equal(kv.vectors_lockf, [1, 0.25, 0.25])

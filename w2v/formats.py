@@ -204,6 +204,20 @@ def load_word2vec_format(cls, fname, fvocab=None, binary: bool = False, encoding
     return cls.from_vectors(table, words, counts)
 
 
+def read_word2vec_rows(fname, keys, binary: bool = False, encoding: str = "utf8", unicode_errors: str = "strict"):
+    """The vectors of a word2vec.c file for just ``keys``: ``(words, (n, dim) table, dim)``.
+
+    The file is streamed; only matching rows are kept (the first one of a repeated word), so
+    picking a few thousand words out of a multi-gigabyte pretrained file costs their rows only.
+    """
+    wanted = {k for k in keys if isinstance(k, str)}
+    with open_binary(fname) as f:
+        vocab_size, dim = _read_header(f, fname)
+        reader = _read_binary_body if binary else _read_text_body
+        words, table = reader(f, fname, vocab_size, dim, encoding, unicode_errors, wanted)
+    return words, table, dim
+
+
 def read_vocab_counts(path, encoding: str = "utf8", unicode_errors: str = "strict") -> dict:
     """``word count`` lines (word2vec.c's ``-save-vocab``, gensim's ``fvocab``) as a dict."""
     counts = {}
@@ -253,23 +267,25 @@ def _new_table(path, vocab_size: int, dim: int, binary: bool) -> np.ndarray:
     return np.empty((rows, dim), dtype=np.float32)
 
 
-def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str):
+def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None):
     """Read ``vocab_size`` binary entries, chunk by chunk, into a preallocated table.
 
     Each entry costs one ``bytes.find`` for the word and one ``np.frombuffer`` for the vector,
-    so the float data is never touched by Python-level loops.
+    so the float data is never touched by Python-level loops. With ``wanted`` (a set, consumed),
+    only the first entry of each wanted word is kept, so the table never holds more rows than that.
     """
     width = dim * _FLOAT.itemsize
-    table = _new_table(path, vocab_size, dim, binary=True)
+    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=True)
     words: list[str] = []
     buf = b""
     pos = 0
     eof = False
-    while len(words) < vocab_size:
+    seen = 0
+    while seen < vocab_size:
         space = buf.find(b" ", pos)
         if space < 0 or len(buf) - (space + 1) < width:
             if eof:
-                _raise_binary_truncated(path, buf, pos, space, width, len(words), vocab_size)
+                _raise_binary_truncated(path, buf, pos, space, width, seen, vocab_size)
             chunk = f.read(_BINARY_CHUNK_BYTES)
             eof = not chunk
             buf = buf[pos:] + chunk
@@ -277,11 +293,16 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
             continue
         raw = buf[pos:space].lstrip(b"\n")
         if not raw:
-            raise FormatError(path, f"entry {len(words) + 1} of {vocab_size} has an empty word (bad header width?)")
-        words.append(_decode_word(raw, encoding, errors, path, "word", len(words) + 1))
-        table[len(words) - 1] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
+            raise FormatError(path, f"entry {seen + 1} of {vocab_size} has an empty word (bad header width?)")
+        seen += 1
+        word = _decode_word(raw, encoding, errors, path, "word", seen)
+        if wanted is None or word in wanted:
+            if wanted is not None:
+                wanted.discard(word)
+            table[len(words)] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
+            words.append(word)
         pos = space + 1 + width
-    return words, table
+    return words, (table if wanted is None else table[:len(words)])
 
 
 def _decode_word(raw: bytes, encoding: str, errors: str, path, unit: str, number: int) -> str:
@@ -309,21 +330,27 @@ def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
     )
 
 
-def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str):
-    """Read ``vocab_size`` text lines in batches of a few thousand (bounded memory for huge files)."""
-    table = _new_table(path, vocab_size, dim, binary=False)
+def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None):
+    """Read ``vocab_size`` text lines in batches of a few thousand (bounded memory for huge files).
+
+    ``wanted`` as for :func:`_read_binary_body`.
+    """
+    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=False)
     words: list[str] = []
-    line_no = 1  # the header
-    while len(words) < vocab_size:
-        lines = _read_lines(f, min(_BATCH_LINES, vocab_size - len(words)))
+    seen = 0
+    while seen < vocab_size:
+        lines = _read_lines(f, min(_BATCH_LINES, vocab_size - seen))
         if not lines:
-            raise TruncatedFileError(path, f"truncated: file ends after {len(words)} of {vocab_size} vectors "
-                                    f"(line {line_no + 1} missing)")
-        batch_words, values = _parse_text_lines(lines, path, line_no + 1, dim, encoding, errors)
-        table[len(words): len(words) + len(lines)] = values
+            raise TruncatedFileError(path, f"truncated: file ends after {seen} of {vocab_size} vectors "
+                                           f"(line {seen + 2} missing)")
+        batch_words, values = _parse_text_lines(lines, path, seen + 2, dim, encoding, errors)
+        if wanted is not None:
+            keep = [i for i, w in enumerate(batch_words) if w in wanted and wanted.remove(w) is None]
+            batch_words, values = [batch_words[i] for i in keep], values[keep]
+        table[len(words): len(words) + len(batch_words)] = values
         words.extend(batch_words)
-        line_no += len(lines)
-    return words, table
+        seen += len(lines)
+    return words, (table if wanted is None else table[:len(words)])
 
 
 def _read_text_headerless(f, path, limit, encoding, errors):

@@ -828,20 +828,18 @@ class KeyedVectors:
         default, freezes it in later training; 1.0 keeps training it). Unlike gensim, the default
         one-element ``vectors_lockf`` is first expanded to one factor per key (gensim would fail).
         """
-        other = formats.load_word2vec_format(KeyedVectors, fname, binary=binary, encoding=encoding,
-                                             unicode_errors=unicode_errors)
-        if other.vector_size != self.vector_size:
-            raise ValueError(f"incompatible vector size {other.vector_size} in file {fname} "
-                             f"(these vectors have {self.vector_size})")
-        pairs = [(self.key_to_index[k], i) for i, k in enumerate(other.index_to_key) if k in self.key_to_index]
-        if pairs:
-            mine, theirs = (np.array(p, dtype=np.intp) for p in zip(*pairs))
-            self._vectors[mine] = other.vectors[theirs]
+        words, table, dim = formats.read_word2vec_rows(fname, self.key_to_index, binary=binary, encoding=encoding,
+                                                       unicode_errors=unicode_errors)
+        if dim != self.vector_size:
+            raise ValueError(f"incompatible vector size {dim} in file {fname} (these vectors have {self.vector_size})")
+        if words:
+            rows = self._indices(words)
+            self._vectors[rows] = table
             if self._vectors_lockf.shape[0] != len(self):
                 self._vectors_lockf = np.full(len(self), self._vectors_lockf[0], dtype=REAL)
-            self._vectors_lockf[mine] = lockf
+            self._vectors_lockf[rows] = lockf
         self.reset_norms()
-        logger.info("merged %d vectors into %s matrix from %s", len(pairs), self._vectors.shape, fname)
+        logger.info("merged %d vectors into %s matrix from %s", len(words), self._vectors.shape, fname)
 
     def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024**2, ignore=frozenset(),
              pickle_protocol=4) -> None:
