@@ -64,6 +64,7 @@ class Word2Vec:
         self.epochs_trained = 0
         self.corpus_total_words = 0
         self.interrupted = False
+        self.last_train_words = 0  # in-vocabulary words the last train() call trained (before subsampling)
         self._encoded = None
         self._encoded_source = None
         self._training_lock = threading.Lock()
