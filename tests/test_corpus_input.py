@@ -81,3 +81,15 @@ def test_cli_errors_flag(tmp_path, capsys):
     assert "caf\ufffd" in out.read_text(encoding="utf-8")
     assert cli.main([*args, "--errors", "ignore"]) == 0
     assert "caf " in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("magic", [b"\x1f\x8b", b"\xfd7zXZ\x00", b"BZh91AY&SY", b"PK\x03\x04"])
+@pytest.mark.parametrize("errors", ["strict", "replace", "ignore"])
+def test_damaged_compressed_file_is_a_corpus_error_even_when_lenient(tmp_path, magic, errors):
+    """errors='replace' is about text; it must not turn a broken archive into garbage tokens."""
+    path = tmp_path / "c.txt"
+    path.write_bytes(magic + b"the rest is not what the header promises\n" * 3)
+    with pytest.raises(CorpusError, match="c.txt"):
+        list(iter_sentences(path, errors=errors))
+    with pytest.raises(CorpusError, match="c.txt"):
+        encode.scan(path, cache_dir=False)
