@@ -180,3 +180,39 @@ def test_cli_cache_switches_info_and_clear(tmp_path, monkeypatch, capsys):
     assert cli.main(["cache", "clear"]) == 0
     assert "removed 1 cache entries" in capsys.readouterr().out and entries(cd) == []
     assert cli.main([*args, "-cache", "lots"]) == 2 and "-cache" in capsys.readouterr().err
+
+
+def test_reader_never_sees_an_entry_that_is_being_written(tmp_path):
+    """A writer replacing an entry is paused half-way (header written, ids not yet): a reader in the
+    meantime still gets the complete old entry; once the writer finishes, the new one."""
+    import threading
+
+    path, cache = corpus(tmp_path, "c.txt"), DiskCache(tmp_path / "cache")
+    first = encode.scan(path, cache_dir=cache)
+    key = cache.key(path, {"max_sentence_length": 10_000, "errors": "strict"})
+    writing, release = threading.Event(), threading.Event()
+    new_ids = np.ascontiguousarray(np.asarray(first.ids)[::-1])
+
+    class PausingIds:
+        """The ids to store; handing them over to the writer waits until the test says so."""
+        nbytes = new_ids.nbytes
+
+        def __len__(self):
+            return len(new_ids)
+
+        def __array__(self, dtype=None, copy=None):
+            writing.set()
+            release.wait(30)
+            return new_ids
+
+    writer = threading.Thread(target=cache.store, args=(key, first.words, PausingIds(), first.offsets))
+    writer.start()
+    try:
+        assert writing.wait(30)
+        during = cache.load(key)
+        assert during is not None and np.array_equal(during[1], first.ids)
+    finally:
+        release.set()
+        writer.join(30)
+    after = cache.load(key)
+    assert after is not None and np.array_equal(after[1], new_ids)

@@ -144,3 +144,8 @@ def test_sigint_keeps_the_existing_output_and_saves_the_partial_run_beside_it(tm
     epochs, done, planned, seconds, speed = (float(g.replace(",", "")) for g in m.groups())
     assert 1 <= epochs < 500 and epochs * planned / 500 <= done < planned
     assert abs(speed - done / seconds) <= 0.05 * speed + 1000  # from the words done, not the planned ones
+
+
+def test_partial_vectors_of_a_compressed_output_are_compressed_too():
+    assert cli.partial_path("v.txt") == "v.txt.partial"
+    assert cli.partial_path("dir/v.txt.gz") == "dir/v.txt.partial.gz"

@@ -10,7 +10,8 @@ Every file w2v writes goes through :func:`atomic_write`, which does what a plain
   ``open()``), an existing file keeps its mode (and, where allowed, its owner and group). A file
   ``open()`` could not write (read-only, not ours) is refused the same way.
 * A symbolic link is followed: its target is written (atomically if it is a regular file) and
-  the link stays a link, as with ``open()``.
+  the link stays a link, as with ``open()``. (A hard link is not followed: the name written gets
+  the new file, the other names keep the old content, as with any rename-based save.)
 * ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` and ``/proc/self/fd/N`` name this process's
   own file descriptors: the data is written to that descriptor directly (never reopened, so a
   ``>> log`` redirection is appended to, not truncated or replaced).

@@ -341,13 +341,21 @@ def finish_interrupted(model, args, output: str, streamed: bool, checkpoint: str
     if streamed:
         release_stream(output)  # a reader waiting on a FIFO gets end-of-file, not a hang
     else:
-        partial = f"{output}.partial"
+        partial = partial_path(output)
         model.wv.save_word2vec_format(partial, binary=bool(args.binary))
         lines.append(f"w2v: the vectors trained so far are in {partial}")
     lines.append(resume_hint(checkpoint, started_at))
     for line in lines:
         log(line)
     return 130
+
+
+def partial_path(output: str) -> str:
+    """``OUTPUT.partial``; ``v.txt.partial.gz`` for ``v.txt.gz``, so it is compressed like the output."""
+    stem, suffix = os.path.splitext(output)
+    if suffix.lower() in (".gz", ".bz2", ".xz"):
+        return f"{stem}.partial{suffix}"
+    return f"{output}.partial"
 
 
 def resume_hint(checkpoint: str | None, started_at: float) -> str:
