@@ -318,3 +318,10 @@ def test_checkpoint_files_respect_the_umask(tmp_path, umask022):
     files = sorted(tmp_path.iterdir())
     assert len(files) == 2 and all(mode_of(p) == 0o644 for p in files)  # state + corpus file
     assert np.load(tmp_path / "run.ckpt")["syn0"].shape == (4, 8)
+
+
+def test_native_vectors_directory_files_respect_the_umask(tmp_path, umask022, tiny_model):
+    tiny_model.wv.save(tmp_path / "native")
+    files = sorted((tmp_path / "native").iterdir())
+    assert len(files) == 2 and all(mode_of(p) == 0o644 for p in files)
+    assert w2v.KeyedVectors.load(tmp_path / "native").vectors.shape == (4, 8)
