@@ -451,8 +451,9 @@ def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_r
         run.setup(corpus, shards)
         p = model.params
         model._callback("on_train_begin")
-        model.interrupted = not run.train(p.epochs if epochs is None else epochs, p.alpha, p.min_alpha,
-                                          start or Position())
+        start = start or Position()
+        model.interrupted = not run.train(p.epochs if epochs is None else epochs, p.alpha, p.min_alpha, start)
+        model.last_train_words = run.done - start.run_words
         model._callback("on_train_end")
     finally:
         model._training_lock.release()
