@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import CancelledError
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -43,6 +44,7 @@ from .shards import Shard, assign, plan_shards
 
 try:
     import distributed
+    from distributed.client import FuturesCancelledError
     from distributed.scheduler import KilledWorker
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("distributed training needs dask.distributed: pip install 'w2v[dask]'") from e
@@ -52,6 +54,7 @@ logger = logging.getLogger("w2v")
 #: words each worker trains between two merges (measured on wiki17m: see benchmarks/README.md)
 ROUND_WORDS = 1_000_000
 POLL_SECONDS = 0.5
+RESULT_TIMEOUT = 120
 CONNECT_TIMEOUT = 10
 
 
@@ -258,15 +261,21 @@ class ClusterRun:
             try:
                 distributed.wait([f for _, f in pending.values()], timeout=POLL_SECONDS,
                                  return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                pass
+            except (TimeoutError, FuturesCancelledError, CancelledError):
+                pass  # each future's own status is read below
             gone = self.membership.gone(set(self.workers) | {w for w, _ in pending.values()})
             if not tolerate and gone:
                 raise WorkerLost(f"worker(s) {sorted(gone)} left the cluster while "
                                  f"{what}, before training started: nothing was lost, run again")
             for key, (worker, future) in list(pending.items()):
                 if future.status == "finished":
-                    results[key] = future.result()
+                    try:  # its worker may die between "finished" and the transfer of the result
+                        results[key] = future.result(timeout=RESULT_TIMEOUT)
+                    except (TimeoutError, FuturesCancelledError, CancelledError):
+                        if worker is None or not tolerate:
+                            raise WorkerLost(f"the result of a task was lost while {what}: run again") from None
+                        lost.add(worker)
+                        future.cancel()
                 elif future.status == "error":
                     error = future.exception()
                     if worker is not None and (worker in gone or
@@ -274,9 +283,13 @@ class ClusterRun:
                         lost.add(worker)
                     else:
                         raise error
-                elif future.status == "cancelled" or worker in gone:
+                elif worker in gone:
                     lost.add(worker)
                     future.cancel()
+                elif future.status == "cancelled":  # e.g. forgotten by the scheduler after another worker died
+                    if not tolerate:
+                        raise WorkerLost(f"a task of worker {worker} was cancelled while {what}: run again")
+                    logger.warning("the round's result of worker %s was lost; its slice is trained again", worker)
                 else:
                     continue
                 del pending[key]
@@ -292,7 +305,8 @@ class ClusterRun:
         self.spec = RunSpec(epochs, alpha, min_alpha, None)
         bar = tqdm(total=total, initial=self.done, unit="w", unit_scale=True, disable=not model.params.progress,
                    desc=f"w2v x{len(self.workers)}", smoothing=0.1, leave=False)
-        self.merged = None
+        self.backlog = {w: [] for w in self.workers}  # merged rounds a worker has not confirmed
+        self.merges = 0
         try:
             for epoch in range(start.epoch, epochs):
                 model._callback("on_epoch_begin")
@@ -335,7 +349,7 @@ class ClusterRun:
         k = max(1, sum(1 for p in plans.values() if p))
         budget = self.round_words if self.round_words is not None else 1 << 62
         lr = (alpha, min_alpha, total / k, self.done / k)
-        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.merged, plans[w], budget, lr))
+        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.backlog[w], plans[w], budget, lr))
                    for w in self.workers}
         results, lost = self._await(futures, "training")
         if lost:
@@ -356,8 +370,12 @@ class ClusterRun:
         up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
         down = sum(d.nbytes for d in merged.values()) * len(self.workers)
         receivers = [w for w in self.workers if w in _alive(self.client)] or self.workers
-        self.merged = self.client.scatter(Box(merged), broadcast=True, hash=False, workers=receivers)
-        self.pending = [self.merged]
+        sent = self.client.scatter(Box((self.merges, merged)), broadcast=True, hash=False, workers=receivers)
+        for w in self.workers:
+            confirmed = results[w]["applied"] if w in results else -1
+            self.backlog[w] = [(n, f) for n, f in self.backlog[w] if n > confirmed] + [(self.merges, sent)]
+        self.merges += 1
+        self.pending = [sent]
         seconds = time.perf_counter() - started
         self.stats.append({"epoch": epoch, "round": number, "workers": k, "words": words, "seconds": seconds,
                            "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
@@ -415,8 +433,8 @@ class ClusterRun:
             pass
 
 
-def _step_task(run_id, merged, plan, budget, lr):
-    return replica.step(run_id, None if merged is None else merged.value, plan, budget, lr)
+def _step_task(run_id, backlog, plan, budget, lr):
+    return replica.step(run_id, [box.value for _, box in backlog], plan, budget, lr)
 
 
 def _prepare_task(run_id, slot, shards, partitions, vocab, params, tables, threads, cache_dir, start_round):

@@ -47,6 +47,7 @@ class WorkerRun:
     scratch: list = field(default_factory=list)
     rng: np.ndarray | None = None
     noise: np.ndarray | None = None
+    applied: int = -1                              # the last merged round applied here
 
 
 def worker_address() -> str:
@@ -149,8 +150,12 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
 
 
 @names_worker
-def step(run_id: str, merged: dict | None, plan: list, budget: int, lr: tuple) -> dict:
-    """Apply the last round's merged change, train the next slice, return the rows it changed.
+def step(run_id: str, merges: list, plan: list, budget: int, lr: tuple) -> dict:
+    """Apply the merged changes not applied yet, train the next slice, return the rows it changed.
+
+    ``merges`` is [(round number, merged change)] of every round this worker has not confirmed
+    (normally just the last one): each is applied once, in order, however often it is sent, so
+    a step whose result the driver never received costs nothing but that step's training.
 
     ``plan`` is [(shard index, first sentence)] of the shards this worker trains from, in order;
     at most ``budget`` words (whole sentences, at least one) are trained. ``lr`` is (alpha,
@@ -158,13 +163,15 @@ def step(run_id: str, merged: dict | None, plan: list, budget: int, lr: tuple) -
     rate on ``done + k * (words trained here)``, an estimate of the cluster's global count.
     """
     state = _RUNS[run_id]
-    if merged:
-        apply_merged(state, merged)
+    for number, merged in merges:
+        if number > state.applied:
+            apply_merged(state, merged)
+            state.applied = number
     started = time.perf_counter()
     pieces, cursors = _slice(state, plan, budget)
     progress, loss, occurrences = _train(state, pieces, lr)
     deltas = _collect(state, occurrences)
-    return {"deltas": deltas, "cursors": cursors, "words": int(progress.sum()) - int(lr[3]),
+    return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(lr[3]),
             "loss": float(loss.sum()), "seconds": time.perf_counter() - started}
 
 
