@@ -217,3 +217,27 @@ def test_cbow_and_hierarchical_softmax_on_the_cluster(client, shards, mode):
     table = dist.syn1 if mode.get("hs") else dist.syn1neg
     assert np.abs(table).sum() > 0 and np.isfinite(table).all()
     assert similarity_agreement(dist, single) > 0.5
+
+
+def test_a_merged_change_sent_twice_is_applied_once(tmp_path):
+    """After a lost step result the driver re-sends the merges a worker has not confirmed; the
+    replica applies each round's change once (run in this process, without a cluster)."""
+    from w2v.distributed import replica
+    from w2v.distributed.shards import Shard
+
+    path = tmp_path / "s.txt"
+    path.write_text("a b c a b a\n" * 50)
+    model = w2v.Word2Vec(min_count=1, vector_size=4, progress=False).build_vocab(str(path))
+    tables = {"syn0": model.wv.vectors, "syn1neg": model.syn1neg, "syn1": model.syn1}
+    params = model.params.to_dict()
+    replica.prepare("t", 0, [Shard(0, "file", str(path))], [None], (model.vocab.words, model.vocab.counts),
+                    params, tables, 1, False, 0)
+    change = {"syn0": TableDelta(np.array([1], np.int32), np.ones((1, 4), np.float32), np.ones(1, np.float32))}
+    state = replica._RUNS["t"]
+    before = state.base["syn0"][1].copy()
+    for _ in range(2):
+        result = replica.step("t", [(0, change)], [], 0, (0.025, 0.0001, 1000, 0))
+        assert result["applied"] == 0 and result["words"] == 0
+    np.testing.assert_allclose(state.base["syn0"][1], before + 1)
+    np.testing.assert_array_equal(state.tables["syn0"], state.base["syn0"])
+    assert replica.drop("t")
