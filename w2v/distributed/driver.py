@@ -149,8 +149,8 @@ class ClusterRun:
     """One distributed ``train``: owns the run id, the shard plan and the round loop."""
 
     def __init__(self, model, client, round_words: int | None, rule: str, checkpoint, cache_dir):
-        if rule not in RULES:
-            raise ValueError(f"merge={rule!r} is not one of {RULES}")
+        if rule not in RULES + ("auto",):
+            raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
         if round_words is not None and (isinstance(round_words, bool) or int(round_words) < 1):
             raise ValueError(f"round_words must be a positive number of words or None, got {round_words!r}")
         self.model, self.client = model, client
@@ -179,6 +179,9 @@ class ClusterRun:
                 fresh, parts = plan_shards(corpus)
                 if len(fresh) != len(shards):
                     raise ValueError(f"the dask.bag has {len(fresh)} partitions, the checkpoint {len(shards)}")
+        if self.rule == "auto":  # measured: sum diverged at 8 workers (analogy 0.007 on wiki17m), mean did not
+            self.rule = "sum" if len(self.workers) <= 2 else "mean"
+            logger.info("merge rule: %s (%d workers)", self.rule, len(self.workers))
         self.shards = {s.index: s for s in shards}
         self.owner = assign(shards, self.workers)
         self.partitions = client.compute(parts) if parts is not None else [None] * len(shards)
@@ -453,7 +456,7 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 
 # ---- entry points -----------------------------------------------------------------------------
 
-def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_rule: str = "sum",
+def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
         shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT):
     """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster."""
@@ -483,13 +486,14 @@ def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_r
 
 
 def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | None = ROUND_WORDS,
-          merge: str = "sum", connect_timeout: float = CONNECT_TIMEOUT, **params):
+          merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, **params):
     """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
 
     ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
     ``dask.bag`` of token lists; every file (partition) is a shard, and there must be at least one
     per worker. ``round_words``: words each worker trains between merges (None: one merge per
-    epoch, Spark's schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`). Threads per
+    epoch, Spark's schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`; "auto" = "sum"
+    with up to 2 workers, "mean" beyond: sum diverged with 8 workers, see benchmarks/README.md). Threads per
     worker are the Dask worker's ``nthreads`` (``params['workers']`` is ignored). ``checkpoint``
     is written at every epoch end; :func:`resume` (or ``w2v.resume(path, client=...)``) continues.
     """
