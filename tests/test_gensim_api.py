@@ -291,3 +291,22 @@ def test_empty_input_raises_what_gensim_raises():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gensim_compat.unknown_parameter("sentencs", gensim_compat.GENSIM_NAMES).args[0].endswith("'sentences'?")
+
+
+def test_models_from_gensim_keep_gensims_huffman_tree(tmp_path):
+    """gensim builds its tree with a heap: among equal counts it differs from word2vec.c's, so a
+    gensim model's syn1 rows only fit gensim's tree; w2v rebuilds that tree for such models."""
+    from gensim.models.word2vec import _assign_binary_codes
+    from w2v.vocab import build_huffman_gensim
+
+    g = GensimWord2Vec(common_texts * 5, vector_size=6, min_count=1, hs=1, negative=0, workers=1, seed=1)
+    codes, points, lengths = build_huffman_gensim(g.wv.expandos["count"])
+    _assign_binary_codes(g.wv)
+    for i in range(len(g.wv)):  # common_texts has many ties: the trees would differ here
+        assert codes[i, :lengths[i]].tolist() == g.wv.get_vecattr(i, "code").tolist()
+        assert points[i, :lengths[i]].tolist() == g.wv.get_vecattr(i, "point").tolist()
+    m = w2v.Word2Vec._from_gensim_state(_state_of(g))
+    np.testing.assert_allclose(m.score(common_texts), g.score(common_texts), rtol=0.04)
+    m.build_vocab(MORE, update=True)
+    m.save(tmp_path / "m")
+    assert w2v.Word2Vec.load(tmp_path / "m").vocab.huffman_kind == "gensim"

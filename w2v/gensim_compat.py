@@ -242,13 +242,11 @@ class GensimModelMixin:
             path = points[word, :lengths[word]]
             signs = 1.0 - 2.0 * codes[word, :lengths[word]]  # code 0 -> +1, 1 -> -1
             context = np.r_[ids[max(0, i - window):i], ids[i + 1:i + window + 1]]
-            if not len(context):
-                continue
             if self.sg:
                 f = (syn0[context] @ syn1[path].T) * signs
-            else:
+            else:  # no context word (a one-word sentence): gensim scores the path against zeros
                 h = syn0[context].sum(axis=0)
-                f = (syn1[path] @ (h / len(context) if self.cbow_mean else h)) * signs
+                f = (syn1[path] @ (h / max(len(context), 1) if self.cbow_mean else h)) * signs
             f = f[np.abs(f) < MAX_EXP].astype(np.float64)
             total -= np.log1p(np.exp(-f)).sum()
         return total
@@ -300,7 +298,7 @@ class GensimModelMixin:
 
         v, d = vectors.shape
         self.params.vector_size = d
-        self.vocab = Vocabulary(words, counts)
+        self.vocab = Vocabulary(words, counts, huffman_kind="gensim")
         self.wv = self._make_kv(vectors, words, counts)
         neg_ok = syn1neg is not None and np.shape(syn1neg) == (v, d)
         self.syn1neg = np.asarray(syn1neg, np.float32) if neg_ok else np.zeros((v if self.negative else 0, d), np.float32)

@@ -241,7 +241,7 @@ class Word2Vec(GensimModelMixin):
                 new_words.append(word)
                 new_counts.append(count)
             retain_total += count if kept else 0
-        vocab = Vocabulary(list(self.vocab.words), counts).extend(new_words, new_counts)
+        vocab = Vocabulary(list(self.vocab.words), counts, self.vocab.huffman_kind).extend(new_words, new_counts)
         logger.info("vocabulary update: %d new words, %d in all", len(new_words), len(vocab))
         return {"_vocab": vocab, "drop_unique": int((~keep).sum()), "retain_total": retain_total,
                 "num_retained_words": len(new_words) + pre_exist}
@@ -474,7 +474,8 @@ class Word2Vec(GensimModelMixin):
         meta = {"format": SAVE_FORMAT, "params": self.params.to_dict(), "words": _json_keys(self.vocab.words),
                 "loss_history": self.loss_history, "epochs_trained": self.epochs_trained,
                 "corpus_total_words": self.corpus_total_words, "corpus_count": self.corpus_count,
-                "min_alpha_yet_reached": self.min_alpha_yet_reached, "train_count": self.train_count}
+                "min_alpha_yet_reached": self.min_alpha_yet_reached, "train_count": self.train_count,
+                "huffman": self.vocab.huffman_kind}
         arrays = {"counts": self.vocab.counts, "syn0": self.wv.vectors, "syn1neg": self.syn1neg,
                   "syn1": self.syn1, "rng_states": self.rng_states}
         lockf = getattr(self.wv, "vectors_lockf", None)
@@ -515,7 +516,7 @@ class Word2Vec(GensimModelMixin):
         model.params = TrainParams.from_dict(meta["params"])
         model.cache_dir, model.hashfxn, model.comment = None, hash, None
         model._init_state()
-        model.vocab = Vocabulary(meta["words"], arrays["counts"])
+        model.vocab = Vocabulary(meta["words"], arrays["counts"], meta.get("huffman", "word2vec"))
         model.wv = _make_kv(arrays["syn0"], model.vocab.words, model.vocab.counts)
         if "vectors_lockf" in arrays:
             model.wv.vectors_lockf = arrays["vectors_lockf"]
@@ -544,8 +545,12 @@ def load(path: str | os.PathLike, mmap=None) -> Word2Vec:
 
 
 def _make_kv(vectors, words, counts) -> KeyedVectors:
-    """The model's KeyedVectors over ``vectors`` (held by reference: training updates it in place)."""
-    return KeyedVectors(vectors, words, counts)
+    """The model's KeyedVectors over ``vectors`` (held by reference: training updates it in place).
+
+    gensim's ``KeyedVectors(vector_size, ...)`` constructor takes no table; ``from_vectors`` wraps one.
+    """
+    from_vectors = getattr(KeyedVectors, "from_vectors", None)
+    return from_vectors(vectors, words, counts) if from_vectors else KeyedVectors(vectors, words, counts)
 
 
 def _json_keys(words) -> list:

@@ -11,6 +11,7 @@ them) and then supplies the per-word tables the kernels need, all as flat numpy 
 """
 from __future__ import annotations
 
+import heapq
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ class Vocabulary:
     words: list
     counts: np.ndarray
     word_to_id: dict = field(init=False, repr=False)
+    #: whose Huffman tree :meth:`huffman` builds: ``"word2vec"`` (word2vec.c's two queues) or ``"gensim"``
+    #: (gensim's heap; the two differ among words of equal count). Models read from gensim files keep
+    #: gensim's, so the ``syn1`` rows they carry stay attached to the inner nodes they were trained for.
+    huffman_kind: str = "word2vec"
 
     def __post_init__(self):
         self.counts = np.asarray(self.counts, dtype=np.int64)
@@ -110,13 +115,15 @@ class Vocabulary:
         return build_alias_table(weights / weights.sum())
 
     def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Huffman (codes uint8 V x L, points int32 V x L, lengths int32 V) as word2vec.c builds them."""
+        """Huffman (codes uint8 V x L, points int32 V x L, lengths int32 V), built as ``huffman_kind`` says."""
+        if self.huffman_kind == "gensim":
+            return build_huffman_gensim(self.counts)
         return build_huffman(self.counts)
 
     def extend(self, words: list, counts) -> Vocabulary:
         """A vocabulary with new words appended (online training keeps existing ids stable)."""
         return Vocabulary(list(self.words) + list(words),
-                          np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)]))
+                          np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)]), self.huffman_kind)
 
     def save_word2vec_vocab(self, path: str | os.PathLike) -> None:
         """Write word2vec.c's ``-save-vocab`` format: one ``word count`` line per word."""
@@ -244,6 +251,49 @@ def build_huffman(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return codes[back, :width], points[back, :width], lengths[back]
+
+
+class _HeapNode:
+    """gensim's ``Heapitem``: ordered by count alone, so equal counts fall as heapq leaves them."""
+
+    __slots__ = ("count", "index", "left", "right")
+
+    def __init__(self, count, index, left=None, right=None):
+        self.count, self.index, self.left, self.right = count, index, left, right
+
+    def __lt__(self, other):
+        return self.count < other.count
+
+
+def build_huffman_gensim(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """gensim's tree (``gensim.models.word2vec._build_heap``/``_assign_binary_codes``), same layout
+    as :func:`build_huffman`: inner node ``i`` is the ``i``-th merge; left child code 0, right 1."""
+    counts = np.asarray(counts, dtype=np.int64)
+    v = len(counts)
+    if v < 2:
+        raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
+    heap = [_HeapNode(c, i) for i, c in enumerate(counts.tolist())]
+    heapq.heapify(heap)
+    for i in range(v - 1):
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        heapq.heappush(heap, _HeapNode(a.count + b.count, v + i, a, b))
+    paths: list = [None] * v
+    stack = [(heap[0], (), ())]
+    while stack:
+        node, code, point = stack.pop()
+        if node.index < v:
+            paths[node.index] = (code, point)
+        else:
+            point = point + (node.index - v,)
+            stack.append((node.left, code + (0,), point))
+            stack.append((node.right, code + (1,), point))
+    width = max(len(c) for c, _ in paths)
+    codes = np.zeros((v, width), np.uint8)
+    points = np.zeros((v, width), np.int32)
+    lengths = np.array([len(c) for c, _ in paths], np.int32)
+    for i, (code, point) in enumerate(paths):
+        codes[i, :len(code)], points[i, :len(point)] = code, point
+    return codes, points, lengths
 
 
 @njit(cache=True, inline="always")
