@@ -77,6 +77,7 @@ def test_attributes_read_and_write_the_one_parameter_set():
     assert m.window == 3  # a refused value leaves the old one
     assert m.layer1_size == 8 and m.corpus_count == 0 and m.running_training_loss == 0.0
     assert w2v.Word2Vec().workers == 3 and w2v.Word2Vec().compute_loss is False  # gensim's defaults
+    assert w2v.Word2Vec(sorted_vocab=True, null_word=False).sorted_vocab  # gensim 3.x files hold bools
     assert w2v.train(common_texts, min_count=1, epochs=1, progress=False).workers == w2v.params.available_cores()
 
 

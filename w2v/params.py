@@ -182,7 +182,7 @@ _FIELD_CHECKS = {
     "vector_size": _at_least(1), "window": _at_least(1), "min_count": _at_least(0),
     "sg": _flag, "hs": _flag, "negative": _at_least(0), "cbow_mean": _flag, "epochs": _at_least(1),
     "workers": _at_least(1), "seed": _at_least(None), "max_sentence_length": _at_least(1),
-    "batch_words": _at_least(1), "null_word": _flag, "sorted_vocab": _flag,
+    "batch_words": _at_least(1), "null_word": _bool, "sorted_vocab": _bool,  # gensim passes True too
     "max_vocab_size": _optional_at_least(1), "max_final_vocab": _optional_at_least(1),
     "ns_exponent": _number_check(), "sample": _number_check(minimum=0.0),
     "alpha": _number_check(minimum=0.0, exclusive=True), "min_alpha": _number_check(minimum=0.0),
