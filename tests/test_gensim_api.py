@@ -311,3 +311,21 @@ def test_models_from_gensim_keep_gensims_huffman_tree(tmp_path):
     m.build_vocab(MORE, update=True)
     m.save(tmp_path / "m")
     assert w2v.Word2Vec.load(tmp_path / "m").vocab.huffman_kind == "gensim"
+
+
+def test_word2vec_load_reads_gensim_files(tmp_path):
+    """Word2Vec.load tells gensim's pickles from w2v's .npz and reads them without running them."""
+    pytest.importorskip("w2v.gensim_pickle")  # the restricted unpickler (helper gensim-kv's module)
+    g = GensimWord2Vec(common_texts * 20, vector_size=12, min_count=1, hs=1, negative=3, workers=1, seed=4)
+    path = str(tmp_path / "g.model")
+    g.save(path, sep_limit=0)  # arrays in separate .npy files, as gensim does for large models
+    for mmap in (None, "r"):
+        m = w2v.Word2Vec.load(path, mmap=mmap)
+        np.testing.assert_array_equal(m.wv.vectors, g.wv.vectors)
+        np.testing.assert_array_equal(m.syn1, g.syn1)
+        _same_ranking(m.wv.most_similar("graph", topn=3), g.wv.most_similar("graph", topn=3))
+        m.train(common_texts, total_examples=9, epochs=1)  # a read-only memory map trains a copy
+    assert w2v.load(path).window == g.window
+    g.wv.save(str(tmp_path / "g.kv"))
+    with pytest.raises(AttributeError, match="KeyedVectors"):
+        w2v.Word2Vec.load(str(tmp_path / "g.kv"))
