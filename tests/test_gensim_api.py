@@ -115,12 +115,12 @@ def test_corpus_file_and_its_errors(tmp_path):
 
 def test_vocabulary_rules_match_gensim():
     def rule(word, count, min_count):
-        return {"human": w2v.RULE_DISCARD, "eps": w2v.RULE_KEEP}.get(word, w2v.RULE_DEFAULT)
+        return {"human": w2v.RULE_DISCARD, "once": w2v.RULE_KEEP}.get(word, w2v.RULE_DEFAULT)
 
     assert (w2v.RULE_DEFAULT, w2v.RULE_DISCARD, w2v.RULE_KEEP) == (
         gensim.utils.RULE_DEFAULT, gensim.utils.RULE_DISCARD, gensim.utils.RULE_KEEP)
     corpus = common_texts + [["eps"], ["once"]]
-    for kw in (dict(min_count=3, trim_rule=rule), dict(min_count=0), dict(min_count=1, null_word=1),
+    for kw in (dict(min_count=2, trim_rule=rule), dict(min_count=0), dict(min_count=1, null_word=1),
                dict(min_count=2, max_final_vocab=4), dict(min_count=1, sorted_vocab=0)):
         ours = w2v.Word2Vec(vector_size=4, workers=1, progress=False, **kw)
         ours.build_vocab(corpus, trim_rule=kw.get("trim_rule"))
@@ -128,6 +128,8 @@ def test_vocabulary_rules_match_gensim():
         theirs.build_vocab(corpus, trim_rule=kw.get("trim_rule"))
         counts = {w: theirs.wv.get_vecattr(w, "count") for w in theirs.wv.index_to_key}
         assert dict(zip(ours.vocab.words, ours.vocab.counts.tolist())) == counts, kw
+        if "trim_rule" in kw:
+            assert "once" in counts and "human" not in counts  # the rule overrode min_count both ways
         if kw.get("sorted_vocab") == 0:
             assert ours.wv.index_to_key == theirs.wv.index_to_key  # first-seen order
     assert "\0" in ours.wv or w2v.Word2Vec(corpus, null_word=1, **TINY).wv.index_to_key[-1] == "\0"
@@ -301,12 +303,15 @@ def test_models_from_gensim_keep_gensims_huffman_tree(tmp_path):
     from w2v.vocab import build_huffman_gensim
 
     g = GensimWord2Vec(common_texts * 5, vector_size=6, min_count=1, hs=1, negative=0, workers=1, seed=1)
-    codes, points, lengths = build_huffman_gensim(g.wv.expandos["count"])
     _assign_binary_codes(g.wv)
-    for i in range(len(g.wv)):  # common_texts has many ties: the trees would differ here
+    m = w2v.Word2Vec._from_gensim_state(_state_of(g))
+    codes, points, lengths = m.vocab.huffman()  # the tree w2v trains and scores this model with
+    ours = w2v.vocab.build_huffman(m.vocab.counts)  # word2vec.c's tree: differs here (equal counts)
+    assert not all(np.array_equal(x, y) for x, y in zip(ours, (codes, points, lengths)))
+    for i in range(len(g.wv)):
         assert codes[i, :lengths[i]].tolist() == g.wv.get_vecattr(i, "code").tolist()
         assert points[i, :lengths[i]].tolist() == g.wv.get_vecattr(i, "point").tolist()
-    m = w2v.Word2Vec._from_gensim_state(_state_of(g))
+    np.testing.assert_array_equal(build_huffman_gensim(m.vocab.counts)[1], points)
     np.testing.assert_allclose(m.score(common_texts), g.score(common_texts), rtol=0.04)
     m.build_vocab(MORE, update=True)
     m.save(tmp_path / "m")
