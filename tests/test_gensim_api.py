@@ -269,6 +269,9 @@ def test_graph_embedding_flow_runs_unchanged():
     assert model.wv.key_to_index[5] != 5 or model.wv.index_to_key[5] == 5  # keys, not row numbers
     neighbour = model.wv.most_similar(model.wv.key_to_index and model.wv.index_to_key[0], topn=4)
     assert neighbour and all(isinstance(k, int) for k, _ in neighbour)
+    if hasattr(w2v.KeyedVectors, "from_vectors"):  # gensim 4's KeyedVectors (helper gensim-kv): keys before rows
+        for key in range(ring):
+            np.testing.assert_array_equal(model.wv[key], model.wv.vectors[model.wv.key_to_index[key]])
     mixed = w2v.Word2Vec([["a", 1, "b", 2]] * 5, min_count=0, **{k: v for k, v in TINY.items() if k != "min_count"})
     assert set(mixed.wv.key_to_index) == {"a", 1, "b", 2}
 
