@@ -50,6 +50,8 @@ def test_unknown_parameter_names_the_nearest_gensim_name():
         w2v.Word2Vec(windw=3)
     with pytest.raises(TypeError, match="'total_example'.*'total_examples'"):
         w2v.Word2Vec(common_texts, **TINY).train(common_texts, total_example=9, epochs=1)
+    with pytest.raises(TypeError, match="'size'.*'vector_size'"):
+        w2v.Word2Vec(size=10)  # gensim 3's name
     with pytest.raises(TypeError, match="'vector_sise'.*'vector_size'"):
         w2v.train(common_texts, vector_sise=5)
 

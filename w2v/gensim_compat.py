@@ -33,6 +33,8 @@ GENSIM_NAMES = ("sentences", "corpus_iterable", "corpus_file", "vector_size", "a
                 "batch_words", "compute_loss", "callbacks", "comment", "max_final_vocab", "shrink_windows",
                 "total_examples", "total_words", "start_alpha", "end_alpha", "word_count", "queue_factor",
                 "report_delay", "update", "progress_per", "keep_raw_vocab")
+#: names gensim 3 used (and ``corpus_iterable``, train()'s name for the constructor's ``sentences``)
+GENSIM3_NAMES = {"size": "vector_size", "iter": "epochs", "corpus_iterable": "sentences"}
 #: gensim's domain for its cumulative negative-sampling table (``model.cum_table``)
 CUM_TABLE_DOMAIN = 2**31 - 1
 MAX_EXP = 6.0
@@ -40,7 +42,9 @@ MAX_EXP = 6.0
 
 def unknown_parameter(name: str, known) -> TypeError:
     """TypeError naming an unknown keyword and the nearest known (gensim or w2v) name."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, [k for k in known if k != name], n=1, cutoff=0.6)
+    if name in GENSIM3_NAMES:
+        close = [GENSIM3_NAMES[name]]
     hint = f"; did you mean {close[0]!r}?" if close else "; see help(w2v.Word2Vec) and help(w2v.TrainParams)"
     return TypeError(f"unknown parameter {name!r}{hint}")
 

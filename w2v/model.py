@@ -53,6 +53,7 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
     """
     checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
+    callbacks = check_callbacks(callbacks)
     params.setdefault("workers", None)
     params.setdefault("compute_loss", True)
     model = Word2Vec(cache_dir=cache_dir, **params)
@@ -412,12 +413,14 @@ class Word2Vec(GensimModelMixin):
         if self.wv.vectors.shape[1] != p.vector_size:
             raise ValueError(f"vector_size={p.vector_size} but the vectors have {self.wv.vectors.shape[1]} "
                              "dimensions: build the vocabulary again after changing vector_size")
+        # gensim's texts, logged at INFO: both are normal in w2v (word2vec.c trains hs with negatives,
+        # and continued training restarts the rate), and gensim's WARNINGs would reach every stderr
         if p.hs and p.negative:
-            logger.warning("Both hierarchical softmax and negative sampling are activated. "
+            logger.info("Both hierarchical softmax and negative sampling are activated. "
                            "This is probably a mistake. You should set either 'hs=0' "
                            "or 'negative=0' to disable one of them.")
         if alpha > self.min_alpha_yet_reached:
-            logger.warning("Effective 'alpha' higher than previous training cycles")
+            logger.info("Effective 'alpha' higher than previous training cycles")
         if not self.wv.vectors.flags.writeable:  # memory-mapped read-only (load(mmap='r')): train a copy
             self.wv.vectors = np.array(self.wv.vectors)
         for name in ("syn1neg", "syn1"):
