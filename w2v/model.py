@@ -47,7 +47,8 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
     ``params`` are gensim's ``Word2Vec`` parameters (see :class:`~w2v.params.TrainParams`), with
     w2v's defaults where they differ from ``Word2Vec(...)``'s gensim ones: ``workers`` = every
     core, ``compute_loss=True`` (it costs no measurable time and fills ``loss_history``).
-    ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache).
+    ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache; a
+    directory, or a :class:`w2v.cache.DiskCache` for another size cap).
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
     ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
@@ -125,6 +126,7 @@ class Word2Vec(GensimModelMixin):
         self.min_alpha_yet_reached = float(self.params.alpha)
         self.effective_min_count = self.params.min_count
         self.interrupted = False
+        self.last_train_words = 0  # in-vocabulary words the last train() call trained (before subsampling)
         self._loss_mark, self._loss_base = 0, 0.0
         self._scan: _Scan | None = None
         self._encoded = None
@@ -366,7 +368,9 @@ class Word2Vec(GensimModelMixin):
         self.min_alpha = end_alpha or self.min_alpha
         self.epochs = epochs
         self.compute_loss = compute_loss
-        checkpointer = Checkpointer.create(extras.get("checkpoint"), extras.get("checkpoint_every"))
+        checkpointer = extras.get("checkpoint")
+        if not isinstance(checkpointer, Checkpointer):  # a path (or None); the CLI passes its own object
+            checkpointer = Checkpointer.create(checkpointer, extras.get("checkpoint_every"))
         return self._train_run(corpus, epochs, self.alpha, self.min_alpha, checkpointer,
                                callbacks=check_callbacks(callbacks), totals=(total_examples, total_words))
 
