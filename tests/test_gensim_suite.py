@@ -108,6 +108,7 @@ def run_suite(tmp_path: Path) -> tuple[dict[str, str], str]:
     return outcomes(junit), proc.stdout
 
 
+@pytest.mark.slow  # ~1 min on a quiet 2-core machine (gensim's own training tests), ~2 min under load
 def test_gensim_suite(tmp_path):
     """gensim's tests pass on w2v except the listed ones (gensim internals, each with a reason)."""
     results, log = run_suite(tmp_path)
