@@ -317,16 +317,19 @@ for _name in PARAM_ATTRIBUTES:
 # ---- gensim files: the restricted unpickler lives in w2v.gensim_pickle ------------------------------
 
 def is_gensim_file(path) -> bool:
-    """Whether ``path`` is a pickle (what gensim's ``save`` writes) rather than w2v's .npz."""
+    """Whether ``path`` is a pickle (what gensim's ``save`` writes, maybe .gz/.bz2) rather than
+    w2v's .npz (a zip: recognised first, as the pickle probe refuses zip files)."""
     if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
         return False
+    with open(path, "rb") as f:
+        if f.read(4) == b"PK\x03\x04":
+            return False
+    from .gensim_pickle import is_pickle_file
+
     try:
-        from .gensim_pickle import is_pickle_file
-    except ImportError:  # pragma: no cover - the loader ships with w2v; this guards partial installs
-        with open(path, "rb") as f:
-            head = f.read(2)
-        return len(head) == 2 and head[0] == 0x80
-    return is_pickle_file(path)
+        return is_pickle_file(path)
+    except ValueError:  # a compression w2v cannot read: not gensim's either; the .npz reader reports it
+        return False
 
 
 def load_gensim_state(path, mmap=None) -> dict:

@@ -556,8 +556,7 @@ def _make_kv(vectors, words, counts) -> KeyedVectors:
 
     gensim's ``KeyedVectors(vector_size, ...)`` constructor takes no table; ``from_vectors`` wraps one.
     """
-    from_vectors = getattr(KeyedVectors, "from_vectors", None)
-    return from_vectors(vectors, words, counts) if from_vectors else KeyedVectors(vectors, words, counts)
+    return KeyedVectors.from_vectors(vectors, words, counts)
 
 
 def _json_keys(words) -> list:
