@@ -182,3 +182,18 @@ def test_displayed_loss_is_smooth_across_epoch_starts(corpus, monkeypatch):
     # from the end of epoch 1 on (the first epoch's first chunks drop fast: that is learning)
     steps = [b / a for (_, a), (epoch, b) in zip(shown, shown[1:]) if epoch >= 1]
     assert max(steps) < 1.1 and min(steps) > 0.9, shown  # epoch starts included: no jumps to 0
+
+
+def test_terminal_bar_starts_after_the_compile_message():
+    """On a terminal the compile message stands alone; the bar (with epoch and loss) comes after."""
+    stream = FakeStream(tty=True)
+    display = progress.Progress(1000, 0, 2, "bar", stream=stream)
+    display.message("compiling kernels (once per install)...")
+    assert stream.getvalue() == "w2v: compiling kernels (once per install)...\n"
+    display.begin()
+    display.loss.reset(0, 0.0)
+    display.update(500, 0, 400, 2000.0)
+    display.bar.refresh()
+    display.close()
+    drawn = stream.getvalue().split("\n", 1)[1]
+    assert "epoch=1/2" in drawn and "loss=5.0000" in drawn

@@ -104,22 +104,30 @@ class Progress:
         self.started = time.perf_counter()
         self.start_words = initial
         self.next_line = (int(initial / self.total / LINE_STEP) + 1) * LINE_STEP
-        self.bar = None
-        if mode == "bar":
-            self.bar = tqdm(total=self.total, initial=initial, unit="w", unit_scale=True, desc="w2v",
-                            smoothing=0.1, leave=False, file=self.stream)
+        self.bar = None  # drawn at the first update, so a compile step before it stands on its own
+
+    def _bar(self):
+        if self.bar is None:
+            self.bar = tqdm(total=self.total, initial=self.start_words, unit="w", unit_scale=True,
+                            desc="w2v", smoothing=0.1, leave=False, file=self.stream)
+        return self.bar
+
+    def begin(self) -> None:
+        """Training starts now (after the kernel step): rates are counted from here."""
+        self.started = time.perf_counter()
 
     def update(self, done: int, epoch: int, loss_words: int, loss_total: float) -> None:
         """Record ``done`` words trained (``epoch`` is 0-based) and the loss of finished chunks."""
         self.done = done
         self.loss.add(loss_words, loss_total)
-        if self.bar is not None:
-            self.bar.update(done - self.bar.n)
+        if self.mode == "bar":
+            bar = self._bar()
+            bar.update(done - bar.n)
             postfix = {"epoch": f"{epoch + 1}/{self.epochs}"}
             loss = self.loss.value()
             if self.show_loss and loss is not None:
                 postfix["loss"] = f"{loss:.4f}"
-            self.bar.set_postfix(postfix, refresh=False)
+            bar.set_postfix(postfix, refresh=False)
         elif self.mode == "lines":
             if done / self.total >= self.next_line - 1e-9:
                 self._line(epoch)

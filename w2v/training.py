@@ -192,6 +192,7 @@ class Training:
         display.loss.reset(self.loss_words, float(self.loss.sum()))
         try:
             kernel_step(train_chunk, self._first_dispatch, display.message)
+            display.begin()
             for epoch in range(self.start.epoch, self.epochs):
                 pos = self.start if epoch == self.start.epoch else Position(epoch, 0, int(self.progress.sum()))
                 if pos.sentence == 0:
