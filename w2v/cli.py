@@ -458,7 +458,7 @@ def add_similar_command(sub) -> argparse.ArgumentParser:
                        description="Nearest neighbours by cosine similarity. Several words: neighbours "
                                    "of their sum, as word2vec.c's distance tool answers a phrase.")
     add_vectors_arguments(p)
-    p.add_argument("words", metavar="WORD", nargs="+")
+    p.add_argument("words", metavar="WORD", nargs="+", help="one word, or several (their sum is the query)")
     p.add_argument("-n", type=int, default=10, help="how many neighbours (default 10)")
     p.set_defaults(func=cmd_similar)
     return p
