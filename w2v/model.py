@@ -33,7 +33,8 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
 
     ``corpus`` is a path (file, directory, .gz/.bz2/.xz) or an iterable of token lists.
     ``params`` are gensim's ``Word2Vec`` parameters (see :class:`~w2v.params.TrainParams`).
-    ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache).
+    ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache; a
+    directory, or a :class:`w2v.cache.DiskCache` for another size cap).
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
     ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
@@ -64,6 +65,7 @@ class Word2Vec:
         self.epochs_trained = 0
         self.corpus_total_words = 0
         self.interrupted = False
+        self.last_train_words = 0  # in-vocabulary words the last train() call trained (before subsampling)
         self._encoded = None
         self._encoded_source = None
         self._training_lock = threading.Lock()

@@ -206,6 +206,7 @@ class Training:
             return False
         finally:
             display.close()
+            model.last_train_words = int(self.progress.sum()) - self.start.run_words
         return True
 
     def _first_dispatch(self) -> None:
