@@ -281,3 +281,13 @@ def test_demo_reference_figures_are_filled_in():
     for key, figures in cli.GENSIM_DEMO_REFERENCE.items():
         seed1, low, high = figures
         assert 0 < low <= seed1 <= high < 1, key
+
+
+def test_accuracy_goes_to_stderr_when_vectors_go_to_stdout(tiny_corpus, trained, tmp_path, capfd):
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\nparis france berlin germany\n")
+    assert cli.main(["-train", str(tiny_corpus), "-output", "-", "-accuracy", str(questions),
+                     "-read-vocab", str(trained["vocab"]), *TRAIN_FLAGS]) == 0
+    out, err = capfd.readouterr()
+    assert "analogy accuracy" not in out and "analogy accuracy on" in err
+    assert len(out.splitlines()[-1].split()) == 25  # the last vector row: word + 24 numbers
