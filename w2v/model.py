@@ -162,7 +162,7 @@ class Word2Vec:
             syn1[:len(self.syn1)] = self.syn1[:len(syn1)]
         self.syn1neg = syn1neg if self.params.negative else np.zeros((0, d), np.float32)
         self.syn1 = syn1 if self.params.hs else np.zeros((0, d), np.float32)
-        self.wv = KeyedVectors(syn0, self.vocab.words, self.vocab.counts)
+        self.wv = KeyedVectors.from_vectors(syn0, self.vocab.words, self.vocab.counts)
 
     def _remember_encoding(self, corpus, encoded) -> None:
         self._encoded, self._encoded_source = encoded, corpus
@@ -265,7 +265,7 @@ class Word2Vec:
         """Rebuild a model from :meth:`_state`'s output."""
         model = cls(**meta["params"])
         model.vocab = Vocabulary(meta["words"], arrays["counts"])
-        model.wv = KeyedVectors(arrays["syn0"], model.vocab.words, model.vocab.counts)
+        model.wv = KeyedVectors.from_vectors(arrays["syn0"], model.vocab.words, model.vocab.counts)
         model.syn1neg, model.syn1 = arrays["syn1neg"], arrays["syn1"]
         if arrays["rng_states"].shape == model.rng_states.shape:
             model.rng_states = arrays["rng_states"]
