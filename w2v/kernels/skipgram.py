@@ -24,8 +24,9 @@ def sg_step(syn0, syn1neg, syn1, ctx, K, one_by_one, ns_targets, ns_labels, T_ns
     Gather the rows; train them against hierarchical softmax's targets, then the negative-sampling
     ones (word2vec.c's order when both are on); scatter-add each row's accumulated gradient at the
     end, scaled by the row's lock factor when ``use_lockf`` (gensim applies ``vectors_lockf`` to
-    the input rows only; output rows always train). ``one_by_one`` trains the rows one after another, each seeing the target rows as the
-    previous ones left them (word2vec.c's order); otherwise all K rows are one block (HogBatch).
+    the input rows only; output rows always train). ``one_by_one`` trains the rows one after
+    another, each seeing the target rows as the previous ones left them (word2vec.c's order);
+    otherwise all K rows are one block (HogBatch).
     """
     gather_rows(syn0, ctx, K, H)
     zero_rows(dH, K)
