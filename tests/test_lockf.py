@@ -75,9 +75,11 @@ def test_bad_lock_arrays_are_refused_naming_the_shape(lockf, error, text):
 def test_bad_lock_array_fails_before_training(sentences_200k):
     corpus = sentences_200k[:500]
     m = _model(corpus, "sg-ns")
-    m.wv.vectors_lockf = np.ones(len(m.wv.vectors) + 1, np.float32)
+    lockf = np.ones(len(m.wv.vectors), np.float32)
+    lockf[3] = np.inf
+    m.wv.vectors_lockf = lockf
     before = m.wv.vectors.copy()
-    with pytest.raises(ValueError, match="vectors_lockf has shape"):
+    with pytest.raises(ValueError, match=rf"vectors_lockf of shape \({len(lockf)},\) holds a non-finite factor"):
         m.train(corpus)
     np.testing.assert_array_equal(m.wv.vectors, before)
 
