@@ -68,6 +68,7 @@ class TrainParams:
     kernel: str = "auto"
     max_sentence_length: int = 10_000
     errors: str = "strict"
+    batch_words: int = 10000
 
     def __post_init__(self):
         if self.workers is None:
@@ -98,6 +99,7 @@ class TrainParams:
         _int("workers", self.workers, 1)
         _int("seed", self.seed, None)
         _int("max_sentence_length", self.max_sentence_length, 1)
+        _int("batch_words", self.batch_words, 1)
         _optional_int("max_vocab_size", self.max_vocab_size, 1)
         _optional_int("max_final_vocab", self.max_final_vocab, 1)
         _number("ns_exponent", self.ns_exponent)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .checkpoint import Position, RunSpec
 from .kernels import train_chunk
-from .kernels.sentences import RING, SLOT_STRIDE, current_alpha
+from .kernels.sentences import RING, SLOT_STRIDE, scheduled_alpha
 from .kernels.skipgram import SG_KERNELS
 from .progress import LOSS_WINDOW, Progress, kernel_step, progress_mode
 
@@ -41,9 +41,11 @@ class KernelTables:
     codes: np.ndarray       # uint8 V x L (1 x 1 when hs is off)
     points: np.ndarray      # int32 V x L
     codelens: np.ndarray    # int32 V
+    lockf: np.ndarray       # float32 V: input-row update factors (1 x 1 when nothing is locked)
+    use_lockf: bool         # False: the kernels never read lockf (the unlocked fast path)
 
     @classmethod
-    def build(cls, vocab, params) -> KernelTables:
+    def build(cls, vocab, params, lockf=None) -> KernelTables:
         alias_thr, alias_idx = vocab.noise_table(params.ns_exponent)
         if params.hs:
             codes, points, codelens = vocab.huffman()
@@ -51,7 +53,43 @@ class KernelTables:
             codes = np.zeros((1, 1), np.uint8)
             points = np.zeros((1, 1), np.int32)
             codelens = np.zeros(1, np.int32)
-        return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens)
+        factors, use_lockf = lock_factors(lockf, len(vocab))
+        return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens,
+                   factors, use_lockf)
+
+
+_NO_LOCK = np.ones(1, np.float32)
+
+
+def lock_factors(lockf, n_words: int) -> tuple[np.ndarray, bool]:
+    """gensim's ``wv.vectors_lockf`` as the kernels take it: (per-word float32 factors, use them?).
+
+    gensim 4 keeps a 1-element array by default (one factor for every word: 1 = no locking) or one
+    factor per word (0 = frozen, 1 = normal, between = scaled). An array of ones, of either shape,
+    selects the kernels' unlocked path, so a model that never locks anything trains at full speed.
+    gensim reads the array through a float32 pointer and indexes it modulo its length, so a float64
+    array or a wrong length trains silently wrong there; here they are refused, naming the shape.
+    """
+    if lockf is None:
+        return _NO_LOCK, False
+    if not isinstance(lockf, np.ndarray):
+        raise TypeError(f"wv.vectors_lockf must be a numpy float32 array of shape (1,) or ({n_words},), "
+                        f"got {type(lockf).__name__}")
+    expected = f"(1,) or ({n_words},) (one factor per vocabulary word)"
+    if lockf.ndim != 1 or len(lockf) not in (1, n_words):
+        raise ValueError(f"wv.vectors_lockf has shape {lockf.shape}; expected shape {expected}")
+    if lockf.dtype != np.float32:
+        raise TypeError(f"wv.vectors_lockf of shape {lockf.shape} has dtype {lockf.dtype}; expected float32 "
+                        f"(gensim's REAL): use vectors_lockf.astype(np.float32)")
+    if not np.isfinite(lockf).all():
+        bad = int(np.flatnonzero(~np.isfinite(lockf))[0])
+        raise ValueError(f"wv.vectors_lockf of shape {lockf.shape} holds a non-finite factor "
+                         f"({lockf[bad]} at index {bad})")
+    if (lockf == 1.0).all():
+        return _NO_LOCK, False
+    if len(lockf) == 1:
+        return np.full(n_words, lockf[0], np.float32), True
+    return np.ascontiguousarray(lockf), True
 
 
 CACHE_LINE = 64
@@ -160,18 +198,19 @@ class Training:
         self.alpha, self.min_alpha = alpha, min_alpha
         self.checkpointer, self.start = checkpointer, start or Position()
         p = model.params
-        self.tables = KernelTables.build(model.vocab, p)
+        self.tables = KernelTables.build(model.vocab, p, getattr(model.wv, "vectors_lockf", None))
         lengths = np.diff(encoded.offsets)
         max_sentence = int(lengths.max()) if len(lengths) else 1
         self.scratch = [ThreadScratch(p, max(1, max_sentence), self.tables.codes.shape[1])
                         for _ in range(p.workers)]
         self.chunks = plan_chunks(encoded.offsets, p.workers)
-        self.total_words = max(1, encoded.n_words * epochs)
+        self.epoch_words = max(1, encoded.n_words)
+        self.total_words = self.epoch_words * epochs
         # The kernel's scalar arguments with fixed types: numba compiles one machine-code version
         # per argument type, so alpha=1 (an int) or shrink_windows=1 must not cost a new compile.
         self.settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
                          int(p.hs), SG_KERNELS[p.sg_kernel], bool(p.compute_loss), float(alpha),
-                         float(min_alpha), int(self.total_words))
+                         float(min_alpha), int(self.total_words), int(self.epoch_words), int(p.batch_words))
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.progress[0], self.loss[0] = self.start.run_words, self.start.epoch_loss
@@ -342,6 +381,7 @@ class Training:
                     return
                 train_chunk(m.wv.vectors, m.syn1neg, m.syn1, enc.ids, enc.offsets, begin, end,
                             t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
+                            t.lockf, t.use_lockf,
                             *self.settings, self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
                             s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
                             s.hs_labels, NS_SKIP_SATURATED)
@@ -357,7 +397,8 @@ class Training:
         if not interrupted:
             model.loss_history.append(loss)
             model.epochs_trained += 1
-        alpha_now = current_alpha(self.alpha, self.min_alpha, self.progress, self.total_words)
+        alpha_now = scheduled_alpha.py_func(self.alpha, self.min_alpha, int(self.progress.sum()), self.total_words,
+                                            self.epoch_words, model.params.batch_words)
         logger.info("epoch %d: %d words in %.2fs, %.0f words/s, loss %.6g, alpha %.6f",
                     model.epochs_trained, words, seconds, words / max(seconds, 1e-9), loss, alpha_now)
         check_finite(model, epoch + 1)
