@@ -9,7 +9,7 @@ its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.training` (threads, ep
 :mod:`w2v.kernels` (numba updates) -> :mod:`w2v.vectors` (queries, formats, evaluation).
 """
 from .checkpoint import resume
-from .corpus import CorpusError, sample_corpus_path
+from .corpus import CorpusError, DirectoryCorpus, sample_corpus_path
 from .model import Word2Vec, load, train
 from .params import TrainParams
 from .vectors import KeyedVectors
@@ -17,5 +17,5 @@ from .vocab import Vocabulary
 
 __version__ = "0.1.0"
 
-__all__ = ["CorpusError", "KeyedVectors", "TrainParams", "Vocabulary", "Word2Vec", "load",
+__all__ = ["CorpusError", "DirectoryCorpus", "KeyedVectors", "TrainParams", "Vocabulary", "Word2Vec", "load",
            "resume", "sample_corpus_path", "train", "__version__"]
