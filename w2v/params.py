@@ -48,6 +48,11 @@ class TrainParams:
     ``batch_words`` is gensim's job size in words: the learning rate steps once per that many
     words. ``null_word=1`` adds gensim's ``'\\0'`` pseudo-word; ``sorted_vocab=0`` keeps the
     vocabulary in first-seen order.
+
+    ``progress`` is what is shown while training (:mod:`w2v.progress`): ``None`` (the default)
+    draws a bar only when stderr is a terminal and nothing otherwise (gensim draws nothing; w2v
+    logs epoch summaries to the ``"w2v"`` logger, as gensim logs); ``True`` asks for it, as a bar
+    on a terminal and as a few plain lines when stderr is redirected; ``False`` shows nothing.
     """
 
     vector_size: int = 100
@@ -71,7 +76,7 @@ class TrainParams:
     batch_words: int = 10_000
     null_word: int = 0
     sorted_vocab: int = 1
-    progress: bool = True
+    progress: bool | None = None
     kernel: str = "auto"
     max_sentence_length: int = 10_000
     errors: str = "strict"
@@ -156,6 +161,11 @@ def _bool(name, value):
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
+def _optional_bool(name, value):
+    if value is not None:
+        _bool(name, value)
+
+
 def _number(name, value, minimum=None, exclusive=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
@@ -186,5 +196,5 @@ _FIELD_CHECKS = {
     "max_vocab_size": _optional_at_least(1), "max_final_vocab": _optional_at_least(1),
     "ns_exponent": _number_check(), "sample": _number_check(minimum=0.0),
     "alpha": _number_check(minimum=0.0, exclusive=True), "min_alpha": _number_check(minimum=0.0),
-    "shrink_windows": _bool, "compute_loss": _bool, "progress": _bool,
+    "shrink_windows": _bool, "compute_loss": _bool, "progress": _optional_bool,
 }

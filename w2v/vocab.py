@@ -22,6 +22,11 @@ from numba import njit
 from ._fileutil import atomic_write
 
 MAX_CODE_LENGTH = 64
+#: vocabularies up to this size build their alias table and Huffman tree with the plain-Python
+#: statement of the numba function (``.py_func``, same arithmetic, same result): a few ms, where
+#: loading the cached machine code costs ~25 ms of CPU in a fresh process (graph embeddings fit
+#: vocabularies of a few dozen nodes, in many short-lived processes)
+SMALL_TABLE = 1000
 
 #: gensim's ``trim_rule`` answers (``gensim.utils.RULE_*``): discard, keep, or apply min_count.
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
@@ -206,7 +211,7 @@ def build_alias_table(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     threshold = np.zeros(n, dtype=np.uint64)
     alias = np.arange(n, dtype=np.int32)
     if n:
-        _fill_alias(scaled, threshold, alias)
+        (_fill_alias.py_func if n <= SMALL_TABLE else _fill_alias)(scaled, threshold, alias)
     return threshold, alias
 
 
@@ -246,7 +251,7 @@ def build_huffman(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if len(counts) < 2:
         raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
     order = np.argsort(-counts, kind="stable")  # the two-queue build needs descending counts
-    codes, points, lengths = _huffman(counts[order])
+    codes, points, lengths = (_huffman.py_func if len(counts) <= SMALL_TABLE else _huffman)(counts[order])
     width = int(lengths.max())
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
@@ -304,6 +309,7 @@ def _take_smallest(count, pos1, pos2):
     return pos2, pos1, pos2 + 1
 
 
+
 @njit(cache=True)
 def _huffman(counts):
     v = len(counts)
@@ -315,9 +321,17 @@ def _huffman(counts):
     pos1 = v - 1
     pos2 = v
     for a in range(v - 1):
-        # the two smallest nodes among the leaves (descending from pos1) and the new inner nodes
-        min1, pos1, pos2 = _take_smallest(count, pos1, pos2)
-        min2, pos1, pos2 = _take_smallest(count, pos1, pos2)
+        # word2vec.c's two-queue step, twice: the two smallest nodes among the leaves (descending
+        # from pos1) and the new inner nodes (ascending from pos2). Written out rather than called,
+        # so that the plain-Python ``_huffman.py_func`` calls no numba function.
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            min1, pos1 = pos1, pos1 - 1
+        else:
+            min1, pos2 = pos2, pos2 + 1
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            min2, pos1 = pos1, pos1 - 1
+        else:
+            min2, pos2 = pos2, pos2 + 1
         count[v + a] = count[min1] + count[min2]
         parent[min1] = v + a
         parent[min2] = v + a
