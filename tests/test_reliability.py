@@ -127,10 +127,10 @@ def test_continued_training_checkpoints_and_resumes(tmp_path, monkeypatch, corpu
     """model.train(checkpoint=...) on a model that already trained: epochs_trained keeps counting."""
     params = dict(SMALL, epochs=1)
     ref = w2v.train(corpus_100k, **params)
-    ref.train(corpus_100k, epochs=2)
+    ref.train(corpus_100k, total_examples=len(corpus_100k), epochs=2)
     model = w2v.train(corpus_100k, **params)
     path = tmp_path / "more.ckpt"
-    _crash_after_checkpoint(monkeypatch, _mid_epoch(0), model.train, corpus_100k, epochs=2,
+    _crash_after_checkpoint(monkeypatch, _mid_epoch(0), model.train, corpus_100k, total_examples=len(corpus_100k), epochs=2,
                             checkpoint=path, checkpoint_every=12_000)
     assert ckpt.read_info(path)["model"]["epochs_trained"] == 1
     resumed = w2v.resume(path)
@@ -338,9 +338,10 @@ def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_
             fired["timer"] = threading.Timer(0.3, interrupt)
             fired["timer"].start()
 
-    model = w2v.Word2Vec(**dict(SMALL, epochs=200, workers=2, sg=1), callbacks=[InterruptSoon()])
+    model = w2v.Word2Vec(**dict(SMALL, epochs=200, workers=2, sg=1))
     model.build_vocab(corpus_100k)
-    model.train(corpus_100k)  # would take a minute or more
+    model.train(corpus_100k, total_examples=len(corpus_100k), epochs=model.epochs,  # a minute or more
+                callbacks=[InterruptSoon()])
     returned = time.perf_counter()
     faulthandler.cancel_dump_traceback_later()
     fired["timer"].cancel()
@@ -353,7 +354,7 @@ def test_keyboard_interrupt_stops_within_a_second_and_leaves_a_usable_model(tmp_
     loaded = w2v.load(tmp_path / "m.npz")
     assert loaded.wv.most_similar("three", topn=3) == model.wv.most_similar("three", topn=3)
     before = model.epochs_trained
-    model.train(corpus_100k, epochs=1)
+    model.train(corpus_100k, total_examples=len(corpus_100k), epochs=1)
     assert not model.interrupted and model.epochs_trained == before + 1
 
 
@@ -475,7 +476,7 @@ def test_nan_injected_mid_training_stops_with_the_epoch_and_no_checkpoint_of_it(
     path = tmp_path / "run.ckpt"
     with pytest.raises(FloatingPointError, match=r"diverged in epoch 2: .*NaN.*alpha="):
         w2v.train(corpus_100k, callbacks=[Poison()], checkpoint=path, checkpoint_every=12_000, **SMALL)
-    last = ckpt.load(path)  # the last checkpoint is from before the NaN
+    last = w2v.restart.load(path)  # the last checkpoint is from before the NaN
     assert last.position.epoch == 1 and last.position.sentence == 0
     assert np.isfinite(last.model.wv.vectors).all()
 
@@ -504,7 +505,7 @@ def test_training_a_model_that_is_training_is_a_clear_error(corpus_100k):
     class TrainAgain:
         def on_epoch_begin(self, model):
             try:
-                model.train(corpus_100k[:50], epochs=1)
+                model.train(corpus_100k[:50], total_examples=50, epochs=1)
             except RuntimeError as e:
                 errors.append(str(e))
 
@@ -521,14 +522,15 @@ def test_second_thread_cannot_train_while_the_first_does(corpus_100k):
             inside.set()
             release.wait(30)
 
-    model = w2v.Word2Vec(callbacks=[Hold()], **SMALL)
+    model = w2v.Word2Vec(**SMALL)
     model.build_vocab(corpus_100k)
-    worker = threading.Thread(target=model.train)
+    worker = threading.Thread(target=model.train, kwargs=dict(total_examples=len(corpus_100k), epochs=3,
+                                                                callbacks=[Hold()]))
     worker.start()
     try:
         assert inside.wait(30)
         with pytest.raises(RuntimeError, match="already training"):
-            model.train(corpus_100k)
+            model.train(corpus_100k, total_examples=len(corpus_100k), epochs=1)
     finally:
         release.set()
         worker.join(60)
