@@ -300,6 +300,39 @@ def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_pat
     assert w2v.resume(path).epochs_trained == 3
 
 
+def test_sigint_during_checkpoint_write_is_held_until_the_checkpoint_is_complete(tmp_path, monkeypatch, corpus_100k,
+                                                                                 sigint_raises):
+    """A real SIGINT that lands while a checkpoint is written: the write completes (the zip writer
+    inside np.savez is never unwound half-way, which once hid the interrupt behind a 'seek of
+    closed file' error), then the run stops as an ordinary interruption with that checkpoint."""
+    path = tmp_path / "run.ckpt"
+    original, attempts = ckpt.Checkpointer.save, []
+    real_savez = np.savez
+
+    def savez_signalled(f, **arrays):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal is pending now; an unheld one raises right here
+        return real_savez(f, **arrays)
+
+    def save(self, model, encoded, run, position):
+        attempts.append(position)
+        if not _mid_epoch(1)(position):
+            return original(self, model, encoded, run, position)
+        monkeypatch.setattr(np, "savez", savez_signalled)
+        try:
+            return original(self, model, encoded, run, position)
+        finally:
+            monkeypatch.setattr(np, "savez", real_savez)
+
+    monkeypatch.setattr(ckpt.Checkpointer, "save", save)
+    model = w2v.train(corpus_100k, checkpoint=path, checkpoint_every=12_000, **SMALL)
+    monkeypatch.undo()
+    assert model.interrupted and _mid_epoch(1)(attempts[-1])
+    pos = ckpt.read_info(path)["position"]
+    assert (pos["epoch"], pos["sentence"]) == (attempts[-1].epoch, attempts[-1].sentence) and pos["sentence"] > 0
+    assert w2v.resume(path).epochs_trained == 3
+
+
 # ---- Ctrl-C --------------------------------------------------------------------------------------
 # A process started in the background by a shell without job control inherits SIGINT *ignored*,
 # and Python then installs no KeyboardInterrupt handler (CI launches the suite that way). w2v

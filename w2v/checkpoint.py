@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._fileutil import atomic_write
+from ._fileutil import atomic_write, interrupts_held
 from .encode import EncodedCorpus
 
 KIND = "w2v-checkpoint"
@@ -102,7 +102,15 @@ class Checkpointer:
         return cls(path, every)
 
     def save(self, model, encoded: EncodedCorpus, run: RunSpec, position: Position) -> None:
-        """Write one checkpoint (corpus file first if this run has not written it yet)."""
+        """Write one checkpoint (corpus file first if this run has not written it yet).
+
+        A Ctrl-C during the write is held until the checkpoint is complete (see
+        :func:`~w2v._fileutil.interrupts_held`), so an interrupted run always has its last one.
+        """
+        with interrupts_held():
+            self._save(model, encoded, run, position)
+
+    def _save(self, model, encoded: EncodedCorpus, run: RunSpec, position: Position) -> None:
         corpus_name, digest = self._write_corpus(encoded)
         meta = {"kind": KIND, "format": FORMAT, "model": None, "run": asdict(run),
                 "position": asdict(position),
