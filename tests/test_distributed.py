@@ -26,6 +26,13 @@ from w2v.distributed import driver  # noqa: E402 - needs distributed
 FAST = dict(sg=1, vector_size=40, epochs=3, progress=False, cache_dir=False)
 
 
+def vocab_model(corpus, **params) -> w2v.Word2Vec:
+    """A model whose vocabulary is built from ``corpus`` (gensim's build_vocab returns None)."""
+    model = w2v.Word2Vec(**params)
+    model.build_vocab(corpus)
+    return model
+
+
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     root = tmp_path_factory.mktemp("shards")
@@ -82,8 +89,8 @@ def test_update_weights_of_huffman_nodes_count_the_words_below_them():
 
 
 def test_file_lists_and_globs_train_without_a_cluster(shards):
-    one = w2v.Word2Vec(min_count=1, progress=False).build_vocab(shards[:2])
-    glob = w2v.Word2Vec(min_count=1, progress=False).build_vocab(os.path.join(os.path.dirname(shards[0]), "part-[01].txt"))
+    one = vocab_model(min_count=1, progress=False, corpus=shards[:2])
+    glob = vocab_model(min_count=1, progress=False, corpus=os.path.join(os.path.dirname(shards[0]), "part-[01].txt"))
     assert one.vocab.words == glob.vocab.words
     assert one.corpus_total_words == 300_000
     with pytest.raises(FileNotFoundError, match="matches no file"):
@@ -118,12 +125,20 @@ def test_training_matches_single_process_quality(client, shards, single):
     assert dist.loss_history[-1] < spark.loss_history[-1]
 
 
+def test_gensim_constructor_trains_on_the_cluster(client, shards):
+    model = w2v.Word2Vec(shards, client=client, min_count=5, **{**FAST, "epochs": 1})
+    assert model.epochs_trained == 1 and len(model.loss_history) == 1 and model.cluster_stats
+    assert model.vocab.words == vocab_model(shards, min_count=5, progress=False).vocab.words
+    with pytest.raises(ValueError, match="trim_rule is not supported"):
+        w2v.Word2Vec(shards, client=client, trim_rule=lambda *a: 0, **FAST)
+
+
 def test_dask_bag_corpus(client, shards):
     db = pytest.importorskip("dask.bag")
     sentences = [line.split() for path in shards[:2] for line in open(path)]
     bag = db.from_sequence(sentences, npartitions=2)
     model = w2v.train(bag, client=client, min_count=5, **{k: v for k, v in FAST.items() if k != "epochs"}, epochs=1)
-    single = w2v.Word2Vec(min_count=5, progress=False).build_vocab(sentences)
+    single = vocab_model(min_count=5, progress=False, corpus=sentences)
     assert model.vocab.words == single.vocab.words
     assert w2v.train(bag, min_count=5, epochs=1, progress=False).vocab.words == single.vocab.words  # no client
 
@@ -180,7 +195,7 @@ def test_cli_trains_on_a_scheduler(client, shards, tmp_path):
     address = client.scheduler.address
     assert main(["train", "-train", os.path.join(os.path.dirname(shards[0]), "part-*.txt"), "-output", str(out),
                  "-scheduler", address, "-iter", "1", "-size", "20", "-q"]) == 0
-    assert out.read_text().split("\n", 1)[0].split() == [str(len(w2v.Word2Vec(progress=False).build_vocab(shards).vocab)), "20"]
+    assert out.read_text().split("\n", 1)[0].split() == [str(len(vocab_model(progress=False, corpus=shards).vocab)), "20"]
 
 
 @pytest.mark.slow
@@ -227,16 +242,16 @@ def test_a_merged_change_sent_twice_is_applied_once(tmp_path):
 
     path = tmp_path / "s.txt"
     path.write_text("a b c a b a\n" * 50)
-    model = w2v.Word2Vec(min_count=1, vector_size=4, progress=False).build_vocab(str(path))
+    model = vocab_model(min_count=1, vector_size=4, progress=False, corpus=str(path))
     tables = {"syn0": model.wv.vectors, "syn1neg": model.syn1neg, "syn1": model.syn1}
     params = model.params.to_dict()
-    replica.prepare("t", 0, [Shard(0, "file", str(path))], [None], (model.vocab.words, model.vocab.counts),
+    replica.prepare("t", 0, [Shard(0, "file", str(path))], [None], (model.vocab.words, model.vocab.counts, model.vocab.huffman_kind),
                     params, tables, 1, False, 0)
     change = {"syn0": TableDelta(np.array([1], np.int32), np.ones((1, 4), np.float32), np.ones(1, np.float32))}
     state = replica._RUNS["t"]
     before = state.base["syn0"][1].copy()
     for _ in range(2):
-        result = replica.step("t", [(0, change)], [], 0, (0.025, 0.0001, 1000, 0))
+        result = replica.step("t", [(0, change)], [], 0, (0.025, 0.0001, 1000, 0, 1000, 10_000))
         assert result["applied"] == 0 and result["words"] == 0
     np.testing.assert_allclose(state.base["syn0"][1], before + 1)
     np.testing.assert_array_equal(state.tables["syn0"], state.base["syn0"])

@@ -35,9 +35,10 @@ from tqdm.auto import tqdm
 
 from .. import __version__ as W2V_VERSION
 from .._fileutil import atomic_write
+from ..callbacks import check_callbacks
 from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
 from ..kernels._cache_guard import source_fingerprint
-from ..vocab import Vocabulary
+from ..vocab import Vocabulary, effective_min_count
 from . import replica
 from .merge import RULES, TABLES, TableDelta, merge
 from .shards import Shard, assign, plan_shards
@@ -188,8 +189,10 @@ class ClusterRun:
         model = self.model
         if model.vocab is None:
             vocab = self._vocabulary()
-            model._check_vocab_size(vocab, corpus)
+            _check_vocabulary(vocab, model.params)
             model.vocab = vocab
+            model.effective_min_count = effective_min_count(self.counts, model.params.min_count,
+                                                            model.params.max_final_vocab)
             model._allocate(len(vocab))
         self._prepare()
 
@@ -214,7 +217,9 @@ class ClusterRun:
         self._await({"vocabulary": (None, level[0])}, "merging the vocabulary counts", tolerate=False)
         words, counts = level[0].result()
         p = self.model.params
-        vocab, _ = Vocabulary.from_counts(words, counts, p.min_count, p.max_final_vocab)
+        vocab, _ = Vocabulary.from_counts(words, counts, p.min_count, p.max_final_vocab, None, bool(p.sorted_vocab),
+                                          bool(p.null_word))
+        self.counts = np.asarray(counts)
         self.raw_words = int(np.sum(counts))
         logger.info("distributed vocabulary: %d of %d distinct words from %d shards in %.2fs",
                     len(vocab), len(words), len(self.shards), time.perf_counter() - started)
@@ -224,8 +229,10 @@ class ClusterRun:
         """Send vocabulary and tables once; each worker encodes its shards and sets up its replica."""
         model = self.model
         client = self.client
-        vocab = client.scatter(Box((model.vocab.words, model.vocab.counts)), broadcast=True, hash=False)
-        tables = client.scatter(Box(self._tables()), broadcast=True, hash=False)
+        vocab = client.scatter(Box((model.vocab.words, model.vocab.counts, model.vocab.huffman_kind)), broadcast=True,
+                               hash=False)
+        lockf = getattr(model.wv, "vectors_lockf", None)  # gensim's per-word locks travel with the tables
+        tables = client.scatter(Box({**self._tables(), "lockf": lockf}), broadcast=True, hash=False)
         self.sent_setup = sum(t.nbytes for t in self._tables().values()) * len(self.workers)
         futures = {}
         for slot, w in enumerate(self.workers):
@@ -239,6 +246,7 @@ class ClusterRun:
             self.sizes.update(sizes)
         self.epoch_words = sum(n for n, _, _ in self.sizes.values())
         self.model.corpus_total_words = sum(r for _, _, r in self.sizes.values())
+        self.model.corpus_count = sum(n for _, n, _ in self.sizes.values())
 
     def _tables(self) -> dict:
         m = self.model
@@ -351,7 +359,7 @@ class ClusterRun:
                      if self.owner[i] == w and cursors[i] < self.sizes[i][1]] for w in self.workers}
         k = max(1, sum(1 for p in plans.values() if p))
         budget = self.round_words if self.round_words is not None else 1 << 62
-        lr = (alpha, min_alpha, total / k, self.done / k)
+        lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
         futures = {w: (w, self._submit(_step_task, w, self.run_id, self.backlog[w], plans[w], budget, lr))
                    for w in self.workers}
         results, lost = self._await(futures, "training")
@@ -445,6 +453,17 @@ def _prepare_task(run_id, slot, shards, partitions, vocab, params, tables, threa
                            cache_dir, start_round)
 
 
+def _check_vocabulary(vocab: Vocabulary, p) -> None:
+    """The single-process rule (``Word2Vec.build_vocab``): words left to train, two for hs."""
+    from ..model import EmptyVocabularyError
+
+    if len(vocab) == 0:
+        raise EmptyVocabularyError(f"no word of the corpus reaches min_count={p.min_count}; "
+                                   "lower min_count or give a larger corpus")
+    if p.hs and len(vocab) < 2:
+        raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
+
+
 def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluster: dict) -> None:
     """w2v's checkpoint format with the shard list instead of an encoded corpus file."""
     meta, arrays = model._state()
@@ -458,7 +477,7 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 
 def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
-        shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT):
+        shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=()):
     """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster."""
     if checkpoint is not None:
         directory = Path(checkpoint).parent
@@ -471,12 +490,17 @@ def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_r
     try:
         run.setup(corpus, shards)
         p = model.params
+        model._callbacks = tuple(callbacks)
+        model._loss_mark, model._loss_base = len(model.loss_history), 0.0  # gensim's running_training_loss
         model._callback("on_train_begin")
         start = start or Position()
         model.interrupted = not run.train(p.epochs if epochs is None else epochs, p.alpha, p.min_alpha, start)
         model.last_train_words = run.done - start.run_words
+        model.train_count += 1
+        model.min_alpha_yet_reached = float(p.min_alpha)
         model._callback("on_train_end")
     finally:
+        model._callbacks = ()
         model._training_lock.release()
         run.close()
         model.cluster_stats = run.stats
@@ -499,9 +523,10 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     """
     from ..model import Word2Vec
 
-    model = Word2Vec(callbacks=callbacks, cache_dir=cache_dir, **params)
+    params.setdefault("compute_loss", True)  # as w2v.train
+    model = Word2Vec(cache_dir=cache_dir, **params)
     return fit(model, corpus, client, round_words=round_words, merge_rule=merge, checkpoint=checkpoint,
-               cache_dir=cache_dir, connect_timeout=connect_timeout)
+               cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks))
 
 
 def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | None = None):
@@ -510,7 +535,7 @@ def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | Non
     The shards are read again by the workers (files must still be where they were; a dask.bag
     corpus must be passed again as ``corpus``); vocabulary, tables and position come from the file.
     """
-    from ..model import Word2Vec, _check_callbacks
+    from ..model import Word2Vec
 
     meta, arrays = _read_state(path, arrays=True)
     cluster = meta.get("distributed")
@@ -520,7 +545,6 @@ def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | Non
         raise CheckpointError(path, "is a distributed run's checkpoint: pass client= (a Dask client or "
                                     "scheduler address) to continue it")
     model = Word2Vec._from_state(meta["model"], arrays)
-    model.callbacks = _check_callbacks(callbacks)
     if progress is not None:
         model.params.progress = bool(progress)
     shards = [Shard(**s) for s in cluster["shards"]]
@@ -529,4 +553,5 @@ def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | Non
     run = meta["run"]
     model.params.alpha, model.params.min_alpha = run["alpha"], run["min_alpha"]
     return fit(model, corpus, client, round_words=cluster["round_words"], merge_rule=cluster["merge"],
-               checkpoint=path, epochs=run["epochs"], start=Position(**meta["position"]), shards=shards)
+               checkpoint=path, epochs=run["epochs"], start=Position(**meta["position"]), shards=shards,
+               callbacks=check_callbacks(callbacks))

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..encode import EncodedCorpus
-from ..kernels import train_chunk
 from ..kernels.sentences import SLOT_STRIDE
-from ..kernels.skipgram import SG_KERNELS
 from ..params import TrainParams
-from ..training import NS_SKIP_SATURATED, KernelTables, ThreadScratch, initial_rng_states
+from ..training import KernelTables, ThreadScratch, initial_rng_states, kernel_settings, train_sentences
 from ..vocab import Vocabulary
 from .merge import TABLES, TableDelta, changed_rows, update_weights
 from .shards import Shard, read_shard
@@ -114,8 +112,8 @@ def prepare(run_id: str, slot: int, shards: list, partitions: list, vocab: tuple
     state = _run(run_id)
     p = TrainParams(**params)
     state.params, state.threads = p, threads
-    state.vocab = Vocabulary(list(vocab[0]), vocab[1])
-    state.kernel = KernelTables.build(state.vocab, p)
+    state.vocab = Vocabulary(list(vocab[0]), vocab[1], vocab[2])
+    state.kernel = KernelTables.build(state.vocab, p, tables.get("lockf"))
     weights = state.vocab.counts.astype(np.float64) ** p.ns_exponent
     state.noise = weights / weights.sum()
     state.tables = {name: np.array(tables[name], np.float32, copy=True) for name in TABLES}
@@ -159,8 +157,9 @@ def step(run_id: str, merges: list, plan: list, budget: int, lr: tuple) -> dict:
 
     ``plan`` is [(shard index, first sentence)] of the shards this worker trains from, in order;
     at most ``budget`` words (whole sentences, at least one) are trained. ``lr`` is (alpha,
-    min_alpha, run words / k, words done / k) for k training replicas: the kernel decays the
-    rate on ``done + k * (words trained here)``, an estimate of the cluster's global count.
+    min_alpha, run words / k, words done / k, epoch words / k, batch_words / k) for k training
+    replicas: the kernel decays the rate on ``done + k * (words trained here)``, an estimate of
+    the cluster's global count, in the same steps of ``batch_words`` per epoch as on one machine.
     """
     state = _RUNS[run_id]
     for number, merged in merges:
@@ -212,10 +211,8 @@ def _chunks(pieces: list, encoded: dict) -> list:
 def _train(state: WorkerRun, pieces: list, lr: tuple):
     """Run the pieces with this worker's threads and w2v's nogil kernel (the call training.py makes)."""
     p, t, tables = state.params, state.kernel, state.tables
-    alpha, min_alpha, total_scaled, done_scaled = lr
-    settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
-                int(p.hs), SG_KERNELS[p.sg_kernel], bool(p.compute_loss), float(alpha), float(min_alpha),
-                int(max(1, total_scaled)))
+    alpha, min_alpha, total_scaled, done_scaled, epoch_scaled, batch_scaled = lr
+    settings = kernel_settings(p, alpha, min_alpha, total_scaled, epoch_scaled, batch_scaled)
     progress = np.zeros(state.threads * SLOT_STRIDE, np.int64)
     progress[0] = int(done_scaled)
     loss = np.zeros(state.threads * SLOT_STRIDE, np.float64)
@@ -233,11 +230,8 @@ def _train(state: WorkerRun, pieces: list, lr: tuple):
                         return
                     index, a, b = jobs.pop(0)
                 enc: EncodedCorpus = state.encoded[index]
-                train_chunk(tables["syn0"], tables["syn1neg"], tables["syn1"], enc.ids, enc.offsets, a, b,
-                            t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
-                            *settings, progress, k * SLOT_STRIDE, stop, state.rng[k], loss,
-                            s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
-                            s.hs_labels, NS_SKIP_SATURATED)
+                train_sentences((tables["syn0"], tables["syn1neg"], tables["syn1"]), enc, a, b, t, settings,
+                                progress, k, stop, state.rng[k], loss, s)
         except BaseException as e:
             errors.append(e)
 
