@@ -174,6 +174,8 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
 
     File corpora are tokenised by up to ``threads`` threads (same result as one).
     """
+    if hasattr(corpus, "raw_scan"):  # a phrased corpus (w2v.phrases) scans itself, as ids
+        return corpus.raw_scan(max_sentence_length)
     cache = _cache_path(corpus, max_sentence_length, errors, cache_dir)
     if cache is not None and cache.is_dir():
         cached = _load_cache(cache)

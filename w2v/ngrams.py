@@ -61,23 +61,28 @@ class NgramTable:
         if used + arena > len(self.arena):
             self.arena.resize(max(2 * len(self.arena), used + arena), refcheck=False)
 
-    def count_sentences(self, ids, offsets, is_conn, max_vocab_size: int) -> None:
-        """gensim's counting of every sentence of the block (pruning included)."""
+    def count_sentences(self, ids, offsets, is_conn, parts, max_vocab_size: int) -> None:
+        """gensim's counting of every sentence of the block (pruning included); ``parts`` is
+        :meth:`WordIndex.parts_arrays`."""
         first, n_sent = 0, len(offsets) - 1
+        wp_start, wp_len, wp_parts = parts
+        max_parts = int(wp_len.max()) if len(wp_len) else 1
+        buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
         while first < n_sent:
-            first = K.count_ngrams(ids, offsets, first, is_conn, max_vocab_size, *self.arrays())
+            first = K.count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf,
+                                   max_vocab_size, *self.arrays())
             if first < n_sent:
                 n = int(offsets[first + 1] - offsets[first])
-                self.grow(2 * n + len(self), 3 * n + int(self.state[K.ARENA_USED]))
+                self.grow(2 * n + len(self), 3 * max_parts * n + int(self.state[K.ARENA_USED]))
 
-    def count_pairs(self, ids, prev: int) -> None:
-        """word2phrase's counting: every consecutive pair of the stream (``prev`` precedes ids[0])."""
+    def count_pairs(self, ids, prev: int, parts) -> None:
+        """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
         done = 0
         while done < len(ids):
-            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], *self.arrays())
+            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], *parts, *self.arrays())
             done += step
             if done < len(ids):
-                self.grow(len(self) + 1024, 2 * len(self) + 2048)
+                self.grow(len(self) + 1024, int(self.state[K.ARENA_USED]) + 4096)
 
     def merge(self, other: NgramTable) -> None:
         """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
@@ -99,8 +104,10 @@ class NgramTable:
         key = np.asarray(key, np.int32)
         return int(K.lookup(key, 0, len(key), self.slots, self.ehash, self.estart, self.elen, self.arena))
 
-    def unigram_counts(self, n_words: int) -> np.ndarray:
-        return K.unigram_counts(n_words, self.slots, self.ehash, self.estart, self.elen, self.ecount, self.arena)
+    def word_counts(self, parts) -> np.ndarray:
+        """Count of every word's own key (its parts), 0 where it has none."""
+        return K.word_counts(len(parts[0]), *parts, self.slots, self.ehash, self.estart, self.elen, self.ecount,
+                             self.arena)
 
     def compact_state(self) -> dict:
         """The live part of the table as plain arrays (for saving)."""
@@ -127,11 +134,20 @@ class NgramTable:
 
 
 class WordIndex(dict):
-    """word -> id in first-seen order; ``words`` lists them by id. Unknown words get the next id."""
+    """word -> id in first-seen order; ``words`` lists them by id. Unknown words get the next id.
 
-    def __init__(self, words=()):
+    With a ``delimiter``, every word also has *parts*: the ids of its delimiter-separated pieces
+    (itself when it holds no delimiter; the pieces are words of the index too). Keys made of parts
+    compare like gensim's delimiter-joined strings (see :meth:`parts_arrays`).
+    """
+
+    def __init__(self, words=(), delimiter: str | None = None):
         super().__init__()
         self.words: list[str] = []
+        self.delimiter = delimiter
+        self._wp_start = np.zeros(0, np.int64)
+        self._wp_len = np.zeros(0, np.int32)
+        self._wp_parts = np.zeros(0, np.int32)
         for w in words:
             self[w]
 
@@ -143,10 +159,39 @@ class WordIndex(dict):
         return i
 
     def copy(self) -> WordIndex:
-        other = WordIndex()
+        other = WordIndex(delimiter=self.delimiter)
         dict.update(other, self)
         other.words = list(self.words)
+        other._wp_start, other._wp_len, other._wp_parts = self._wp_start, self._wp_len, self._wp_parts
         return other
+
+    def parts_arrays(self):
+        """(start int64, length int32, parts int32): word w's parts are
+        ``parts[start[w]:start[w] + length[w]]``, for every word (pieces added as words)."""
+        done = len(self._wp_len)
+        if done == len(self.words):
+            return self._wp_start, self._wp_len, self._wp_parts
+        d = self.delimiter
+        lengths, parts = [], []
+        i = done
+        while i < len(self.words):  # the pieces of a word join the index, so the list can grow here
+            w = self.words[i]
+            if d is not None and d in w:
+                pieces = [self[p] for p in w.split(d)]
+                lengths.append(len(pieces))
+                parts.extend(pieces)
+            else:
+                lengths.append(1)
+                parts.append(i)
+            i += 1
+        new_len = np.asarray(lengths, np.int32)
+        new_start = np.zeros(len(new_len), np.int64)
+        if len(new_len) > 1:
+            np.cumsum(new_len[:-1], out=new_start[1:])
+        self._wp_start = np.concatenate([self._wp_start, new_start + len(self._wp_parts)])
+        self._wp_len = np.concatenate([self._wp_len, new_len])
+        self._wp_parts = np.concatenate([self._wp_parts, np.asarray(parts, np.int32)])
+        return self._wp_start, self._wp_len, self._wp_parts
 
     def lookup_for(self, words, table: np.ndarray | None = None) -> np.ndarray:
         """Ids here of ``words`` (a list that may have grown since ``table`` was made for it)."""

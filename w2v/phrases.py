@@ -131,27 +131,38 @@ def _is_single(obj):
 
 
 class _Compiled:
-    """Phrases ready to apply: known words' ids, connector flags, the phrase table and scores."""
+    """Phrases ready to apply: the word index, connector flags, the phrase table and scores.
+
+    The index grows with the distinct words the phrases are applied to (an unknown token may
+    still hold a phrase's pieces, e.g. ``new_york`` before ``city``).
+    """
 
     def __init__(self, index: WordIndex, connector_words, table: NgramTable, scores: np.ndarray,
                  phrases: list[str], threshold: float):
         self.index = index
-        self.is_conn = np.fromiter((w in connector_words for w in index.words), np.bool_, count=len(index.words))
+        self.connector_words = connector_words
+        self.is_conn = np.zeros(0, np.bool_)
         self.table, self.scores, self.phrases, self.threshold = table, scores, phrases, float(threshold)
 
     def apply(self, ids, offsets):
         """(codes, number of output tokens, output offsets): see ``kernels.phrases.apply_phrases``."""
+        parts = self.index.parts_arrays()
+        is_conn = self.is_conn = connector_flags(self.index, self.connector_words, self.is_conn)
         codes = np.empty(len(ids), np.int64)
         out_offsets = np.empty(len(offsets), np.int64)
+        longest = int(np.diff(offsets).max(initial=0))
+        buf = np.empty(max(1, longest * int(parts[1].max(initial=1))), np.int32)
         t = self.table
-        n = K.apply_phrases(ids, offsets, self.is_conn, self.threshold, self.scores, t.slots, t.ehash,
+        n = K.apply_phrases(ids, offsets, is_conn, *parts, buf, self.threshold, self.scores, t.slots, t.ehash,
                             t.estart, t.elen, t.arena, codes, out_offsets)
+        if n < 0:  # pragma: no cover - buf is sized for the longest sentence
+            raise RuntimeError("phrase key buffer too small")
         return codes, n, out_offsets
 
     def ids_of(self, tokens: list) -> np.ndarray:
-        """Ids of tokens (-1 for words no phrase can contain), without growing the index."""
+        """Ids of tokens (new words join the index)."""
         try:
-            return np.fromiter(map(self.index.get, tokens, itertools.repeat(-1)), np.int32, count=len(tokens))
+            return np.fromiter(map(self.index.__getitem__, tokens), np.int32, count=len(tokens))
         except TypeError:
             raise corpus_mod.bad_token(next(t for t in tokens if not isinstance(t, str))) from None
 
@@ -164,6 +175,15 @@ class _Compiled:
                 yield sentence[c], None
             else:
                 yield self.phrases[-c - 1], float(self.scores[-c - 1])
+
+
+def connector_flags(index: WordIndex, connector_words, flags: np.ndarray) -> np.ndarray:
+    """``flags`` extended to every word of ``index``: True for connector words."""
+    words = index.words
+    if len(flags) == len(words):
+        return flags
+    new = np.fromiter((w in connector_words for w in words[len(flags):]), np.bool_, count=len(words) - len(flags))
+    return np.concatenate([flags, new])
 
 
 class _PhrasesTransformation:
@@ -190,7 +210,7 @@ class _PhrasesTransformation:
         """Every distinct phrase that forms in ``sentences``, with its score (first-seen order)."""
         compiled = self._compiled()
         result: dict[str, float] = {}
-        for ids, offsets in id_blocks(_source(sentences), compiled.index.copy()):
+        for ids, offsets in id_blocks(_source(sentences), compiled.index):
             codes, n, _ = compiled.apply(ids, offsets)
             neg = codes[:n][codes[:n] < 0]
             uniq, first = np.unique(neg, return_index=True)
@@ -239,7 +259,7 @@ class Phrases(_PhrasesTransformation):
         self.progress_per = progress_per
         self.connector_words = frozenset(connector_words)
         self.max_sentence_length = max_sentence_length
-        self._index = WordIndex(sorted(self.connector_words))  # connectors first: they never count
+        self._index = WordIndex(sorted(self.connector_words), self.delimiter)  # connectors: never counted
         self._table = NgramTable()
         self._cache = None
         if sentences is not None:
@@ -264,13 +284,10 @@ class Phrases(_PhrasesTransformation):
     def _learn(self, sentences) -> NgramTable:
         table = NgramTable(1 << 16)
         is_conn = np.zeros(0, np.bool_)
-        conn = self.connector_words
         for ids, offsets in id_blocks(sentences, self._index, self.max_sentence_length):
-            words = self._index.words
-            if len(is_conn) < len(words):
-                is_conn = np.concatenate([is_conn, np.fromiter((w in conn for w in words[len(is_conn):]),
-                                                               np.bool_)])
-            table.count_sentences(ids, offsets, is_conn, self.max_vocab_size)
+            parts = self._index.parts_arrays()
+            is_conn = connector_flags(self._index, self.connector_words, is_conn)
+            table.count_sentences(ids, offsets, is_conn, parts, self.max_vocab_size)
         return table
 
     def add_vocab(self, sentences) -> None:
@@ -299,13 +316,16 @@ class Phrases(_PhrasesTransformation):
         t, words, d = self._table, self._index.words, self.delimiter
         return {d.join([words[i] for i in t.key(e).tolist()]): int(t.ecount[e]) for e in range(len(t))}
 
+    def _key_string(self, e: int) -> str:
+        return self.delimiter.join([self._index.words[i] for i in self._table.key(e).tolist()])
+
     # ---- scoring ----------------------------------------------------------------------------
 
     def _scores(self) -> np.ndarray:
         """Score of every table entry (-inf for unigrams and unscorable n-grams)."""
         t = self._table
         n = len(t)
-        counts = t.unigram_counts(len(self._index.words))
+        counts = t.word_counts(self._index.parts_arrays())
         code = _KERNEL_SCORING.get(self.scoring)
         if code is not None:
             return K.score_ngrams(n, t.estart, t.elen, t.ecount, t.arena, counts, code, self.min_count, n,
@@ -341,10 +361,10 @@ class Phrases(_PhrasesTransformation):
 
     def score_candidate(self, word_a, word_b, in_between):
         """gensim's: (joined phrase, score) if ``word_a in_between... word_b`` is a phrase, else (None, None)."""
-        key = [self._index.get(w, -1) for w in [word_a, *in_between, word_b]]
         compiled = self._compiled()
-        if min(key) < 0:
-            return None, None
+        ids = compiled.ids_of([word_a, *in_between, word_b])
+        start, length, parts = self._index.parts_arrays()
+        key = np.concatenate([parts[start[w]:start[w] + length[w]] for w in ids.tolist()])
         e = compiled.table.lookup(key)
         if e < 0 or not compiled.scores[e] > self.threshold:
             return None, None
@@ -367,7 +387,7 @@ class Phrases(_PhrasesTransformation):
         return {"min_count": self.min_count, "threshold": self.threshold, "delimiter": self.delimiter,
                 "connector_words": sorted(self.connector_words), "scoring": name,
                 "scoring_name": getattr(self.scoring, "__qualname__", repr(self.scoring)),
-                "progress_per": self.progress_per}
+                "progress_per": getattr(self, "progress_per", 10000)}
 
 
 def _subtable(table: NgramTable, keep: np.ndarray) -> NgramTable:
@@ -399,7 +419,7 @@ class FrozenPhrases(_PhrasesTransformation):
         keys = t.arena[:int(t.state[K.ARENA_USED])]
         used = np.unique(keys) if len(keys) else np.zeros(0, np.int32)
         words = phrases_model._index.words
-        index = WordIndex(sorted(self.connector_words))
+        index = WordIndex(sorted(self.connector_words), self.delimiter)
         remap = np.full(len(words), -1, np.int32)
         remap[used] = index.lookup_for([words[i] for i in used.tolist()])
         self._set(index, t.elen[:n].copy(), remap[keys], compiled.scores, compiled.phrases)
@@ -491,15 +511,15 @@ class PhrasedCorpus:
     def _output_blocks(self, max_sentence_length: int):
         """Yield (ids, offsets, words): the phrased corpus as ids into ``words`` (a list that grows)."""
         compiled = self.model._compiled()
-        index = compiled.index.copy()
+        index = compiled.index
         out = WordIndex()
         phrase_ids = out.lookup_for(compiled.phrases)
         word_to_out = np.zeros(0, np.int32)
         source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
         for ids, offsets in id_blocks(source, index, max_sentence_length):
+            codes, n, out_offsets = compiled.apply(ids, offsets)
             if len(word_to_out) < len(index.words):
                 word_to_out = out.lookup_for(index.words, word_to_out)
-            codes, n, out_offsets = compiled.apply(ids, offsets)
             result = np.empty(n, np.int32)
             K.codes_to_ids(codes, n, word_to_out[ids], phrase_ids, result)
             yield result, out_offsets, out.words
@@ -622,7 +642,7 @@ def load(path, scoring=None):
         model.max_vocab_size, model.delimiter = meta["max_vocab_size"], meta["delimiter"]
         model.progress_per, model.connector_words = meta["progress_per"], frozenset(meta["connector_words"])
         model.max_sentence_length = meta["max_sentence_length"]
-        model._index = WordIndex(words)
+        model._index = WordIndex(words, model.delimiter)
         model._table = NgramTable.from_state(*(data[f"table_{k}"] for k in ("elen", "ecount", "arena", "state")))
         model._cache = None
         if len(model._table) and int(model._table.arena[:int(model._table.state[K.ARENA_USED])].max()) >= len(words):
@@ -635,5 +655,5 @@ def load(path, scoring=None):
     if len(phrases) != len(data["elen"]) or len(data["scores"]) != len(phrases) or (
             len(data["arena"]) and int(data["arena"].max()) >= len(words)):
         raise ValueError(f"{str(path)!r}: inconsistent phrase arrays")
-    model._set(WordIndex(words), data["elen"], data["arena"], data["scores"], phrases)
+    model._set(WordIndex(words, model.delimiter), data["elen"], data["arena"], data["scores"], phrases)
     return model

@@ -133,14 +133,32 @@ def prune(min_reduce, slots, ehash, estart, elen, ecount, arena, state):
     slots[:] = rebuild_slots(n, ehash, len(slots))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _span_key(ids, a, b, wp_start, wp_len, wp_parts, buf):
+    """The key of tokens ids[a:b]: their parts (a word's delimiter-separated pieces) one after
+    another, written into buf; returns its length, or -1 if a token is unknown (id < 0)."""
+    n = 0
+    for k in range(a, b):
+        w = ids[k]
+        if w < 0:
+            return -1
+        s = wp_start[w]
+        for j in range(wp_len[w]):
+            buf[n] = wp_parts[s + j]
+            n += 1
+    return n
+
+
 @njit(cache=True, nogil=True)
-def count_ngrams(ids, offsets, first, is_conn, max_vocab_size, slots, ehash, estart, elen, ecount,
-                 arena, state):
+def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, max_vocab_size, slots,
+                 ehash, estart, elen, ecount, arena, state):
     """gensim's ``Phrases._learn_vocab`` over sentences ``first..`` of (ids, offsets).
 
     Every non-connector word counts as a unigram and, with the previous non-connector word of its
     sentence (and the connector words between them), as an n-gram; all words count towards the
     corpus size; after each sentence the table is pruned if it outgrew ``max_vocab_size``.
+    Keys are sequences of *parts* (a word split at the delimiter), so two spans whose
+    delimiter-joined strings are equal share one entry, exactly as gensim's string keys do.
     Returns the sentence it stopped before (len(offsets) - 1 when done; earlier when the arrays
     might not hold the next sentence's new entries: grow them and call again).
     """
@@ -149,16 +167,20 @@ def count_ngrams(ids, offsets, first, is_conn, max_vocab_size, slots, ehash, est
     for s in range(first, n_sent):
         a, b = offsets[s], offsets[s + 1]
         n = b - a
+        parts = 0
+        for k in range(a, b):
+            parts += wp_len[ids[k]]
         if (state[N_ENTRIES] + 2 * n > limit or state[N_ENTRIES] + 2 * n > len(ehash)
-                or state[ARENA_USED] + 3 * n > len(arena)):
+                or state[ARENA_USED] + 3 * parts > len(arena) or parts > len(buf)):
             return s
         start = -1
         for k in range(a, b):
             w = ids[k]
             if not is_conn[w]:
-                _add(ids, k, 1, 1, slots, ehash, estart, elen, ecount, arena, state)
+                _add(wp_parts, wp_start[w], wp_len[w], 1, slots, ehash, estart, elen, ecount, arena, state)
                 if start >= 0:
-                    _add(ids, start, k - start + 1, 1, slots, ehash, estart, elen, ecount, arena, state)
+                    length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
+                    _add(buf, 0, length, 1, slots, ehash, estart, elen, ecount, arena, state)
                 start = k
         state[WORDS] += n
         if state[N_ENTRIES] > max_vocab_size:
@@ -183,34 +205,42 @@ def merge_tables(first, o_estart, o_elen, o_ecount, o_arena, o_n, slots, ehash, 
 
 
 @njit(cache=True, nogil=True)
-def count_pairs_stream(ids, prev, slots, ehash, estart, elen, ecount, arena, state):
-    """word2phrase's counting: every consecutive pair of the stream, line ends included (its
-    ``start`` flag is reset before it is tested). ``prev`` is the last id of the previous block
-    (-1 at the start). Returns how many ids were consumed (len(ids), or fewer if it must grow)."""
+def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, ehash, estart, elen, ecount, arena,
+                       state):
+    """word2phrase's counting: every word, and every consecutive pair of the stream, line ends
+    included (its ``start`` flag is reset before it is tested), in one table as word2phrase's
+    single hash of strings. ``prev`` is the last id of the previous block (-1 at the start).
+    Returns how many ids were consumed (len(ids), or fewer if the table must grow)."""
     limit = len(slots) // 2
     pair = np.empty(2, np.int32)
+    buf = np.empty(64, np.int32)
     for k in range(len(ids)):
-        if state[N_ENTRIES] + 1 > limit or state[N_ENTRIES] + 1 > len(ehash) \
-                or state[ARENA_USED] + 2 > len(arena):
-            return k
+        w = ids[k]
         p = prev if k == 0 else ids[k - 1]
+        need = wp_len[w] + (wp_len[p] if p >= 0 else 0)
+        if state[N_ENTRIES] + 2 > limit or state[N_ENTRIES] + 2 > len(ehash) \
+                or state[ARENA_USED] + 2 * need > len(arena):
+            return k
+        _add(wp_parts, wp_start[w], wp_len[w], 1, slots, ehash, estart, elen, ecount, arena, state)
         if p >= 0:
             pair[0] = p
-            pair[1] = ids[k]
-            _add(pair, 0, 2, 1, slots, ehash, estart, elen, ecount, arena, state)
+            pair[1] = w
+            if need > len(buf):
+                buf = np.empty(2 * need, np.int32)
+            length = _span_key(pair, 0, 2, wp_start, wp_len, wp_parts, buf)
+            _add(buf, 0, length, 1, slots, ehash, estart, elen, ecount, arena, state)
+        state[WORDS] += 1
     return len(ids)
 
 
 # ---- scoring ----------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def unigram_counts(n_words, slots, ehash, estart, elen, ecount, arena):
-    """count[w] of every word id < n_words from its (w,) entry (0 when pruned or never counted)."""
+def word_counts(n_words, wp_start, wp_len, wp_parts, slots, ehash, estart, elen, ecount, arena):
+    """count[w] of every word id < n_words: the count of its own key (its parts), 0 if absent."""
     counts = np.zeros(n_words, np.int64)
-    key = np.empty(1, np.int32)
     for w in range(n_words):
-        key[0] = w
-        e = lookup(key, 0, 1, slots, ehash, estart, elen, arena)
+        e = lookup(wp_parts, wp_start[w], wp_len[w], slots, ehash, estart, elen, arena)
         if e >= 0:
             counts[w] = ecount[e]
     return counts
@@ -219,8 +249,10 @@ def unigram_counts(n_words, slots, ehash, estart, elen, ecount, arena):
 @njit(cache=True, nogil=True, error_model="numpy")
 def score_ngrams(n_entries, estart, elen, ecount, arena, counts, scoring, min_count, len_vocab,
                  corpus_words):
-    """Score every n-gram entry like gensim's ``export_phrases`` (-inf for unigrams and for
-    n-grams whose first or last word has no count). ``scoring`` 0 = original_scorer, 1 = npmi."""
+    """Score every entry of two or more parts like gensim's ``export_phrases``, which splits the
+    joined string at the delimiter and scores it with the counts of its first and last pieces
+    (``counts``, per part id); -inf for single parts and when a count is 0.
+    ``scoring`` 0 = original_scorer, 1 = npmi."""
     scores = np.full(n_entries, -np.inf)
     for e in range(n_entries):
         length = elen[e]
@@ -248,13 +280,14 @@ def score_ngrams(n_entries, estart, elen, ecount, arena, counts, scoring, min_co
 # ---- applying ---------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def apply_phrases(ids, offsets, is_conn, threshold, scores, slots, ehash, estart, elen, arena,
-                  codes, out_offsets):
+def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, threshold, scores, slots,
+                  ehash, estart, elen, arena, codes, out_offsets):
     """gensim's ``analyze_sentence`` over word ids; ids < 0 are words the model does not know.
 
     Writes one code per output token: k >= 0 is input position k unchanged, -(e + 1) is the
     phrase of table entry e (which replaced the input tokens it spans). ``out_offsets`` gets the
-    output sentence offsets. Returns the number of output tokens.
+    output sentence offsets. Returns the number of output tokens, or -1 - s if sentence s needs a
+    larger ``buf`` (the concatenated parts of a candidate span).
     """
     n_conn = len(is_conn)
     n = 0
@@ -272,7 +305,15 @@ def apply_phrases(ids, offsets, is_conn, threshold, scores, slots, ehash, estart
             if start >= 0:
                 e = -1
                 if w >= 0 and ids[start] >= 0:
-                    e = lookup(ids, start, k - start + 1, slots, ehash, estart, elen, arena)
+                    need = 0
+                    for j in range(start, k + 1):
+                        if ids[j] >= 0:
+                            need += wp_len[ids[j]]
+                    if need > len(buf):
+                        return -1 - s
+                    length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
+                    if length > 0:
+                        e = lookup(buf, 0, length, slots, ehash, estart, elen, arena)
                 if e >= 0 and scores[e] > threshold:
                     codes[n] = -(e + 1)
                     n += 1
@@ -299,13 +340,14 @@ def codes_to_ids(codes, n, ids, phrase_ids, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def word2phrase_joins(ids, ends, carry, counts, min_count, threshold, train_words, slots, ehash, estart,
-                      elen, ecount, arena, joins):
+def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_count, threshold,
+                      train_words, slots, ehash, estart, elen, ecount, arena, joins):
     """word2phrase.c's TrainModel decision for every token of a block: joins[k] = 1 when token k
     is glued to token k-1 with '_'. ``ends`` are the positions where lines end (a line ends before
     token ``ends[j]``); ``carry`` = [previous id or -1 at a line start, its count ``pa``] links
     blocks. Scores are computed in float32 like word2phrase (its ``real`` is float)."""
     key = np.empty(2, np.int32)
+    buf = np.empty(64, np.int32)
     tw = np.float32(train_words)
     thr = np.float32(threshold)
     prev, pa = carry[0], carry[1]
@@ -320,7 +362,11 @@ def word2phrase_joins(ids, ends, carry, counts, min_count, threshold, train_word
         if prev >= 0 and counts[prev] >= min_count and pb >= min_count and pa >= min_count:
             key[0] = prev
             key[1] = w
-            e = lookup(key, 0, 2, slots, ehash, estart, elen, arena)
+            need = wp_len[prev] + wp_len[w]
+            if need > len(buf):
+                buf = np.empty(2 * need, np.int32)
+            length = _span_key(key, 0, 2, wp_start, wp_len, wp_parts, buf)
+            e = lookup(buf, 0, length, slots, ehash, estart, elen, arena)
             if e >= 0 and ecount[e] >= min_count:
                 score = np.float32(ecount[e] - min_count) / np.float32(pa) / np.float32(pb) * tw
                 if score > thr:
