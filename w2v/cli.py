@@ -159,7 +159,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="starting learning rate (default 0.05 for CBOW, 0.025 for skip-gram)")
     m.add_argument("-iter", "--iter", "--epochs", dest="iter", type=int, default=5, metavar="N",
                    help="passes over the corpus (default 5)")
-    m.add_argument("-classes", "--classes", type=int, default=0, help=argparse.SUPPRESS)
+    m.add_argument("-classes", "--classes", type=int, default=0, metavar="K",
+                   help="write K k-means word classes ('word class' lines) to -output instead of vectors "
+                        "(default 0: vectors)")
     r = p.add_argument_group("running")
     r.add_argument("-threads", "--threads", "--workers", dest="threads", type=int, default=None, metavar="N",
                    help=f"worker threads (default: the cores available, here {available_cores()})")
@@ -174,8 +176,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 def train_config(args: argparse.Namespace) -> dict:
     """Turn parsed flags into ``w2v.train`` keyword arguments, applying word2vec.c's defaults."""
-    if args.classes:
-        raise CliError("-classes (k-means word classes) is not supported; write vectors and cluster them")
+    if args.classes < 0:
+        raise CliError(f"-classes must be a number of word classes >= 1 (0 writes vectors), got {args.classes}")
     if args.sg is not None and args.cbow is not None and args.sg == args.cbow:
         raise CliError(f"-cbow {args.cbow} contradicts --sg {args.sg}")
     sg = args.sg if args.sg is not None else (0 if args.cbow is None else 1 - args.cbow)
@@ -214,12 +216,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     words = model.corpus_total_words * config["epochs"]
     log(f"w2v: {len(model.wv)} words in vocabulary, {model.corpus_total_words} words in corpus; "
         f"trained in {seconds:.1f}s ({words / max(seconds, 1e-9):,.0f} words/s)")
-    model.wv.save_word2vec_format(args.output, binary=bool(args.binary))
-    log(f"w2v: wrote {'binary' if args.binary else 'text'} vectors to {args.output}")
+    if args.classes:
+        write_word_classes(model.wv, args.classes, args.output)
+    else:
+        model.wv.save_word2vec_format(args.output, binary=bool(args.binary))
+        log(f"w2v: wrote {'binary' if args.binary else 'text'} vectors to {args.output}")
     if args.save_vocab:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
     return 130 if model.interrupted else 0
+
+
+def write_word_classes(wv, k: int, output: str) -> None:
+    """word2vec.c's -classes: k-means over the trained vectors, 'word class' lines to ``output``."""
+    from .classes import kmeans, save_classes
+
+    if k > len(wv):
+        raise CliError(f"-classes {k} asks for more classes than the {len(wv)} words in the vocabulary")
+    save_classes(output, wv, kmeans(wv, k))
+    log(f"w2v: wrote {k} word classes of {len(wv)} words to {output}")
 
 
 def interrupted_message(checkpoint: str | None, started_at: float) -> str:
@@ -352,6 +367,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- phrase
+
+
+def add_phrase_parser(sub) -> None:
+    """``w2v phrase``: word2phrase.c's flags and defaults."""
+    p = sub.add_parser("phrase", help="join frequent word pairs like word2phrase (new york -> new_york)",
+                       allow_abbrev=False,
+                       description="Learn bigrams from a text file and write it with them joined by '_' "
+                                   "(word2phrase.c's flags, defaults, scoring and output). Run it twice "
+                                   "for trigrams.")
+    p.add_argument("-train", "--train", metavar="FILE", required=True, help="text to learn phrases from")
+    p.add_argument("-output", "--output", metavar="FILE", required=True, help="where to write the phrased text")
+    p.add_argument("-min-count", "--min-count", type=int, default=5, metavar="N",
+                   help="ignore words and pairs seen fewer than N times (default 5)")
+    p.add_argument("-threshold", "--threshold", type=float, default=100.0, metavar="F",
+                   help="score a pair needs to be joined; higher means fewer phrases (default 100)")
+    p.add_argument("-debug", "--debug", type=int, default=2, metavar="N", help="0 prints nothing (default 2)")
+    p.set_defaults(func=cmd_phrase)
+
+
+def cmd_phrase(args: argparse.Namespace) -> int:
+    check_readable(args.train, "training file")
+    check_writable_dir(args.output, "phrased text")
+    from .word2phrase import word2phrase
+
+    if args.debug > 0:
+        log(f"Starting training using file {args.train}")
+    stats = word2phrase(args.train, args.output, args.min_count, args.threshold, args.debug, log=log)
+    if args.debug > 0:
+        log(f"w2v: joined {stats['joined']} pairs of {stats['train_words']} words into {args.output} "
+            f"in {stats['seconds']:.1f}s")
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -390,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restrict-vocab", type=int, default=30000,
                    help="analogies use only the most frequent N words (default 30000)")
     p.set_defaults(func=cmd_eval)
+
+    add_phrase_parser(sub)
 
     p = sub.add_parser("demo", help="train on the bundled sample and show neighbours", allow_abbrev=False)
     p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
