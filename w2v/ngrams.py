@@ -25,13 +25,14 @@ class NgramTable:
 
     def __init__(self, capacity: int = 1 << 12):
         size = 1 << max(4, int(2 * capacity - 1).bit_length())
-        self.slots = np.full(size, -1, np.int32)
-        self.ehash = np.zeros(size // 2, np.uint64)
+        self.slots = np.full((size, 2), -1, np.int64)
+        self.ehash = np.zeros(size // 2, np.int64)
         self.estart = np.zeros(size // 2, np.int64)
         self.elen = np.zeros(size // 2, np.int32)
         self.ecount = np.zeros(size // 2, np.int64)
         self.arena = np.zeros(size, np.int32)
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
+        self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
 
     def __len__(self) -> int:
         return int(self.state[K.N_ENTRIES])
@@ -66,14 +67,18 @@ class NgramTable:
         :meth:`WordIndex.parts_arrays`."""
         first, n_sent = 0, len(offsets) - 1
         wp_start, wp_len, wp_parts = parts
+        if len(self) < max_vocab_size:  # grow ahead for this block (typically ~0.3 new entries per token)
+            self.grow(min(len(ids) // 2, max_vocab_size), len(ids))
         max_parts = int(wp_len.max()) if len(wp_len) else 1
         buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
+        if len(self.word_entry) < len(wp_len):
+            self.word_entry = np.concatenate([self.word_entry, np.full(len(wp_len) - len(self.word_entry), -1)])
         while first < n_sent:
             first = K.count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf,
-                                   max_vocab_size, *self.arrays())
+                                   self.word_entry, max_vocab_size, *self.arrays())
             if first < n_sent:
                 n = int(offsets[first + 1] - offsets[first])
-                self.grow(2 * n + len(self), 3 * max_parts * n + int(self.state[K.ARENA_USED]))
+                self.grow(2 * n, 3 * max_parts * n)
 
     def count_pairs(self, ids, prev: int, parts) -> None:
         """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
@@ -82,7 +87,7 @@ class NgramTable:
             step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], *parts, *self.arrays())
             done += step
             if done < len(ids):
-                self.grow(len(self) + 1024, int(self.state[K.ARENA_USED]) + 4096)
+                self.grow(max(1024, len(self)), 4096 + int(self.state[K.ARENA_USED]))
 
     def merge(self, other: NgramTable) -> None:
         """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
@@ -95,6 +100,7 @@ class NgramTable:
 
     def prune(self, min_reduce: int) -> None:
         K.prune(min_reduce, *self.arrays())
+        self.word_entry[:] = -1
 
     def key(self, e: int) -> np.ndarray:
         s = int(self.estart[e])

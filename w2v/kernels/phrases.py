@@ -9,8 +9,9 @@ outgrows ``max_vocab_size``) is applied to the same entries in the same order.
 
 Table layout (all numpy arrays, owned by :class:`w2v.phrases.NgramTable`):
 
-* ``slots`` int32[2^k]: entry index or -1;
-* per entry: ``ehash`` uint64, ``estart`` int64 (into ``arena``), ``elen`` int32, ``ecount`` int64;
+* ``slots`` int64[2^k, 2]: (tag, entry index or -1), open addressing with linear probing; a key
+  of one or two ids *is* its tag, so finding it touches one slot row and no entry array;
+* per entry: ``ehash`` int64 (its tag), ``estart`` int64 (into ``arena``), ``elen`` int32, ``ecount`` int64;
 * ``arena`` int32: the keys, one after another, in first-seen order;
 * ``state`` int64: [entries, arena used, min_reduce, corpus words, prunes].
 
@@ -29,34 +30,54 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 N_ENTRIES, ARENA_USED, MIN_REDUCE, WORDS, PRUNES = 0, 1, 2, 3, 4
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_LONG_KEY = np.uint64(1) << np.uint64(63)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _hash(seq, start, length):
+    """The key's 64-bit tag: the key itself, packed, for one or two ids (the common case: a word,
+    a pair), so probing never leaves the slot row; an FNV hash with the top bit set otherwise."""
+    if length == 1:
+        return (np.int64(seq[start]) + 1) << 32
+    if length == 2:
+        return ((np.int64(seq[start]) + 1) << 32) | (np.int64(seq[start + 1]) + 1)
     h = _FNV_OFFSET
     for k in range(start, start + length):
         v = np.uint64(np.uint32(seq[k]))
         h = (h ^ (v & np.uint64(0xFFFF))) * _FNV_PRIME
         h = (h ^ (v >> np.uint64(16))) * _FNV_PRIME
-    return h
+    return np.int64(h | _LONG_KEY)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(tag, mask):
+    return np.int64(((np.uint64(tag) * _MIX) >> np.uint64(29)) & np.uint64(mask))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _find(seq, start, length, h, slots, ehash, estart, elen, arena):
-    """(slot, entry) of the key seq[start:start+length]; entry -1 (and the free slot) if absent."""
+    """(slot, entry) of the key seq[start:start+length] with tag h; entry -1 (and the free slot)
+    if absent. ``slots[p]`` = (tag, entry): a packed tag is the key, so only long keys are
+    compared in the arena."""
     mask = len(slots) - 1
-    p = np.int64(h & np.uint64(mask))
+    p = _slot(h, mask)
     while True:
-        e = slots[p]
+        e = slots[p, 1]
         if e < 0:
             return p, -1
-        if ehash[e] == h and elen[e] == length:
-            s = estart[e]
-            same = True
-            for k in range(length):
-                if arena[s + k] != seq[start + k]:
-                    same = False
-                    break
-            if same:
+        if slots[p, 0] == h:
+            if h >= 0:
                 return p, e
+            if elen[e] == length:
+                s = estart[e]
+                same = True
+                for k in range(length):
+                    if arena[s + k] != seq[start + k]:
+                        same = False
+                        break
+                if same:
+                    return p, e
         p = (p + 1) & mask
 
 
@@ -66,10 +87,11 @@ def _add(seq, start, length, count, slots, ehash, estart, elen, ecount, arena, s
     p, e = _find(seq, start, length, h, slots, ehash, estart, elen, arena)
     if e >= 0:
         ecount[e] += count
-        return
+        return e
     e = state[N_ENTRIES]
     state[N_ENTRIES] = e + 1
-    slots[p] = e
+    slots[p, 0] = h
+    slots[p, 1] = e
     ehash[e] = h
     s = state[ARENA_USED]
     estart[e] = s
@@ -78,6 +100,7 @@ def _add(seq, start, length, count, slots, ehash, estart, elen, ecount, arena, s
     for k in range(length):
         arena[s + k] = seq[start + k]
     state[ARENA_USED] = s + length
+    return e
 
 
 @njit(cache=True, nogil=True)
@@ -88,11 +111,6 @@ def lookup(seq, start, length, slots, ehash, estart, elen, arena):
 
 
 @njit(cache=True, nogil=True)
-def key_hash(seq, start, length):
-    return _hash(seq, start, length)
-
-
-@njit(cache=True, nogil=True)
 def hash_keys(n_entries, estart, elen, arena, ehash):
     for e in range(n_entries):
         ehash[e] = _hash(arena, estart[e], elen[e])
@@ -100,13 +118,15 @@ def hash_keys(n_entries, estart, elen, arena, ehash):
 
 @njit(cache=True, nogil=True)
 def rebuild_slots(n_entries, ehash, size):
-    slots = np.full(size, -1, np.int32)
+    """A fresh (size, 2) slot array for entries 0..n_entries-1 (``size`` a power of two)."""
+    slots = np.full((size, 2), -1, np.int64)
     mask = size - 1
     for e in range(n_entries):
-        p = np.int64(ehash[e] & np.uint64(mask))
-        while slots[p] >= 0:
+        p = _slot(ehash[e], mask)
+        while slots[p, 1] >= 0:
             p = (p + 1) & mask
-        slots[p] = e
+        slots[p, 0] = ehash[e]
+        slots[p, 1] = e
     return slots
 
 
@@ -150,8 +170,8 @@ def _span_key(ids, a, b, wp_start, wp_len, wp_parts, buf):
 
 
 @njit(cache=True, nogil=True)
-def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, max_vocab_size, slots,
-                 ehash, estart, elen, ecount, arena, state):
+def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, max_vocab_size,
+                 slots, ehash, estart, elen, ecount, arena, state):
     """gensim's ``Phrases._learn_vocab`` over sentences ``first..`` of (ids, offsets).
 
     Every non-connector word counts as a unigram and, with the previous non-connector word of its
@@ -159,6 +179,8 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
     corpus size; after each sentence the table is pruned if it outgrew ``max_vocab_size``.
     Keys are sequences of *parts* (a word split at the delimiter), so two spans whose
     delimiter-joined strings are equal share one entry, exactly as gensim's string keys do.
+    ``word_entry[w]`` caches the entry of a one-part word's unigram (-1: not known yet), so most
+    unigrams are counted without probing the hash table; it is reset whenever entries move.
     Returns the sentence it stopped before (len(offsets) - 1 when done; earlier when the arrays
     might not hold the next sentence's new entries: grow them and call again).
     """
@@ -177,7 +199,13 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
         for k in range(a, b):
             w = ids[k]
             if not is_conn[w]:
-                _add(wp_parts, wp_start[w], wp_len[w], 1, slots, ehash, estart, elen, ecount, arena, state)
+                e = word_entry[w]
+                if e >= 0:
+                    ecount[e] += 1
+                else:
+                    e = _add(wp_parts, wp_start[w], wp_len[w], 1, slots, ehash, estart, elen, ecount, arena, state)
+                    if wp_len[w] == 1:
+                        word_entry[w] = e
                 if start >= 0:
                     length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
                     _add(buf, 0, length, 1, slots, ehash, estart, elen, ecount, arena, state)
@@ -187,6 +215,7 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
             prune(state[MIN_REDUCE], slots, ehash, estart, elen, ecount, arena, state)
             state[MIN_REDUCE] += 1
             state[PRUNES] += 1
+            word_entry[:] = -1
     return n_sent
 
 
