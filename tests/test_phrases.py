@@ -227,3 +227,20 @@ def test_bad_corpora(tmp_path):
         Phrases(["not a list of tokens"])
     with pytest.raises(TypeError, match="tokens must be str"):
         Phrases([["a", 3]])
+
+
+def test_gensim_line_sentence_read_as_file(lines_file):
+    """gensim's LineSentence of a file is read by w2v's reader: same sentences as gensim's own
+    iteration (chunking by max_sentence_length), and a `limit` falls back to iterating it."""
+    from gensim.models.word2vec import LineSentence
+
+    from w2v.ngrams import gensim_line_file
+
+    assert gensim_line_file(LineSentence(str(lines_file), max_sentence_length=300)) == (Path(lines_file), 300)
+    assert gensim_line_file(LineSentence(str(lines_file), limit=3)) is None
+    assert gensim_line_file([["a"]]) is None
+    ours = Phrases(LineSentence(str(lines_file), max_sentence_length=300))
+    theirs = GP(LineSentence(str(lines_file), max_sentence_length=300))
+    assert ours.export_phrases() == theirs.export_phrases()
+    for corpus in (LineSentence(str(lines_file), max_sentence_length=300), LineSentence(str(lines_file), limit=5)):
+        assert list(ours.freeze()[corpus]) == list(theirs.freeze()[corpus])

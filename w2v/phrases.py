@@ -43,7 +43,7 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, WordIndex, id_blocks, words_arena
+from .ngrams import NgramTable, WordIndex, gensim_line_file, id_blocks, words_arena
 
 NEGATIVE_INFINITY = float("-inf")
 SAVE_FORMAT = 1
@@ -416,13 +416,10 @@ class FrozenPhrases(_PhrasesTransformation):
         compiled = phrases_model._compiled()
         t = compiled.table
         n = len(t)
-        keys = t.arena[:int(t.state[K.ARENA_USED])]
-        used = np.unique(keys) if len(keys) else np.zeros(0, np.int32)
-        words = phrases_model._index.words
-        index = WordIndex(sorted(self.connector_words), self.delimiter)
-        remap = np.full(len(words), -1, np.int32)
-        remap[used] = index.lookup_for([words[i] for i in used.tolist()])
-        self._set(index, t.elen[:n].copy(), remap[keys], compiled.scores, compiled.phrases)
+        # the model's word index comes along (a copy): applying to the text it learned from then
+        # meets no new word; save() keeps only the words the phrases use
+        self._set(phrases_model._index.copy(), t.elen[:n].copy(), t.arena[:int(t.state[K.ARENA_USED])].copy(),
+                  compiled.scores, compiled.phrases)
 
     def _set(self, index: WordIndex, elen, arena, scores, phrases) -> None:
         table = NgramTable.from_state(elen, np.ones(len(elen), np.int64), arena,
@@ -454,9 +451,15 @@ class FrozenPhrases(_PhrasesTransformation):
         c = self._compiled_phrases
         t = c.table
         n = len(t)
+        keys = t.arena[:int(t.state[K.ARENA_USED])]
+        used = np.unique(keys) if len(keys) else np.zeros(0, np.int32)
+        words = c.index.words
+        index = WordIndex(sorted(self.connector_words), self.delimiter)
+        remap = np.full(len(words), -1, np.int32)
+        remap[used] = index.lookup_for([words[i] for i in used.tolist()])
         meta = Phrases._meta(self)
-        arrays = {"elen": t.elen[:n], "arena": t.arena[:int(t.state[K.ARENA_USED])], "scores": c.scores}
-        _save(path, "FrozenPhrases", meta, c.index.words, arrays, phrases=c.phrases)
+        arrays = {"elen": t.elen[:n], "arena": remap[keys], "scores": c.scores}
+        _save(path, "FrozenPhrases", meta, index.words, arrays, phrases=c.phrases)
 
 
 Phraser = FrozenPhrases  # gensim's old name
@@ -475,20 +478,35 @@ class PhrasedCorpus:
         self.corpus = corpus
         if isinstance(corpus, (str, bytes)):
             raise TypeError("a phrased corpus needs token lists or a pathlib.Path, not a str")
+        # gensim's LineSentence of a file: read the file itself (same sentences, no list per sentence)
+        self._line_file = gensim_line_file(corpus)
 
     def __repr__(self):
         return f"PhrasedCorpus({self.model}, {self.corpus!r:.60})"
 
     def _is_token_lists(self) -> bool:
-        return not isinstance(self.corpus, (os.PathLike, PhrasedCorpus))
+        return not isinstance(self.corpus, (os.PathLike, PhrasedCorpus)) and self._line_file is None
 
     def __iter__(self):
         if self._is_token_lists():
             yield from self._iter_lists()
             return
-        for ids, offsets, words in self._output_blocks(corpus_mod.MAX_SENTENCE_LENGTH):
-            tokens = list(map(words.__getitem__, ids.tolist()))
-            for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+        yield from self._iter_read()
+
+    def _iter_read(self):
+        """Token lists of a file (or phrased) source: ids from the kernels, strings only at the end
+        (one C-level list build per block: the index's words and the phrases as one pool)."""
+        compiled = self.model._compiled()
+        index, phrases = compiled.index, compiled.phrases
+        max_len = self._line_file[1] if self._line_file else corpus_mod.MAX_SENTENCE_LENGTH
+        for ids, offsets in id_blocks(self.corpus, index, max_len):
+            codes, n, out_offsets = compiled.apply(ids, offsets)
+            pool = index.words + phrases
+            where = np.empty(n, np.int64)
+            K.codes_to_ids(codes, n, ids, np.arange(len(index.words), len(pool), dtype=np.int32), where)
+            tokens = list(map(pool.__getitem__, where.tolist()))
+            bounds = out_offsets.tolist()
+            for a, b in zip(bounds[:-1], bounds[1:]):
                 yield tokens[a:b]
 
     def _iter_lists(self):
