@@ -156,14 +156,14 @@ def write_results(prefix: Path, corpus: Path, runs: list[dict], rows: list[dict]
                 timing="wall time of the training call (vocabulary scan + training), numba compile excluded "
                        "by an untimed warm-up run in the same process; medians over repeats")
     doc = dict(meta=meta, summary=rows, runs=runs)
-    Path(f"{prefix}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    harness.write_text(f"{prefix}.json", json.dumps(doc, indent=1) + "\n")
     md = (f"Corpus: `{corpus.name}` ({words:,} words); vector_size 100, window 5, min_count 5, sample 1e-3, "
           f"alpha 0.025; {meta['cores']} cores, median 1-minute load average before a run {load:.1f} "
           f"(above {meta['cores']}: other processes competed for the CPU); medians of repeated runs; "
           f"cells are w2v / gensim. "
           f"Speed ratio = w2v words/s ÷ gensim words/s. Quality scored by gensim's evaluators for both.\n\n"
           if words else "") + markdown_table(rows) + "\n"
-    Path(f"{prefix}.md").write_text(md)
+    harness.write_text(f"{prefix}.md", md)
     plot(rows, Path(f"{prefix}.png"))
 
 

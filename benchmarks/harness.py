@@ -72,6 +72,14 @@ def resolve_corpus(path: str | os.PathLike | None = None) -> Path:
     return target
 
 
+def write_text(path, text: str) -> None:
+    """Write a result file atomically (w2v's writer): an interrupted run never leaves half a file."""
+    from w2v._fileutil import atomic_write
+
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def warmup_corpus() -> Path:
     """A tiny text (the sample's first words) that the child trains on to compile kernels untimed."""
     target = CACHE / f"warmup-{WARMUP_WORDS}.txt"
@@ -165,7 +173,7 @@ def run_spec(lib: str, mode: str, epochs: int, workers: int, corpus: Path, kerne
         print(f"  FAILED {lib} {mode} (exit {proc.returncode}):\n{tail}", file=sys.stderr)
         return dict(spec, error=tail or f"exit {proc.returncode}")
     result = dict(spec, **json.loads(proc.stdout.strip().splitlines()[-1]))
-    record.write_text(json.dumps(result))
+    write_text(record, json.dumps(result))
     return result
 
 

@@ -103,8 +103,8 @@ def main(argv=None) -> int:
     lines += [f"| {pair} | {value:.3f} |" for pair, value in overlaps.items()]
     print("\n" + "\n".join(lines))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{args.out}.md").write_text("\n".join(lines) + "\n")
-    Path(f"{args.out}.json").write_text(json.dumps(dict(
+    harness.write_text(f"{args.out}.md", "\n".join(lines) + "\n")
+    harness.write_text(f"{args.out}.json", json.dumps(dict(
         meta=dict(harness.environment(), corpus=str(corpus), mode=args.mode, epochs=args.epochs,
                   workers=args.workers, kernel=args.kernel, ranks=args.ranks, topn=args.topn,
                   queries=len(queries),

@@ -203,8 +203,8 @@ def write_report(results: dict, out: Path) -> None:
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    harness.write_text(out.with_suffix(".md"), text)
+    harness.write_text(out.with_suffix(".json"), json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def load_vectors(argv: list[str]) -> KeyedVectors:
         return KeyedVectors.load_word2vec_format(path, binary=not text)
     rng = np.random.default_rng(0)  # word2vec.c's initial scale: uniform(-0.5, 0.5) / dim
     table = rng.uniform(-0.5, 0.5, (VOCAB_SIZE, DIM)).astype(np.float32) / DIM
-    return KeyedVectors(table, [f"word{i}" for i in range(VOCAB_SIZE)])
+    return KeyedVectors.from_vectors(table, [f"word{i}" for i in range(VOCAB_SIZE)])
 
 
 def keras_style_word_index(wv: KeyedVectors) -> dict[str, int]:

@@ -16,7 +16,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "embedding_layer.py
 @pytest.fixture
 def wv():
     table = np.random.default_rng(2).normal(0.3, 2.0, (50, 6)).astype(np.float32)
-    return KeyedVectors(table, [f"w{i}" for i in range(50)])
+    return KeyedVectors.from_vectors(table, [f"w{i}" for i in range(50)])
 
 
 def test_keras_word_index_rows_are_the_vectors(wv):

@@ -102,7 +102,7 @@ def test_analogies_with_case_variants_equal_gensim(tmp_path):
         table[words.index(capital)] = table[words.index(country)] + offset + rng.normal(0, 0.3, 16)
     for variant, original in variants:  # close to their original, so they rank high
         table[words.index(variant)] = table[words.index(original)] + rng.normal(0, 0.2, 16)
-    wv = KeyedVectors(table, words)
+    wv = KeyedVectors.from_vectors(table, words)
     g = gensim_models.KeyedVectors(16)
     g.add_vectors(words, table)
     pairs = list(zip(base[::2], base[1::2]))
@@ -138,7 +138,7 @@ def test_analogy_falls_back_to_the_last_candidate_like_gensim(tmp_path):
     path.write_text(": fallback\naa bb cc cc\naa bb cc bb\n", encoding="utf8")
     g = gensim_models.KeyedVectors(8)
     g.add_vectors(words, table)
-    ours = KeyedVectors(table, words).evaluate_word_analogies(path)
+    ours = KeyedVectors.from_vectors(table, words).evaluate_word_analogies(path)
     assert_same_analogy_results(ours, g.evaluate_word_analogies(str(path)))
     assert ours[1][0]["correct"] == [("AA", "BB", "CC", "CC")]
     assert ours[1][0]["incorrect"] == [("AA", "BB", "CC", "BB")]

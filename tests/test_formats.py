@@ -1,6 +1,7 @@
 """word2vec.c text/binary formats (round trips with gensim both ways) and the native npy+json format."""
 from __future__ import annotations
 
+import json
 import os
 import struct
 import time
@@ -26,7 +27,7 @@ def wv():
     table[1, 0] = -0.0
     table[2, 1] = np.finfo(np.float32).tiny / 4  # subnormal
     table[3, 2] = np.finfo(np.float32).max
-    return KeyedVectors(table, WORDS, np.arange(len(WORDS), 0, -1))
+    return KeyedVectors.from_vectors(table, WORDS, np.arange(len(WORDS), 0, -1))
 
 
 def assert_same(a, b):
@@ -48,7 +49,8 @@ def test_roundtrip_is_exact(tmp_path, wv, binary, suffix):
     path = tmp_path / f"vectors{'.bin' if binary else '.txt'}{suffix}"
     wv.save_word2vec_format(path, binary=binary)
     assert_same(load(path, binary=binary), wv)
-    assert load(path, binary=binary).counts is None  # the format has no counts
+    # The format has no counts: like gensim, made-up descending counts keep the file order.
+    np.testing.assert_array_equal(load(path, binary=binary).counts, np.arange(len(WORDS), 0, -1))
 
 
 @pytest.mark.parametrize("binary", [False, True])
@@ -70,7 +72,7 @@ def test_we_read_what_gensim_writes(tmp_path, wv, binary):
 
 
 def test_binary_layout_is_word2vec_c(tmp_path):
-    wv = KeyedVectors(np.array([[1.5, -2.0], [0.25, 8.0]], dtype=np.float32), ["a", "bé"])
+    wv = KeyedVectors.from_vectors(np.array([[1.5, -2.0], [0.25, 8.0]], dtype=np.float32), ["a", "bé"])
     path = tmp_path / "v.bin"
     wv.save_word2vec_format(path, binary=True)
     assert path.read_bytes() == (b"2 2\n" + b"a " + struct.pack("<2f", 1.5, -2.0) + b"\n"
@@ -140,7 +142,7 @@ def test_encoding_and_unicode_errors(tmp_path):
 def test_roundtrip_property(tmp_path, words, dim, data):
     values = data.draw(st.lists(st.floats(width=32, allow_nan=False, allow_infinity=False),
                                 min_size=len(words) * dim, max_size=len(words) * dim))
-    wv = KeyedVectors(np.array(values, dtype=np.float32).reshape(len(words), dim), words)
+    wv = KeyedVectors.from_vectors(np.array(values, dtype=np.float32).reshape(len(words), dim), words)
     for binary in (False, True):
         path = tmp_path / f"prop{binary}"
         wv.save_word2vec_format(path, binary=binary)
@@ -153,7 +155,7 @@ def test_roundtrip_property(tmp_path, words, dim, data):
 @pytest.mark.parametrize("bad", ["new york", "tab\there", "line\nbreak", "nbsp\u00a0x", "", "cr\r"])
 @pytest.mark.parametrize("binary", [False, True])
 def test_words_with_whitespace_are_rejected_and_nothing_is_written(tmp_path, bad, binary):
-    wv = KeyedVectors(np.ones((2, 3), dtype=np.float32), ["ok", bad])
+    wv = KeyedVectors.from_vectors(np.ones((2, 3), dtype=np.float32), ["ok", bad])
     path = tmp_path / "v"
     with pytest.raises(ValueError, match=repr(bad).replace("\\", "\\\\")):
         wv.save_word2vec_format(path, binary=binary)
@@ -240,7 +242,7 @@ def test_malformed_binary(tmp_path):
 def test_binary_load_is_fast(tmp_path):
     """100k words x 100 dims: the float data must never go through per-value Python code."""
     table = np.random.default_rng(0).standard_normal((100_000, 100)).astype(np.float32)
-    wv = KeyedVectors(table, [f"word{i}" for i in range(len(table))])
+    wv = KeyedVectors.from_vectors(table, [f"word{i}" for i in range(len(table))])
     path = tmp_path / "big.bin"
     wv.save_word2vec_format(path, binary=True)
     start = time.perf_counter()
@@ -263,49 +265,118 @@ def test_native_roundtrip_with_counts_and_mmap(tmp_path, wv):
     assert isinstance(mapped.vectors, np.memmap) and not mapped.vectors.flags.writeable
     assert_same(mapped, wv)
     assert mapped.most_similar("the", topn=3) == wv.most_similar("the", topn=3)
-    no_counts = KeyedVectors(wv.vectors, wv.index_to_key)
+    no_counts = KeyedVectors.from_vectors(wv.vectors, wv.index_to_key)
     no_counts.save(tmp_path / "nc")
     assert KeyedVectors.load(tmp_path / "nc").counts is None
 
 
-def test_native_resave_replaces_and_cleans_up(tmp_path, wv):
-    path = tmp_path / "model"
-    wv.save(path)
-    other = KeyedVectors(wv.vectors[:3] * 2, wv.index_to_key[:3])
-    other.save(path)
+def test_native_save_replaces_an_existing_file_atomically(tmp_path, wv):
+    path = tmp_path / "vectors.kv"
+    path.write_bytes(b"an older file of that name")
+    wv.save(path)  # gensim users save over existing files (e.g. tempfile names): it must just work
+    other = KeyedVectors.from_vectors(wv.vectors[:3] * 2, wv.index_to_key[:3])
+    other.save(str(path))
     assert_same(KeyedVectors.load(path), other)
-    assert sorted(p.suffix for p in path.iterdir()) == [".json", ".npy"]
+    assert KeyedVectors.load(path).counts is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.kv"]  # no temporary files left
 
 
 def test_native_failed_save_keeps_the_previous_version(tmp_path, wv, monkeypatch):
-    path = tmp_path / "model"
+    path = tmp_path / "vectors.kv"
     wv.save(path)
 
-    def broken_dump(*args, **kwargs):
+    def broken_write(out, *args):
+        out.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(formats.json, "dump", broken_dump)
+    monkeypatch.setattr(formats, "_write_native", broken_write)
     with pytest.raises(OSError, match="disk full"):
-        KeyedVectors(wv.vectors[:2], wv.index_to_key[:2]).save(path)
+        KeyedVectors.from_vectors(wv.vectors[:2], wv.index_to_key[:2]).save(path)
     monkeypatch.undo()
     assert_same(KeyedVectors.load(path), wv)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.kv"]
+
+
+def test_native_keeps_gensim_attributes_and_any_key(tmp_path):
+    kv = KeyedVectors(3)
+    kv.add_vectors(["a", 7, "c"], np.arange(9, dtype=np.float32).reshape(3, 3))
+    kv.set_vecattr("a", "count", 5)
+    kv.set_vecattr(7, "score", 0.5)
+    kv.set_vecattr("c", "tag", "noun")
+    kv.vectors_lockf = np.array([0.0, 1.0, 0.5], dtype=np.float32)
+    for name in ("kv.bin", "kv.bin.gz"):
+        kv.save(tmp_path / name)
+        back = KeyedVectors.load(tmp_path / name)
+        assert back.index_to_key == ["a", 7, "c"] and back.get_index(7) == 1
+        np.testing.assert_array_equal(back.vectors, kv.vectors)
+        assert back.get_vecattr("a", "count") == 5 and back.get_vecattr(7, "score") == 0.5
+        assert back.get_vecattr("c", "tag") == "noun"
+        np.testing.assert_array_equal(back.vectors_lockf, kv.vectors_lockf)
+    with open(tmp_path / "handle.kv", "wb") as handle:
+        kv.save(handle)
+    np.testing.assert_array_equal(KeyedVectors.load(tmp_path / "handle.kv").vectors, kv.vectors)
+    with pytest.raises(ValueError, match="mmap a compressed"):
+        KeyedVectors.load(tmp_path / "kv.bin.gz", mmap="r")
+    kv.add_vectors([("a", "tuple")], np.zeros((1, 3), np.float32))
+    with pytest.raises(TypeError, match=r"key #3 \('a', 'tuple'\)"):
+        kv.save(tmp_path / "tuple.kv")
+
+
+def test_native_reads_the_older_directory_format(tmp_path, wv):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    np.save(folder / "vectors-0123abcd.npy", wv.vectors)
+    manifest = {"format": "w2v.KeyedVectors", "version": 1, "vectors_file": "vectors-0123abcd.npy",
+                "shape": list(wv.vectors.shape), "index_to_key": wv.index_to_key, "counts": wv.counts.tolist()}
+    (folder / "keyedvectors.json").write_text(json.dumps(manifest), encoding="utf8")
+    for mmap in (None, "r"):
+        back = KeyedVectors.load(folder, mmap=mmap)
+        assert_same(back, wv)
+        np.testing.assert_array_equal(back.counts, wv.counts)
+    with pytest.raises(IsADirectoryError, match="directory"):
+        wv.save(folder)
 
 
 def test_native_errors(tmp_path, wv):
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(FileExistsError):
-        wv.save(tmp_path / "file")
     with pytest.raises(FileNotFoundError):
         KeyedVectors.load(tmp_path / "missing")
-    with pytest.raises(ValueError, match="mmap"):
-        KeyedVectors.load(tmp_path, mmap="w")
-    path = tmp_path / "model"
+    with pytest.raises(FileNotFoundError, match="no keyedvectors.json"):
+        KeyedVectors.load(tmp_path)
+    path = tmp_path / "vectors.kv"
     wv.save(path)
-    (path / "keyedvectors.json").write_text("{not json", encoding="utf8")
-    with pytest.raises(FormatError, match="not valid JSON"):
-        KeyedVectors.load(path)
-    wv.save(tmp_path / "m2")
-    manifest = (tmp_path / "m2" / "keyedvectors.json").read_text(encoding="utf8")
-    (tmp_path / "m2" / "keyedvectors.json").write_text(manifest.replace('"the", ', ""), encoding="utf8")
-    with pytest.raises(FormatError, match="shape"):
-        KeyedVectors.load(tmp_path / "m2")
+    with pytest.raises(ValueError, match="mmap"):
+        KeyedVectors.load(path, mmap="w")
+    data = path.read_bytes()
+    (tmp_path / "cut.kv").write_bytes(data[:-10])
+    with pytest.raises(FormatError, match="cut.kv: truncated"):
+        KeyedVectors.load(tmp_path / "cut.kv")
+    for i, junk in ((16, b"x"), (20, b"{")):  # not JSON; JSON but not our header
+        (tmp_path / "bad.kv").write_bytes(data[:i] + junk + data[i + 1:])
+        with pytest.raises(FormatError, match="bad.kv: damaged header"):
+            KeyedVectors.load(tmp_path / "bad.kv")
+    (tmp_path / "junk.kv").write_bytes(b"3 2\na 1 2\n")
+    with pytest.raises(FormatError, match="junk.kv: not a KeyedVectors file"):
+        KeyedVectors.load(tmp_path / "junk.kv")
+
+
+def test_native_header_with_impossible_shapes_is_refused(tmp_path, wv):
+    path = tmp_path / "vectors.kv"
+    wv.save(path)
+    data = path.read_bytes()
+    length = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16:16 + length])
+    for bad in ([-1, 7], ["", 7], [99, 7]):
+        header["arrays"]["vectors"]["shape"] = bad
+        blob = json.dumps(header, ensure_ascii=False).encode("utf8")
+        blob += b" " * (length - len(blob))  # same length: the arrays stay where they were
+        assert len(blob) == length
+        (tmp_path / "bad.kv").write_bytes(data[:16] + blob + data[16 + length:])
+        with pytest.raises(FormatError, match="bad.kv: (damaged header|truncated)"):
+            KeyedVectors.load(tmp_path / "bad.kv")
+
+
+def test_is_native_file(tmp_path, wv):
+    wv.save(tmp_path / "a.kv")
+    wv.save_word2vec_format(tmp_path / "a.txt")
+    assert formats.is_native_file(tmp_path / "a.kv")
+    assert not formats.is_native_file(tmp_path / "a.txt") and not formats.is_native_file(tmp_path / "missing")

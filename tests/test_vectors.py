@@ -35,7 +35,7 @@ def pair(vocab):
     """The same random vectors as a w2v KeyedVectors and a gensim KeyedVectors."""
     words, counts = vocab
     table = np.random.default_rng(7).standard_normal((len(words), DIM)).astype(np.float32)
-    ours = KeyedVectors(table.copy(), words, counts)
+    ours = KeyedVectors.from_vectors(table.copy(), words, counts)
     theirs = gensim_models.KeyedVectors(DIM)
     theirs.add_vectors(words, table.copy())
     return ours, theirs
@@ -81,11 +81,11 @@ def test_missing_word_raises_keyerror_naming_it(pair, call):
 
 
 def test_get_vecattr_without_counts_or_unknown_attribute():
-    wv = KeyedVectors(np.eye(2, dtype=np.float32), ["a", "b"])
+    wv = KeyedVectors.from_vectors(np.eye(2, dtype=np.float32), ["a", "b"])
     with pytest.raises(KeyError, match="no word counts"):
         wv.get_vecattr("a", "count")
     with pytest.raises(KeyError, match="colour"):
-        KeyedVectors(np.eye(2, dtype=np.float32), ["a", "b"], [3, 1]).get_vecattr("a", "colour")
+        KeyedVectors.from_vectors(np.eye(2, dtype=np.float32), ["a", "b"], [3, 1]).get_vecattr("a", "colour")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -96,12 +96,12 @@ def test_get_vecattr_without_counts_or_unknown_attribute():
 ])
 def test_constructor_validates(args, message):
     with pytest.raises(ValueError, match=message):
-        KeyedVectors(*args)
+        KeyedVectors.from_vectors(*args)
 
 
 def test_vectors_held_by_reference_and_reset_norms():
     table = np.array([[1, 0], [0.9, 0.1], [0, 1]], dtype=np.float32)
-    wv = KeyedVectors(table, ["a", "b", "c"])
+    wv = KeyedVectors.from_vectors(table, ["a", "b", "c"])
     assert wv.vectors is table
     assert wv.most_similar("a", topn=1)[0][0] == "b"
     assert wv.get_normed_vectors() is wv.get_normed_vectors()  # computed once, then cached
@@ -114,7 +114,7 @@ def test_vectors_held_by_reference_and_reset_norms():
 
 
 def test_normed_cache_is_read_only_and_zero_rows_stay_zero():
-    wv = KeyedVectors(np.array([[3, 4], [0, 0]], dtype=np.float32), ["a", "zero"])
+    wv = KeyedVectors.from_vectors(np.array([[3, 4], [0, 0]], dtype=np.float32), ["a", "zero"])
     normed = wv.get_normed_vectors()
     np.testing.assert_allclose(normed, [[0.6, 0.8], [0, 0]])
     with pytest.raises(ValueError):
@@ -210,7 +210,7 @@ def test_pairwise_helpers_match_gensim(pair):
 
 def test_doesnt_match_picks_the_outlier_and_ignores_unknown_words():
     table = np.array([[1, 0.1], [1, -0.1], [0.9, 0], [-0.2, 1]], dtype=np.float32)
-    wv = KeyedVectors(table, ["cat", "dog", "cow", "car"])
+    wv = KeyedVectors.from_vectors(table, ["cat", "dog", "cow", "car"])
     assert wv.doesnt_match(["cat", "dog", "cow", "car", "zzz"]) == "car"
     with pytest.raises(ValueError):
         wv.doesnt_match(["zzz"])
@@ -267,7 +267,7 @@ def test_unit_rows():
 
 def test_concurrent_queries_compute_norms_once(pair, monkeypatch):
     base, _ = pair
-    wv = KeyedVectors(base.vectors.copy(), base.index_to_key)
+    wv = KeyedVectors.from_vectors(base.vectors.copy(), base.index_to_key)
     full_normalisations = []
     original = vectors_module.unit_rows
 
@@ -298,7 +298,7 @@ def test_concurrent_queries_compute_norms_once(pair, monkeypatch):
 def test_reset_during_queries_never_serves_stale_norms():
     rng = np.random.default_rng(0)
     table = rng.standard_normal((500, 8)).astype(np.float32)
-    wv = KeyedVectors(table, [f"w{i}" for i in range(500)])
+    wv = KeyedVectors.from_vectors(table, [f"w{i}" for i in range(500)])
     stop = threading.Event()
 
     def reader():

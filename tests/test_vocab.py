@@ -122,7 +122,7 @@ def test_scan_cache_is_reused_and_invalidated(tmp_path, text_file):
     cache = tmp_path / "cache"
     first = encode.scan(text_file, cache_dir=cache)
     entries = list(cache.iterdir())
-    assert len(entries) == 1 and (entries[0] / "ids.npy").stat().st_size >= 4 * len(first.ids)
+    assert len(entries) == 1 and entries[0].stat().st_size >= 4 * len(first.ids)  # one file per entry
     again = encode.scan(text_file, cache_dir=cache)
     assert isinstance(again.ids, np.memmap)  # served from the cache
     assert again.words == first.words and np.array_equal(again.ids, first.ids)
@@ -130,6 +130,7 @@ def test_scan_cache_is_reused_and_invalidated(tmp_path, text_file):
     changed = encode.scan(text_file, cache_dir=cache)
     assert changed.words == ["completely", "different", "words"]
     assert encode.scan(text_file, cache_dir=False).words == changed.words
+    assert list(cache.iterdir()) == entries  # the stale entry was replaced, not kept beside
 
 
 AWKWARD = ("naïve café\u00a0über\tstraße  東京\u3000tokyo\r\nline\u2003two\u2028same\x1cline\x85end\n\n"

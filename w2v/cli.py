@@ -19,10 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from ._fileutil import open_binary
+from ._fileutil import check_writable, open_binary, release_stream
 from .params import KERNELS, available_cores
 
 EXIT_USAGE = 2
+STDOUT = "/dev/stdout"  # what ``-output -`` means; written to descriptor 1, never opened by name
 DEMO_EPOCHS = 3
 DEMO_WORDS = ("king", "france", "computer", "one", "music")
 DEMO_ANALOGIES = Path(__file__).parent / "data" / "demo_analogies.txt"
@@ -125,9 +126,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """word2vec.c's flags and defaults; ``None`` defaults are resolved in :func:`train_config`."""
     io = p.add_argument_group("input and output (word2vec.c flags)")
     io.add_argument("-train", "--train", metavar="FILE", required=True,
-                    help="training text: a file or directory, optionally .gz/.bz2/.xz")
+                    help="training text: a file or directory; gzip, bzip2 and xz files are decompressed "
+                         "(recognised by content, whatever their suffix)")
     io.add_argument("-output", "--output", metavar="FILE", required=True,
-                    help="where to write the word vectors")
+                    help="where to write the word vectors ('-' = stdout); written only when training "
+                         "completes (after Ctrl-C the vectors so far go to FILE.partial)")
     io.add_argument("-binary", "--binary", type=int, choices=(0, 1), nargs="?", const=1, default=0,
                     help="1 writes word2vec.c's binary format (default 0: text)")
     io.add_argument("-save-vocab", "--save-vocab", metavar="FILE",
@@ -135,7 +138,17 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     io.add_argument("-read-vocab", "--read-vocab", metavar="FILE",
                     help="use this vocabulary ('word count' lines) instead of counting the corpus")
     io.add_argument("-checkpoint", "--checkpoint", metavar="FILE",
-                    help="save the training state here at each epoch end (w2v.resume(FILE) continues it)")
+                    help="save the training state here at each epoch end (w2v.resume(FILE) continues it); "
+                         "default: OUTPUT.partial.ckpt beside -output, removed when training completes; "
+                         "0 = none")
+    io.add_argument("-errors", "--errors", choices=("strict", "replace", "ignore"), default="strict",
+                    help="bytes that are not UTF-8 in the corpus: strict = stop with the file and line "
+                         "(default), replace = read them as U+FFFD, ignore = drop them")
+    io.add_argument("-cache", "--cache", metavar="SIZE", default=None,
+                    help="the disk cache of corpus scans: 0 = off, 1 = on (default), or a size cap "
+                         "such as 500M or 4G (default 2G or $W2V_CACHE_MAX); see 'w2v cache info'")
+    io.add_argument("--no-cache", dest="cache", action="store_const", const="0",
+                    help="same as -cache 0")
     io.add_argument("-checkpoint-every", "--checkpoint-every", type=int, metavar="N",
                     help="also checkpoint every N corpus words (needs -checkpoint)")
     m = p.add_argument_group("model (word2vec.c flags; gensim's names also accepted)")
@@ -186,19 +199,26 @@ def train_config(args: argparse.Namespace) -> dict:
         sample=args.sample, min_count=args.min_count, epochs=args.iter,
         alpha=args.alpha if args.alpha is not None else (0.025 if sg else 0.05),
         workers=args.threads or available_cores(), seed=args.seed, kernel=args.kernel,
-        progress=not args.quiet and args.debug > 0,
+        progress=not args.quiet and args.debug > 0, errors=args.errors,
     )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train like word2vec.c: check every path first, train, write vectors (and vocabulary)."""
+    """Train like word2vec.c: check every path first, train, write vectors (and vocabulary).
+
+    The output is written only when training completes; after Ctrl-C an existing output is left
+    as it was and the vectors so far go beside it (see :func:`finish_interrupted`).
+    """
     config = train_config(args)
     check_readable(args.train, "training file")
-    check_writable_dir(args.output, "vectors")
+    output = STDOUT if args.output == "-" else args.output
+    streamed = check_writable(output, "vectors") in ("fd", "stream")
     if args.save_vocab:
-        check_writable_dir(args.save_vocab, "vocabulary")
-    if args.checkpoint:
-        check_writable_dir(args.checkpoint, "checkpoint")
+        check_writable(args.save_vocab, "vocabulary")
+    checkpoint, own_checkpoint = checkpoint_path(args, output, streamed)
+    if checkpoint:
+        check_writable(checkpoint, "checkpoint")
+    cache = cache_setting(args.cache)
     import w2v
 
     vocab = None
@@ -207,24 +227,25 @@ def cmd_train(args: argparse.Namespace) -> int:
         vocab = w2v.Vocabulary.read_word2vec_vocab(args.read_vocab)
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
+    checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint)
+    model = w2v.Word2Vec(cache_dir=cache, **config)
+    model.build_vocab(args.train, vocab=vocab)
+    planned = model._encoded.n_words * config["epochs"]
     start, started_at = time.perf_counter(), time.time()
-    model = w2v.train(args.train, vocab=vocab, checkpoint=args.checkpoint,
-                      checkpoint_every=args.checkpoint_every, **config)
-    seconds = time.perf_counter() - start
+    model.train(checkpoint=checkpointer)
+    log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
     if model.interrupted:
-        log(interrupted_message(args.checkpoint, started_at))
-    words = model.corpus_total_words * config["epochs"]
-    log(f"w2v: {len(model.wv)} words in vocabulary, {model.corpus_total_words} words in corpus; "
-        f"trained in {seconds:.1f}s ({words / max(seconds, 1e-9):,.0f} words/s)")
+        return finish_interrupted(model, args, output, streamed, checkpoint, started_at)
     if args.classes:
-        write_word_classes(model.wv, args.classes, args.output)
+        write_word_classes(model.wv, args.classes, output)
     else:
-        model.wv.save_word2vec_format(args.output, binary=bool(args.binary))
-        log(f"w2v: wrote {'binary' if args.binary else 'text'} vectors to {args.output}")
+        write_vectors(model, output, args.binary)
     if args.save_vocab:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
-    return 130 if model.interrupted else 0
+    if own_checkpoint:
+        remove_checkpoint(checkpoint)
+    return 0
 
 
 def write_word_classes(wv, k: int, output: str) -> None:
@@ -233,21 +254,137 @@ def write_word_classes(wv, k: int, output: str) -> None:
 
     if k > len(wv):
         raise CliError(f"-classes {k} asks for more classes than the {len(wv)} words in the vocabulary")
-    save_classes(output, wv, kmeans(wv, k))
-    log(f"w2v: wrote {k} word classes of {len(wv)} words to {output}")
+    labels = kmeans(wv, k)
+    if output == STDOUT:
+        sys.stdout.writelines(f"{w} {c}\n" for w, c in zip(wv.index_to_key, labels.tolist()))
+        sys.stdout.flush()
+    else:
+        save_classes(output, wv, labels)
+    log(f"w2v: wrote {k} word classes of {len(wv)} words to {'stdout' if output == STDOUT else output}")
 
 
-def interrupted_message(checkpoint: str | None, started_at: float) -> str:
-    """The one line printed after Ctrl-C: the vectors so far are still written, and where to resume.
+def checkpoint_path(args: argparse.Namespace, output: str, streamed: bool) -> tuple[str | None, bool]:
+    """The run's checkpoint and whether it is the CLI's own (removed once training completes).
 
-    A checkpoint file older than this run (``started_at``) is not this run's, so it is not offered.
+    Without ``-checkpoint`` the CLI checkpoints at each epoch end to ``OUTPUT.partial.ckpt``, so a
+    Ctrl-C leaves something to resume; a streamed output (``-``, a FIFO) has no "beside".
     """
+    if args.checkpoint == "0":
+        if args.checkpoint_every:
+            raise CliError("-checkpoint-every needs a checkpoint, but -checkpoint 0 turned it off")
+        return None, False
+    if args.checkpoint:
+        return args.checkpoint, False
+    if streamed:
+        if args.checkpoint_every:
+            raise CliError("-checkpoint-every needs -checkpoint FILE when the output is a stream")
+        return None, False
+    return f"{output}.partial.ckpt", True
+
+
+def make_checkpointer(path: str | None, every: int | None, own: bool):
+    """A Checkpointer; the CLI's own one warns and stops checkpointing if it cannot write (a full
+    disk must not end a run the user never asked to checkpoint)."""
+    if path is None:
+        return None
+    from .checkpoint import Checkpointer
+
+    class BestEffortCheckpointer(Checkpointer):
+        failed = False
+
+        def save(self, *a, **kw):
+            if self.failed:
+                return
+            try:
+                super().save(*a, **kw)
+            except OSError as e:
+                self.failed = True
+                log(f"w2v: warning: cannot write checkpoint {path} ({e}); training goes on without it")
+
+    return (BestEffortCheckpointer if own else Checkpointer)(path, every)
+
+
+def remove_checkpoint(path: str) -> None:
+    """Remove a checkpoint and its corpus files (``PATH.corpus-*.npz``)."""
+    target = Path(path)
+    for p in [target, *target.parent.glob(f"{glob_escape(target.name)}.corpus-*.npz")]:
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def cache_setting(value: str | None):
+    """``-cache``: None = the default cache, 0 = off, 1 = on, a size = on with that cap."""
+    from .cache import DiskCache, parse_size
+
+    if value is None or value == "1":
+        return None
+    try:
+        cap = parse_size(value)
+    except ValueError as e:
+        raise CliError(f"-cache: {e}") from None
+    return False if cap == 0 else DiskCache(max_bytes=cap)
+
+
+def trained_message(model, epochs: int, planned: int, seconds: float) -> str:
+    """What was actually trained (after Ctrl-C: complete epochs and words, not the plan)."""
+    words = model.last_train_words
+    speed = f"{words / max(seconds, 1e-9):,.0f} words/s"
+    if model.interrupted:
+        done = f"{model.epochs_trained} of {epochs} epochs complete, {words:,} of {planned:,} words"
+    else:
+        done = f"{epochs} epoch{'s' if epochs != 1 else ''}, {words:,} words"
+    return (f"w2v: trained {done} in {seconds:.1f}s ({speed}); {len(model.wv)} words in vocabulary, "
+            f"{model.corpus_total_words:,} words in corpus")
+
+
+def write_vectors(model, output: str, binary: int) -> None:
+    where = "stdout" if output == STDOUT else output
+    try:
+        model.wv.save_word2vec_format(output, binary=bool(binary))
+    except BrokenPipeError:
+        raise CliError(f"{where} was closed before all vectors were written (broken pipe)") from None
+    log(f"w2v: wrote {'binary' if binary else 'text'} vectors to {where}")
+
+
+def finish_interrupted(model, args, output: str, streamed: bool, checkpoint: str | None,
+                       started_at: float) -> int:
+    """After Ctrl-C: the output is left as it was; the vectors so far go to ``OUTPUT.partial``
+    (not into a stream, whose reader could not tell them from finished ones); name the
+    checkpoint to resume from. Exit code 130, as for any interrupted command."""
+    lines = [f"w2v: training interrupted; {args.output if not streamed else 'the output'} was not written"]
+    if streamed:
+        release_stream(output)  # a reader waiting on a FIFO gets end-of-file, not a hang
+    else:
+        partial = partial_path(output)
+        model.wv.save_word2vec_format(partial, binary=bool(args.binary))
+        lines.append(f"w2v: the vectors trained so far are in {partial}")
+    lines.append(resume_hint(checkpoint, started_at))
+    for line in lines:
+        log(line)
+    return 130
+
+
+def partial_path(output: str) -> str:
+    """``OUTPUT.partial``; ``v.txt.partial.gz`` for ``v.txt.gz``, so it is compressed like the output."""
+    stem, suffix = os.path.splitext(output)
+    if suffix.lower() in (".gz", ".bz2", ".xz"):
+        return f"{stem}.partial{suffix}"
+    return f"{output}.partial"
+
+
+def resume_hint(checkpoint: str | None, started_at: float) -> str:
+    """Where to continue from. A checkpoint file older than this run is not this run's."""
     if not checkpoint:
-        return "w2v: training interrupted (no -checkpoint given); writing the vectors trained so far"
+        return "w2v: no checkpoint (-checkpoint 0 or a streamed output): the run cannot be resumed"
     if not os.path.exists(checkpoint) or os.path.getmtime(checkpoint) < started_at:
-        return f"w2v: training interrupted before the first checkpoint ({checkpoint}); writing the vectors trained so far"
-    return (f"w2v: training interrupted; last checkpoint is {checkpoint} (continue with w2v.resume({checkpoint!r})); "
-            "writing the vectors trained so far")
+        return f"w2v: no checkpoint was written yet ({checkpoint} is written at each epoch end)"
+    return f"w2v: last checkpoint: {checkpoint} (continue with w2v.resume({checkpoint!r}))"
 
 
 # --------------------------------------------------------------------------- queries
@@ -401,6 +538,31 @@ def cmd_phrase(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- cache
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """``w2v cache info``: where the cache is, its cap and entries; ``w2v cache clear`` empties it."""
+    from .cache import DiskCache, format_size
+
+    cache = DiskCache()
+    if args.action == "clear":
+        count, freed = cache.clear()
+        print(f"removed {count} cache entries ({format_size(freed)}) from {cache.directory}")
+        return 0
+    info = cache.info()
+    cap = "off ($W2V_CACHE_MAX=0)" if cache.max_bytes == 0 else format_size(cache.max_bytes)
+    print(f"directory: {info['directory']} (set $W2V_CACHE_DIR to move it)")
+    print(f"size cap:  {cap} (least recently used entries are removed beyond it; $W2V_CACHE_MAX, "
+          "w2v train -cache SIZE)")
+    print(f"entries:   {len(info['entries'])}, {format_size(info['total_bytes'])} in all")
+    for row in info["entries"]:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["last_used"]))
+        words = f"{row['words']:,} words" if row["words"] is not None else "? words"
+        print(f"  {format_size(row['bytes']):>10}  {words:>16}  used {used}  {row['state']:<11} {row['source']}")
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -441,6 +603,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     add_phrase_parser(sub)
+
+    p = sub.add_parser("cache", help="the disk cache of corpus scans: where it is, its size; clear it",
+                       allow_abbrev=False, description="Corpus scans are cached on disk (4 bytes per "
+                       "corpus word) so a second run on the same file skips reading the text.")
+    p.add_argument("action", choices=("info", "clear"), help="info: location, cap, entries; clear: remove all")
+    p.set_defaults(func=cmd_cache)
 
     p = sub.add_parser("demo", help="train on the bundled sample and show neighbours", allow_abbrev=False)
     p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")

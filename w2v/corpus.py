@@ -7,7 +7,8 @@ Accepted corpora (see :func:`iter_sentences`):
   ``LineSentence`` convention); a text8-style file that is one 100 MB line is read in bounded
   memory, in blocks, never as one giant string;
 * a directory of such files (read in sorted name order, hidden files skipped);
-* ``.gz``, ``.bz2`` and ``.xz`` files, decompressed by suffix.
+* gzip, bzip2 and xz files, decompressed whatever their name (recognised by their first bytes,
+  so ``corpus.txt`` that is really gzip is read as text, not as compressed bytes).
 
 Sentences longer than ``max_sentence_length`` tokens (default 10,000, gensim's and word2vec.c's
 ``MAX_WORDS_IN_BATCH``) are split into consecutive chunks of at most that many tokens: nothing is
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
-from ._fileutil import open_binary
+from ._fileutil import compression_of, open_binary
 
 MAX_SENTENCE_LENGTH = 10_000
 BLOCK_BYTES = 1 << 20
@@ -185,6 +186,8 @@ def raw_blocks(path: Path, start: int = 0, end: int | None = None) -> Iterator[t
         f = open_binary(path) if start == 0 and end is None else open(path, "rb")
     except OSError as e:
         raise OSError(f"cannot open corpus file {str(path)!r}: {e.strerror or e}") from e
+    except ValueError as e:  # a compression format the standard library cannot read
+        raise CorpusError(f"corpus file {e}") from None
     with f:
         if start:
             f.seek(start)
@@ -223,8 +226,14 @@ def _newlines_before(path: Path, offset: int) -> int:
 
 
 def is_compressed(path: Path) -> bool:
-    """Whether ``path`` is read through a decompressor (then it can only be read from its start)."""
-    return Path(path).suffix.lower() in (".gz", ".bz2", ".xz")
+    """Whether ``path`` is read through a decompressor (then it can only be read from its start).
+
+    Decided by the file's first bytes, as :func:`~w2v._fileutil.open_binary` decides.
+    """
+    try:
+        return compression_of(path) is not None
+    except ValueError:  # unreadable format: raw_blocks names it when the file is read
+        return True
 
 
 def whitespace_cut(path: Path, near: int) -> int | None:
@@ -245,4 +254,5 @@ def _decode(data: bytes, path: Path, line_no: int, errors: str) -> str:
         line = line_no + data.count(b"\n", 0, e.start)
         raise CorpusError(
             f"{str(path)!r} line {line}: bytes {data[e.start:e.start + 4]!r} are not valid UTF-8 "
-            "(pass errors='replace' or errors='ignore' to accept them)") from None
+            "(to accept them, replace or drop the bad bytes: errors='replace' or errors='ignore' in "
+            "Python, -errors replace or -errors ignore on the w2v command line)") from None

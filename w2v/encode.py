@@ -7,18 +7,14 @@ first-seen order and recording the id stream. The counts come from that stream (
 ids to vocabulary ids with one array lookup, dropping out-of-vocabulary words but keeping sentence
 boundaries. Epochs then run over the int32 array and never see text again.
 
-For file corpora the scan is cached on disk (``cache_dir``), keyed by each file's resolved path,
-size and mtime and by the reader options, so a second run on the same file skips tokenisation.
-The cached scan holds every distinct word, so any vocabulary (min_count, max_final_vocab) can be
-derived from it. Cache files take 4 bytes per corpus word.
+For file corpora the scan is cached on disk (``cache_dir``, see :mod:`w2v.cache`: one entry per
+path and reader options, replaced when a file changes, least recently used entries evicted over
+a size cap), so a second run on the same file skips tokenisation. The cached scan holds every
+distinct word, so any vocabulary (min_count, max_final_vocab) can be derived from it. Cache
+entries take 4 bytes per corpus word.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +23,11 @@ import numpy as np
 from numba import njit
 
 from . import corpus as corpus_mod
+from .cache import DiskCache, default_cache_dir  # noqa: F401  (still importable from here)
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
 
 BATCH_TOKENS = 1 << 20
-CACHE_FORMAT = 1
 
 
 @dataclass
@@ -172,15 +168,18 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
          cache_dir=None, threads: int = 1) -> RawScan:
     """Tokenise ``corpus`` once into a :class:`RawScan`, from the disk cache when it is fresh.
 
-    File corpora are tokenised by up to ``threads`` threads (same result as one).
+    File corpora are tokenised by up to ``threads`` threads (same result as one). ``cache_dir``
+    is None (the default cache), False (none), a directory or a :class:`~w2v.cache.DiskCache`.
     """
     if hasattr(corpus, "raw_scan"):  # a phrased corpus (w2v.phrases) scans itself, as ids
         return corpus.raw_scan(max_sentence_length)
-    cache = _cache_path(corpus, max_sentence_length, errors, cache_dir)
-    if cache is not None and cache.is_dir():
-        cached = _load_cache(cache)
+    cache = DiskCache.from_arg(cache_dir) if corpus_mod.is_path_corpus(corpus) else None
+    key = None
+    if cache is not None:
+        key = cache.key(corpus, {"max_sentence_length": max_sentence_length, "errors": errors})
+        cached = cache.load(key)  # stamps are taken before reading, so a file changed meanwhile is rescanned
         if cached is not None:
-            return cached
+            return RawScan(*cached)
     if corpus_mod.is_path_corpus(corpus) and errors == "strict":
         result = _scan_files(corpus_mod.corpus_files(corpus), max_sentence_length, threads)
     else:
@@ -191,7 +190,7 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
     if len(result.ids) == 0:
         raise corpus_mod.CorpusError(_empty_message(corpus))
     if cache is not None:
-        _save_cache(cache, result)
+        cache.store(key, result.words, result.ids, result.offsets)
     return result
 
 
@@ -286,61 +285,3 @@ def _empty_message(corpus) -> str:
         return ("corpus yielded no tokens: it is a one-shot iterator (a generator?) that was already "
                 "consumed; pass a list or a restartable iterable, or a file path")
     return f"corpus {corpus!r:.80} contains no tokens"
-
-
-# ---- disk cache ---------------------------------------------------------------------------
-
-def default_cache_dir() -> Path:
-    """``$W2V_CACHE_DIR``, else ``$XDG_CACHE_HOME/w2v``, else ``~/.cache/w2v``."""
-    if os.environ.get("W2V_CACHE_DIR"):
-        return Path(os.environ["W2V_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "w2v"
-
-
-def _cache_path(corpus, max_sentence_length, errors, cache_dir) -> Path | None:
-    """Where the scan of a file corpus is cached, or None (in-memory corpus or cache disabled)."""
-    if cache_dir is False or not corpus_mod.is_path_corpus(corpus):
-        return None
-    key = {"format": CACHE_FORMAT, "max_sentence_length": max_sentence_length, "errors": errors,
-           "files": [_file_key(p) for p in corpus_mod.corpus_files(corpus)]}
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
-    root = default_cache_dir() if cache_dir in (None, True) else Path(cache_dir)
-    return root / f"scan-{digest}"
-
-
-def _file_key(path: Path) -> list:
-    st = path.stat()
-    return [str(path.resolve()), st.st_size, st.st_mtime_ns]
-
-
-def _save_cache(cache: Path, result: RawScan) -> None:
-    """Write the scan into a temp directory, then rename it into place (never half-written)."""
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache.parent))
-    except OSError:
-        return  # an unwritable cache directory only costs speed
-    try:
-        np.save(tmp / "ids.npy", result.ids)
-        np.save(tmp / "offsets.npy", result.offsets)
-        (tmp / "words.txt").write_text("\n".join(result.words), encoding="utf-8")
-        (tmp / "meta.json").write_text(json.dumps({"n_words": len(result.words)}))
-        os.replace(tmp, cache)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _load_cache(cache: Path) -> RawScan | None:
-    """Read a cached scan; a damaged entry is removed and rebuilt rather than trusted."""
-    try:
-        n_words = json.loads((cache / "meta.json").read_text())["n_words"]
-        words = (cache / "words.txt").read_text(encoding="utf-8").split("\n")
-        ids = np.load(cache / "ids.npy", mmap_mode="r")
-        offsets = np.load(cache / "offsets.npy")
-        if len(words) != n_words or ids.dtype != np.int32 or offsets[-1] != len(ids):
-            raise ValueError("inconsistent cache entry")
-        return RawScan(words, ids, offsets)
-    except (OSError, ValueError, KeyError):
-        shutil.rmtree(cache, ignore_errors=True)
-        return None

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._fileutil import open_binary
-from .vectors import top_k
+from .ranking import top_k
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,13 @@ def restricted_vocab(wv, restrict_vocab, case_insensitive: bool) -> dict[str, in
         return {k: i for i, k in enumerate(keys)}
     vocab: dict[str, int] = {}
     for i, k in enumerate(keys):
-        vocab.setdefault(k.upper(), i)
+        vocab.setdefault(_upper(k), i)
     return vocab
+
+
+def _upper(key):
+    """Upper-cased str keys; other keys (ints...) as they are, since they have no case."""
+    return key.upper() if isinstance(key, str) else key
 
 
 # ---------------------------------------------------------------------- word analogies
@@ -134,7 +139,7 @@ def _solve_analogies(wv, rows: np.ndarray, vocab: dict[str, int], restrict_vocab
     normed = wv.get_normed_vectors()[:restrict_vocab]
     n_search = len(normed)
     # Every row maps to the row standing for its (case-folded) form: its "group".
-    fold = str.upper if case_insensitive else str
+    fold = _upper if case_insensitive else (lambda key: key)
     group = np.fromiter((vocab[fold(k)] for k in wv.index_to_key[:n_search]), dtype=np.intp, count=n_search)
     block = max(1, _BLOCK_FLOATS // max(1, n_search))
     predicted = np.empty(len(rows), dtype=np.intp)

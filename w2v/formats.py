@@ -1,4 +1,5 @@
-"""Vector files: word2vec.c's text and binary formats, and w2v's native npy + json directory.
+"""Vector files: word2vec.c's text and binary formats, w2v's native file, and the dispatch that
+also reads files saved by gensim (through :mod:`w2v.gensim_pickle`).
 
 word2vec.c formats
     A header line ``"<vocab size> <dims>\\n"``, then one entry per word, most frequent first.
@@ -8,25 +9,31 @@ word2vec.c formats
     contains whitespace (the space ends the word), so such words are rejected when saving with a
     ValueError naming the word; they carry no word counts either.
 
-Native format
-    A directory holding ``keyedvectors.json`` (vocabulary, counts, shape, and the name of the
-    table file) and the table as ``vectors-<token>.npy``, loadable with ``mmap='r'``.
+Native format (version 2, one file)
+    An 8-byte magic, the length of a JSON header (uint64, little-endian), the header (keys,
+    per-key attributes, and dtype/shape/offset of each array), then the raw arrays, each at a
+    64-byte aligned offset, so ``mmap='r'`` maps the table straight from the file. Nothing is
+    pickled. Version 1 (a directory with ``keyedvectors.json`` and ``vectors-<token>.npy``, written
+    by older w2v) is still read.
 
 Every write is atomic: the reader of a path sees the old content or the complete new content,
 never a partial file (see :func:`w2v._fileutil.atomic_write`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
-import secrets
+import shutil
+import struct
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from . import gensim_pickle
 from ._fileutil import atomic_write, open_binary
 
 logger = logging.getLogger(__name__)
@@ -37,7 +44,10 @@ _BATCH_LINES = 8192
 _BINARY_CHUNK_BYTES = 1 << 24
 _NATIVE_MANIFEST = "keyedvectors.json"
 _NATIVE_FORMAT = "w2v.KeyedVectors"
-_NATIVE_VERSION = 1
+_NATIVE_VERSION = 2
+_NATIVE_MAGIC = b"\x93W2V-KV\n"
+_ALIGN = 64
+_COMPRESSED = (".gz", ".bz2", ".xz")
 
 
 class FormatError(ValueError):
@@ -49,10 +59,26 @@ class FormatError(ValueError):
         self.problem = problem
 
 
-def _keyed_vectors_class():
-    from .vectors import KeyedVectors
+class WordDecodeError(FormatError, UnicodeDecodeError):
+    """A word that is not valid in the given encoding: a FormatError naming the file and line, and a
+    UnicodeDecodeError (what gensim raises) for code that catches that."""
 
-    return KeyedVectors
+    def __init__(self, path, problem: str, exc: UnicodeDecodeError):
+        UnicodeDecodeError.__init__(self, exc.encoding, exc.object, exc.start, exc.end, exc.reason)
+        self.path = os.fspath(path)
+        self.problem = problem
+        self.message = f"{self.path}: {problem}"
+
+    def __str__(self):
+        return self.message
+
+
+class TruncatedFileError(FormatError, EOFError):
+    """The file ends before the entries its header announced (an EOFError too, as gensim raises)."""
+
+
+class UnsupportedOption(ValueError, NotImplementedError):
+    """An option combination the format cannot support (gensim raises NotImplementedError)."""
 
 
 # ---------------------------------------------------------------------- word2vec.c: writing
@@ -68,21 +94,57 @@ def check_storable_words(words) -> None:
             )
 
 
-def save_word2vec_format(wv, path, binary: bool = False, write_header: bool = True) -> None:
-    """Write ``wv`` in word2vec.c's text or binary format (``.gz``/``.bz2``/``.xz`` compress).
+def save_word2vec_format(wv, fname, fvocab=None, binary: bool = False, total_vec=None, write_header: bool = True,
+                         prefix: str = "", append: bool = False, sort_attr: str = "count") -> None:
+    """Write ``wv`` in word2vec.c's text or binary format (``.gz``/``.bz2``/``.xz`` compress), as gensim does.
 
-    Text values use ``%.9g``, enough digits for every float32 to read back bit-identical. The
-    file appears under ``path`` only once completely written.
+    Rows go out by descending ``sort_attr`` (ties in index order) when ``wv`` has that attribute,
+    else in index order. ``fvocab`` also writes ``<prefix><key> <sort_attr value>`` lines in the
+    same order (word2vec.c's ``-save-vocab`` file; an error if the attribute is missing).
+    ``total_vec`` overrides the header's count, ``append`` adds to an existing file. Text values use
+    ``%.9g``, enough digits for every float32 to read back bit-identical. Every file appears under
+    its name only once completely written (an appended file is rewritten whole).
     """
-    check_storable_words(wv.index_to_key)
-    table = np.ascontiguousarray(wv.vectors, dtype=_FLOAT)
-    with atomic_write(path, "wb") as out:
+    order = _storage_order(wv, sort_attr, fvocab)
+    words = [f"{prefix}{wv.index_to_key[i]}" for i in order.tolist()]
+    check_storable_words(words)
+    total_vec = len(order) if total_vec is None else int(total_vec)
+    if fvocab is not None:
+        values = wv.expandos[sort_attr][order]
+        with _output(fvocab, append) as out:
+            for start in range(0, len(words), _BATCH_LINES):
+                chunk = zip(words[start:start + _BATCH_LINES], values[start:start + _BATCH_LINES].tolist())
+                out.write("".join(f"{w} {v}\n" for w, v in chunk).encode("utf8"))
+    table = wv.vectors
+    with _output(fname, append) as out:
         if write_header:
-            out.write(f"{table.shape[0]} {table.shape[1]}\n".encode("ascii"))
+            out.write(f"{total_vec} {table.shape[1]}\n".encode("ascii"))
         writer = _write_binary_rows if binary else _write_text_rows
-        for start in range(0, len(table), _BATCH_LINES):
-            stop = start + _BATCH_LINES
-            out.write(writer(wv.index_to_key[start:stop], table[start:stop]))
+        for start in range(0, len(order), _BATCH_LINES):
+            rows = np.ascontiguousarray(table[order[start:start + _BATCH_LINES]], dtype=_FLOAT)
+            out.write(writer(words[start:start + _BATCH_LINES], rows))
+
+
+def _storage_order(wv, sort_attr: str, fvocab) -> np.ndarray:
+    """Row order of a word2vec file: by descending ``sort_attr`` (stable), else index order."""
+    values = wv.expandos.get(sort_attr)
+    if values is not None and np.issubdtype(np.asarray(values).dtype, np.number):
+        return np.argsort(-np.asarray(values), kind="stable")
+    if fvocab is not None:
+        raise ValueError(f"Cannot store vocabulary with '{sort_attr}' because that attribute does not exist "
+                         f"(or is not numeric) in these vectors")
+    logger.warning("attribute %s not present in %s; will store in internal index_to_key order", sort_attr, wv)
+    return np.arange(len(wv.index_to_key))
+
+
+@contextlib.contextmanager
+def _output(path, append: bool):
+    """An atomic writer for ``path``; with ``append`` it first copies the current content over."""
+    with atomic_write(path, "wb") as out:
+        if append and os.path.exists(path):
+            with open_binary(path) as old:
+                shutil.copyfileobj(old, out)
+        yield out
 
 
 def _write_binary_rows(words, rows: np.ndarray) -> bytes:
@@ -99,32 +161,80 @@ def _write_text_rows(words, rows: np.ndarray) -> bytes:
 # ---------------------------------------------------------------------- word2vec.c: reading
 
 
-def load_word2vec_format(path, binary: bool = False, limit: int | None = None, encoding: str = "utf8",
-                         unicode_errors: str = "strict", no_header: bool = False, cls=None):
-    """Read a word2vec.c text or binary file into ``cls`` (default KeyedVectors).
+def load_word2vec_format(cls, fname, fvocab=None, binary: bool = False, encoding: str = "utf8",
+                         unicode_errors: str = "strict", limit: int | None = None, datatype=np.float32,
+                         no_header: bool = False):
+    """Read a word2vec.c text or binary file into a ``cls`` (a KeyedVectors class), as gensim does.
 
-    ``limit`` reads only the first N words (the file is not read further). Words that repeat
-    keep their first vector (as gensim does). ``no_header`` is for headerless text files
-    (GloVe-style): the vocabulary size and width come from the lines themselves. Raises
-    :class:`FormatError` for a bad header, a wrong number of values, a bad number or a
-    truncated file.
+    ``fvocab`` names a ``word count`` file (word2vec.c's ``-save-vocab``) whose counts become the
+    ``"count"`` attribute; without it, counts are made up in descending order (``V - row``), as
+    gensim does, so the file order is kept by everything that sorts by count. ``limit`` reads
+    only the first N words (the file is not read further). Words that repeat keep their first
+    vector (as gensim does). ``no_header`` is for headerless text files (GloVe-style): the
+    vocabulary size and width come from the lines themselves. ``datatype`` is the table's dtype.
+    Raises :class:`FormatError` for a bad header, a wrong number of values, a bad number or a
+    truncated file (a :class:`WordDecodeError`, also a UnicodeDecodeError, for undecodable words).
     """
-    cls = cls or _keyed_vectors_class()
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0 or None, got {limit}")
-    with open_binary(path) as f:
+    known_counts = None if fvocab is None else read_vocab_counts(fvocab, encoding, unicode_errors)
+    with open_binary(fname) as f:
         if no_header:
             if binary:
-                raise ValueError("no_header is only supported for text files (binary needs the width)")
-            words, table = _read_text_headerless(f, path, limit, encoding, unicode_errors)
+                raise UnsupportedOption("no_header is only supported for text files (binary needs the width)")
+            words, table = _read_text_headerless(f, fname, limit, encoding, unicode_errors)
+            vocab_size = len(words)
         else:
-            vocab_size, dim = _read_header(f, path)
+            vocab_size, dim = _read_header(f, fname)
             if limit is not None:
                 vocab_size = min(vocab_size, limit)
             reader = _read_binary_body if binary else _read_text_body
-            words, table = reader(f, path, vocab_size, dim, encoding, unicode_errors)
-    words, table = _drop_duplicates(words, table, path)
-    return cls(table, words)
+            words, table = reader(f, fname, vocab_size, dim, encoding, unicode_errors)
+    words, table = _drop_duplicates(words, table, fname)
+    if known_counts is None:
+        counts = vocab_size - np.arange(len(words), dtype=np.int64)
+    else:
+        missing = [w for w in words if w not in known_counts]
+        if missing:
+            logger.warning("vocabulary file %s is incomplete: %d words missing (e.g. %r), their count is 0",
+                           fvocab, len(missing), missing[0])
+        counts = np.array([known_counts.get(w, 0) for w in words], dtype=np.int64)
+    if np.dtype(datatype) != table.dtype:
+        table = table.astype(datatype)
+    return cls.from_vectors(table, words, counts)
+
+
+def read_word2vec_rows(fname, keys, binary: bool = False, encoding: str = "utf8", unicode_errors: str = "strict"):
+    """The vectors of a word2vec.c file for just ``keys``: ``(words, (n, dim) table, dim)``.
+
+    The file is streamed; only matching rows are kept (the first one of a repeated word), so
+    picking a few thousand words out of a multi-gigabyte pretrained file costs their rows only.
+    """
+    wanted = {k for k in keys if isinstance(k, str)}
+    with open_binary(fname) as f:
+        vocab_size, dim = _read_header(f, fname)
+        reader = _read_binary_body if binary else _read_text_body
+        words, table = reader(f, fname, vocab_size, dim, encoding, unicode_errors, wanted)
+    return words, table, dim
+
+
+def read_vocab_counts(path, encoding: str = "utf8", unicode_errors: str = "strict") -> dict:
+    """``word count`` lines (word2vec.c's ``-save-vocab``, gensim's ``fvocab``) as a dict."""
+    counts = {}
+    with open_binary(path) as f:
+        for line_no, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode(encoding, errors=unicode_errors)
+            except UnicodeDecodeError as exc:
+                raise WordDecodeError(path, f"line {line_no}: {raw[:40]!r} is not valid {encoding} ({exc.reason}); "
+                                            "try unicode_errors='replace' or 'ignore'", exc) from None
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != 2 or not fields[1].isdigit():
+                raise FormatError(path, f"line {line_no}: expected '<word> <count>', found {line.strip()[:60]!r}")
+            counts.setdefault(fields[0], int(fields[1]))
+    return counts
 
 
 def _read_header(f, path) -> tuple[int, int]:
@@ -157,23 +267,25 @@ def _new_table(path, vocab_size: int, dim: int, binary: bool) -> np.ndarray:
     return np.empty((rows, dim), dtype=np.float32)
 
 
-def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str):
+def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None):
     """Read ``vocab_size`` binary entries, chunk by chunk, into a preallocated table.
 
     Each entry costs one ``bytes.find`` for the word and one ``np.frombuffer`` for the vector,
-    so the float data is never touched by Python-level loops.
+    so the float data is never touched by Python-level loops. With ``wanted`` (a set, consumed),
+    only the first entry of each wanted word is kept, so the table never holds more rows than that.
     """
     width = dim * _FLOAT.itemsize
-    table = _new_table(path, vocab_size, dim, binary=True)
+    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=True)
     words: list[str] = []
     buf = b""
     pos = 0
     eof = False
-    while len(words) < vocab_size:
+    seen = 0
+    while seen < vocab_size:
         space = buf.find(b" ", pos)
         if space < 0 or len(buf) - (space + 1) < width:
             if eof:
-                _raise_binary_truncated(path, buf, pos, space, width, len(words), vocab_size)
+                _raise_binary_truncated(path, buf, pos, space, width, seen, vocab_size)
             chunk = f.read(_BINARY_CHUNK_BYTES)
             eof = not chunk
             buf = buf[pos:] + chunk
@@ -181,11 +293,16 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
             continue
         raw = buf[pos:space].lstrip(b"\n")
         if not raw:
-            raise FormatError(path, f"entry {len(words) + 1} of {vocab_size} has an empty word (bad header width?)")
-        words.append(_decode_word(raw, encoding, errors, path, "word", len(words) + 1))
-        table[len(words) - 1] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
+            raise FormatError(path, f"entry {seen + 1} of {vocab_size} has an empty word (bad header width?)")
+        seen += 1
+        word = _decode_word(raw, encoding, errors, path, "word", seen)
+        if wanted is None or word in wanted:
+            if wanted is not None:
+                wanted.discard(word)
+            table[len(words)] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
+            words.append(word)
         pos = space + 1 + width
-    return words, table
+    return words, (table if wanted is None else table[:len(words)])
 
 
 def _decode_word(raw: bytes, encoding: str, errors: str, path, unit: str, number: int) -> str:
@@ -193,8 +310,9 @@ def _decode_word(raw: bytes, encoding: str, errors: str, path, unit: str, number
     try:
         return raw.decode(encoding, errors=errors)
     except UnicodeDecodeError as exc:
-        raise FormatError(path, f"{unit} {number}: {raw[:40]!r} is not valid {encoding} ({exc.reason}); word2vec.c may "
-                                "cut words mid-character: try unicode_errors='replace' or 'ignore'") from None
+        raise WordDecodeError(path, f"{unit} {number}: {raw[:40]!r} is not valid {encoding} ({exc.reason}); "
+                                    "word2vec.c may cut words mid-character: try unicode_errors='replace' or 'ignore'",
+                              exc) from None
 
 
 def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
@@ -202,31 +320,37 @@ def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
     if space < 0:
         rest = buf[pos:].lstrip(b"\n")
         what = f"{len(rest)} stray bytes without a word separator" if rest else "no data"
-        raise FormatError(path, f"truncated: file ends after {done} of {vocab_size} words ({what} left)")
+        raise TruncatedFileError(path, f"truncated: file ends after {done} of {vocab_size} words ({what} left)")
     word = buf[pos:space].lstrip(b"\n").decode("utf8", errors="replace")
     have = len(buf) - (space + 1)
-    raise FormatError(
+    raise TruncatedFileError(
         path,
         f"truncated: vector of word {done + 1} of {vocab_size} ({word!r}) needs {width} bytes, "
         f"only {have} left ({width - have} bytes missing)",
     )
 
 
-def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str):
-    """Read ``vocab_size`` text lines in batches of a few thousand (bounded memory for huge files)."""
-    table = _new_table(path, vocab_size, dim, binary=False)
+def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None):
+    """Read ``vocab_size`` text lines in batches of a few thousand (bounded memory for huge files).
+
+    ``wanted`` as for :func:`_read_binary_body`.
+    """
+    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=False)
     words: list[str] = []
-    line_no = 1  # the header
-    while len(words) < vocab_size:
-        lines = _read_lines(f, min(_BATCH_LINES, vocab_size - len(words)))
+    seen = 0
+    while seen < vocab_size:
+        lines = _read_lines(f, min(_BATCH_LINES, vocab_size - seen))
         if not lines:
-            raise FormatError(path, f"truncated: file ends after {len(words)} of {vocab_size} vectors "
-                                    f"(line {line_no + 1} missing)")
-        batch_words, values = _parse_text_lines(lines, path, line_no + 1, dim, encoding, errors)
-        table[len(words): len(words) + len(lines)] = values
+            raise TruncatedFileError(path, f"truncated: file ends after {seen} of {vocab_size} vectors "
+                                           f"(line {seen + 2} missing)")
+        batch_words, values = _parse_text_lines(lines, path, seen + 2, dim, encoding, errors)
+        if wanted is not None:
+            keep = [i for i, w in enumerate(batch_words) if w in wanted and wanted.remove(w) is None]
+            batch_words, values = [batch_words[i] for i in keep], values[keep]
+        table[len(words): len(words) + len(batch_words)] = values
         words.extend(batch_words)
-        line_no += len(lines)
-    return words, table
+        seen += len(lines)
+    return words, (table if wanted is None else table[:len(words)])
 
 
 def _read_text_headerless(f, path, limit, encoding, errors):
@@ -320,44 +444,198 @@ def _drop_duplicates(words: list[str], table: np.ndarray, path):
 # ---------------------------------------------------------------------- native format
 
 
-def save_native(wv, path) -> None:
-    """Save ``wv`` as a directory: the table as .npy and a json manifest with the vocabulary.
+def save_native(wv, fname_or_handle) -> None:
+    """Save ``wv`` as one file: magic, JSON header, then the aligned raw arrays (see the module docstring).
 
-    The table goes to a fresh uniquely named file first; the manifest, which names it, is then
-    replaced atomically, and only after that is the previous table removed. A crash at any point
-    leaves the directory loadable (old or new content, at worst one orphaned .npy file).
+    A path is replaced atomically (an existing file of that name is fine); an open binary file
+    object is written to as is. Keys must be str or int (or None, for gensim's unfilled slots);
+    per-key attributes of object dtype must hold JSON values or numeric arrays.
     """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"cannot save vectors to {str(path)!r}: it exists and is not a directory")
-    path.mkdir(parents=False, exist_ok=True)
-    old_table = _native_table_name(path)
-    table_name = f"vectors-{secrets.token_hex(4)}.npy"
-    with atomic_write(path / table_name, "wb") as out:
-        np.save(out, np.ascontiguousarray(wv.vectors), allow_pickle=False)
-    manifest = {
-        "format": _NATIVE_FORMAT,
-        "version": _NATIVE_VERSION,
-        "vectors_file": table_name,
-        "shape": list(wv.vectors.shape),
-        "index_to_key": list(wv.index_to_key),
-        "counts": None if wv.counts is None else wv.counts.tolist(),
-    }
-    with atomic_write(path / _NATIVE_MANIFEST, "w", encoding="utf8") as out:
-        json.dump(manifest, out, ensure_ascii=False)
-    if old_table and old_table != table_name:
-        try:
-            (path / old_table).unlink()
-        except OSError:
-            pass
+    header, arrays = _native_header(wv)
+    blob = json.dumps(header, ensure_ascii=False).encode("utf8")
+    start = _aligned(len(_NATIVE_MAGIC) + 8 + len(blob))
+    if hasattr(fname_or_handle, "write"):
+        _write_native(fname_or_handle, blob, start, arrays)
+        return
+    path = Path(fname_or_handle)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save vectors to {str(path)!r}: it is a directory (older w2v versions saved "
+                                "vectors as a directory; give a file name)")
+    with atomic_write(path, "wb") as out:
+        _write_native(out, blob, start, arrays)
 
 
-def _native_table_name(path: Path) -> str | None:
-    """Name of the table file the current manifest points to, if any."""
+def _native_header(wv) -> tuple[dict, list[np.ndarray]]:
+    """The JSON header and the arrays (in file order) of a native file."""
+    keys = list(wv.index_to_key)
+    for i, key in enumerate(keys):
+        if not (key is None or isinstance(key, str) or (isinstance(key, (int, np.integer)) and not isinstance(key, bool))):
+            raise TypeError(f"key #{i} {key!r} ({type(key).__name__}) cannot be saved: KeyedVectors.save stores "
+                            "str and int keys")
+    arrays, entries, offset = [], {}, 0
+    numeric = {"vectors": np.ascontiguousarray(wv.vectors)}
+    lockf = wv.vectors_lockf
+    if not (lockf.shape == (1,) and lockf[0] == 1.0):
+        numeric["vectors_lockf"] = np.ascontiguousarray(lockf)
+    json_attrs = {}
+    for attr, values in wv.expandos.items():
+        values = np.asarray(values)
+        if values.dtype.hasobject:
+            json_attrs[attr] = [_json_value(v, attr) for v in values.tolist()]
+        else:
+            numeric[f"expando:{attr}"] = np.ascontiguousarray(values)
+    for name, array in numeric.items():
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        entries[name] = {"dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
+        arrays.append(array)
+        offset = _aligned(offset + array.nbytes)
+    header = {"format": _NATIVE_FORMAT, "version": _NATIVE_VERSION,
+              "index_to_key": [k if k is None or isinstance(k, str) else int(k) for k in keys],
+              "arrays": entries, "object_expandos": json_attrs}
+    return header, arrays
+
+
+def _json_value(value, attr):
+    if isinstance(value, np.ndarray):
+        return {"ndarray": value.dtype.str, "values": value.tolist()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"vector attribute {attr!r} holds a {type(value).__name__}, which KeyedVectors.save cannot store")
+
+
+def _from_json_value(value):
+    if isinstance(value, dict):
+        return np.array(value["values"], dtype=np.dtype(value["ndarray"]))
+    return value
+
+
+def _aligned(n: int) -> int:
+    return -(-n // _ALIGN) * _ALIGN
+
+
+def _write_native(out, blob: bytes, start: int, arrays: list[np.ndarray]) -> None:
+    """Magic, header length, header, then each array at the next 64-byte boundary (no trailing padding)."""
+    out.write(_NATIVE_MAGIC + struct.pack("<Q", len(blob)) + blob)
+    position, target = len(_NATIVE_MAGIC) + 8 + len(blob), start
+    for array in arrays:
+        out.write(b"\0" * (target - position))
+        if array.size:
+            out.write(memoryview(array.reshape(-1)).cast("B"))
+        position = target + array.nbytes
+        target = start + _aligned(position - start)
+
+
+def is_native_file(path) -> bool:
+    """Whether ``path`` is a file written by :func:`save_native` (for loaders that must tell it apart)."""
     try:
-        return _read_manifest(path)["vectors_file"]
-    except (OSError, FormatError):
-        return None
+        with open_binary(path) as f:
+            return f.read(len(_NATIVE_MAGIC)) == _NATIVE_MAGIC
+    except OSError:
+        return False
+
+
+def load_native(cls, fname, mmap: str | None = None):
+    """Load vectors saved by :func:`save_native`, by an older w2v (a directory), or by gensim.
+
+    ``mmap='r'`` (or ``'r+'``, ``'c'``) memory-maps the table of an uncompressed native file, or
+    the arrays gensim stored in separate ``.npy`` files.
+    """
+    if mmap not in (None, "r", "r+", "c"):
+        raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")
+    path = Path(fname)
+    if path.is_dir():
+        return _load_native_directory(cls, path, mmap)
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(path)!r} does not exist (expected vectors saved by KeyedVectors.save or gensim)")
+    if is_native_file(path):
+        return _load_native_file(cls, path, mmap)
+    if gensim_pickle.is_pickle_file(path):
+        return _from_gensim(cls, gensim_pickle.load_gensim_keyed_vectors(path, mmap=mmap))
+    raise FormatError(path, "not a KeyedVectors file: neither w2v's native format nor a gensim save() pickle "
+                            "(for word2vec.c files use KeyedVectors.load_word2vec_format)")
+
+
+def _from_gensim(cls, data: dict):
+    if data["gensim_class"].endswith(".Word2Vec"):
+        logger.info("loaded the vectors of a gensim Word2Vec model (w2v.load reads the whole model)")
+    kv = cls.from_vectors(data["vectors"], data["words"])
+    kv.expandos.update(data["expandos"])
+    lockf = data["vectors_lockf"]
+    if lockf is not None and lockf.dtype == np.float32 and lockf.ndim == 1 and len(lockf) in (1, len(kv)):
+        kv.vectors_lockf = lockf
+    return kv
+
+
+def _load_native_file(cls, path: Path, mmap):
+    compressed = path.suffix.lower() in _COMPRESSED
+    if compressed and mmap:
+        raise ValueError(f"{path}: cannot mmap a compressed file; load it with mmap=None")
+    with open_binary(path) as f:
+        f.read(len(_NATIVE_MAGIC))
+        (length,) = struct.unpack("<Q", _read_exact(f, 8, path))
+        try:
+            header = json.loads(_read_exact(f, length, path).decode("utf8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FormatError(path, f"damaged header ({exc})") from None
+        data = f.read() if compressed else None
+    if not isinstance(header, dict) or header.get("format") != _NATIVE_FORMAT or "arrays" not in header:
+        raise FormatError(path, f"damaged header (expected format {_NATIVE_FORMAT!r} with an 'arrays' table)")
+    if header.get("version", 0) > _NATIVE_VERSION:
+        raise FormatError(path, f"written by a newer w2v (format version {header['version']})")
+    start = _aligned(len(_NATIVE_MAGIC) + 8 + length)
+    if compressed:  # work on the decompressed bytes as if they were the file
+        data = b"\0" * (len(_NATIVE_MAGIC) + 8 + length) + data
+    size = len(data) if compressed else path.stat().st_size
+    arrays = {}
+    for name, entry in header["arrays"].items():
+        dtype, shape, offset, count = _array_entry(entry, name, start, path)
+        if dtype.hasobject or size - offset < count * dtype.itemsize:
+            raise TruncatedFileError(path, f"truncated or damaged: array {name!r} of shape {shape} needs "
+                                    f"{count * dtype.itemsize} bytes at offset {offset}, the file has {size}")
+        if compressed:
+            arrays[name] = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
+        elif mmap and name == "vectors" and count:
+            arrays[name] = np.memmap(path, dtype=dtype, mode=mmap, offset=offset, shape=shape)
+        else:
+            arrays[name] = np.fromfile(path, dtype=dtype, count=count, offset=offset).reshape(shape)
+    keys = header["index_to_key"]
+    table = arrays.get("vectors")
+    if table is None or table.ndim != 2 or table.shape[0] != len(keys):
+        raise FormatError(path, f"table of shape {None if table is None else table.shape} does not match "
+                                f"{len(keys)} keys")
+    kv = cls.from_vectors(table, keys)
+    for name, array in arrays.items():
+        if name.startswith("expando:"):
+            kv.expandos[name[len("expando:"):]] = array
+    for attr, values in header.get("object_expandos", {}).items():
+        column = np.empty(len(values), dtype=object)
+        column[:] = [_from_json_value(v) for v in values]
+        kv.expandos[attr] = column
+    if "vectors_lockf" in arrays:
+        kv.vectors_lockf = arrays["vectors_lockf"].astype(np.float32, copy=False)
+    return kv
+
+
+def _array_entry(entry, name: str, start: int, path):
+    """(dtype, shape, absolute offset, element count) of one header entry, checked."""
+    try:
+        dtype, shape, offset = np.dtype(entry["dtype"]), tuple(entry["shape"]), entry["offset"]
+    except (TypeError, KeyError, ValueError) as exc:
+        raise FormatError(path, f"damaged header: array {name!r} ({exc})") from None
+    if not all(_is_count(x) for x in shape + (offset,)):
+        raise FormatError(path, f"damaged header: array {name!r} has shape {shape} at offset {offset}")
+    return dtype, shape, start + offset, int(np.prod(shape, dtype=np.int64))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _read_exact(f, n: int, path) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        raise TruncatedFileError(path, f"truncated: expected {n} more bytes, found {len(data)}")
+    return data
 
 
 def _read_manifest(path: Path) -> dict:
@@ -369,19 +647,15 @@ def _read_manifest(path: Path) -> dict:
         raise FormatError(manifest_path, f"not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != _NATIVE_FORMAT:
         raise FormatError(manifest_path, f"not a w2v vectors manifest (expected format {_NATIVE_FORMAT!r})")
-    if manifest.get("version", 0) > _NATIVE_VERSION:
+    if manifest.get("version", 0) > 1:
         raise FormatError(manifest_path, f"written by a newer w2v (format version {manifest['version']})")
     return manifest
 
 
-def load_native(path, mmap: str | None = None, cls=None):
-    """Load a :func:`save_native` directory; ``mmap='r'`` memory-maps the table (read-only)."""
-    if mmap not in (None, "r", "r+", "c"):
-        raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")
-    cls = cls or _keyed_vectors_class()
-    path = Path(path)
-    if not path.is_dir():
-        raise FileNotFoundError(f"{str(path)!r} is not a saved w2v vectors directory")
+def _load_native_directory(cls, path: Path, mmap):
+    """Version 1: a directory with ``keyedvectors.json`` and the table as ``.npy`` (older w2v)."""
+    if not (path / _NATIVE_MANIFEST).is_file():
+        raise FileNotFoundError(f"{str(path)!r} is a directory, not saved vectors (no {_NATIVE_MANIFEST} in it)")
     manifest = _read_manifest(path)
     table_path = path / manifest["vectors_file"]
     try:
@@ -393,4 +667,4 @@ def load_native(path, mmap: str | None = None, cls=None):
         raise FormatError(table_path, f"table has shape {table.shape}, manifest says {tuple(manifest['shape'])} "
                                       f"for {len(words)} words")
     counts = manifest.get("counts")
-    return cls(table, words, None if counts is None else np.asarray(counts, dtype=np.int64))
+    return cls.from_vectors(table, words, None if counts is None else np.asarray(counts, dtype=np.int64))

@@ -33,7 +33,8 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
 
     ``corpus`` is a path (file, directory, .gz/.bz2/.xz) or an iterable of token lists.
     ``params`` are gensim's ``Word2Vec`` parameters (see :class:`~w2v.params.TrainParams`).
-    ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache).
+    ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache; a
+    directory, or a :class:`w2v.cache.DiskCache` for another size cap).
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
     ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
@@ -64,6 +65,7 @@ class Word2Vec:
         self.epochs_trained = 0
         self.corpus_total_words = 0
         self.interrupted = False
+        self.last_train_words = 0  # in-vocabulary words the last train() call trained (before subsampling)
         self._encoded = None
         self._encoded_source = None
         self._training_lock = threading.Lock()
@@ -160,7 +162,7 @@ class Word2Vec:
             syn1[:len(self.syn1)] = self.syn1[:len(syn1)]
         self.syn1neg = syn1neg if self.params.negative else np.zeros((0, d), np.float32)
         self.syn1 = syn1 if self.params.hs else np.zeros((0, d), np.float32)
-        self.wv = KeyedVectors(syn0, self.vocab.words, self.vocab.counts)
+        self.wv = KeyedVectors.from_vectors(syn0, self.vocab.words, self.vocab.counts)
 
     def _remember_encoding(self, corpus, encoded) -> None:
         self._encoded, self._encoded_source = encoded, corpus
@@ -263,7 +265,7 @@ class Word2Vec:
         """Rebuild a model from :meth:`_state`'s output."""
         model = cls(**meta["params"])
         model.vocab = Vocabulary(meta["words"], arrays["counts"])
-        model.wv = KeyedVectors(arrays["syn0"], model.vocab.words, model.vocab.counts)
+        model.wv = KeyedVectors.from_vectors(arrays["syn0"], model.vocab.words, model.vocab.counts)
         model.syn1neg, model.syn1 = arrays["syn1neg"], arrays["syn1"]
         if arrays["rng_states"].shape == model.rng_states.shape:
             model.rng_states = arrays["rng_states"]

@@ -166,6 +166,7 @@ class Training:
             return False
         finally:
             bar.close()
+            model.last_train_words = int(self.progress.sum()) - self.start.run_words
         return True
 
     def _epoch(self, pos: Position, bar) -> bool:
