@@ -40,6 +40,7 @@ DEFAULT_CORPUS = Path("/work/cache/wiki17m.txt")
 SAMPLE_CORPUS = REPO / "w2v" / "data" / "sample.txt.xz"
 CACHE = Path(os.environ.get("TMPDIR") or "/tmp") / "w2v-bench"
 SENTENCE_WORDS = 1000
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def prepared_corpus(source: Path) -> Path:
@@ -177,6 +178,8 @@ def main() -> None:
     ap.add_argument("--gensim-repeats", type=int, default=1, help="runs of gensim (slow; median)")
     ap.add_argument("--word2phrase", metavar="BIN", help="also time word2phrase.c (built outside the repo)")
     ap.add_argument("--train", action="store_true", help="train skip-gram on the phrased corpus (new_york)")
+    ap.add_argument("--save", metavar="NAME", help="write benchmarks/results/NAME.json and NAME.md")
+    ap.add_argument("--reuse-gensim", metavar="JSON", help="take gensim's runs from an earlier --save file")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -184,7 +187,8 @@ def main() -> None:
         return
     source = args.corpus or (DEFAULT_CORPUS if DEFAULT_CORPUS.exists() else SAMPLE_CORPUS)
     corpus = prepared_corpus(source)
-    print(f"corpus: {source} as {SENTENCE_WORDS}-word lines ({corpus}); load: {os.getloadavg()}")
+    load_before = tuple(round(x, 1) for x in os.getloadavg())
+    print(f"corpus: {source} as {SENTENCE_WORDS}-word lines ({corpus}); load: {load_before}", flush=True)
     specs = {lib: {"lib": lib, "corpus": str(corpus), "out": str(CACHE / f"phrased-{lib.replace(' ', '_')}.txt"),
                    "phrases_json": str(CACHE / f"phrases-{lib.replace(' ', '_')}.json")}
              for lib in ("gensim", "w2v", "w2v file", "w2v phrase")}
@@ -193,40 +197,55 @@ def main() -> None:
     runs: dict[str, list[dict]] = {}
     for lib in ("w2v", "w2v file", "w2v phrase"):
         runs[lib] = [run(specs[lib]) for _ in range(args.repeats)]
-    runs["gensim"] = [run(specs["gensim"]) for _ in range(args.gensim_repeats)]
+    if args.reuse_gensim:  # gensim's runs from an earlier results file (it takes minutes)
+        runs["gensim"] = json.loads(Path(args.reuse_gensim).read_text())["runs"]["gensim"]
+    else:
+        runs["gensim"] = [run(specs["gensim"]) for _ in range(args.gensim_repeats)]
     if args.word2phrase:
         runs["word2phrase.c"] = [run_c_word2phrase(args.word2phrase, corpus, CACHE / "phrased-c.txt")]
     load_after = os.getloadavg()
     g = runs["gensim"]
-    print(f"\n| run | repeats | learn s | apply s | total s | speed-up vs gensim | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    out = [f"corpus: {source} as {SENTENCE_WORDS}-word lines; load average before {load_before}, "
+           f"after {tuple(round(x, 1) for x in load_after)} (2 cores, shared)", "",
+           "| run | repeats | learn s | apply s | total s | speed-up vs gensim | peak RSS MB |",
+           "|---|---|---|---|---|---|---|"]
     for lib, rs in runs.items():
         total = median(rs, "total_s")
-        print(f"| {lib} | {len(rs)} | {median(rs, 'learn_s'):.1f} | {median(rs, 'apply_s'):.1f} | {total:.1f} | "
-              f"{median(g, 'total_s') / total:.1f}x | {median(rs, 'peak_rss_mb'):.0f} |")
+        out.append(f"| {lib} | {len(rs)} | {median(rs, 'learn_s'):.1f} | {median(rs, 'apply_s'):.1f} | {total:.1f} | "
+                   f"{median(g, 'total_s') / total:.1f}x | {median(rs, 'peak_rss_mb'):.0f} |")
     cmp = compare_phrases(Path(specs["w2v"]["phrases_json"]), Path(specs["gensim"]["phrases_json"]))
-    print(f"\nexport_phrases: gensim {cmp['n']} phrases; same set: {cmp['same_set']} (w2v only {cmp['w2v_only']}, "
-          f"gensim only {cmp['gensim_only']}); max relative score difference {cmp['max_rel_diff']:.3g}")
+    out += ["", f"export_phrases: gensim {cmp['n']} phrases; same set: {cmp['same_set']} (w2v only "
+            f"{cmp['w2v_only']}, gensim only {cmp['gensim_only']}); max relative score difference "
+            f"{cmp['max_rel_diff']:.3g}"]
     for lib in ("w2v", "w2v file"):
         same = {r["sha256"] for r in runs[lib]} == {g[0]["sha256"]}
-        print(f"phrased sentences, {lib} vs gensim: {'identical' if same else 'DIFFERENT'} "
-              f"({runs[lib][0]['sentences']} sentences, {runs[lib][0]['tokens']} tokens; "
-              f"gensim {g[0]['sentences']}, {g[0]['tokens']})")
-    print(f"load average after the runs: {load_after}")
+        out.append(f"phrased sentences, {lib} vs gensim: {'identical' if same else 'DIFFERENT'} "
+                   f"({runs[lib][0]['sentences']} sentences, {runs[lib][0]['tokens']} tokens; "
+                   f"gensim {g[0]['sentences']}, {g[0]['tokens']})")
+    print("\n".join(out), flush=True)
     if args.train:
-        train_check(corpus)
+        out += train_check(corpus)
+    if args.save:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{args.save}.json").write_text(json.dumps({"runs": runs, "compare": cmp}, indent=1))
+        (RESULTS / f"{args.save}.md").write_text("\n".join(out) + "\n")
 
 
-def train_check(corpus: Path) -> None:
+def train_check(corpus: Path) -> list[str]:
+    """Skip-gram (1 epoch, w2v's defaults) on the phrased corpus; the neighbours of two phrases."""
+    sys.path.insert(0, str(REPO))
     import w2v
 
     t = time.perf_counter()
     frozen = w2v.Phrases(str(corpus)).freeze()
     model = w2v.train(frozen[corpus], sg=1, epochs=1, workers=os.cpu_count(), progress=False, cache_dir=False)
-    print(f"\nskip-gram on the phrased corpus ({time.perf_counter() - t:.0f}s, 1 epoch, {len(model.wv)} words):")
+    lines = ["", f"skip-gram on the phrased corpus (w2v.train(frozen[Path(corpus)]), 1 epoch, "
+             f"{time.perf_counter() - t:.0f}s, {len(model.wv)} words):"]
     for word in ("new_york", "los_angeles"):
         if word in model.wv:
-            print(f"  {word}: " + ", ".join(f"{w} {s:.2f}" for w, s in model.wv.most_similar(word, topn=10)))
+            lines.append(f"  {word}: " + ", ".join(f"{w} {s:.2f}" for w, s in model.wv.most_similar(word, topn=10)))
+    print("\n".join(lines), flush=True)
+    return lines
 
 
 if __name__ == "__main__":
