@@ -403,8 +403,9 @@ def _subtable(table: NgramTable, keep: np.ndarray) -> NgramTable:
 class FrozenPhrases(_PhrasesTransformation):
     """The phrases of a trained :class:`Phrases`, without the counts (gensim's ``FrozenPhrases``).
 
-    ``phrasegrams`` is gensim's {phrase: score} dict; the compiled id tables are built from the
-    model once and used by every ``frozen[...]`` call.
+    ``phrasegrams`` is gensim's {phrase: score} dict (for reading: the compiled id tables every
+    ``frozen[...]`` call uses are built from the model once, so editing the dict changes nothing
+    but ``score_candidate``; changing ``threshold`` does apply).
     """
 
     def __init__(self, phrases_model: Phrases):
