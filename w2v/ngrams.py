@@ -52,17 +52,24 @@ class NgramTable:
         return self.slots, self.ehash, self.estart, self.elen, self.ecount, self.arena, self.state
 
     def grow(self, entries: int, arena: int) -> None:
-        """Room for ``entries`` more entries and ``arena`` more key ids."""
+        """Room for ``entries`` more entries and ``arena`` more key ids.
+
+        Entry arrays and the arena grow by 1.5x steps, the slot array (a power of two) keeps the
+        load under 0.7: about 40 bytes per entry at the peak, for gensim's ~100+ per dict item.
+        """
         n, used = len(self), int(self.state[K.ARENA_USED])
+        need = n + entries
         cap = len(self.ehash)
-        if n + entries > cap:
-            cap = max(2 * cap, n + entries)
-            cap = 1 << int(cap - 1).bit_length()
+        if need > cap:
+            cap = max(need, cap + cap // 2)
             for name in ("ehash", "estart", "elen", "ecount"):
                 getattr(self, name).resize(cap, refcheck=False)
-            self.slots = K.rebuild_slots(n, self.ehash, 2 * cap)
+        if need > len(self.slots) * 7 // 10:
+            size = 1 << int(need * 10 // 7).bit_length()
+            self.slots = None  # the old slots go before the new ones are built
+            self.slots = K.rebuild_slots(n, self.ehash, size)
         if used + arena > len(self.arena):
-            self.arena.resize(max(2 * len(self.arena), used + arena), refcheck=False)
+            self.arena.resize(max(len(self.arena) + len(self.arena) // 2, used + arena), refcheck=False)
 
     def count_sentences(self, ids, offsets, is_conn, parts, max_vocab_size: int) -> None:
         """gensim's counting of every sentence of the block (pruning included); ``parts`` is

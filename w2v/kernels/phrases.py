@@ -185,7 +185,7 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
     might not hold the next sentence's new entries: grow them and call again).
     """
     n_sent = len(offsets) - 1
-    limit = len(slots) // 2
+    limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     for s in range(first, n_sent):
         a, b = offsets[s], offsets[s + 1]
         n = b - a
@@ -224,7 +224,7 @@ def merge_tables(first, o_estart, o_elen, o_ecount, o_arena, o_n, slots, ehash, 
                  arena, state):
     """Add the entries ``first..o_n`` of another table into this one (gensim's add_vocab merge);
     return where it stopped (o_n, or earlier when this table must grow)."""
-    limit = len(slots) // 2
+    limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     for e in range(first, o_n):
         if (state[N_ENTRIES] + 1 > limit or state[N_ENTRIES] + 1 > len(ehash)
                 or state[ARENA_USED] + o_elen[e] > len(arena)):
@@ -240,7 +240,7 @@ def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, ehash, esta
     included (its ``start`` flag is reset before it is tested), in one table as word2phrase's
     single hash of strings. ``prev`` is the last id of the previous block (-1 at the start).
     Returns how many ids were consumed (len(ids), or fewer if the table must grow)."""
-    limit = len(slots) // 2
+    limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     pair = np.empty(2, np.int32)
     buf = np.empty(64, np.int32)
     for k in range(len(ids)):
