@@ -50,8 +50,9 @@ def w2v_step(g, sg, window, d, syn0, syn1, alpha, cbow_mean):
     span, width = 2 * window, codes.shape[1]
     train_chunk(syn0, np.zeros((0, d), np.float32), syn1, ids, np.array([0, len(ids)], np.int64), 0, 1,
                 np.full(v, 2**32, np.uint64), np.zeros(v, np.uint64), np.zeros(v, np.int32),
-                codes, points, lengths, sg, cbow_mean, window, False, 0, 1, SG_EXACT, False, alpha, alpha,
-                10**9, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32), np.ones(1, np.uint64),
+                codes, points, lengths, np.ones(1, np.float32), False, sg, cbow_mean, window, False, 0, 1, SG_EXACT,
+                False, alpha, alpha, 10**9, 10**9, 1, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32),
+                np.ones(1, np.uint64),
                 np.zeros(SLOT_STRIDE), np.zeros(len(ids), np.int32), np.zeros(span, np.int32),
                 np.zeros((span, d), np.float32), np.zeros((span, d), np.float32), np.zeros(span, np.float32),
                 np.zeros((RING, 1), np.int32), np.zeros(RING, np.int32), np.zeros(1, np.float32),
@@ -114,6 +115,6 @@ def test_negative_sampling_cbow_equals_gensims_cython(cbow_mean):
         ctx = np.array([ids[j] for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i], np.int32)
         t = np.array(targets, np.int32)
         cbow_step(syn0, syn1neg, syn1neg[:0], ctx, len(ctx), cbow_mean, t, labels, len(t), t, labels, 0,
-                  np.float32(alpha), H, dH, False, True)
+                  np.float32(alpha), H, dH, False, True, np.ones(1, np.float32), False)
     np.testing.assert_allclose(syn0, g.wv.vectors, atol=2e-6)
     np.testing.assert_allclose(syn1neg, g.syn1neg, atol=2e-6)

@@ -34,6 +34,7 @@ def f32(*xs):
 
 NS_T, NS_L = i32(4, 1, 7, 1), f32(1, 0, 0, 0)      # centre word 4, a repeated negative
 HS_T, HS_L = i32(7, 3, 0), f32(0, 1, 1)             # inner nodes on a Huffman path
+NO_LOCK = (np.ones(1, np.float32), False)          # (lockf, use_lockf): nothing locked
 
 
 @pytest.mark.parametrize("use_hs,use_ns", [(0, 1), (1, 0), (1, 1)])
@@ -44,7 +45,7 @@ def test_skipgram_step_matches_reference(use_hs, use_ns, ctx, one_by_one):
     ref = [a.copy() for a in (syn0, syn1neg, syn1)]  # context word 2 appears twice in K4 and K3
     nt, ht = (len(NS_T) if use_ns else 0), (len(HS_T) if use_hs else 0)
     sg_step(syn0, syn1neg, syn1, ctx, len(ctx), one_by_one, NS_T, NS_L, nt, HS_T, HS_L, ht, ALPHA,
-            *scratch(len(ctx), syn0.shape[1]), False, False)
+            *scratch(len(ctx), syn0.shape[1]), False, False, *NO_LOCK)
     reference.sg_step(*ref, ctx, NS_T[:nt], NS_L[:nt], HS_T[:ht], HS_L[:ht], alpha=float(ALPHA),
                       one_by_one=one_by_one)
     for got, want in zip((syn0, syn1neg, syn1), ref):
@@ -57,7 +58,7 @@ def test_cbow_matches_reference(cbow_mean):
     ref = [a.copy() for a in (syn0, syn1neg, syn1)]
     ctx = i32(0, 3, 3, 6)
     cbow_step(syn0, syn1neg, syn1, ctx, len(ctx), cbow_mean, NS_T, NS_L, len(NS_T), HS_T, HS_L,
-              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1])[:2], False, False)
+              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1])[:2], False, False, *NO_LOCK)
     reference.cbow_step(*ref, ctx, cbow_mean, NS_T, NS_L, HS_T, HS_L, alpha=float(ALPHA))
     for got, want in zip((syn0, syn1neg, syn1), ref):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -68,7 +69,7 @@ def test_updates_touch_only_rows_that_were_used():
     before = [a.copy() for a in (syn0, syn1neg, syn1)]
     ctx = i32(2, 5)
     sg_step(syn0, syn1neg, syn1, ctx, 2, False, NS_T, NS_L, len(NS_T), HS_T, HS_L, len(HS_T), ALPHA,
-            *scratch(2, syn0.shape[1]), False, False)
+            *scratch(2, syn0.shape[1]), False, False, *NO_LOCK)
     for table, old, used in zip((syn0, syn1neg, syn1), before, (ctx, NS_T, HS_T)):
         changed = np.flatnonzero(np.any(table != old, axis=1))
         assert set(changed) <= set(used.tolist())
@@ -87,7 +88,7 @@ def test_saturated_scores_follow_word2vec_c():
     np.testing.assert_allclose(dH, -0.1 * syn_out[[1]])  # g = (0 - 1) * alpha
     syn1neg, syn1 = syn_out.copy(), syn_out.copy()
     sg_step(syn0, syn1neg, syn1, i32(0), 1, True, i32(1), f32(0), 1, i32(2), f32(0), 1, np.float32(0.1),
-            *scratch(1, d), False, False)
+            *scratch(1, d), False, False, *NO_LOCK)
     np.testing.assert_allclose(syn1[2], syn_out[2])          # hs pair skipped
     np.testing.assert_allclose(syn1neg[1], syn_out[1] - 0.1 * 2.0)
 
@@ -96,9 +97,9 @@ def test_loss_is_positive_and_larger_for_wrong_predictions():
     syn0, syn1neg, syn1 = tables(scale=0.5)
     H, dH, G = scratch(1, syn0.shape[1])
     right = sg_step(syn0.copy(), syn0.copy(), syn1, i32(0), 1, True, i32(0), f32(1), 1, HS_T, HS_L, 0,
-                    np.float32(0), H, dH, G, True, False)
+                    np.float32(0), H, dH, G, True, False, *NO_LOCK)
     wrong = sg_step(syn0.copy(), -syn0.copy(), syn1, i32(0), 1, True, i32(0), f32(1), 1, HS_T, HS_L, 0,
-                    np.float32(0), H, dH, G, True, False)
+                    np.float32(0), H, dH, G, True, False, *NO_LOCK)
     assert 0 < right < wrong
 
 
@@ -135,5 +136,5 @@ def test_negative_sampling_can_skip_saturated_pairs_like_gensim():
     syn1neg = np.full((3, d), 2.0, np.float32)
     before = syn1neg.copy()
     sg_step(syn0, syn1neg, syn0[:2].copy(), i32(0), 1, True, i32(1), f32(0), 1, i32(0), f32(0), 0,
-            np.float32(0.1), *scratch(1, d), False, True)
+            np.float32(0.1), *scratch(1, d), False, True, *NO_LOCK)
     np.testing.assert_array_equal(syn1neg, before)

@@ -10,7 +10,7 @@ its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.training` (threads, ep
 """
 from .checkpoint import resume
 from .classes import kmeans
-from .corpus import CorpusError, sample_corpus_path
+from .corpus import CorpusError, DirectoryCorpus, sample_corpus_path
 from .model import Word2Vec, load, train
 from .params import TrainParams
 from .phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases
@@ -19,5 +19,6 @@ from .vocab import Vocabulary
 
 __version__ = "0.1.0"
 
-__all__ = ["CorpusError", "ENGLISH_CONNECTOR_WORDS", "FrozenPhrases", "KeyedVectors", "Phrases", "TrainParams",
-           "Vocabulary", "Word2Vec", "kmeans", "load", "resume", "sample_corpus_path", "train", "__version__"]
+__all__ = ["CorpusError", "DirectoryCorpus", "ENGLISH_CONNECTOR_WORDS", "FrozenPhrases", "KeyedVectors", "Phrases",
+           "TrainParams", "Vocabulary", "Word2Vec", "kmeans", "load", "resume", "sample_corpus_path", "train",
+           "__version__"]

@@ -51,6 +51,10 @@ _STD_NAMES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
 # ---------------------------------------------------------------------------- reading
 
 
+class UnsupportedCompression(ValueError):
+    """A file compressed in a format w2v does not read (zstd, zip, lz4); the message names the file."""
+
+
 def compression_of(path: str | os.PathLike) -> str | None:
     """``"gzip"``, ``"bzip2"`` or ``"xz"`` from the file's first bytes, else None (plain data).
 
@@ -73,7 +77,7 @@ def compression_of(path: str | os.PathLike) -> str | None:
                 return name
     for magic, name in _UNSUPPORTED:
         if head.startswith(magic):
-            raise ValueError(f"{os.fspath(path)!r} is {name}-compressed, which w2v cannot read; "
+            raise UnsupportedCompression(f"{os.fspath(path)!r} is {name}-compressed, which w2v cannot read; "
                              f"decompress it first (or recompress it as .gz, .bz2 or .xz)")
     return None
 

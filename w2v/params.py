@@ -39,6 +39,11 @@ class TrainParams:
       from gensim's (overlap 0.93x of gensim's seed-to-seed overlap) and it lost ~3 analogy points
       with hierarchical softmax;
     * ``"auto"`` (the default) is ``"shared"``.
+
+    ``progress`` is what is shown while training (:mod:`w2v.progress`): ``None`` (the default)
+    draws a bar only when stderr is a terminal and nothing otherwise (gensim draws nothing; w2v
+    logs epoch summaries to the ``"w2v"`` logger, as gensim logs); ``True`` asks for it, as a bar
+    on a terminal and as a few plain lines when stderr is redirected; ``False`` shows nothing.
     """
 
     vector_size: int = 100
@@ -59,10 +64,11 @@ class TrainParams:
     max_final_vocab: int | None = None
     shrink_windows: bool = True
     compute_loss: bool = True
-    progress: bool = True
+    progress: bool | None = None
     kernel: str = "auto"
     max_sentence_length: int = 10_000
     errors: str = "strict"
+    batch_words: int = 10000
 
     def __post_init__(self):
         if self.workers is None:
@@ -93,14 +99,17 @@ class TrainParams:
         _int("workers", self.workers, 1)
         _int("seed", self.seed, None)
         _int("max_sentence_length", self.max_sentence_length, 1)
+        _int("batch_words", self.batch_words, 1)
         _optional_int("max_vocab_size", self.max_vocab_size, 1)
         _optional_int("max_final_vocab", self.max_final_vocab, 1)
         _number("ns_exponent", self.ns_exponent)
         _number("sample", self.sample, minimum=0.0)
         _number("alpha", self.alpha, minimum=0.0, exclusive=True)
         _number("min_alpha", self.min_alpha, minimum=0.0)
-        for name in ("shrink_windows", "compute_loss", "progress"):
+        for name in ("shrink_windows", "compute_loss"):
             _bool(name, getattr(self, name))
+        if self.progress is not None:
+            _bool("progress", self.progress)
         if self.min_alpha > self.alpha:
             raise ValueError(f"min_alpha={self.min_alpha!r} is larger than alpha={self.alpha!r}")
         if self.hs == 0 and self.negative == 0:

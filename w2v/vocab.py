@@ -22,6 +22,11 @@ from ._fileutil import atomic_write
 from .corpus import bad_token
 
 MAX_CODE_LENGTH = 64
+#: vocabularies up to this size build their alias table and Huffman tree with the plain-Python
+#: statement of the numba function (``.py_func``, same arithmetic, same result): a few ms, where
+#: loading the cached machine code costs ~25 ms of CPU in a fresh process (graph embeddings fit
+#: vocabularies of a few dozen nodes, in many short-lived processes)
+SMALL_TABLE = 1000
 
 
 @dataclass
@@ -152,7 +157,7 @@ def build_alias_table(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     threshold = np.zeros(n, dtype=np.uint64)
     alias = np.arange(n, dtype=np.int32)
     if n:
-        _fill_alias(scaled, threshold, alias)
+        (_fill_alias.py_func if n <= SMALL_TABLE else _fill_alias)(scaled, threshold, alias)
     return threshold, alias
 
 
@@ -192,19 +197,11 @@ def build_huffman(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if len(counts) < 2:
         raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
     order = np.argsort(-counts, kind="stable")  # the two-queue build needs descending counts
-    codes, points, lengths = _huffman(counts[order])
+    codes, points, lengths = (_huffman.py_func if len(counts) <= SMALL_TABLE else _huffman)(counts[order])
     width = int(lengths.max())
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return codes[back, :width], points[back, :width], lengths[back]
-
-
-@njit(cache=True, inline="always")
-def _take_smallest(count, pos1, pos2):
-    """word2vec.c's two-queue step: the smaller of the next leaf and the next inner node."""
-    if pos1 >= 0 and count[pos1] < count[pos2]:
-        return pos1, pos1 - 1, pos2
-    return pos2, pos1, pos2 + 1
 
 
 @njit(cache=True)
@@ -218,9 +215,17 @@ def _huffman(counts):
     pos1 = v - 1
     pos2 = v
     for a in range(v - 1):
-        # the two smallest nodes among the leaves (descending from pos1) and the new inner nodes
-        min1, pos1, pos2 = _take_smallest(count, pos1, pos2)
-        min2, pos1, pos2 = _take_smallest(count, pos1, pos2)
+        # word2vec.c's two-queue step, twice: the two smallest nodes among the leaves (descending
+        # from pos1) and the new inner nodes (ascending from pos2). Written out rather than called,
+        # so that the plain-Python ``_huffman.py_func`` calls no numba function.
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            min1, pos1 = pos1, pos1 - 1
+        else:
+            min1, pos2 = pos2, pos2 + 1
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            min2, pos1 = pos1, pos1 - 1
+        else:
+            min2, pos2 = pos2, pos2 + 1
         count[v + a] = count[min1] + count[min2]
         parent[min1] = v + a
         parent[min2] = v + a

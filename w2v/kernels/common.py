@@ -238,10 +238,20 @@ def zero_rows(A, K):
 
 
 @njit(cache=True, inline="always")
-def scatter_add_rows(table, rows, K, dH):
-    """table[rows[k]] += dH[k]: gradients land only on the rows that were gathered."""
+def scatter_add_rows(table, rows, K, dH, lockf, use_lockf):
+    """table[rows[k]] += dH[k]: gradients land only on the rows that were gathered.
+
+    With ``use_lockf`` each row's gradient is first scaled by ``lockf[row]`` (gensim's
+    ``vectors_lockf``: 0 freezes the row, 1 trains it normally). The flag is tested once per row
+    and without it the loop is the plain add, so unlocked training pays nothing per element.
+    """
     d = table.shape[1]
     for k in range(K):
         r = rows[k]
-        for j in range(d):
-            table[r, j] += dH[k, j]
+        if use_lockf:
+            s = lockf[r]
+            for j in range(d):
+                table[r, j] += s * dH[k, j]
+        else:
+            for j in range(d):
+                table[r, j] += dH[k, j]

@@ -36,12 +36,13 @@ def block_update(H: np.ndarray, syn_out: np.ndarray, targets, labels, alpha: flo
 
 
 def sg_step(syn0, syn1neg, syn1, ctx, ns_targets=(), ns_labels=(), hs_targets=(), hs_labels=(), alpha=0.025,
-            one_by_one=False):
+            one_by_one=False, lockf=None):
     """Skip-gram: context rows ``syn0[ctx]`` predict the centre's targets.
 
     All rows at once as one block (HogBatch), or ``one_by_one`` in order, each against the target
     rows as the rows before it left them (word2vec.c's order). Either way the context rows are
-    read before and written after the whole step.
+    read before and written after the whole step. ``lockf`` (one factor per word, gensim's
+    ``vectors_lockf``) scales each context row's update; the output rows train regardless.
     """
     H = syn0[ctx].copy()
     dH = np.zeros(H.shape)
@@ -51,12 +52,15 @@ def sg_step(syn0, syn1neg, syn1, ctx, ns_targets=(), ns_labels=(), hs_targets=()
             dH[rows] += block_update(H[rows], syn1, hs_targets, hs_labels, alpha, skip_saturated=True)
         if len(ns_targets):
             dH[rows] += block_update(H[rows], syn1neg, ns_targets, ns_labels, alpha)
+    if lockf is not None:
+        dH *= np.asarray(lockf, np.float64)[ctx][:, None]
     np.add.at(syn0, ctx, dH.astype(syn0.dtype))
 
 
 def cbow_step(syn0, syn1neg, syn1, ctx, cbow_mean=1, ns_targets=(), ns_labels=(), hs_targets=(),
-              hs_labels=(), alpha=0.025):
-    """CBOW: h = mean (or sum) of ``syn0[ctx]``; its gradient goes to every context row."""
+              hs_labels=(), alpha=0.025, lockf=None):
+    """CBOW: h = mean (or sum) of ``syn0[ctx]``; its gradient goes to every context row, scaled by
+    the row's factor in ``lockf`` when given (gensim's ``vectors_lockf``)."""
     h = syn0[ctx].astype(np.float64).sum(axis=0)
     if cbow_mean:
         h /= len(ctx)
@@ -68,4 +72,7 @@ def cbow_step(syn0, syn1neg, syn1, ctx, cbow_mean=1, ns_targets=(), ns_labels=()
         dH += block_update(H, syn1neg, ns_targets, ns_labels, alpha)
     if not cbow_mean:
         dH /= len(ctx)
-    np.add.at(syn0, ctx, np.repeat(dH, len(ctx), axis=0).astype(syn0.dtype))
+    dH = np.repeat(dH, len(ctx), axis=0)
+    if lockf is not None:
+        dH *= np.asarray(lockf, np.float64)[ctx][:, None]
+    np.add.at(syn0, ctx, dH.astype(syn0.dtype))

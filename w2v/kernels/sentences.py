@@ -23,13 +23,31 @@ RING = 16
 
 
 @njit(cache=True, inline="always")
-def current_alpha(alpha0, min_alpha, progress, total_words):
-    """Linear decay from alpha0 to min_alpha over the whole run, shared by all threads."""
+def scheduled_alpha(alpha0, min_alpha, done, total_words, epoch_words, batch_words):
+    """The learning rate after ``done`` words of the run: gensim's stepped linear decay.
+
+    gensim cuts each epoch into jobs of at most ``batch_words`` words and gives every job one rate,
+    computed from the words of the epoch pushed before it; so the rate falls in steps of
+    ``batch_words`` words, restarting the count at each epoch. This does the same from the words
+    done: the epoch's done words are rounded down to a multiple of ``batch_words``. On a large
+    corpus the steps are invisible (wiki17m: 1,700 per epoch); on a corpus of about one batch the
+    whole epoch trains at the epoch's starting rate, as in gensim (graph-embedding clients train
+    one epoch of ~10k words and score lower with a per-sentence decay). ``batch_words=1`` is
+    word2vec.c's per-sentence decay. Also called from Python (``scheduled_alpha.py_func``).
+    """
+    epoch = done // epoch_words
+    stepped = epoch * epoch_words + (done - epoch * epoch_words) // batch_words * batch_words
+    a = alpha0 - (alpha0 - min_alpha) * (stepped / total_words)
+    return max(a, min_alpha)
+
+
+@njit(cache=True, inline="always")
+def current_alpha(alpha0, min_alpha, progress, total_words, epoch_words, batch_words):
+    """The shared learning rate now: :func:`scheduled_alpha` of all threads' progress counters."""
     done = 0
     for k in range(0, len(progress), SLOT_STRIDE):
         done += progress[k]
-    a = alpha0 - (alpha0 - min_alpha) * (done / total_words)
-    return max(a, min_alpha)
+    return scheduled_alpha(alpha0, min_alpha, done, total_words, epoch_words, batch_words)
 
 
 @njit(cache=True, inline="always")
@@ -60,19 +78,22 @@ def prepare_centre(k, sent, n, window, syn0, syn1neg, negative, rng, alias_thr, 
 
 @njit(nogil=True, cache=True, fastmath=True)
 def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
-                keep_thr, alias_thr, alias_idx, codes, points, codelens,
+                keep_thr, alias_thr, alias_idx, codes, points, codelens, lockf, use_lockf,
                 sg, cbow_mean, window, shrink_windows, negative, hs, sg_kernel, compute_loss,
-                alpha0, min_alpha, total_words, progress, slot, stop, rng, loss_out,
+                alpha0, min_alpha, total_words, epoch_words, batch_words, progress, slot, stop, rng, loss_out,
                 sent, ctx, H, dH, G, ns_ring, ns_count, ns_labels, hs_targets, hs_labels,
                 ns_skip_saturated):
     """Train sentences [s_begin, s_end) of the encoded corpus; return the number of words read.
 
     ``progress[slot]`` grows by each sentence's in-vocabulary length (before subsampling, as
-    word2vec.c counts) and drives the shared learning rate; ``loss_out[slot]`` accumulates the
+    word2vec.c counts) and drives the shared learning rate (stepped every ``batch_words`` words of
+    each ``epoch_words``-word epoch, see :func:`scheduled_alpha`); ``loss_out[slot]`` accumulates the
     loss in float64. The loop returns early when ``stop[0]`` is set (Ctrl-C, errors elsewhere).
     ``ns_ring`` (RING x negative+1) and ``ns_count`` hold negatives drawn ahead; ``ns_labels`` is
     the constant [1, 0, 0, ...]. ``ns_skip_saturated`` leaves negative-sampling pairs with
     |f| >= MAX_EXP untouched (gensim) instead of using the clipped sigmoid (word2vec.c).
+    With ``use_lockf``, every input-row update is scaled by ``lockf[row]`` (gensim's ``vectors_lockf``,
+    one factor per word); without it ``lockf`` is not read.
     """
     words = 0
     loss = 0.0
@@ -80,7 +101,8 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
     for s in range(s_begin, s_end):
         if stop[0] != 0:
             break
-        alpha = np.float32(current_alpha(alpha0, min_alpha, progress, total_words))
+        alpha = np.float32(current_alpha(alpha0, min_alpha, progress, total_words, epoch_words,
+                                           batch_words))
         n = subsample(ids, offsets[s], offsets[s + 1], keep_thr, rng, sent)
         if ahead:
             for k in range(min(LOOKAHEAD, n)):
@@ -101,11 +123,12 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             if sg:
                 loss += sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng,
                                   alias_thr, alias_idx, ns_ring[r], T_ns, ns_labels, hs_targets,
-                                  hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated)
+                                  hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated,
+                                  lockf, use_lockf)
             else:
                 loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_ring[r],
                                     T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H,
-                                    dH, compute_loss, ns_skip_saturated)
+                                    dH, compute_loss, ns_skip_saturated, lockf, use_lockf)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length

@@ -18,13 +18,15 @@ SG_KERNELS = {"exact": SG_EXACT, "shared": SG_SHARED, "batched": SG_BATCHED}
 
 @njit(cache=True, inline="always")
 def sg_step(syn0, syn1neg, syn1, ctx, K, one_by_one, ns_targets, ns_labels, T_ns, hs_targets, hs_labels,
-            T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated):
+            T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated, lockf, use_lockf):
     """Update the K context rows ``syn0[ctx[:K]]`` against one set of targets; return the loss.
 
     Gather the rows; train them against hierarchical softmax's targets, then the negative-sampling
     ones (word2vec.c's order when both are on); scatter-add each row's accumulated gradient at the
-    end. ``one_by_one`` trains the rows one after another, each seeing the target rows as the
-    previous ones left them (word2vec.c's order); otherwise all K rows are one block (HogBatch).
+    end, scaled by the row's lock factor when ``use_lockf`` (gensim applies ``vectors_lockf`` to
+    the input rows only; output rows always train). ``one_by_one`` trains the rows one after
+    another, each seeing the target rows as the previous ones left them (word2vec.c's order);
+    otherwise all K rows are one block (HogBatch).
     """
     gather_rows(syn0, ctx, K, H)
     zero_rows(dH, K)
@@ -45,14 +47,14 @@ def sg_step(syn0, syn1neg, syn1, ctx, K, one_by_one, ns_targets, ns_labels, T_ns
         if T_ns > 0:
             loss += block_update(H, K, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, G, compute_loss,
                                  ns_skip_saturated)
-    scatter_add_rows(syn0, ctx, K, dH)
+    scatter_add_rows(syn0, ctx, K, dH, lockf, use_lockf)
     return loss
 
 
 @njit(cache=True, inline="always")
 def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng, alias_thr, alias_idx,
               ns_targets, T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss,
-              ns_skip_saturated):
+              ns_skip_saturated, lockf, use_lockf):
     """Train the centre word ``sent[i]`` with context positions [lo, hi) except i.
 
     * SG_EXACT: word2vec.c and gensim exactly: one (context, centre) pair after another, each with
@@ -69,7 +71,8 @@ def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng, al
         if K == 0:
             return 0.0
         return sg_step(syn0, syn1neg, syn1, ctx, K, sg_kernel == SG_SHARED, ns_targets, ns_labels, T_ns,
-                       hs_targets, hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
+                       hs_targets, hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated,
+                       lockf, use_lockf)
     loss = 0.0
     for j in range(lo, hi):
         if j != i:
@@ -77,5 +80,6 @@ def sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng, al
             if negative > 0:
                 T_ns = fill_negative_targets(sent[i], negative, rng, alias_thr, alias_idx, ns_targets)
             loss += sg_step(syn0, syn1neg, syn1, ctx, 1, True, ns_targets, ns_labels, T_ns, hs_targets,
-                            hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated)
+                            hs_labels, T_hs, alpha, H, dH, G, compute_loss, ns_skip_saturated, lockf,
+                            use_lockf)
     return loss
