@@ -228,7 +228,7 @@ def test_bad_corpora(tmp_path):
         Phrases(str(bad))
     with pytest.raises(TypeError, match="sentence 0 is a str"):
         Phrases(["not a list of tokens"])
-    with pytest.raises(TypeError, match="tokens must be str"):
+    with pytest.raises(TypeError, match="corpus tokens must be .*found int 3"):
         Phrases([["a", 3]])
 
 

@@ -32,6 +32,8 @@ import gzip
 import io
 import lzma
 import os
+import signal
+import threading
 import re
 import secrets
 import stat
@@ -296,3 +298,27 @@ def release_stream(path: str | os.PathLike) -> None:
     with contextlib.suppress(OSError):
         if stat.S_ISFIFO(os.stat(name).st_mode):
             os.close(os.open(name, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold a Ctrl-C (SIGINT) that arrives during the block and deliver it when the block is done.
+
+    For writes that must finish once begun, such as a checkpoint: interrupted half-way, the
+    zip writer inside ``np.savez`` could fail while unwinding (an error that hid the
+    KeyboardInterrupt and made the CLI exit with a traceback). The signal is re-raised after the
+    block under the handler that was in place, so it means what it always meant. Outside the
+    main thread (where Python delivers no signals) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)
+

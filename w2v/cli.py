@@ -265,11 +265,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
     checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint)
-    model = w2v.Word2Vec(cache_dir=cache, **config)
+    model = w2v.Word2Vec(cache_dir=cache, **{"compute_loss": True, **config})  # w2v.train's default
     model.build_vocab(train_corpus(args), vocab=vocab)
     planned = model._encoded.n_words * config["epochs"]
     start, started_at = time.perf_counter(), time.time()
-    model.train(checkpoint=checkpointer)
+    model.train(total_words=model.corpus_total_words, epochs=model.epochs, compute_loss=model.compute_loss,
+                checkpoint=checkpointer)
     log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
     if model.interrupted:
         return finish_interrupted(model, args, output, streamed, checkpoint, started_at)

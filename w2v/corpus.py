@@ -43,9 +43,13 @@ class CorpusError(ValueError):
     """The corpus cannot be read as text: the message names the file, line or sentence."""
 
 
+class EmptyCorpusError(CorpusError, RuntimeError):
+    """The corpus holds no token (also a RuntimeError: gensim raises one for an empty corpus)."""
+
+
 def bad_token(token) -> TypeError:
-    """The error for a token that is not a str (checked where each distinct token is first seen)."""
-    return TypeError(f"corpus tokens must be str, found {type(token).__name__} {token!r}")
+    """The error for a token that cannot be a vocabulary key (it is not hashable)."""
+    return TypeError(f"corpus tokens must be hashable (str, int, ...), found {type(token).__name__} {token!r:.80}")
 
 
 def sample_corpus_path() -> Path:
