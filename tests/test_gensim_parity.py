@@ -57,8 +57,9 @@ def w2v_step(g, sg, window, d, syn0, syn1, alpha, cbow_mean, hot_first=None, mer
                 np.zeros(SLOT_STRIDE), np.zeros(len(ids), np.int32), np.zeros(span, np.int32),
                 np.zeros((span, d), np.float32), np.zeros((span, d), np.float32), np.zeros(span, np.float32),
                 np.zeros((RING, 1), np.int32), np.zeros(RING, np.int32), np.zeros(1, np.float32),
-                np.zeros(width, np.int32), np.zeros(width, np.float32), True, hot_first, np.zeros((v - 1 - hot_first, d),
-                np.float32), np.zeros((v - 1 - hot_first, d), np.float32), merge_every)
+                np.zeros(width, np.int32), np.zeros(width, np.float32), True,
+                hot_first, np.zeros((v - 1 - hot_first, d), np.float32), np.zeros((v - 1 - hot_first, d), np.float32),
+                merge_every)
 
 
 @pytest.mark.parametrize("sg,cbow_mean", [(0, 1), (0, 0), (1, 1)], ids=["cbow-mean", "cbow-sum", "skipgram"])

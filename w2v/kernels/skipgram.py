@@ -83,6 +83,8 @@ def sg_centre(syn0, syn1neg, syn1, syn1_hot, sent, i, lo, hi, sg_kernel, negativ
       when the centre is done (a word met twice in one window sees its row unmoved the second time);
     * SG_BATCHED (HogBatch): all context rows as one block against that draw, every row seeing the
       target rows unmoved.
+
+    The first ``h_hs`` Huffman targets index ``syn1_hot``, the thread's copies of the tree's top.
     """
     if sg_kernel != SG_EXACT:
         K = collect_context(sent, i, lo, hi, ctx)
