@@ -158,3 +158,136 @@ def test_demo_falls_back_to_bundled_analogies(tiny_corpus, monkeypatch, capsys):
     assert cli.main(["demo", "--epochs", "1", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "nearest neighbours of 'king'" in out and "bundled demo analogies" in out
+
+
+# --------------------------------------------------------------------------- the CLI and files (issue 15)
+
+
+def test_vectors_format_is_read_from_content_not_name(trained, tmp_path, capsys):
+    """``w2v train -output t.bin`` writes text (as word2vec.c does); ``w2v similar t.bin`` reads it."""
+    named_bin = tmp_path / "t.bin"
+    named_bin.write_bytes(trained["text"].read_bytes())
+    assert not cli.is_binary_vectors(str(named_bin))
+    assert cli.main(["similar", str(named_bin), "king", "-n", "3"]) == 0
+    assert len(rows(capsys.readouterr().out)) == 3
+
+
+def test_vectors_help_says_format_is_detected_from_content(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["similar", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "detected from the content, not the name" in help_text
+
+
+def test_similar_takes_several_words(trained, capsys):
+    """Several words: neighbours of their sum, as word2vec.c's distance tool answers a phrase."""
+    assert cli.main(["similar", str(trained["text"]), "king", "queen", "-n", "5"]) == 0
+    neighbours = rows(capsys.readouterr().out)
+    expected = w2v.KeyedVectors.load_word2vec_format(str(trained["text"])).most_similar(
+        positive=["king", "queen"], topn=5)
+    assert [w for w, _ in neighbours] == [w for w, _ in expected]
+
+
+def test_stray_argument_shows_the_subcommands_usage(trained, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["analogy", str(trained["text"]), "man", "king", "woman", "queen"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: w2v analogy" in err and "unrecognized arguments: queen" in err
+
+
+@pytest.mark.parametrize("spelling, dest, value", [
+    ("-min_count", "min_count", 3), ("--min_count", "min_count", 3), ("--vector_size=50", "size", 50),
+    ("-save_vocab", "save_vocab", "v.txt"), ("-read_vocab", "read_vocab", "v.txt"),
+    ("-checkpoint_every", "checkpoint_every", 7),
+])
+def test_gensim_standalone_underscore_spellings(spelling, dest, value):
+    """gensim's word2vec_standalone.py spells -min_count; w2v and word2vec.c -min-count."""
+    parser = cli.build_parser()
+    flag = [spelling] if "=" in spelling else [spelling, str(value)]
+    args = cli.parse_args(parser, ["-train", "c", "-output", "o", *flag])
+    assert getattr(args, dest) == value
+
+
+def test_underscores_only_rewrite_known_options():
+    parser = cli.build_parser()
+    assert cli.accept_underscores(["similar", "v_1.txt", "new_york", "--", "-min_count"], parser) == \
+        ["similar", "v_1.txt", "new_york", "--", "-min_count"]
+
+
+def test_accuracy_flag_like_gensims_standalone_script(tiny_corpus, trained, tmp_path, capsys):
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\nparis france berlin germany\nlondon england paris france\n")
+    assert cli.main(["-train", str(tiny_corpus), "-output", str(tmp_path / "v.txt"), "-accuracy",
+                     str(questions), "-read_vocab", str(trained["vocab"]), *TRAIN_FLAGS]) == 0
+    assert re.search(r"analogy accuracy on .*q\.txt: \d\.\d{4} \(2 questions\)", capsys.readouterr().out)
+
+
+@pytest.fixture
+def corpus_dir(tmp_path):
+    """A directory as users have them: texts, a README, a subfolder, a hidden file."""
+    root = tmp_path / "texts"
+    (root / "more").mkdir(parents=True)
+    (root / "a.txt").write_text("alpha beta gamma\n" * 5)
+    (root / "README.md").write_text("readme words here\n" * 5)
+    (root / ".hidden.txt").write_text("hidden words\n" * 5)
+    (root / "more" / "b.txt").write_text("delta epsilon\n" * 5)
+    (root / "more" / "notes.md").write_text("markdown notes\n" * 5)
+    return root
+
+
+def trained_words(corpus_dir, tmp_path, *flags):
+    out = tmp_path / "v.txt"
+    assert cli.main(["train", "-train", str(corpus_dir), "-output", str(out), "-size", "8", "-iter", "1",
+                     "-min-count", "1", "-threads", "1", "-debug", "0", *flags]) == 0
+    return {line.split()[0] for line in out.read_text().splitlines()[1:]}
+
+
+def test_directory_corpus_rule_is_said_and_subfolders_are_reported(corpus_dir, tmp_path, capsys):
+    words = trained_words(corpus_dir, tmp_path)
+    assert words == {"alpha", "beta", "gamma", "readme", "here", "words"}  # top level, README.md too
+    err = capsys.readouterr().err
+    assert "reading 2 files from directory" in err and "skipped 1 subdirectory (more)" in err
+    assert "-recursive" in err
+
+
+def test_directory_corpus_recursive_with_include_pattern(corpus_dir, tmp_path, capsys):
+    words = trained_words(corpus_dir, tmp_path, "-recursive", "-include", "*.txt")
+    assert words == {"alpha", "beta", "gamma", "delta", "epsilon"}
+    assert "reading 2 files named *.txt" in capsys.readouterr().err
+
+
+def test_directory_options_on_a_file_are_an_error(tiny_corpus, tmp_path, capsys):
+    assert cli.main(["train", "-train", str(tiny_corpus), "-output", str(tmp_path / "v"), "-recursive"]) == 2
+    assert "directory" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_is_reproducible_and_prints_gensims_figure(tiny_corpus, monkeypatch, capsys):
+    """Two runs print the same figures (fixed seed, one worker), and gensim's score stands beside."""
+    monkeypatch.setattr(w2v, "sample_corpus_path", lambda: str(tiny_corpus))
+    outputs = []
+    for _ in range(2):
+        assert cli.main(["demo", "--epochs", "1", "--quiet"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert "gensim with the same settings on the same sample: 0." in outputs[0]
+    assert "not comparable" in outputs[0]  # 1 epoch here, the reference is for DEMO_EPOCHS
+
+
+def test_demo_reference_figures_are_filled_in():
+    for key, figures in cli.GENSIM_DEMO_REFERENCE.items():
+        seed1, low, high = figures
+        assert 0 < low <= seed1 <= high < 1, key
+
+
+def test_accuracy_goes_to_stderr_when_vectors_go_to_stdout(tiny_corpus, trained, tmp_path, capfd):
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\nparis france berlin germany\n")
+    assert cli.main(["-train", str(tiny_corpus), "-output", "-", "-accuracy", str(questions),
+                     "-read-vocab", str(trained["vocab"]), *TRAIN_FLAGS]) == 0
+    out, err = capfd.readouterr()
+    assert "analogy accuracy" not in out and "analogy accuracy on" in err
+    assert len(out.splitlines()[-1].split()) == 25  # the last vector row: word + 24 numbers

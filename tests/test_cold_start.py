@@ -58,7 +58,7 @@ for hs in (0, 1):
     m = w2v.Word2Vec(vector_size=16, min_count=1, sg=1, hs=hs, negative=5 - 5 * hs, epochs=2, workers=2,
                      progress=False)
     m.build_vocab(walks)
-    m.train(walks)
+    m.train(walks, total_examples=len(walks), epochs=m.epochs)
 loaded = {f.__name__: len(f.signatures) for f in (vocab._huffman, vocab._fill_alias, encode._remap,
           encode._count_ids, sentences.current_alpha, sentences.scheduled_alpha, sentences.train_chunk)}
 print(loaded)

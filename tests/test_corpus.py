@@ -34,6 +34,59 @@ def test_directory_reads_visible_files_in_name_order(tmp_path):
     assert list(iter_sentences(tmp_path)) == [["first", "file"], ["second", "file"]]
 
 
+def nested_dir(root):
+    root.mkdir(exist_ok=True)
+    write(root / "b.txt", "top b\n")
+    write(root / "README.md", "readme\n")
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / ".git").mkdir()
+    write(root / "sub" / "a.txt", "sub a\n")
+    write(root / "sub" / "deeper" / "c.txt", "deep c\n")
+    write(root / "sub" / "notes.md", "notes\n")
+    write(root / ".git" / "x.txt", "hidden dir\n")
+    return root
+
+
+def test_directory_rule_top_level_files_and_skipped_subdirectories(tmp_path):
+    """The default rule: every visible regular file directly in the directory (README.md too)."""
+    root = nested_dir(tmp_path)
+    assert [p.name for p in c.corpus_files(root)] == ["README.md", "b.txt"]
+    assert [p.name for p in c.DirectoryCorpus(root).skipped_directories()] == ["sub"]
+
+
+def test_directory_corpus_recursive_and_include(tmp_path):
+    root = nested_dir(tmp_path)
+    every = c.DirectoryCorpus(root, recursive=True)
+    assert [p.relative_to(root).as_posix() for p in c.corpus_files(every)] == \
+        ["README.md", "b.txt", "sub/a.txt", "sub/deeper/c.txt", "sub/notes.md"]  # sorted by path, .git skipped
+    texts = c.DirectoryCorpus(root, recursive=True, include="*.txt")
+    assert list(iter_sentences(texts)) == [["top", "b"], ["sub", "a"], ["deep", "c"]]
+    both = c.DirectoryCorpus(root, include=["*.md", "b.*"])
+    assert [p.name for p in c.corpus_files(both)] == ["README.md", "b.txt"]
+
+
+def test_directory_corpus_trains_and_caches_by_its_files(tmp_path):
+    """A DirectoryCorpus goes wherever a path goes: training and the scan cache (keyed by its files)."""
+    import w2v
+
+    root = nested_dir(tmp_path / "corpus")
+    kw = dict(min_count=1, vector_size=4, epochs=1, workers=1, progress=False, cache_dir=tmp_path / "cache")
+    flat = w2v.train(root, **kw)
+    deep = w2v.train(c.DirectoryCorpus(root, recursive=True, include="*.txt"), **kw)
+    assert set(flat.wv.index_to_key) == {"top", "b", "readme"}
+    assert set(deep.wv.index_to_key) == {"top", "b", "sub", "a", "deep", "c"}
+
+
+def test_directory_corpus_with_no_match_names_the_pattern(tmp_path):
+    root = nested_dir(tmp_path)
+    with pytest.raises(CorpusError, match=r"or its subdirectories contains no files matching \*\.csv"):
+        c.corpus_files(c.DirectoryCorpus(root, recursive=True, include="*.csv"))
+    with pytest.raises(CorpusError, match="is not a directory"):
+        c.corpus_files(c.DirectoryCorpus(root / "b.txt"))
+    with pytest.raises(TypeError, match="include"):
+        c.DirectoryCorpus(root, include=[3])
+
+
 def test_long_line_is_split_into_chunks_not_truncated(tmp_path, monkeypatch):
     monkeypatch.setattr(c, "BLOCK_BYTES", 64)  # many blocks per line
     words = [f"w{i}" for i in range(2503)]

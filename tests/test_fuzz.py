@@ -155,6 +155,7 @@ def _load(path, binary):
 @example(data=b"2 3\n", binary=False)
 @example(data=b"1 2\nw 1 2 3\n", binary=False)
 @example(data=b"1 2\nw \x00\x00", binary=True)
+@example(data=b'\x04"M\x18', binary=False)  # lz4's magic: found by hypothesis, was a plain ValueError
 def test_loading_any_bytes_gives_vectors_or_format_error(tmp_path, data, binary):
     path = _write(tmp_path, "v.txt", data)
     try:

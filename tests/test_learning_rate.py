@@ -19,7 +19,7 @@ def test_rate_falls_in_steps_of_batch_words_and_restarts_them_each_epoch():
 def _train(sentences, **kw):
     m = Word2Vec(min_count=1, vector_size=16, epochs=1, workers=1, progress=False, seed=7, sg=1, **kw)
     m.build_vocab(sentences)
-    m.train(sentences)
+    m.train(sentences, total_examples=len(sentences), epochs=m.epochs)
     return m.wv.vectors
 
 

@@ -29,7 +29,7 @@ def test_frozen_rows_stay_bit_identical_and_half_locked_rows_move_less(sentences
     lockf[1::3] = 0.5
     m.wv.vectors_lockf = lockf
     before = m.wv.vectors.copy()
-    m.train(corpus)
+    m.train(corpus, total_examples=len(corpus), epochs=m.epochs)
     frozen, half, free = np.arange(0, n, 3), np.arange(1, n, 3), np.arange(2, n, 3)
     np.testing.assert_array_equal(m.wv.vectors[frozen], before[frozen])
     moved = np.linalg.norm(m.wv.vectors - before, axis=1)
@@ -46,8 +46,8 @@ def test_default_one_element_array_means_no_locking(sentences_200k):
     corpus = sentences_200k[:1000]
     a, b = _model(corpus, "sg-ns", workers=1), _model(corpus, "sg-ns", workers=1)
     b.wv.vectors_lockf = np.ones(1, np.float32)
-    a.train(corpus)
-    b.train(corpus)
+    a.train(corpus, total_examples=len(corpus), epochs=a.epochs)
+    b.train(corpus, total_examples=len(corpus), epochs=b.epochs)
     np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
 
 
@@ -56,7 +56,7 @@ def test_one_element_factor_applies_to_every_word(sentences_200k):
     m = _model(corpus, "cbow-ns")
     m.wv.vectors_lockf = np.zeros(1, np.float32)
     before = m.wv.vectors.copy()
-    m.train(corpus)
+    m.train(corpus, total_examples=len(corpus), epochs=m.epochs)
     np.testing.assert_array_equal(m.wv.vectors, before)
 
 
@@ -80,7 +80,7 @@ def test_bad_lock_array_fails_before_training(sentences_200k):
     m.wv.vectors_lockf = lockf
     before = m.wv.vectors.copy()
     with pytest.raises(ValueError, match=rf"vectors_lockf of shape \({len(lockf)},\) holds a non-finite factor"):
-        m.train(corpus)
+        m.train(corpus, total_examples=len(corpus), epochs=m.epochs)
     np.testing.assert_array_equal(m.wv.vectors, before)
 
 

@@ -28,7 +28,7 @@ def train_one_sentence(kernel, noise_word=None, monkeypatch=None):
     model.syn1neg[:] = np.random.default_rng(0).standard_normal(model.syn1neg.shape) * 0.3  # not 0: HogBatch
     # and word2vec.c's order only differ once output rows carry information
     before = int(model.rng_states[0, 0])
-    model.train([SENTENCE])
+    model.train([SENTENCE], total_examples=1, epochs=1)
     draws = (int(model.rng_states[0, 0]) - before) * pow(int(_GOLDEN), -1, 2**64) % 2**64
     return model, draws
 

@@ -67,7 +67,7 @@ def test_consumed_generator_is_reported_when_trained_again(sentences_200k):
     gen = (s for s in sentences_200k[:2000])
     model = w2v.train(gen, **FAST)
     with pytest.raises(CorpusError, match="one-shot"):
-        model.train(gen)
+        model.train(gen, total_examples=2000, epochs=1)
 
 
 DETERMINISM = """
@@ -130,7 +130,7 @@ def test_continue_training_and_save_load(tmp_path, sentences_200k):
     np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
     np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
     before = loaded.wv.vectors.copy()
-    loaded.train(sentences_200k, epochs=1)
+    loaded.train(sentences_200k, total_examples=len(sentences_200k), epochs=1)
     assert loaded.epochs_trained == 2 and len(loaded.loss_history) == 2
     assert not np.array_equal(before, loaded.wv.vectors)
     with pytest.raises(ValueError, match="not a w2v model"):
@@ -146,7 +146,7 @@ def test_online_vocabulary_update_keeps_old_vectors(sentences_200k):
     assert model.wv.index_to_key[:len(old_words)] == old_words
     assert model.wv.index_to_key[-2:] == ["zyzzyva", "quokka"]
     np.testing.assert_array_equal(model.wv.vectors[:len(old_words)], old_vectors)
-    model.train()
+    model.train(total_examples=model.corpus_count, epochs=model.epochs)  # the corpus just scanned
     assert model.syn1neg.shape == model.wv.vectors.shape
 
 
@@ -156,7 +156,7 @@ def test_training_only_touches_the_vocabulary_rows_it_sees():
     model.build_vocab(corpus + [["lonely"]])
     lonely = model.wv.key_to_index["lonely"]
     before = model.wv.vectors[lonely].copy()
-    model.train(corpus)
+    model.train(corpus, total_examples=len(corpus), epochs=model.epochs)
     np.testing.assert_array_equal(model.wv.vectors[lonely], before)
 
 

@@ -31,7 +31,8 @@ def test_max_final_vocab_raises_min_count_like_gensim():
 
 def test_pruned_counting_stays_bounded():
     sentences = [[f"rare{i}", "common", "common"] for i in range(5000)]
-    words, counts = count_words_pruned(iter(sentences), max_vocab_size=100)
+    words, counts, n_sentences, n_tokens = count_words_pruned(iter(sentences), max_vocab_size=100)
+    assert (n_sentences, n_tokens) == (5000, 15000)
     assert len(words) <= 101
     assert dict(zip(words, counts.tolist()))["common"] == 10_000
 
@@ -102,13 +103,16 @@ def test_encoding_drops_oov_and_keeps_sentence_boundaries():
     assert enc2.ids.tolist() == enc.ids.tolist() and enc2.offsets.tolist() == enc.offsets.tolist()
 
 
-def test_non_str_tokens_are_rejected():
-    with pytest.raises(TypeError, match="tokens must be str, found int"):
-        encode.scan([["a", 3]], cache_dir=False)
-    with pytest.raises(TypeError, match="tokens must be str, found list"):
+def test_any_hashable_token_is_a_word_and_unhashable_ones_are_named():
+    """gensim's keys are any hashable (graph walks use int node ids); a list token is refused."""
+    raw = encode.scan([["a", 3, 3.5, ("t", 1)], [3]], cache_dir=False)
+    assert raw.words == ["a", 3, 3.5, ("t", 1)] and raw.counts().tolist() == [1, 2, 1, 1]
+    enc = encode.encode_with_vocab([[3, "zz", "a"]], Vocabulary([3, "a"], [2, 1]))
+    assert enc.ids.tolist() == [0, 1]
+    with pytest.raises(TypeError, match="tokens must be hashable .* found list"):
         encode.scan([["a", ["b"]]], cache_dir=False)
-    with pytest.raises(TypeError, match="tokens must be str"):
-        encode.encode_with_vocab([["a", 3.5]], Vocabulary(["a"], [1]))
+    with pytest.raises(TypeError, match="tokens must be hashable"):
+        encode.encode_with_vocab([["a", {"b": 1}]], Vocabulary(["a"], [1]))
 
 
 def test_consumed_generator_is_named():

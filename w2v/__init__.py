@@ -8,14 +8,16 @@ Data flow, one module per step: :mod:`w2v.corpus` (reading) -> :mod:`w2v.vocab` 
 its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.training` (threads, epochs) ->
 :mod:`w2v.kernels` (numba updates) -> :mod:`w2v.vectors` (queries, formats, evaluation).
 """
-from .checkpoint import resume
-from .corpus import CorpusError, sample_corpus_path
+from .callbacks import CallbackAny2Vec
+from .corpus import CorpusError, DirectoryCorpus, sample_corpus_path
 from .model import Word2Vec, load, train
 from .params import TrainParams
+from .restart import resume
 from .vectors import KeyedVectors
-from .vocab import Vocabulary
+from .vocab import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP, Vocabulary
 
 __version__ = "0.1.0"
 
-__all__ = ["CorpusError", "KeyedVectors", "TrainParams", "Vocabulary", "Word2Vec", "load",
-           "resume", "sample_corpus_path", "train", "__version__"]
+__all__ = ["CallbackAny2Vec", "CorpusError", "DirectoryCorpus", "KeyedVectors", "RULE_DEFAULT", "RULE_DISCARD",
+           "RULE_KEEP", "TrainParams", "Vocabulary", "Word2Vec", "load", "resume", "sample_corpus_path", "train",
+           "__version__"]

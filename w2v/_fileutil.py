@@ -32,6 +32,8 @@ import gzip
 import io
 import lzma
 import os
+import signal
+import threading
 import re
 import secrets
 import stat
@@ -49,6 +51,10 @@ _STD_NAMES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
 
 
 # ---------------------------------------------------------------------------- reading
+
+
+class UnsupportedCompression(ValueError):
+    """A file compressed in a format w2v does not read (zstd, zip, lz4); the message names the file."""
 
 
 def compression_of(path: str | os.PathLike) -> str | None:
@@ -73,7 +79,7 @@ def compression_of(path: str | os.PathLike) -> str | None:
                 return name
     for magic, name in _UNSUPPORTED:
         if head.startswith(magic):
-            raise ValueError(f"{os.fspath(path)!r} is {name}-compressed, which w2v cannot read; "
+            raise UnsupportedCompression(f"{os.fspath(path)!r} is {name}-compressed, which w2v cannot read; "
                              f"decompress it first (or recompress it as .gz, .bz2 or .xz)")
     return None
 
@@ -292,3 +298,27 @@ def release_stream(path: str | os.PathLike) -> None:
     with contextlib.suppress(OSError):
         if stat.S_ISFIFO(os.stat(name).st_mode):
             os.close(os.open(name, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold a Ctrl-C (SIGINT) that arrives during the block and deliver it when the block is done.
+
+    For writes that must finish once begun, such as a checkpoint: interrupted half-way, the
+    zip writer inside ``np.savez`` could fail while unwinding (an error that hid the
+    KeyboardInterrupt and made the CLI exit with a traceback). The signal is re-raised after the
+    block under the handler that was in place, so it means what it always meant. Outside the
+    main thread (where Python delivers no signals) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)
+

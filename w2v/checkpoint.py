@@ -6,9 +6,9 @@ the end of every epoch; :func:`resume` continues it from the last one. A checkpo
 between chunks while the worker threads wait, so the tables it holds are a consistent snapshot,
 and it holds everything the rest of the run depends on: the tables, the vocabulary, each thread's
 RNG state, the run's epochs and learning-rate range, how far it got (epoch, sentence, words
-trained, the epoch's loss so far) and the loss history. Resuming therefore continues the
-learning-rate decay where it stopped; with ``workers=1`` the result is bit-identical to the run
-that was never interrupted.
+trained, the epoch's loss so far) and the loss history. Resuming (:func:`w2v.resume`, in
+:mod:`w2v.restart`) therefore continues the learning-rate decay where it stopped; with
+``workers=1`` the result is bit-identical to the run that was never interrupted.
 
 Files
     ``PATH`` (an uncompressed .npz whatever its name) is the state, rewritten at every checkpoint.
@@ -32,12 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._fileutil import atomic_write
+from ._fileutil import atomic_write, interrupts_held
 from .encode import EncodedCorpus
 
 KIND = "w2v-checkpoint"
 FORMAT = 1
 _MODEL_ARRAYS = ("counts", "syn0", "syn1neg", "syn1", "rng_states")
+_OPTIONAL_ARRAYS = ("vectors_lockf",)
 #: what reading a damaged .npz can raise (zip structure, CRC, zlib, JSON, missing members)
 _READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
@@ -101,7 +102,15 @@ class Checkpointer:
         return cls(path, every)
 
     def save(self, model, encoded: EncodedCorpus, run: RunSpec, position: Position) -> None:
-        """Write one checkpoint (corpus file first if this run has not written it yet)."""
+        """Write one checkpoint (corpus file first if this run has not written it yet).
+
+        A Ctrl-C during the write is held until the checkpoint is complete (see
+        :func:`~w2v._fileutil.interrupts_held`), so an interrupted run always has its last one.
+        """
+        with interrupts_held():
+            self._save(model, encoded, run, position)
+
+    def _save(self, model, encoded: EncodedCorpus, run: RunSpec, position: Position) -> None:
         corpus_name, digest = self._write_corpus(encoded)
         meta = {"kind": KIND, "format": FORMAT, "model": None, "run": asdict(run),
                 "position": asdict(position),
@@ -142,9 +151,14 @@ class Checkpointer:
 
 @dataclass
 class Checkpoint:
-    """A checkpoint read back: the model, its encoded corpus, and how to continue the run."""
+    """A checkpoint read back: the model's state, its encoded corpus, and how to continue the run.
 
-    model: object
+    ``model_meta``/``model_arrays`` are what ``Word2Vec._state`` wrote; :mod:`w2v.restart` turns
+    them into a model (this module knows the file, not the model class).
+    """
+
+    model_meta: dict
+    model_arrays: dict
     encoded: EncodedCorpus
     run: RunSpec
     position: Position
@@ -161,41 +175,19 @@ def read_info(path: str | os.PathLike) -> dict:
     return meta
 
 
-def load(path: str | os.PathLike) -> Checkpoint:
+def read(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint and its corpus file; raises CheckpointError naming the file if unusable."""
-    from .model import Word2Vec  # model.py imports this module
-
     meta, arrays = _read_state(path, arrays=True)
     try:
-        model = Word2Vec._from_state(meta["model"], arrays)
+        model_meta = meta["model"]
+        if not isinstance(model_meta, dict) or "params" not in model_meta:
+            raise KeyError("model")
         run = RunSpec(**meta["run"])
         position = Position(**meta["position"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(path, f"inconsistent content ({e})") from None
     encoded = _read_corpus(Path(path), meta["corpus"])
-    return Checkpoint(model, encoded, run, position, meta["corpus"]["file"], meta["corpus"]["digest"])
-
-
-def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None):
-    """Continue the training run saved in checkpoint ``path``; return the trained model.
-
-    The run goes on exactly where the checkpoint left it (same epoch, sentence and learning rate)
-    and keeps writing checkpoints to ``path`` as it did before. ``callbacks`` are not stored in
-    checkpoints, so pass them again; a run resumed mid-epoch does not call ``on_epoch_begin`` for
-    that epoch. ``progress`` overrides the saved progress-bar setting.
-    """
-    from .model import _check_callbacks
-
-    state = load(path)
-    model = state.model
-    model.callbacks = _check_callbacks(callbacks)
-    if progress is not None:
-        model.params.progress = bool(progress)
-    run = state.run
-    checkpointer = Checkpointer(path, run.every)
-    checkpointer.adopt_corpus(state.encoded, state.corpus_file, state.corpus_digest)
-    return model._run_training(state.encoded, run.epochs, run.alpha, run.min_alpha, checkpointer,
-                               state.position)
+    return Checkpoint(model_meta, arrays, encoded, run, position, meta["corpus"]["file"], meta["corpus"]["digest"])
 
 
 def corpus_digest(ids: np.ndarray, offsets: np.ndarray) -> str:
@@ -215,7 +207,8 @@ def _read_state(path, arrays: bool) -> tuple[dict, dict]:
             if not hasattr(z, "files") or "meta" not in z.files:
                 raise CheckpointError(path, "not a w2v checkpoint (no metadata)")
             meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-            data = {k: z[k] for k in _MODEL_ARRAYS} if arrays else {}
+            data = {k: z[k] for k in _MODEL_ARRAYS + tuple(a for a in _OPTIONAL_ARRAYS if a in z.files)} \
+                if arrays else {}
     except FileNotFoundError:
         raise
     except CheckpointError:

@@ -4,7 +4,14 @@
 CBOW and 0.025 for skip-gram, ...), so an existing ``./word2vec -train ... -output ...`` line works by
 replacing ``./word2vec`` with ``w2v train`` (or just ``w2v``: a command line that starts with a flag is
 taken as ``train``). GNU-style long options with gensim's names (``--vector-size``, ``--sg``,
-``--epochs``, ``--workers``) are accepted too.
+``--epochs``, ``--workers``) are accepted too, and so are the underscore spellings of gensim's
+``word2vec_standalone.py`` script (``-min_count``, ``--vector_size``, ...).
+
+Vectors files are read as text or binary by their content, never by their name: ``w2v train
+-output vectors.bin`` writes text unless ``-binary 1`` is given, as word2vec.c does.
+
+Each sub-command is one ``add_<name>_command`` function that registers its parser, listed in
+:data:`COMMANDS`; a new sub-command is one new function and one new entry there.
 
 Errors a user can cause (a missing file, a bad value) are printed as one ``w2v: error: ...`` line with
 exit code 2, never as a traceback. gensim is never imported: its bundled evaluation files are located
@@ -17,6 +24,7 @@ import importlib.util
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ._fileutil import check_writable, open_binary, release_stream
@@ -25,8 +33,24 @@ from .params import KERNELS, available_cores
 EXIT_USAGE = 2
 STDOUT = "/dev/stdout"  # what ``-output -`` means; written to descriptor 1, never opened by name
 DEMO_EPOCHS = 3
+DEMO_SEED = 1
+DEMO_RESTRICT_VOCAB = 30000
+#: what the demo trains with (gensim's defaults otherwise: negative 5, sample 1e-3, alpha 0.025)
+DEMO_SETTINGS = dict(vector_size=100, window=5, min_count=5, seed=DEMO_SEED)
+DEMO_WORKERS = 1  # one worker with a fixed seed is bit-for-bit reproducible; more are Hogwild
 DEMO_WORDS = ("king", "france", "computer", "one", "music")
 DEMO_ANALOGIES = Path(__file__).parent / "data" / "demo_analogies.txt"
+#: gensim 4.4.0's analogy accuracy with the demo's settings on the same sample (3 epochs, one worker,
+#: top 30,000 words), by ``python benchmarks/demo_reference.py`` on 2026-12-02:
+#: {(architecture, test set): (seed 1, lowest, highest over seeds 1-3)}. Printed beside the demo's
+#: own figure so it can be judged; w2v never imports gensim to get it.
+GENSIM_DEMO_REFERENCE = {  # benchmarks/results/demo_reference.md has w2v's figures beside them
+    ("skip-gram", "questions-words"): (0.042, 0.042, 0.047),
+    ("skip-gram", "demo"): (0.135, 0.135, 0.177),
+    ("CBOW", "questions-words"): (0.017, 0.017, 0.025),
+    ("CBOW", "demo"): (0.073, 0.073, 0.104),
+}
+GENSIM_DEMO_MEASURED = "gensim 4.4.0, 2026-12-02, python benchmarks/demo_reference.py"
 EVAL_SETS = {  # --flag: (gensim test-data file name, label)
     "questions": ("questions-words.txt", "questions-words"),
     "wordsim": ("wordsim353.tsv", "wordsim353"),
@@ -66,11 +90,10 @@ def check_writable_dir(path: str, what: str) -> None:
 def is_binary_vectors(path: str) -> bool:
     """Tell word2vec.c's binary format from text by content: a text file's first row parses as floats.
 
-    A ``.bin`` suffix is trusted without looking. Otherwise the first vector row after the
-    ``"count dim"`` header must be ``word`` plus ``dim`` numbers for the file to count as text.
+    The name says nothing: word2vec.c (and ``w2v train``) write text to ``vectors.bin`` unless
+    ``-binary 1`` is given. The first vector row after the ``"count dim"`` header must be ``word``
+    plus ``dim`` numbers for the file to count as text; anything else is binary.
     """
-    if ".bin" in Path(path).suffixes[-2:]:  # vectors.bin, vectors.bin.gz
-        return True
     with open_binary(path) as f:
         header = f.readline().split()
         if len(header) != 2 or not all(part.isdigit() for part in header):
@@ -126,13 +149,24 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """word2vec.c's flags and defaults; ``None`` defaults are resolved in :func:`train_config`."""
     io = p.add_argument_group("input and output (word2vec.c flags)")
     io.add_argument("-train", "--train", metavar="FILE", required=True,
-                    help="training text: a file or directory; gzip, bzip2 and xz files are decompressed "
-                         "(recognised by content, whatever their suffix)")
+                    help="training text: a file or a directory; gzip, bzip2 and xz files are "
+                         "decompressed (recognised by content, whatever their suffix). A directory "
+                         "means every regular file directly in it, in name order (README.md too), "
+                         "skipping hidden names and subdirectories; see -recursive and -include")
+    io.add_argument("-recursive", "--recursive", action="store_true",
+                    help="a directory -train also reads its subdirectories (hidden ones skipped)")
+    io.add_argument("-include", "--include", metavar="GLOB", action="append",
+                    help="a directory -train reads only files whose name matches GLOB (e.g. '*.txt'; "
+                         "repeat for several)")
     io.add_argument("-output", "--output", metavar="FILE", required=True,
-                    help="where to write the word vectors ('-' = stdout); written only when training "
+                    help="where to write the word vectors ('-' = stdout), text unless -binary 1 "
+                         "whatever the name, as word2vec.c does; written only when training "
                          "completes (after Ctrl-C the vectors so far go to FILE.partial)")
     io.add_argument("-binary", "--binary", type=int, choices=(0, 1), nargs="?", const=1, default=0,
                     help="1 writes word2vec.c's binary format (default 0: text)")
+    io.add_argument("-accuracy", "--accuracy", metavar="FILE",
+                    help="after training, print the analogy accuracy on FILE (questions-words format), "
+                         "as gensim's word2vec_standalone.py does")
     io.add_argument("-save-vocab", "--save-vocab", metavar="FILE",
                     help="also write the vocabulary ('word count' lines)")
     io.add_argument("-read-vocab", "--read-vocab", metavar="FILE",
@@ -177,8 +211,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("-threads", "--threads", "--workers", dest="threads", type=int, default=None, metavar="N",
                    help=f"worker threads (default: the cores available, here {available_cores()})")
     r.add_argument("-debug", "--debug", type=int, default=2, metavar="N",
-                   help="0 hides the progress bar (default 2)")
-    r.add_argument("--quiet", "-q", action="store_true", help="no progress bar (same as -debug 0)")
+                   help="0 hides the progress (default 2: a bar on a terminal, a line per 10%% of "
+                        "the run when stderr is a file or a pipe)")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress display (same as -debug 0)")
     r.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     r.add_argument("--kernel", choices=KERNELS, default="auto",
                    help="skip-gram update: exact = word2vec.c's per-pair negatives, shared = one draw of "
@@ -216,6 +251,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     checkpoint, own_checkpoint = checkpoint_path(args, output, streamed)
     if checkpoint:
         check_writable(checkpoint, "checkpoint")
+    if args.accuracy:
+        check_readable(args.accuracy, "questions file")
     cache = cache_setting(args.cache)
     import w2v
 
@@ -226,11 +263,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
     checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint)
-    model = w2v.Word2Vec(cache_dir=cache, **config)
-    model.build_vocab(args.train, vocab=vocab)
+    model = w2v.Word2Vec(cache_dir=cache, **{"compute_loss": True, **config})  # w2v.train's default
+    model.build_vocab(train_corpus(args), vocab=vocab)
     planned = model._encoded.n_words * config["epochs"]
     start, started_at = time.perf_counter(), time.time()
-    model.train(checkpoint=checkpointer)
+    model.train(total_words=model.corpus_total_words, epochs=model.epochs, compute_loss=model.compute_loss,
+                checkpoint=checkpointer)
     log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
     if model.interrupted:
         return finish_interrupted(model, args, output, streamed, checkpoint, started_at)
@@ -238,9 +276,41 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.save_vocab:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
+    if args.accuracy:  # on stderr when the vectors went to stdout
+        report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
     if own_checkpoint:
         remove_checkpoint(checkpoint)
     return 0
+
+
+def train_corpus(args: argparse.Namespace):
+    """``-train`` as a corpus: the path, or a :class:`w2v.DirectoryCorpus` for a directory, whose
+    rule is said on stderr (how many files, which subdirectories were left out)."""
+    from .corpus import DirectoryCorpus
+
+    if not os.path.isdir(args.train):
+        if args.recursive or args.include:
+            raise CliError(f"-recursive and -include apply to a directory -train; {args.train!r} is a file")
+        return args.train
+    corpus = DirectoryCorpus(args.train, recursive=args.recursive, include=args.include)
+    files = corpus.files()
+    rule = f" named {' or '.join(corpus.include)}" if corpus.include else ""
+    log(f"w2v: reading {len(files)} file{'s' * (len(files) != 1)}{rule} from directory {args.train}"
+        f"{' and its subdirectories' if corpus.recursive else ''}, in name order")
+    skipped = [] if corpus.recursive else corpus.skipped_directories()
+    if skipped:
+        names = ", ".join(p.name for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        log(f"w2v: skipped {len(skipped)} subdirector{'ies' if len(skipped) != 1 else 'y'} ({names}); "
+            "pass -recursive to read them")
+    return corpus
+
+
+def report_accuracy(wv, questions: str, stream=None) -> None:
+    """gensim's word2vec_standalone.py ``-accuracy FILE``: analogy accuracy, its restrict_vocab."""
+    check_readable(questions, "questions file")
+    accuracy, sections = wv.evaluate_word_analogies(questions, restrict_vocab=300_000)
+    print(f"analogy accuracy on {questions}: {accuracy:.4f} ({_analogy_count(sections)})",
+          file=stream or sys.stdout)
 
 
 def checkpoint_path(args: argparse.Namespace, output: str, streamed: bool) -> tuple[str | None, bool]:
@@ -372,18 +442,21 @@ def resume_hint(checkpoint: str | None, started_at: float) -> str:
 
 def add_vectors_arguments(p: argparse.ArgumentParser) -> None:
     """Shared by the query commands: the vectors file and how to read it."""
-    p.add_argument("vectors", metavar="VECTORS", help="word2vec-format vectors (text or binary, detected)")
+    p.add_argument("vectors", metavar="VECTORS",
+                   help="word2vec-format vectors, text or binary: detected from the content, not the "
+                        "name (word2vec.c and w2v train write text to vectors.bin unless -binary 1)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--binary", dest="binary", action="store_const", const=True, default=None,
-                     help="the file is binary (default: detect; a .bin suffix means binary)")
+                     help="the file is binary (default: detect from the content)")
     fmt.add_argument("--text", dest="binary", action="store_const", const=False, help="the file is text")
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    """Nearest neighbours of one word by cosine similarity."""
+    """Nearest neighbours by cosine similarity of one word, or of the sum of several (their unit
+    vectors added, as word2vec.c's ``distance`` and gensim's ``most_similar(positive=...)`` do)."""
     wv = load_vectors(args.vectors, args.binary)
-    require_words(wv, [args.word])
-    print_neighbours(wv.most_similar(positive=[args.word], topn=args.n))
+    require_words(wv, args.words)
+    print_neighbours(wv.most_similar(positive=list(args.words), topn=args.n))
     return 0
 
 
@@ -457,14 +530,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Train on the bundled sample corpus and show what the vectors learned; needs no extra packages."""
+    """Train on the bundled sample corpus and show what the vectors learned; needs no extra packages.
+
+    The seed is fixed and one worker is the default, so two runs print the same figures; the
+    analogy accuracy is printed beside what gensim gets with the same settings on the same sample.
+    """
     import w2v
 
     corpus = w2v.sample_corpus_path()
-    config = dict(sg=int(not args.cbow), vector_size=100, window=5, min_count=5, epochs=args.epochs,
-                  workers=args.workers or available_cores(), progress=not args.quiet)
-    log(f"w2v demo: training {'CBOW' if args.cbow else 'skip-gram'} on the bundled sample corpus "
-        f"({corpus}), {args.epochs} epochs, {config['workers']} workers")
+    arch = "CBOW" if args.cbow else "skip-gram"
+    config = dict(DEMO_SETTINGS, sg=int(not args.cbow), epochs=args.epochs, workers=args.workers,
+                  progress=False if args.quiet else True)
+    log(f"w2v demo: training {arch} on the bundled sample corpus ({corpus}), {args.epochs} epochs, "
+        f"{args.workers} worker{'s' * (args.workers != 1)}, seed {DEMO_SEED}")
     start = time.perf_counter()
     model = w2v.train(corpus, **config)
     log(f"w2v demo: trained in {time.perf_counter() - start:.1f}s "
@@ -476,12 +554,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     questions = gensim_test_file("questions-words.txt")
     label = "questions-words (gensim's test data)" if questions else "the bundled demo analogies"
     accuracy, sections = model.wv.evaluate_word_analogies(questions or str(DEMO_ANALOGIES),
-                                                          restrict_vocab=30000)
-    print(f"\nanalogy accuracy on {label}, top 30000 words: {accuracy:.3f} ({_analogy_count(sections)})")
+                                                          restrict_vocab=DEMO_RESTRICT_VOCAB)
+    print(f"\nanalogy accuracy on {label}, top {DEMO_RESTRICT_VOCAB} words: {accuracy:.3f} "
+          f"({_analogy_count(sections)})")
+    print(gensim_reference_line(arch, "questions-words" if questions else "demo", args.epochs))
     if args.output:
         model.wv.save_word2vec_format(args.output)
         log(f"w2v demo: wrote vectors to {args.output}")
     return 0
+
+
+def gensim_reference_line(arch: str, test_set: str, epochs: int) -> str:
+    """What gensim scored with the demo's settings (measured once, see GENSIM_DEMO_REFERENCE)."""
+    seed1, low, high = GENSIM_DEMO_REFERENCE[(arch, test_set)]
+    line = (f"gensim with the same settings on the same sample: {seed1:.3f} (seed {DEMO_SEED}; "
+            f"{low:.3f}-{high:.3f} over seeds 1-3) at {DEMO_EPOCHS} epochs [{GENSIM_DEMO_MEASURED}]")
+    if epochs != DEMO_EPOCHS:
+        line += f"; this run trained {epochs} epochs, so the figures are not comparable"
+    return line
 
 
 # --------------------------------------------------------------------------- cache
@@ -512,26 +602,28 @@ def cmd_cache(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- entry point
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """One sub-parser per command; options are declared explicitly so no abbreviation guessing applies."""
-    from . import __version__
-
-    parser = argparse.ArgumentParser(prog="w2v", description="Train and query word2vec vectors.",
-                                     allow_abbrev=False)
-    parser.add_argument("--version", action="version", version=f"w2v {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_train_command(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train vectors (word2vec.c's flags)", allow_abbrev=False,
-                       description="Train word vectors. Accepts word2vec.c's flags and defaults.")
+                       description="Train word vectors. Accepts word2vec.c's flags and defaults, and the "
+                                   "underscore spellings of gensim's word2vec_standalone.py (-min_count).")
     add_train_arguments(p)
     p.set_defaults(func=cmd_train)
+    return p
 
-    p = sub.add_parser("similar", help="nearest neighbours of a word", allow_abbrev=False)
+
+def add_similar_command(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("similar", help="nearest neighbours of a word (or of several words' sum)",
+                       allow_abbrev=False,
+                       description="Nearest neighbours by cosine similarity. Several words: neighbours "
+                                   "of their sum, as word2vec.c's distance tool answers a phrase.")
     add_vectors_arguments(p)
-    p.add_argument("word")
+    p.add_argument("words", metavar="WORD", nargs="+", help="one word, or several (their sum is the query)")
     p.add_argument("-n", type=int, default=10, help="how many neighbours (default 10)")
     p.set_defaults(func=cmd_similar)
+    return p
 
+
+def add_analogy_command(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("analogy", help="A is to B as C is to ?", allow_abbrev=False)
     add_vectors_arguments(p)
     p.add_argument("a", metavar="A")
@@ -539,7 +631,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("c", metavar="C")
     p.add_argument("-n", type=int, default=10, help="how many answers (default 10)")
     p.set_defaults(func=cmd_analogy)
+    return p
 
+
+def add_eval_command(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="analogy, wordsim353 and simlex999 scores", allow_abbrev=False)
     add_vectors_arguments(p)
     for key, (name, _label) in EVAL_SETS.items():
@@ -547,20 +642,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restrict-vocab", type=int, default=30000,
                    help="analogies use only the most frequent N words (default 30000)")
     p.set_defaults(func=cmd_eval)
+    return p
 
+
+
+def add_cache_command(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="the disk cache of corpus scans: where it is, its size; clear it",
                        allow_abbrev=False, description="Corpus scans are cached on disk (4 bytes per "
                        "corpus word) so a second run on the same file skips reading the text.")
     p.add_argument("action", choices=("info", "clear"), help="info: location, cap, entries; clear: remove all")
     p.set_defaults(func=cmd_cache)
+    return p
 
-    p = sub.add_parser("demo", help="train on the bundled sample and show neighbours", allow_abbrev=False)
+
+def add_demo_command(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("demo", help="train on the bundled sample and show neighbours", allow_abbrev=False,
+                       description="Train on the bundled 2M-word sample (seed 1) and print neighbours and "
+                                   "analogy accuracy beside gensim's on the same sample.")
     p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
     p.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help=f"default {DEMO_EPOCHS}")
-    p.add_argument("--workers", type=int, default=None, help="default: the cores available")
+    p.add_argument("--workers", type=int, default=DEMO_WORKERS,
+                   help=f"default {DEMO_WORKERS}: reproducible run to run; more workers are faster, but "
+                        "their lock-free updates make each run differ a little")
     p.add_argument("--output", metavar="FILE", help="also save the vectors (text format)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_demo)
+    return p
+
+
+#: sub-command name -> the function that adds its parser (and sets ``func``), in help order
+COMMANDS: dict[str, Callable[..., argparse.ArgumentParser]] = {
+    "train": add_train_command,
+    "similar": add_similar_command,
+    "analogy": add_analogy_command,
+    "eval": add_eval_command,
+    "cache": add_cache_command,
+    "demo": add_demo_command,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """One sub-parser per command (see :data:`COMMANDS`); options are declared explicitly so no
+    abbreviation guessing applies. ``parser.commands`` maps each name to its sub-parser."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="w2v", description="Train and query word2vec vectors.",
+                                     allow_abbrev=False)
+    parser.add_argument("--version", action="version", version=f"w2v {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = {name: add(sub) for name, add in COMMANDS.items()}
     return parser
 
 
@@ -571,11 +701,45 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def accept_underscores(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """gensim's ``word2vec_standalone.py`` spells ``-min_count``; word2vec.c and w2v ``-min-count``.
+
+    Any option written with underscores whose hyphenated form is an option of some sub-command
+    is rewritten to that form (``-min_count 3``, ``--vector_size=50``); everything else, and all
+    arguments after ``--``, pass through untouched.
+    """
+    known = {option for p in parser.commands.values() for action in p._actions for option in action.option_strings}
+    out = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        name, eq, value = arg.partition("=")
+        if arg.startswith("-") and "_" in name:
+            dashes = len(name) - len(name.lstrip("-"))
+            hyphenated = name[:dashes] + name[dashes:].replace("_", "-")
+            if hyphenated in known:
+                arg = hyphenated + eq + value
+        out.append(arg)
+    return out
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse a command line as typed: word2vec.c's form without a sub-command and gensim's
+    underscore spellings are accepted, and a stray argument is reported with the *sub-command's*
+    usage (argparse shows the top-level ``w2v COMMAND ...``, which does not say what ``similar``
+    takes)."""
+    argv = accept_underscores(normalize_argv(argv), parser)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        sub = parser.commands.get(args.command, parser)
+        sub.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
-    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, list(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

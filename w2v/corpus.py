@@ -6,7 +6,11 @@ Accepted corpora (see :func:`iter_sentences`):
 * a path to a text file with one sentence per line, tokens split on whitespace (gensim's
   ``LineSentence`` convention); a text8-style file that is one 100 MB line is read in bounded
   memory, in blocks, never as one giant string;
-* a directory of such files (read in sorted name order, hidden files skipped);
+* a directory of such files. The rule: every regular file directly in the directory, in sorted
+  name order, whatever its name (a ``README.md`` is read as text too), skipping hidden names
+  (starting with ``.``) and subdirectories. :class:`DirectoryCorpus` changes the rule: descend
+  into subdirectories (``recursive=True``) and/or read only the files whose name matches a glob
+  (``include="*.txt"``);
 * gzip, bzip2 and xz files, decompressed whatever their name (recognised by their first bytes,
   so ``corpus.txt`` that is really gzip is read as text, not as compressed bytes).
 
@@ -17,11 +21,12 @@ ever truncated. A text8 file therefore becomes exactly the 10,000-word sentences
 """
 from __future__ import annotations
 
+import fnmatch
 import lzma
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -38,9 +43,13 @@ class CorpusError(ValueError):
     """The corpus cannot be read as text: the message names the file, line or sentence."""
 
 
+class EmptyCorpusError(CorpusError, RuntimeError):
+    """The corpus holds no token (also a RuntimeError: gensim raises one for an empty corpus)."""
+
+
 def bad_token(token) -> TypeError:
-    """The error for a token that is not a str (checked where each distinct token is first seen)."""
-    return TypeError(f"corpus tokens must be str, found {type(token).__name__} {token!r}")
+    """The error for a token that cannot be a vocabulary key (it is not hashable)."""
+    return TypeError(f"corpus tokens must be hashable (str, int, ...), found {type(token).__name__} {token!r:.80}")
 
 
 def sample_corpus_path() -> Path:
@@ -48,16 +57,86 @@ def sample_corpus_path() -> Path:
     return Path(str(resources.files("w2v") / "data" / "sample.txt.xz"))
 
 
+class DirectoryCorpus(os.PathLike):
+    """A directory corpus with its file rule spelled out: which files of ``path`` are read.
+
+    ``w2v.train("texts/")`` reads the regular files directly in ``texts/`` (sorted by name, hidden
+    names skipped, subdirectories skipped); ``w2v.train(DirectoryCorpus("texts/", recursive=True,
+    include="*.txt"))`` also descends into subdirectories (hidden ones skipped) and reads only the
+    files whose *name* matches one of the ``include`` globs (:func:`fnmatch.fnmatchcase`: ``*``,
+    ``?``, ``[seq]``; a str or a sequence of them). Files are read in the sorted order of their
+    path relative to ``path``. It is an :class:`os.PathLike` of the directory, so it goes wherever a
+    path corpus goes.
+    """
+
+    def __init__(self, path: str | os.PathLike, recursive: bool = False,
+                 include: str | Sequence[str] | None = None):
+        self.path = Path(path)
+        self.recursive = bool(recursive)
+        if isinstance(include, str):
+            include = (include,)
+        self.include = tuple(include) if include else ()
+        if not all(isinstance(pattern, str) and pattern for pattern in self.include):
+            raise TypeError(f"include must be a glob string or a sequence of them, got {include!r}")
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+    def __repr__(self) -> str:
+        return f"DirectoryCorpus({str(self.path)!r}, recursive={self.recursive}, include={list(self.include)})"
+
+    def _wanted(self, name: str) -> bool:
+        return not name.startswith(".") and (
+            not self.include or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.include))
+
+    def _walk(self):
+        """(relative path, path) of the files read, and the subdirectories left out."""
+        found, skipped = [], []
+        stack = [self.path]
+        while stack:
+            directory = stack.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except OSError as e:
+                raise OSError(f"cannot list corpus directory {str(directory)!r}: {e.strerror or e}") from e
+            for entry in entries:
+                path = Path(entry.path)
+                if entry.is_dir():
+                    if entry.name.startswith("."):
+                        continue
+                    (stack if self.recursive else skipped).append(path)
+                elif entry.is_file() and self._wanted(entry.name):
+                    found.append((path.relative_to(self.path).as_posix(), path))
+        return found, skipped
+
+    def files(self) -> list[Path]:
+        """The files read, in order; CorpusError if there are none."""
+        if not self.path.exists():
+            raise FileNotFoundError(f"corpus path {str(self.path)!r} does not exist")
+        if not self.path.is_dir():
+            raise CorpusError(f"corpus {str(self.path)!r} is not a directory")
+        found, _ = self._walk()
+        if not found:
+            rule = f" matching {' or '.join(self.include)}" if self.include else ""
+            where = " or its subdirectories" if self.recursive else ""
+            raise CorpusError(f"corpus directory {str(self.path)!r}{where} contains no files{rule}")
+        return [path for _, path in sorted(found)]
+
+    def skipped_directories(self) -> list[Path]:
+        """The subdirectories not read (without ``recursive``), to tell the user they were skipped."""
+        return sorted(self._walk()[1])
+
+
 def corpus_files(path: str | os.PathLike) -> list[Path]:
-    """The files a path corpus stands for: the file itself, or a directory's visible files, sorted."""
+    """The files a path corpus stands for: the file itself, or a directory's files (see
+    :class:`DirectoryCorpus` for the rule)."""
+    if isinstance(path, DirectoryCorpus):
+        return path.files()
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"corpus path {str(p)!r} does not exist")
     if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
-        if not files:
-            raise CorpusError(f"corpus directory {str(p)!r} contains no files")
-        return files
+        return DirectoryCorpus(p).files()
     return [p]
 
 

@@ -136,21 +136,21 @@ def _count_ids(ids, n):
 
 
 class _GrowingIndex(dict):
-    """word -> id that assigns the next id to an unseen word (and checks it is a str, once)."""
+    """word -> id that assigns the next id to an unseen word.
+
+    Tokens may be any hashable key, as in gensim (str, int node ids of graph walks, ...);
+    an unhashable one fails in the lookup itself and :func:`_map_batch` names it.
+    """
 
     def __missing__(self, word):
-        if not isinstance(word, str):
-            raise corpus_mod.bad_token(word)
         i = self[word] = len(self)
         return i
 
 
 class _FixedIndex(dict):
-    """word -> id that answers -1 for an unknown word (after checking it is a str)."""
+    """word -> id that answers -1 for an unknown word."""
 
     def __missing__(self, word):
-        if not isinstance(word, str):
-            raise corpus_mod.bad_token(word)
         return -1
 
 
@@ -180,9 +180,17 @@ def _map_batch(lookup, batch: list) -> np.ndarray:
         return np.fromiter(map(lookup, batch), dtype=np.int32, count=len(batch))
     except TypeError as e:
         if "unhashable" in str(e):
-            bad = next(t for t in batch if not isinstance(t, str))
+            bad = next(t for t in batch if not _hashable(t))
             raise corpus_mod.bad_token(bad) from None
         raise
+
+
+def _hashable(token) -> bool:
+    try:
+        hash(token)
+    except TypeError:
+        return False
+    return True
 
 
 def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, errors: str = "strict",
@@ -207,7 +215,7 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
             corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
         result = RawScan(list(index), ids, offsets)
     if len(result.ids) == 0:
-        raise corpus_mod.CorpusError(_empty_message(corpus))
+        raise corpus_mod.EmptyCorpusError(_empty_message(corpus))
     if cache is not None:
         cache.store(key, result.words, result.ids, result.offsets)
     return result
@@ -291,7 +299,7 @@ def encode_with_vocab(corpus, vocab: Vocabulary,
     ids, offsets = _encode_sentences(
         corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index)
     if len(ids) == 0:
-        raise corpus_mod.CorpusError(_empty_message(corpus))
+        raise corpus_mod.EmptyCorpusError(_empty_message(corpus))
     if (ids >= 0).all():
         return EncodedCorpus(ids, offsets, len(ids))
     # ids are already vocabulary ids; -1 (unknown) indexes the appended last slot, which drops it

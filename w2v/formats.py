@@ -22,19 +22,23 @@ never a partial file (see :func:`w2v._fileutil.atomic_write`).
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
+import lzma
 import os
 import re
 import shutil
 import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from . import gensim_pickle
-from ._fileutil import atomic_write, open_binary
+from ._fileutil import UnsupportedCompression, atomic_write
+from ._fileutil import open_binary as _open_any
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,30 @@ class FormatError(ValueError):
         super().__init__(f"{os.fspath(path)}: {problem}")
         self.path = os.fspath(path)
         self.problem = problem
+
+
+@contextlib.contextmanager
+def open_binary(path):
+    """Open a vectors or vocabulary file for reading (gzip, bzip2, xz recognised by content).
+
+    Every problem with the file's bytes is a :class:`FormatError` naming the file: a compression
+    w2v does not read, and damaged or truncated compressed data (which the decompressors report
+    as EOFError, OSError, LZMAError or zlib.error from inside the reading code).
+    """
+    try:
+        f = _open_any(path)
+    except UnsupportedCompression as e:
+        raise FormatError(path, str(e)) from None
+    compressed = not isinstance(f, io.BufferedReader)
+    with f:
+        try:
+            yield f
+        except FormatError:
+            raise
+        except (EOFError, OSError, lzma.LZMAError, zlib.error) as e:
+            if not compressed:
+                raise
+            raise FormatError(path, f"damaged compressed data ({type(e).__name__}: {e})") from None
 
 
 class WordDecodeError(FormatError, UnicodeDecodeError):

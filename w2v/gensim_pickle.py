@@ -424,8 +424,9 @@ def load_gensim_word2vec(path, mmap=None) -> dict:
     max_final_vocab, ... whichever the file has; older names such as ``iter`` are mapped),
     ``"words"`` (list), ``"counts"`` (int64 array), ``"vectors"`` (float32 V x d), ``"syn1neg"`` and
     ``"syn1"`` (arrays as stored, or None), ``"vectors_lockf"`` (array or None), ``"corpus_count"``,
-    ``"corpus_total_words"`` (ints) and ``"running_training_loss"`` (float), plus ``"expandos"``
-    (all per-word attributes) and ``"gensim_class"``.
+    ``"corpus_total_words"`` (ints; the latter None when the file has none, as gensim gives) and
+    ``"running_training_loss"`` (float), plus ``"expandos"`` (all per-word attributes) and
+    ``"gensim_class"``.
     """
     obj = load_gensim_object(path, mmap)
     if not obj.gensim_class.endswith(".Word2Vec"):
@@ -447,7 +448,7 @@ def load_gensim_word2vec(path, mmap=None) -> dict:
     if lockf is None:
         lockf = _param(model, parts, "vectors_lockf")
         lockf = _param(model, parts, "syn0_lockf") if lockf is None else lockf
-    corpus_total_words = _param(model, parts, "corpus_total_words")
+    corpus_total_words = _plain(_param(model, parts, "corpus_total_words"))
     return {
         "params": params,
         "words": kv["words"],
@@ -457,7 +458,8 @@ def load_gensim_word2vec(path, mmap=None) -> dict:
         "syn1": _param(model, parts, "syn1"),
         "vectors_lockf": None if lockf is None else np.asarray(lockf),
         "corpus_count": int(_plain(_param(model, parts, "corpus_count")) or 0),
-        "corpus_total_words": int(_plain(corpus_total_words) or 0),
+        # None where the file has none (gensim 1.x-3.x models), as gensim's loader gives
+        "corpus_total_words": None if corpus_total_words is None else int(corpus_total_words),
         "running_training_loss": float(_plain(_param(model, parts, "running_training_loss")) or 0.0),
         "expandos": kv["expandos"],
         "gensim_class": obj.gensim_class,

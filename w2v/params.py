@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import secrets
 from dataclasses import asdict, dataclass, fields
 
 KERNELS = ("auto", "shared", "batched", "exact")
@@ -39,6 +40,19 @@ class TrainParams:
       from gensim's (overlap 0.93x of gensim's seed-to-seed overlap) and it lost ~3 analogy points
       with hierarchical softmax;
     * ``"auto"`` (the default) is ``"shared"``.
+
+    Where gensim and w2v differ: ``workers=None`` (the default here, and ``w2v.train``'s) is every
+    core this process may use; ``Word2Vec(...)`` passes gensim's default ``workers=3``.
+    ``seed=None`` draws a seed from the OS once, at construction, and stores it here, so
+    ``model.seed`` tells which seed a run used (``workers=1`` runs then repeat bit for bit).
+    ``batch_words`` is gensim's job size in words: the learning rate steps once per that many
+    words. ``null_word=1`` adds gensim's ``'\\0'`` pseudo-word; ``sorted_vocab=0`` keeps the
+    vocabulary in first-seen order.
+
+    ``progress`` is what is shown while training (:mod:`w2v.progress`): ``None`` (the default)
+    draws a bar only when stderr is a terminal and nothing otherwise (gensim draws nothing; w2v
+    logs epoch summaries to the ``"w2v"`` logger, as gensim logs); ``True`` asks for it, as a bar
+    on a terminal and as a few plain lines when stderr is redirected; ``False`` shows nothing.
     """
 
     vector_size: int = 100
@@ -54,20 +68,24 @@ class TrainParams:
     min_alpha: float = 1e-4
     epochs: int = 5
     workers: int | None = None
-    seed: int = 1
+    seed: int | None = 1
     max_vocab_size: int | None = None
     max_final_vocab: int | None = None
     shrink_windows: bool = True
     compute_loss: bool = True
-    progress: bool = True
+    batch_words: int = 10_000
+    null_word: int = 0
+    sorted_vocab: int = 1
+    progress: bool | None = None
     kernel: str = "auto"
     max_sentence_length: int = 10_000
     errors: str = "strict"
-    batch_words: int = 10000
 
     def __post_init__(self):
         if self.workers is None:
             self.workers = available_cores()
+        if self.seed is None:
+            self.seed = draw_seed()
         self.validate()
         for f in fields(self):  # numpy scalars in, plain Python values out (JSON-safe)
             v = getattr(self, f.name)
@@ -82,35 +100,29 @@ class TrainParams:
         return "shared" if self.kernel == "auto" else self.kernel
 
     def validate(self) -> None:
-        """Raise on the first bad value, naming it."""
-        _int("vector_size", self.vector_size, 1)
-        _int("window", self.window, 1)
-        _int("min_count", self.min_count, 1)
-        _flag("sg", self.sg)
-        _flag("hs", self.hs)
-        _int("negative", self.negative, 0)
-        _flag("cbow_mean", self.cbow_mean)
-        _int("epochs", self.epochs, 1)
-        _int("workers", self.workers, 1)
-        _int("seed", self.seed, None)
-        _int("max_sentence_length", self.max_sentence_length, 1)
-        _int("batch_words", self.batch_words, 1)
-        _optional_int("max_vocab_size", self.max_vocab_size, 1)
-        _optional_int("max_final_vocab", self.max_final_vocab, 1)
-        _number("ns_exponent", self.ns_exponent)
-        _number("sample", self.sample, minimum=0.0)
-        _number("alpha", self.alpha, minimum=0.0, exclusive=True)
-        _number("min_alpha", self.min_alpha, minimum=0.0)
-        for name in ("shrink_windows", "compute_loss", "progress"):
-            _bool(name, getattr(self, name))
+        """Raise on the first bad value, naming it: each field alone, then the combinations."""
+        for f in fields(self):
+            self.validate_field(f.name)
+        self.validate_combination()
+
+    def validate_field(self, name: str) -> None:
+        """Check one field on its own (``model.alpha = x`` checks only ``alpha``, as gensim users
+        change related settings one after the other; :meth:`validate_combination` runs at train)."""
+        value = getattr(self, name)
+        check = _FIELD_CHECKS.get(name)
+        if check is not None:
+            check(name, value)
+        elif name == "kernel" and value not in KERNELS:
+            raise ValueError(f"kernel={value!r} is not one of {KERNELS}")
+        elif name == "errors" and value not in ("strict", "replace", "ignore"):
+            raise ValueError(f"errors={value!r} is not one of 'strict', 'replace', 'ignore'")
+
+    def validate_combination(self) -> None:
+        """The checks that involve two settings."""
         if self.min_alpha > self.alpha:
             raise ValueError(f"min_alpha={self.min_alpha!r} is larger than alpha={self.alpha!r}")
         if self.hs == 0 and self.negative == 0:
             raise ValueError("negative=0 with hs=0 trains nothing: set negative > 0 or hs=1")
-        if self.kernel not in KERNELS:
-            raise ValueError(f"kernel={self.kernel!r} is not one of {KERNELS}")
-        if self.errors not in ("strict", "replace", "ignore"):
-            raise ValueError(f"errors={self.errors!r} is not one of 'strict', 'replace', 'ignore'")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -119,6 +131,11 @@ class TrainParams:
     def from_dict(cls, d: dict) -> TrainParams:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def draw_seed() -> int:
+    """A fresh seed from the OS for ``seed=None`` (63 bits: fits every integer type downstream)."""
+    return secrets.randbits(63)
 
 
 def _int(name, value, minimum):
@@ -144,6 +161,11 @@ def _bool(name, value):
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
+def _optional_bool(name, value):
+    if value is not None:
+        _bool(name, value)
+
+
 def _number(name, value, minimum=None, exclusive=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
@@ -152,3 +174,27 @@ def _number(name, value, minimum=None, exclusive=False):
     if minimum is not None and (value < minimum or (exclusive and value == minimum)):
         op = ">" if exclusive else ">="
         raise ValueError(f"{name} must be {op} {minimum}, got {value!r}")
+
+
+def _at_least(minimum):
+    return lambda name, value: _int(name, value, minimum)
+
+
+def _optional_at_least(minimum):
+    return lambda name, value: _optional_int(name, value, minimum)
+
+
+def _number_check(**limits):
+    return lambda name, value: _number(name, value, **limits)
+
+
+_FIELD_CHECKS = {
+    "vector_size": _at_least(1), "window": _at_least(1), "min_count": _at_least(0),
+    "sg": _flag, "hs": _flag, "negative": _at_least(0), "cbow_mean": _flag, "epochs": _at_least(1),
+    "workers": _at_least(1), "seed": _at_least(None), "max_sentence_length": _at_least(1),
+    "batch_words": _at_least(1), "null_word": _bool, "sorted_vocab": _bool,  # gensim passes True too
+    "max_vocab_size": _optional_at_least(1), "max_final_vocab": _optional_at_least(1),
+    "ns_exponent": _number_check(), "sample": _number_check(minimum=0.0),
+    "alpha": _number_check(minimum=0.0, exclusive=True), "min_alpha": _number_check(minimum=0.0),
+    "shrink_windows": _bool, "compute_loss": _bool, "progress": _optional_bool,
+}

@@ -3,7 +3,7 @@
 The driver owns everything that is Python: it cuts the encoded corpus into chunks of sentences,
 starts ``workers`` threads that each pull chunks and run the nogil kernel on them (Hogwild: no
 locks on the tables), and meanwhile the main thread only watches the shared progress counters to
-draw the progress bar. No Python code runs per word.
+draw the progress display (:mod:`w2v.progress`). No Python code runs per word.
 """
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .checkpoint import Position, RunSpec
 from .kernels import hot_rows, train_chunk
 from .kernels.sentences import RING, SLOT_STRIDE, scheduled_alpha
 from .kernels.skipgram import SG_KERNELS
+from .progress import LOSS_WINDOW, Progress, kernel_step, progress_mode
 
 logger = logging.getLogger("w2v")
 
@@ -145,6 +145,39 @@ def initial_rng_states(seed: int, workers: int) -> np.ndarray:
     return states
 
 
+class ChunkQueue:
+    """A segment's chunks, handed out in order, counting the words of the chunks that are done.
+
+    A worker asks for its next chunk only once the kernel has returned from the previous one, and
+    the kernel adds a chunk's loss to ``loss_out`` as it returns: so when a worker asks again, its
+    previous chunk's words (``finished_words``) and loss are both in. The displayed loss per word
+    divides the one by the other (the progress counters also hold the words of unfinished chunks,
+    whose loss is not in yet: dividing by them made the loss read 0 at each epoch start).
+    """
+
+    def __init__(self, chunks, offsets: np.ndarray):
+        self._chunks = list(chunks)
+        self._next = 0
+        self._offsets = offsets
+        self._current: dict[int, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+        self.finished_words = 0
+
+    def get_nowait(self) -> tuple[int, int]:
+        """The next chunk for the calling thread; ``queue.Empty`` when none is left."""
+        me = threading.get_ident()
+        with self._lock:
+            done = self._current.pop(me, None)
+            if done is not None:
+                self.finished_words += int(self._offsets[done[1]] - self._offsets[done[0]])
+            if self._next >= len(self._chunks):
+                raise queue.Empty
+            chunk = self._chunks[self._next]
+            self._next += 1
+            self._current[me] = chunk
+            return chunk
+
+
 def plan_chunks(offsets: np.ndarray, workers: int) -> list[tuple[int, int]]:
     """Cut sentences into consecutive chunks of about CHUNK_WORDS words (at least one sentence each).
 
@@ -190,6 +223,8 @@ class Training:
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.progress[0], self.loss[0] = self.start.run_words, self.start.epoch_loss
         self.stop = np.zeros(1, np.int32)
+        self.loss_words = self.start.run_words  # words of finished chunks: their loss is in self.loss
+        self.display: Progress | None = None
         self.errors: list[BaseException] = []
         self.threads: list[threading.Thread] = []
         self.launched: list[threading.Thread] = []  # the threads whose start() was called
@@ -197,14 +232,19 @@ class Training:
     def run(self) -> bool:
         """Train all epochs; return False if interrupted by Ctrl-C (the model stays usable)."""
         model = self.model
-        bar = tqdm(total=self.total_words, initial=self.start.run_words, unit="w", unit_scale=True,
-                   disable=not model.params.progress, desc="w2v", smoothing=0.1, leave=False)
+        p = model.params
+        self.display = display = Progress(self.total_words, self.start.run_words, self.epochs,
+                                          progress_mode(p.progress), show_loss=bool(p.compute_loss),
+                                          loss_window=min(LOSS_WINDOW, max(1, self.encoded.n_words)))
+        display.loss.reset(self.loss_words, float(self.loss.sum()))
         try:
+            kernel_step(train_chunk, self._first_dispatch, display.message)
+            display.begin()
             for epoch in range(self.start.epoch, self.epochs):
                 pos = self.start if epoch == self.start.epoch else Position(epoch, 0, int(self.progress.sum()))
                 if pos.sentence == 0:
                     model._callback("on_epoch_begin")
-                if not self._epoch(pos, bar):
+                if not self._epoch(pos):
                     return False
                 model._callback("on_epoch_end")
         except KeyboardInterrupt:  # outside the workers' time: in a callback or a checkpoint write
@@ -212,11 +252,20 @@ class Training:
             logger.info("training interrupted; the model keeps what was trained")
             return False
         finally:
-            bar.close()
+            display.close()
             model.last_train_words = int(self.progress.sum()) - self.start.run_words
         return True
 
-    def _epoch(self, pos: Position, bar) -> bool:
+    def _first_dispatch(self) -> None:
+        """One kernel call that trains nothing (an empty chunk), so numba's compile or cache load
+        happens here, shown as its own step, rather than at 0% of the first epoch."""
+        jobs: queue.SimpleQueue = queue.SimpleQueue()
+        jobs.put((0, 0))
+        self._worker(0, jobs)
+        if self.errors:
+            raise self.errors.pop()
+
+    def _epoch(self, pos: Position) -> bool:
         """One pass over the corpus (from ``pos.sentence``); logs and records the epoch's loss."""
         epoch = pos.epoch
         loss_before = float(self.loss.sum()) - pos.epoch_loss
@@ -225,7 +274,7 @@ class Training:
         interrupted = False
         try:
             for segment in self._segments(pos.sentence):
-                self._run_segment(segment, bar, words_before, loss_before)
+                self._run_segment(segment, epoch)
                 if self.errors:
                     break
                 if segment[-1][1] < self.encoded.n_sentences:  # the epoch end is checkpointed below
@@ -268,18 +317,19 @@ class Training:
         if segment:
             yield segment
 
-    def _run_segment(self, chunks, bar, words_before, loss_before) -> None:
+    def _run_segment(self, chunks, epoch: int) -> None:
         """All workers train ``chunks`` and exit; the main thread draws progress meanwhile."""
-        jobs: queue.SimpleQueue = queue.SimpleQueue()
-        for chunk in chunks:
-            jobs.put(chunk)
+        jobs = ChunkQueue(chunks, self.encoded.offsets)
         self.threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
                                          name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
         self.launched = []
         for t in self.threads:
             self.launched.append(t)  # before start(): Ctrl-C may land inside it, thread already running
             t.start()
-        self._watch(self.threads, bar, words_before, loss_before)
+        try:
+            self._watch(self.threads, jobs, epoch)
+        finally:
+            self.loss_words += jobs.finished_words
 
     def _stop_workers(self) -> None:
         """Make every kernel return within one sentence, and wait for the threads to exit.
@@ -313,18 +363,20 @@ class Training:
         logger.info("checkpoint at %d words of the run written to %s in %.2fs", position.run_words,
                     self.checkpointer.path, time.perf_counter() - started)
 
-    def _watch(self, threads, bar, words_before, loss_before):
-        """Main thread: refresh the progress bar until every worker is done."""
+    def _watch(self, threads, jobs: ChunkQueue, epoch: int):
+        """Main thread: refresh the progress display until every worker is done."""
         while True:
             alive = [t for t in threads if t.is_alive()]
             if not alive:
                 break
             alive[0].join(POLL_SECONDS)
-            done = int(self.progress.sum())
-            bar.update(done - bar.n)
-            if done > words_before:
-                bar.set_postfix(loss=f"{(self.loss.sum() - loss_before) / (done - words_before):.4f}",
-                                refresh=False)
+            self._show(jobs, epoch)
+        self._show(jobs, epoch)
+
+    def _show(self, jobs: ChunkQueue, epoch: int) -> None:
+        if self.display is not None:
+            self.display.update(int(self.progress.sum()), epoch, self.loss_words + jobs.finished_words,
+                                float(self.loss.sum()))
 
     def _worker(self, k: int, jobs: queue.SimpleQueue) -> None:
         t, s, enc = self.tables, self.scratch[k], self.encoded

@@ -662,7 +662,7 @@ class KeyedVectors:
         return len(self.closer_than(key1, key2)) + 1
 
     def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False, ignore_missing=True):
-        """Weighted mean of the vectors of ``keys`` (keys or raw vectors), divided by the summed |weights|.
+        """Weighted mean of the vectors of ``keys`` (keys or raw vectors), divided by the summed ``|weights|``.
 
         Keys use their unit vector unless ``pre_normalize=False``; raw vectors are used as given.
         Unknown keys are skipped, or raise KeyError with ``ignore_missing=False``.

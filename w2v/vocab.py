@@ -11,6 +11,7 @@ them) and then supplies the per-word tables the kernels need, all as flat numpy 
 """
 from __future__ import annotations
 
+import heapq
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +20,6 @@ import numpy as np
 from numba import njit
 
 from ._fileutil import atomic_write
-from .corpus import bad_token
 
 MAX_CODE_LENGTH = 64
 #: vocabularies up to this size build their alias table and Huffman tree with the plain-Python
@@ -28,14 +28,28 @@ MAX_CODE_LENGTH = 64
 #: vocabularies of a few dozen nodes, in many short-lived processes)
 SMALL_TABLE = 1000
 
+#: gensim's ``trim_rule`` answers (``gensim.utils.RULE_*``): discard, keep, or apply min_count.
+RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
+#: gensim's padding pseudo-word (``null_word=1``)
+NULL_WORD = "\0"
+
 
 @dataclass
 class Vocabulary:
-    """Words sorted by descending count (ties keep first-seen order), with their counts."""
+    """Words (any hashable keys; str from files) with their counts, in id order.
 
-    words: list[str]
+    Built by :meth:`from_counts`, the order is by descending count with ties in first-seen order
+    (``sorted_vocab=0``: first-seen order), and words added later (online training, the null
+    word) come after.
+    """
+
+    words: list
     counts: np.ndarray
     word_to_id: dict = field(init=False, repr=False)
+    #: whose Huffman tree :meth:`huffman` builds: ``"word2vec"`` (word2vec.c's two queues) or ``"gensim"``
+    #: (gensim's heap; the two differ among words of equal count). Models read from gensim files keep
+    #: gensim's, so the ``syn1`` rows they carry stay attached to the inner nodes they were trained for.
+    huffman_kind: str = "word2vec"
 
     def __post_init__(self):
         self.counts = np.asarray(self.counts, dtype=np.int64)
@@ -54,19 +68,25 @@ class Vocabulary:
         return int(self.counts.sum())
 
     @classmethod
-    def from_counts(cls, words, counts, min_count: int = 5, max_final_vocab: int | None = None):
-        """Keep words with count >= the effective min_count, sorted by descending count.
+    def from_counts(cls, words, counts, min_count: int = 5, max_final_vocab: int | None = None,
+                    trim_rule=None, sorted_vocab: bool = True, null_word: bool = False):
+        """Keep the words that pass gensim's rule, sorted by descending count (``sorted_vocab``).
 
         Returns ``(vocabulary, kept)`` where ``kept[i]`` is the position in ``words`` of the
         vocabulary's word ``i`` (so callers can remap ids). ``max_final_vocab`` raises min_count
-        just enough to keep at most that many words, exactly as gensim does.
+        just enough to keep at most that many words, exactly as gensim does; ``trim_rule`` then
+        decides per word as in ``gensim.utils.keep_vocab_item``. ``null_word`` appends gensim's
+        ``'\\0'`` pseudo-word (count 1) after all others, so it has no entry in ``kept``.
         """
         counts = np.asarray(counts, dtype=np.int64)
         min_count = effective_min_count(counts, min_count, max_final_vocab)
-        candidates = np.flatnonzero(counts >= min_count)
-        order = np.argsort(-counts[candidates], kind="stable")
-        kept = candidates[order]
-        return cls([words[i] for i in kept], counts[kept]), kept
+        keep = keep_mask(words, counts, min_count, trim_rule)
+        candidates = np.flatnonzero(keep)
+        kept = candidates[np.argsort(-counts[candidates], kind="stable")] if sorted_vocab else candidates
+        vocab = cls([words[i] for i in kept], counts[kept])
+        if null_word and NULL_WORD not in vocab.word_to_id:
+            vocab = vocab.extend([NULL_WORD], [1])
+        return vocab, kept
 
     def keep_thresholds(self, sample: float) -> np.ndarray:
         """Subsampling thresholds: word i is kept when a uniform uint32 draw is below ``thr[i]``.
@@ -76,26 +96,39 @@ class Vocabulary:
         (``t = int(sample * (3 + sqrt(5)) / 2)``), and so does w2v.
         """
         counts = self.counts.astype(np.float64)
-        if sample <= 0 or len(counts) == 0:
+        if sample <= 0 or len(counts) == 0 or counts.sum() == 0:
             prob = np.ones_like(counts)
         else:
             threshold = sample * counts.sum() if sample < 1.0 else float(int(sample * (3 + np.sqrt(5)) / 2))
-            prob = np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
+            with np.errstate(divide="ignore", invalid="ignore"):  # count 0 (min_count=0): kept
+                prob = np.minimum(1.0, (np.sqrt(counts / threshold) + 1.0) * threshold / counts)
+            prob[counts == 0] = 1.0
         return np.minimum(np.round(prob * 2.0**32), 2.0**32).astype(np.uint64)
 
     def noise_table(self, ns_exponent: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
-        """Alias table (thresholds as uint64 out of 2**32, alias ids) for ``count**ns_exponent``."""
-        weights = self.counts.astype(np.float64) ** ns_exponent
+        """Alias table (thresholds as uint64 out of 2**32, alias ids) for ``count**ns_exponent``.
+
+        Words of count 0 (possible with ``min_count=0`` and ``build_vocab_from_freq``) are never
+        drawn; if no word has a count, all are drawn uniformly.
+        """
+        counts = self.counts.astype(np.float64)
+        weights = np.zeros_like(counts)
+        seen = counts > 0
+        weights[seen] = counts[seen] ** ns_exponent
+        if weights.sum() == 0:
+            weights[:] = 1.0
         return build_alias_table(weights / weights.sum())
 
     def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Huffman (codes uint8 V x L, points int32 V x L, lengths int32 V) as word2vec.c builds them."""
+        """Huffman (codes uint8 V x L, points int32 V x L, lengths int32 V), built as ``huffman_kind`` says."""
+        if self.huffman_kind == "gensim":
+            return build_huffman_gensim(self.counts)
         return build_huffman(self.counts)
 
-    def extend(self, words: list[str], counts) -> Vocabulary:
+    def extend(self, words: list, counts) -> Vocabulary:
         """A vocabulary with new words appended (online training keeps existing ids stable)."""
         return Vocabulary(list(self.words) + list(words),
-                          np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)]))
+                          np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)]), self.huffman_kind)
 
     def save_word2vec_vocab(self, path: str | os.PathLike) -> None:
         """Write word2vec.c's ``-save-vocab`` format: one ``word count`` line per word."""
@@ -121,6 +154,23 @@ class Vocabulary:
         return vocab
 
 
+def keep_mask(words, counts: np.ndarray, min_count: int, trim_rule=None) -> np.ndarray:
+    """gensim's ``keep_vocab_item`` for every word: ``count >= min_count`` unless ``trim_rule``
+    (called as ``trim_rule(word, count, min_count)``) answers RULE_KEEP or RULE_DISCARD."""
+    keep = np.asarray(counts) >= min_count
+    if trim_rule is None:
+        return keep
+    if not callable(trim_rule):
+        raise TypeError(f"trim_rule must be a callable (word, count, min_count) -> RULE_*, got {trim_rule!r}")
+    for i, (word, count) in enumerate(zip(words, np.asarray(counts).tolist())):
+        answer = trim_rule(word, count, min_count)
+        if answer == RULE_KEEP:
+            keep[i] = True
+        elif answer == RULE_DISCARD:
+            keep[i] = False
+    return keep
+
+
 def effective_min_count(counts: np.ndarray, min_count: int, max_final_vocab: int | None) -> int:
     """gensim's rule: raise min_count so that at most ``max_final_vocab`` words survive."""
     if max_final_vocab is None or max_final_vocab >= len(counts):
@@ -129,25 +179,29 @@ def effective_min_count(counts: np.ndarray, min_count: int, max_final_vocab: int
     return max(min_count, int(sorted_counts[max_final_vocab]) + 1)
 
 
-def count_words_pruned(sentences, max_vocab_size: int) -> tuple[list[str], np.ndarray]:
+def count_words_pruned(sentences, max_vocab_size: int, trim_rule=None) -> tuple[list, np.ndarray, int, int]:
     """Count words while keeping at most ``max_vocab_size`` distinct ones, as gensim's scan does.
 
-    Whenever the table outgrows the cap, words with count < ``min_reduce`` are dropped and
-    ``min_reduce`` grows by one, so memory stays bounded on any corpus (counts of pruned words
-    are lost, the documented price of the cap).
+    Whenever the table outgrows the cap, words with count < ``min_reduce`` are dropped (unless
+    ``trim_rule`` keeps them, as in ``gensim.utils.prune_vocab``) and ``min_reduce`` grows by one,
+    so memory stays bounded on any corpus (counts of pruned words are lost, the documented price
+    of the cap). Returns (words, counts, sentences, tokens read).
     """
     vocab: Counter = Counter()
     min_reduce = 1
+    n_sentences = n_tokens = 0
     for sentence in sentences:
         vocab.update(sentence)
+        n_sentences += 1
+        n_tokens += len(sentence)
         if len(vocab) > max_vocab_size:
-            for word in [w for w, c in vocab.items() if c < min_reduce]:
-                del vocab[word]
+            words = list(vocab)
+            counts = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
+            for i in np.flatnonzero(~keep_mask(words, counts, min_reduce, trim_rule)):
+                del vocab[words[i]]
             min_reduce += 1
-    for word in vocab:
-        if not isinstance(word, str):
-            raise bad_token(word)
-    return list(vocab), np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
+    words = list(vocab)
+    return words, np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab)), n_sentences, n_tokens
 
 
 def build_alias_table(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +256,58 @@ def build_huffman(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return codes[back, :width], points[back, :width], lengths[back]
+
+
+class _HeapNode:
+    """gensim's ``Heapitem``: ordered by count alone, so equal counts fall as heapq leaves them."""
+
+    __slots__ = ("count", "index", "left", "right")
+
+    def __init__(self, count, index, left=None, right=None):
+        self.count, self.index, self.left, self.right = count, index, left, right
+
+    def __lt__(self, other):
+        return self.count < other.count
+
+
+def build_huffman_gensim(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """gensim's tree (``gensim.models.word2vec._build_heap``/``_assign_binary_codes``), same layout
+    as :func:`build_huffman`: inner node ``i`` is the ``i``-th merge; left child code 0, right 1."""
+    counts = np.asarray(counts, dtype=np.int64)
+    v = len(counts)
+    if v < 2:
+        raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
+    heap = [_HeapNode(c, i) for i, c in enumerate(counts.tolist())]
+    heapq.heapify(heap)
+    for i in range(v - 1):
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        heapq.heappush(heap, _HeapNode(a.count + b.count, v + i, a, b))
+    paths: list = [None] * v
+    stack = [(heap[0], (), ())]
+    while stack:
+        node, code, point = stack.pop()
+        if node.index < v:
+            paths[node.index] = (code, point)
+        else:
+            point = point + (node.index - v,)
+            stack.append((node.left, code + (0,), point))
+            stack.append((node.right, code + (1,), point))
+    width = max(len(c) for c, _ in paths)
+    codes = np.zeros((v, width), np.uint8)
+    points = np.zeros((v, width), np.int32)
+    lengths = np.array([len(c) for c, _ in paths], np.int32)
+    for i, (code, point) in enumerate(paths):
+        codes[i, :len(code)], points[i, :len(point)] = code, point
+    return codes, points, lengths
+
+
+@njit(cache=True, inline="always")
+def _take_smallest(count, pos1, pos2):
+    """word2vec.c's two-queue step: the smaller of the next leaf and the next inner node."""
+    if pos1 >= 0 and count[pos1] < count[pos2]:
+        return pos1, pos1 - 1, pos2
+    return pos2, pos1, pos2 + 1
+
 
 
 @njit(cache=True)

@@ -1,0 +1,201 @@
+"""What a person sees while w2v trains: a progress bar, a few plain lines, or nothing.
+
+``progress`` (a training parameter) picks the form:
+
+* ``None`` (the default, "auto"): a tqdm bar when stderr is a terminal (or a Jupyter kernel),
+  nothing otherwise. gensim draws nothing and only logs, so a library calling ``Word2Vec(...)``
+  inside its own ``fit()`` or a batch job writing to a log file gets no bar it did not ask for.
+  Epoch summaries always go to the ``"w2v"`` logger at INFO level, as gensim's do.
+* ``True``: the bar on a terminal; when stderr is redirected (a file, a pipe, CI), about ten
+  plain lines (one per 10% of the run) instead of a bar's hundreds of refreshes.
+* ``False``: nothing.
+
+The loss shown is the loss per word over the last :data:`LOSS_WINDOW` trained words (a running
+average), so it reads the same kind of number at the start of an epoch as at its end and can be
+compared across epochs. The kernels add a chunk's loss only when the chunk is done, so the
+average is taken over finished chunks only (see :class:`LossWindow`).
+
+Before the first epoch, :func:`kernel_step` makes numba's first dispatch its own step: on a cold
+cache (first run after installing or upgrading) it says "compiling kernels (once per install)"
+instead of sitting at 0% for the 15-40 s numba takes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+
+from tqdm.auto import tqdm
+
+logger = logging.getLogger("w2v")
+
+#: words the displayed loss is averaged over (fewer while less has been trained)
+LOSS_WINDOW = 1_000_000
+#: plain-line mode prints one line each time the run passes another LINE_STEP of its words
+LINE_STEP = 0.10
+#: with a warm cache on disk, a first dispatch slower than this is announced as a compile after all
+SLOW_LOAD_SECONDS = 2.0
+
+
+def interactive(stream=None) -> bool:
+    """True when ``stream`` (default stderr) is a terminal a person watches, or a Jupyter kernel."""
+    stream = sys.stderr if stream is None else stream
+    if type(stream).__module__.startswith("ipykernel"):
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def progress_mode(progress: bool | None, stream=None) -> str:
+    """``"bar"``, ``"lines"`` or ``"off"`` for a ``progress`` setting (see the module docstring)."""
+    if progress is not None and not progress:
+        return "off"
+    if interactive(stream):
+        return "bar"
+    return "lines" if progress else "off"
+
+
+class LossWindow:
+    """Loss per word over about the last ``window`` words of finished chunks.
+
+    ``add(words, loss)`` takes the running totals of words whose loss has been added and of that
+    loss; ``value()`` is the difference quotient between now and the oldest sample still within
+    ``window`` words (or the first sample, early in a run). None before any chunk has finished.
+    """
+
+    def __init__(self, window: int = LOSS_WINDOW):
+        self.window = max(1, int(window))
+        self.samples: deque[tuple[int, float]] = deque()
+
+    def add(self, words: int, loss: float) -> None:
+        if self.samples and words <= self.samples[-1][0]:
+            return
+        self.samples.append((words, loss))
+        while len(self.samples) > 2 and words - self.samples[1][0] >= self.window:
+            self.samples.popleft()
+
+    def reset(self, words: int, loss: float) -> None:
+        """Start over from these totals (a new run of ``Training``, or after a resume)."""
+        self.samples.clear()
+        self.samples.append((words, loss))
+
+    def value(self) -> float | None:
+        if len(self.samples) < 2:
+            return None
+        (w0, l0), (w1, l1) = self.samples[0], self.samples[-1]
+        return (l1 - l0) / (w1 - w0)
+
+
+class Progress:
+    """The display of one training run: a tqdm bar, plain lines, or nothing (``mode``)."""
+
+    def __init__(self, total: int, initial: int, epochs: int, mode: str, stream=None,
+                 show_loss: bool = True, loss_window: int = LOSS_WINDOW):
+        self.total, self.epochs, self.mode = max(1, total), epochs, mode
+        self.stream = sys.stderr if stream is None else stream
+        self.show_loss = show_loss
+        self.loss = LossWindow(loss_window)
+        self.done = initial
+        self.started = time.perf_counter()
+        self.start_words = initial
+        self.next_line = (int(initial / self.total / LINE_STEP) + 1) * LINE_STEP
+        self.bar = None  # drawn at the first update, so a compile step before it stands on its own
+
+    def _bar(self):
+        if self.bar is None:
+            self.bar = tqdm(total=self.total, initial=self.start_words, unit="w", unit_scale=True,
+                            desc="w2v", smoothing=0.1, leave=False, file=self.stream)
+        return self.bar
+
+    def begin(self) -> None:
+        """Training starts now (after the kernel step): rates are counted from here."""
+        self.started = time.perf_counter()
+
+    def update(self, done: int, epoch: int, loss_words: int, loss_total: float) -> None:
+        """Record ``done`` words trained (``epoch`` is 0-based) and the loss of finished chunks."""
+        self.done = done
+        self.loss.add(loss_words, loss_total)
+        if self.mode == "bar":
+            bar = self._bar()
+            bar.update(done - bar.n)
+            postfix = {"epoch": f"{epoch + 1}/{self.epochs}"}
+            loss = self.loss.value()
+            if self.show_loss and loss is not None:
+                postfix["loss"] = f"{loss:.4f}"
+            bar.set_postfix(postfix, refresh=False)
+        elif self.mode == "lines":
+            if done / self.total >= self.next_line - 1e-9:
+                self._line(epoch)
+                self.next_line = (int(done / self.total / LINE_STEP + 1e-9) + 1) * LINE_STEP
+
+    def _line(self, epoch: int) -> None:
+        seconds = time.perf_counter() - self.started
+        rate = (self.done - self.start_words) / max(seconds, 1e-9)
+        parts = [f"w2v: {min(self.done / self.total, 1.0):4.0%} epoch {epoch + 1}/{self.epochs}",
+                 f"{self.done:,} of {self.total:,} words", f"{rate:,.0f} words/s"]
+        loss = self.loss.value()
+        if self.show_loss and loss is not None:
+            parts.append(f"loss/word {loss:.4f}")
+        print(", ".join(parts), file=self.stream, flush=True)
+
+    def message(self, text: str) -> None:
+        """A status line (not part of the bar), shown in bar and line modes, logged always."""
+        logger.info(text)
+        if self.mode != "off":
+            if self.bar is not None:
+                self.bar.write(f"w2v: {text}", file=self.stream)
+            else:
+                print(f"w2v: {text}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def kernel_cache_is_cold(dispatcher) -> bool | None:
+    """Whether numba will compile ``dispatcher`` rather than load it: True when it has no machine
+    code in this process and no index file in numba's cache; None when that cannot be told."""
+    if getattr(dispatcher, "overloads", None):
+        return False
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    index = getattr(cache_file, "_index_path", None)
+    if index is None:
+        return None
+    return not os.path.exists(index)
+
+
+def kernel_step(dispatcher, first_call, say) -> None:
+    """Run ``first_call`` (a kernel dispatch that trains nothing) as a step of its own.
+
+    On a cold cache ``say`` announces the compile before it starts; with a cache on disk the load
+    takes about a second and is announced only if it turns out slow (numba compiles afresh for
+    argument types the cache does not hold). The time it took is said when it was announced.
+    """
+    if getattr(dispatcher, "overloads", None):
+        return  # already in this process
+    announced = threading.Event()
+
+    def announce():
+        announced.set()
+        say("compiling kernels (once per install; numba caches them, later runs start in about a second)...")
+
+    timer = None
+    if kernel_cache_is_cold(dispatcher):
+        announce()
+    else:
+        timer = threading.Timer(SLOW_LOAD_SECONDS, announce)
+        timer.daemon = True
+        timer.start()
+    started = time.perf_counter()
+    try:
+        first_call()
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if announced.is_set():
+        say(f"kernels ready in {time.perf_counter() - started:.1f}s")
