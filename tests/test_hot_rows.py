@@ -80,11 +80,8 @@ def zipf_corpus(n_sentences=60, length=40, vocab=300, seed=0):
 def train(corpus, monkeypatch, rows, merge_every=3, sg=1, kernel="auto"):
     monkeypatch.setattr(hot_rows, "HOT_ROWS", rows)
     monkeypatch.setattr(hot_rows, "MERGE_EVERY", merge_every)
-    model = w2v.Word2Vec(sg=sg, hs=1, negative=0, min_count=1, workers=1, epochs=2, vector_size=16, seed=3,
-                         kernel=kernel, progress=False, cache_dir=False)
-    model.build_vocab(corpus)
-    model.train(corpus)
-    return model
+    return w2v.train(corpus, sg=sg, hs=1, negative=0, min_count=1, workers=1, epochs=2, vector_size=16, seed=3,
+                     kernel=kernel, progress=False, cache_dir=False)
 
 
 @pytest.mark.parametrize("kernel", ["shared", "exact", "batched"])
@@ -102,7 +99,7 @@ def test_one_worker_is_bit_identical_with_and_without_copies(monkeypatch, kernel
 def test_copies_only_for_skipgram_with_hierarchical_softmax():
     corpus = zipf_corpus(n_sentences=5)
     for sg, hs, negative, expected in ((1, 1, 0, True), (0, 1, 0, False), (1, 0, 5, False)):
-        model = w2v.Word2Vec(sg=sg, hs=hs, negative=negative, min_count=1, progress=False, cache_dir=False)
+        model = w2v.Word2Vec(sg=sg, hs=hs, negative=negative, min_count=1, progress=False)
         model.build_vocab(corpus)
         assert (KernelTables.build(model.vocab, model.params).hot_rows > 0) == expected
 
@@ -113,10 +110,7 @@ def test_two_workers_learn_as_much_as_one(monkeypatch):
     corpus = zipf_corpus(n_sentences=400, length=50, seed=2)
     losses = {}
     for workers in (1, 2):
-        monkeypatch.setattr(hot_rows, "MERGE_EVERY", hot_rows.MERGE_EVERY)
-        model = w2v.Word2Vec(sg=1, hs=1, negative=0, min_count=1, workers=workers, epochs=3, vector_size=16,
-                             seed=3, progress=False, cache_dir=False, compute_loss=True)
-        model.build_vocab(corpus)
-        model.train(corpus)
+        model = w2v.train(corpus, sg=1, hs=1, negative=0, min_count=1, workers=workers, epochs=3, vector_size=16,
+                          seed=3, progress=False, cache_dir=False, compute_loss=True)
         losses[workers] = model.loss_history[-1]
     assert losses[2] < losses[1] * 1.02
