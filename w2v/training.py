@@ -129,8 +129,10 @@ class ThreadScratch:
         self.ns_labels[0] = 1.0
         self.hs_targets = private_zeros(max(1, max_codelen), np.int32)
         self.hs_labels = private_zeros(max(1, max_codelen), np.float32)
-        self.syn1_hot = private_zeros((hot_rows, d), np.float32)   # the thread's copies of the tree's top
-        self.syn1_base = private_zeros((hot_rows, d), np.float32)  # ... as last merged
+        # the thread's copies of the tree's top and the rows as last merged; with no copies (hot_rows 0)
+        # one unused row (the kernel turns the copies off: hot_first = len(syn1) leaves no room for it)
+        self.syn1_hot = private_zeros((max(1, hot_rows), d), np.float32)
+        self.syn1_base = private_zeros((max(1, hot_rows), d), np.float32)
 
 
 def initial_rng_states(seed: int, workers: int) -> np.ndarray:
