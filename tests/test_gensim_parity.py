@@ -43,9 +43,10 @@ def huffman_of(g):
     return c, p, np.array([len(x) for x in codes], np.int32)
 
 
-def w2v_step(g, sg, window, d, syn0, syn1, alpha, cbow_mean):
+def w2v_step(g, sg, window, d, syn0, syn1, alpha, cbow_mean, hot_first=None, merge_every=1):
     v = len(syn0)
     codes, points, lengths = huffman_of(g)
+    hot_first = v - 1 if hot_first is None else hot_first
     ids = np.array([g.wv.key_to_index[w] for w in SENTENCE], np.int32)
     span, width = 2 * window, codes.shape[1]
     train_chunk(syn0, np.zeros((0, d), np.float32), syn1, ids, np.array([0, len(ids)], np.int64), 0, 1,
@@ -56,7 +57,9 @@ def w2v_step(g, sg, window, d, syn0, syn1, alpha, cbow_mean):
                 np.zeros(SLOT_STRIDE), np.zeros(len(ids), np.int32), np.zeros(span, np.int32),
                 np.zeros((span, d), np.float32), np.zeros((span, d), np.float32), np.zeros(span, np.float32),
                 np.zeros((RING, 1), np.int32), np.zeros(RING, np.int32), np.zeros(1, np.float32),
-                np.zeros(width, np.int32), np.zeros(width, np.float32), True)
+                np.zeros(width, np.int32), np.zeros(width, np.float32), True,
+                hot_first, np.zeros((v - 1 - hot_first, d), np.float32), np.zeros((v - 1 - hot_first, d), np.float32),
+                merge_every)
 
 
 @pytest.mark.parametrize("sg,cbow_mean", [(0, 1), (0, 0), (1, 1)], ids=["cbow-mean", "cbow-sum", "skipgram"])
@@ -72,6 +75,23 @@ def test_updates_equal_gensims_cython(sg, cbow_mean):
     assert np.abs(ours0 - syn0).max() > 0.02  # the step really moved the vectors
     np.testing.assert_allclose(ours0, g.wv.vectors, atol=2e-6)
     np.testing.assert_allclose(ours1, g.syn1, atol=2e-6)
+
+
+@pytest.mark.parametrize("hot,merge_every", [(3, 1), (3, 4), (7, 1000)])
+def test_skipgram_with_private_hot_rows_equals_gensims_cython(hot, merge_every):
+    """The top ``hot`` inner nodes trained in a thread's private copies, merged every
+    ``merge_every`` centre words (and at the end): still gensim's updates (kernels.hot_rows)."""
+    window, d, alpha = 2, 8, 0.05
+    rng = np.random.default_rng(0)
+    v = len(set(SENTENCE))
+    syn0 = (rng.standard_normal((v, d)) * 0.4).astype(np.float32)
+    syn1 = (rng.standard_normal((v, d)) * 0.4).astype(np.float32)
+    g = gensim_step(1, window, d, syn0, syn1, alpha, 1)
+    ours0, ours1 = syn0.copy(), syn1[:v - 1].copy()
+    w2v_step(g, 1, window, d, ours0, ours1, alpha, 1, hot_first=v - 1 - hot, merge_every=merge_every)
+    assert np.abs(ours1[-hot:] - syn1[v - 1 - hot:v - 1]).max() > 0.02  # the copied rows moved
+    np.testing.assert_allclose(ours0, g.wv.vectors, atol=2e-6)
+    np.testing.assert_allclose(ours1, g.syn1[:v - 1], atol=2e-6)
 
 
 def gensim_negatives(g, sentence_ids, window, negative):

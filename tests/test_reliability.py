@@ -268,31 +268,37 @@ def test_checkpoint_arguments_are_checked_before_training(tmp_path, corpus_100k)
         w2v.train(corpus_100k, checkpoint=tmp_path / "c.npz.gz", **SMALL)
 
 
-def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch, corpus_100k):
-    """Ctrl-C while a checkpoint is being written: the old file stays whole, no temp file is left,
-    and training ends as an ordinary interruption."""
-    path = tmp_path / "run.ckpt"
-    original, attempts = ckpt.Checkpointer.save, []
+def _train_with_savez_replaced_mid_epoch(monkeypatch, corpus, path, savez):
+    """Train with checkpoints, ``np.savez`` replaced by ``savez`` (given the real one) while the
+    first mid-epoch checkpoint of epoch 2 is written; return (model, positions checkpointed)."""
+    original, attempts, real_savez = ckpt.Checkpointer.save, [], np.savez
 
     def save(self, model, encoded, run, position):
         attempts.append(position)
         if not _mid_epoch(1)(position):
             return original(self, model, encoded, run, position)
-        real_savez = np.savez
-
-        def interrupted_savez(f, **arrays):
-            f.write(b"partial data")
-            raise KeyboardInterrupt
-
-        monkeypatch.setattr(np, "savez", interrupted_savez)
+        monkeypatch.setattr(np, "savez", lambda f, **arrays: savez(real_savez, f, **arrays))
         try:
             return original(self, model, encoded, run, position)
         finally:
             monkeypatch.setattr(np, "savez", real_savez)
 
     monkeypatch.setattr(ckpt.Checkpointer, "save", save)
-    model = w2v.train(corpus_100k, checkpoint=path, checkpoint_every=12_000, **SMALL)
+    model = w2v.train(corpus, checkpoint=path, checkpoint_every=12_000, **SMALL)
     monkeypatch.undo()
+    return model, attempts
+
+
+def test_interrupt_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch, corpus_100k):
+    """Ctrl-C while a checkpoint is being written: the old file stays whole, no temp file is left,
+    and training ends as an ordinary interruption."""
+    path = tmp_path / "run.ckpt"
+
+    def interrupted_savez(real_savez, f, **arrays):
+        f.write(b"partial data")
+        raise KeyboardInterrupt
+
+    model, attempts = _train_with_savez_replaced_mid_epoch(monkeypatch, corpus_100k, path, interrupted_savez)
     assert model.interrupted and _mid_epoch(1)(attempts[-1])
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("run.ckpt.corpus-")) == ["run.ckpt"]
     pos = ckpt.read_info(path)["position"]
@@ -306,27 +312,13 @@ def test_sigint_during_checkpoint_write_is_held_until_the_checkpoint_is_complete
     inside np.savez is never unwound half-way, which once hid the interrupt behind a 'seek of
     closed file' error), then the run stops as an ordinary interruption with that checkpoint."""
     path = tmp_path / "run.ckpt"
-    original, attempts = ckpt.Checkpointer.save, []
-    real_savez = np.savez
 
-    def savez_signalled(f, **arrays):
+    def signalled_savez(real_savez, f, **arrays):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)  # the signal is pending now; an unheld one raises right here
         return real_savez(f, **arrays)
 
-    def save(self, model, encoded, run, position):
-        attempts.append(position)
-        if not _mid_epoch(1)(position):
-            return original(self, model, encoded, run, position)
-        monkeypatch.setattr(np, "savez", savez_signalled)
-        try:
-            return original(self, model, encoded, run, position)
-        finally:
-            monkeypatch.setattr(np, "savez", real_savez)
-
-    monkeypatch.setattr(ckpt.Checkpointer, "save", save)
-    model = w2v.train(corpus_100k, checkpoint=path, checkpoint_every=12_000, **SMALL)
-    monkeypatch.undo()
+    model, attempts = _train_with_savez_replaced_mid_epoch(monkeypatch, corpus_100k, path, signalled_savez)
     assert model.interrupted and _mid_epoch(1)(attempts[-1])
     pos = ckpt.read_info(path)["position"]
     assert (pos["epoch"], pos["sentence"]) == (attempts[-1].epoch, attempts[-1].sentence) and pos["sentence"] > 0

@@ -207,7 +207,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="starting learning rate (default 0.05 for CBOW, 0.025 for skip-gram)")
     m.add_argument("-iter", "--iter", "--epochs", dest="iter", type=int, default=5, metavar="N",
                    help="passes over the corpus (default 5)")
-    m.add_argument("-classes", "--classes", type=int, default=0, help=argparse.SUPPRESS)
+    m.add_argument("-classes", "--classes", type=int, default=0, metavar="K",
+                   help="write K k-means word classes ('word class' lines) to -output instead of vectors "
+                        "(default 0: vectors)")
     r = p.add_argument_group("running")
     r.add_argument("-threads", "--threads", "--workers", dest="threads", type=int, default=None, metavar="N",
                    help=f"worker threads (default: the cores available, here {available_cores()})")
@@ -229,8 +231,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 def train_config(args: argparse.Namespace) -> dict:
     """Turn parsed flags into ``w2v.train`` keyword arguments, applying word2vec.c's defaults."""
-    if args.classes:
-        raise CliError("-classes (k-means word classes) is not supported; write vectors and cluster them")
+    if args.classes < 0:
+        raise CliError(f"-classes must be a number of word classes >= 1 (0 writes vectors), got {args.classes}")
     if args.sg is not None and args.cbow is not None and args.sg == args.cbow:
         raise CliError(f"-cbow {args.cbow} contradicts --sg {args.sg}")
     sg = args.sg if args.sg is not None else (0 if args.cbow is None else 1 - args.cbow)
@@ -281,7 +283,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
     if model.interrupted:
         return finish_interrupted(model, args, output, streamed, checkpoint, started_at)
-    write_vectors(model, output, args.binary)
+    if args.classes:
+        write_word_classes(model.wv, args.classes, output)
+    else:
+        write_vectors(model, output, args.binary)
     if args.save_vocab:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
@@ -345,13 +350,31 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     if model.interrupted:
         log("w2v: interrupted; nothing written" + (f" (resume from {checkpoint})" if checkpoint else ""))
         return 130
-    write_vectors(model, output, args.binary)
+    if args.classes:
+        write_word_classes(model.wv, args.classes, output)
+    else:
+        write_vectors(model, output, args.binary)
     if args.save_vocab:
         model.vocab.save_word2vec_vocab(args.save_vocab)
         log(f"w2v: wrote vocabulary to {args.save_vocab}")
     if args.accuracy:
         report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
     return 0
+
+
+def write_word_classes(wv, k: int, output: str) -> None:
+    """word2vec.c's -classes: k-means over the trained vectors, 'word class' lines to ``output``."""
+    from .classes import kmeans, save_classes
+
+    if k > len(wv):
+        raise CliError(f"-classes {k} asks for more classes than the {len(wv)} words in the vocabulary")
+    labels = kmeans(wv, k)
+    if output == STDOUT:
+        sys.stdout.writelines(f"{w} {c}\n" for w, c in zip(wv.index_to_key, labels.tolist()))
+        sys.stdout.flush()
+    else:
+        save_classes(output, wv, labels)
+    log(f"w2v: wrote {k} word classes of {len(wv)} words to {'stdout' if output == STDOUT else output}")
 
 
 def train_corpus(args: argparse.Namespace):
@@ -635,6 +658,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- phrase
+
+
+def add_phrase_command(sub) -> argparse.ArgumentParser:
+    """``w2v phrase``: word2phrase.c's flags and defaults."""
+    p = sub.add_parser("phrase", help="join frequent word pairs like word2phrase (new york -> new_york)",
+                       allow_abbrev=False,
+                       description="Learn bigrams from a text file and write it with them joined by '_' "
+                                   "(word2phrase.c's flags, defaults, scoring and output). Run it twice "
+                                   "for trigrams.")
+    p.add_argument("-train", "--train", metavar="FILE", required=True, help="text to learn phrases from")
+    p.add_argument("-output", "--output", metavar="FILE", required=True, help="where to write the phrased text")
+    p.add_argument("-min-count", "--min-count", type=int, default=5, metavar="N",
+                   help="ignore words and pairs seen fewer than N times (default 5)")
+    p.add_argument("-threshold", "--threshold", type=float, default=100.0, metavar="F",
+                   help="score a pair needs to be joined; higher means fewer phrases (default 100)")
+    p.add_argument("-debug", "--debug", type=int, default=2, metavar="N", help="0 prints nothing (default 2)")
+    p.set_defaults(func=cmd_phrase)
+    return p
+
+
+def cmd_phrase(args: argparse.Namespace) -> int:
+    check_readable(args.train, "training file")
+    check_writable_dir(args.output, "phrased text")
+    from .word2phrase import word2phrase
+
+    if args.debug > 0:
+        log(f"Starting training using file {args.train}")
+    stats = word2phrase(args.train, args.output, args.min_count, args.threshold, args.debug, log=log)
+    if args.debug > 0:
+        log(f"w2v: joined {stats['joined']} pairs of {stats['train_words']} words into {args.output} "
+            f"in {stats['seconds']:.1f}s")
+    return 0
+
+
 def gensim_reference_line(arch: str, test_set: str, epochs: int) -> str:
     """What gensim scored with the demo's settings (measured once, see GENSIM_DEMO_REFERENCE)."""
     seed1, low, high = GENSIM_DEMO_REFERENCE[(arch, test_set)]
@@ -747,6 +805,7 @@ COMMANDS: dict[str, Callable[..., argparse.ArgumentParser]] = {
     "similar": add_similar_command,
     "analogy": add_analogy_command,
     "eval": add_eval_command,
+    "phrase": add_phrase_command,
     "cache": add_cache_command,
     "demo": add_demo_command,
 }

@@ -200,6 +200,8 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
     File corpora are tokenised by up to ``threads`` threads (same result as one). ``cache_dir``
     is None (the default cache), False (none), a directory or a :class:`~w2v.cache.DiskCache`.
     """
+    if hasattr(corpus, "raw_scan"):  # a phrased corpus (w2v.phrases) scans itself, as ids
+        return corpus.raw_scan(max_sentence_length)
     cache = DiskCache.from_arg(cache_dir) if corpus_mod.is_path_corpus(corpus) else None
     key = None
     if cache is not None:

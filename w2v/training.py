@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checkpoint import Position, RunSpec
-from .kernels import train_chunk
+from .kernels import hot_rows, train_chunk
 from .kernels.sentences import RING, SLOT_STRIDE, scheduled_alpha
 from .kernels.skipgram import SG_KERNELS
 from .progress import LOSS_WINDOW, Progress, kernel_step, progress_mode
@@ -43,6 +43,8 @@ class KernelTables:
     codelens: np.ndarray    # int32 V
     lockf: np.ndarray       # float32 V: input-row update factors (1 x 1 when nothing is locked)
     use_lockf: bool         # False: the kernels never read lockf (the unlocked fast path)
+    hot_first: int          # first inner node each thread trains in a private copy (kernels.hot_rows)
+    hot_rows: int           # how many: syn1[hot_first:], 0 when off (no hs, CBOW, a tree of odd shape)
 
     @classmethod
     def build(cls, vocab, params, lockf=None) -> KernelTables:
@@ -54,8 +56,12 @@ class KernelTables:
             points = np.zeros((1, 1), np.int32)
             codelens = np.zeros(1, np.int32)
         factors, use_lockf = lock_factors(lockf, len(vocab))
+        n_inner = len(vocab) - 1
+        first = n_inner
+        if params.hs and params.sg:
+            first = hot_rows.hot_first(points, codelens, n_inner, hot_rows.HOT_ROWS)
         return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens,
-                   factors, use_lockf)
+                   factors, use_lockf, first, n_inner - first)
 
 
 _NO_LOCK = np.ones(1, np.float32)
@@ -110,7 +116,7 @@ def private_zeros(shape, dtype) -> np.ndarray:
 class ThreadScratch:
     """One thread's private buffers, each on cache lines of its own (see :func:`private_zeros`)."""
 
-    def __init__(self, params, max_sentence: int, max_codelen: int):
+    def __init__(self, params, max_sentence: int, max_codelen: int, hot_rows: int = 0):
         d, span = params.vector_size, 2 * params.window
         self.sent = private_zeros(max_sentence, np.int32)
         self.ctx = private_zeros(span, np.int32)
@@ -123,6 +129,10 @@ class ThreadScratch:
         self.ns_labels[0] = 1.0
         self.hs_targets = private_zeros(max(1, max_codelen), np.int32)
         self.hs_labels = private_zeros(max(1, max_codelen), np.float32)
+        # the thread's copies of the tree's top and the rows as last merged; with no copies (hot_rows 0)
+        # one unused row (the kernel turns the copies off: hot_first = len(syn1) leaves no room for it)
+        self.syn1_hot = private_zeros((max(1, hot_rows), d), np.float32)
+        self.syn1_base = private_zeros((max(1, hot_rows), d), np.float32)
 
 
 def kernel_settings(p, alpha, min_alpha, total_words, epoch_words, batch_words) -> tuple:
@@ -142,7 +152,7 @@ def train_sentences(tables, enc, begin: int, end: int, t: KernelTables, settings
                 t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens, t.lockf, t.use_lockf,
                 *settings, progress, k * SLOT_STRIDE, stop, rng, loss,
                 s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
-                s.hs_labels, NS_SKIP_SATURATED)
+                s.hs_labels, NS_SKIP_SATURATED, t.hot_first, s.syn1_hot, s.syn1_base, hot_rows.MERGE_EVERY)
 
 
 def initial_rng_states(seed: int, workers: int) -> np.ndarray:
@@ -221,7 +231,7 @@ class Training:
         self.tables = KernelTables.build(model.vocab, p, getattr(model.wv, "vectors_lockf", None))
         lengths = np.diff(encoded.offsets)
         max_sentence = int(lengths.max()) if len(lengths) else 1
-        self.scratch = [ThreadScratch(p, max(1, max_sentence), self.tables.codes.shape[1])
+        self.scratch = [ThreadScratch(p, max(1, max_sentence), self.tables.codes.shape[1], self.tables.hot_rows)
                         for _ in range(p.workers)]
         self.chunks = plan_chunks(encoded.offsets, p.workers)
         self.epoch_words = max(1, encoded.n_words)

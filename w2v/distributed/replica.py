@@ -142,7 +142,7 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
     state.scans.clear()
     longest = max((int(np.diff(e.offsets).max(initial=1)) for e in state.encoded.values()), default=1)
     if not state.scratch or state.scratch[0].sent.shape[0] < longest:
-        state.scratch = [ThreadScratch(p, max(1, longest), state.kernel.codes.shape[1])
+        state.scratch = [ThreadScratch(p, max(1, longest), state.kernel.codes.shape[1], state.kernel.hot_rows)
                          for _ in range(state.threads)]
     return sizes
 

@@ -85,6 +85,25 @@ def fill_huffman_targets(word, codes, points, codelens, targets, labels):
 
 
 @njit(cache=True, inline="always")
+def fill_huffman_targets_split(word, codes, points, codelens, hot_first, targets, labels):
+    """:func:`fill_huffman_targets` with the path's hot prefix renumbered; return (length, prefix).
+
+    Inner nodes ``>= hot_first`` (the top of the tree, see :mod:`.hot_rows`) become indices into
+    the thread's private copies (``node - hot_first``). A Huffman parent's id is larger than its
+    children's, so on a root-first path they are exactly the first ``prefix`` targets.
+    """
+    n = codelens[word]
+    h = 0
+    for t in range(n):
+        p = points[word, t]
+        hot = p >= hot_first
+        targets[t] = p - hot_first if hot else p
+        labels[t] = 1.0 - codes[word, t]
+        h += hot
+    return n, h
+
+
+@njit(cache=True, inline="always")
 def _table_index(x):
     """word2vec.c's table index for |x| < MAX_EXP, clamped so that even a NaN reads inside the table."""
     i = int((x + MAX_EXP) * _TABLE_SCALE)
@@ -126,9 +145,15 @@ def row_update(H, k, syn_out, targets, labels, T, alpha, dH, compute_loss, skip_
     the hot loop of skip-gram and CBOW, so it is inlined where it is called; :func:`block_update`
     is not (inlining it at every call site made the kernels take ~50 s and ~1.7 GB to compile).
     """
+    return row_update_range(H, k, syn_out, targets, labels, 0, T, alpha, dH, compute_loss, skip_saturated)
+
+
+@njit(cache=True, inline="always")
+def row_update_range(H, k, syn_out, targets, labels, t0, t1, alpha, dH, compute_loss, skip_saturated):
+    """:func:`row_update` against targets ``t0 <= t < t1`` only (a Huffman path's hot prefix or its rest)."""
     d = H.shape[1]
     loss = 0.0
-    for t in range(T):
+    for t in range(t0, t1):
         row = targets[t]
         label = labels[t]
         f0 = np.float32(0.0)
@@ -145,8 +170,9 @@ def row_update(H, k, syn_out, targets, labels, T, alpha, dH, compute_loss, skip_
 
 
 @njit(cache=True)
-def block_update(H, K, syn_out, targets, labels, T, alpha, dH, G, compute_loss, skip_saturated):
-    """Train K gathered input rows ``H[:K]`` against T target rows of ``syn_out``; return the loss.
+def block_update(H, K, syn_out, targets, labels, t0, T, alpha, dH, G, compute_loss, skip_saturated):
+    """Train K gathered input rows ``H[:K]`` against target rows ``t0 <= t < T`` of ``syn_out``;
+    return the loss.
 
     For each target t: ``f_k = H[k] . syn_out[t]``, ``g_k = (label_t - sigmoid(f_k)) * alpha``;
     the input-side gradient ``dH[k] += g_k * syn_out[t]`` uses the target row *before* it is moved,
@@ -160,10 +186,10 @@ def block_update(H, K, syn_out, targets, labels, T, alpha, dH, G, compute_loss, 
     (0 or 1); hierarchical softmax (``skip_saturated``) leaves that pair untouched.
     """
     if K == 1:                                  # one input row (exact, shared, CBOW): one fused pass
-        return row_update(H, 0, syn_out, targets, labels, T, alpha, dH, compute_loss, skip_saturated)
+        return row_update_range(H, 0, syn_out, targets, labels, t0, T, alpha, dH, compute_loss, skip_saturated)
     d = H.shape[1]
     loss = 0.0
-    for t in range(T):
+    for t in range(t0, T):
         row = targets[t]
         label = labels[t]
         for k in range(0, K - 1, 2):            # scores, two input rows per pass over the target

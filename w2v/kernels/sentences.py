@@ -10,7 +10,8 @@ import numpy as np
 from numba import njit
 
 from .cbow import cbow_centre
-from .common import fill_huffman_targets, fill_negative_targets, next_u32, rand_below
+from .common import fill_huffman_targets, fill_huffman_targets_split, fill_negative_targets, next_u32, rand_below
+from .hot_rows import load_hot, merge_hot
 from .prefetch import prefetch_row
 from .skipgram import SG_EXACT, sg_centre
 
@@ -82,7 +83,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                 sg, cbow_mean, window, shrink_windows, negative, hs, sg_kernel, compute_loss,
                 alpha0, min_alpha, total_words, epoch_words, batch_words, progress, slot, stop, rng, loss_out,
                 sent, ctx, H, dH, G, ns_ring, ns_count, ns_labels, hs_targets, hs_labels,
-                ns_skip_saturated):
+                ns_skip_saturated, hot_first, syn1_hot, syn1_base, merge_every):
     """Train sentences [s_begin, s_end) of the encoded corpus; return the number of words read.
 
     ``progress[slot]`` grows by each sentence's in-vocabulary length (before subsampling, as
@@ -94,9 +95,20 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
     |f| >= MAX_EXP untouched (gensim) instead of using the clipped sigmoid (word2vec.c).
     With ``use_lockf``, every input-row update is scaled by ``lockf[row]`` (gensim's ``vectors_lockf``,
     one factor per word); without it ``lockf`` is not read.
+
+    Skip-gram with hierarchical softmax trains inner nodes ``>= hot_first`` (the top of the tree)
+    in the thread's private copies ``syn1_hot`` and merges them into ``syn1`` every
+    ``merge_every`` centre words and before returning (:mod:`.hot_rows`); ``syn1_base`` holds the
+    rows as last merged. ``hot_first = len(syn1)`` (or ``syn1_hot`` with no rows) turns this off.
     """
     words = 0
     loss = 0.0
+    use_hot = sg != 0 and hs != 0 and syn1_hot.shape[0] > 0 and hot_first + syn1_hot.shape[0] <= syn1.shape[0]
+    if not use_hot:
+        hot_first = syn1.shape[0]   # no target is renumbered
+    else:
+        load_hot(syn1, hot_first, syn1_hot, syn1_base)
+    since_merge = 0
     ahead = sg == 0 or sg_kernel != SG_EXACT  # the exact skip-gram kernel draws per pair instead
     for s in range(s_begin, s_end):
         if stop[0] != 0:
@@ -116,15 +128,25 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             reach = window - b
             lo = max(0, i - reach)
             hi = min(n, i + reach + 1)
-            T_hs = fill_huffman_targets(sent[i], codes, points, codelens, hs_targets,
-                                        hs_labels) if hs else 0
+            T_hs = 0
+            h_hs = 0
+            if hs and sg:
+                T_hs, h_hs = fill_huffman_targets_split(sent[i], codes, points, codelens, hot_first, hs_targets,
+                                                        hs_labels)
+            elif hs:
+                T_hs = fill_huffman_targets(sent[i], codes, points, codelens, hs_targets, hs_labels)
             r = i & (RING - 1)
             T_ns = ns_count[r] if negative > 0 else 0
             if sg:
-                loss += sg_centre(syn0, syn1neg, syn1, sent, i, lo, hi, sg_kernel, negative, rng,
+                loss += sg_centre(syn0, syn1neg, syn1, syn1_hot, sent, i, lo, hi, sg_kernel, negative, rng,
                                   alias_thr, alias_idx, ns_ring[r], T_ns, ns_labels, hs_targets,
-                                  hs_labels, T_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated,
+                                  hs_labels, T_hs, h_hs, alpha, ctx, H, dH, G, compute_loss, ns_skip_saturated,
                                   lockf, use_lockf)
+                if use_hot:
+                    since_merge += 1
+                    if since_merge >= merge_every:
+                        merge_hot(syn1, hot_first, syn1_hot, syn1_base)
+                        since_merge = 0
             else:
                 loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_ring[r],
                                     T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H,
@@ -132,5 +154,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length
+    if use_hot:
+        merge_hot(syn1, hot_first, syn1_hot, syn1_base)
     loss_out[slot] += loss
     return words

@@ -1,0 +1,249 @@
+"""Phrases: gensim parity on real text, numba kernels against the Python references, files, errors."""
+from __future__ import annotations
+
+import lzma
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import w2v
+from w2v.kernels import phrases_reference as ref
+from w2v.ngrams import NgramTable, WordIndex
+from w2v.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases, load
+
+gensim_phrases = pytest.importorskip("gensim.models.phrases")
+GP = gensim_phrases.Phrases
+
+
+@pytest.fixture(scope="module")
+def words():
+    with lzma.open(w2v.sample_corpus_path(), "rt", encoding="utf-8") as f:
+        return f.read(1_200_000).split()[:150_000]
+
+
+@pytest.fixture(scope="module")
+def sentences(words):
+    return [words[i:i + 500] for i in range(0, len(words), 500)]
+
+
+@pytest.fixture(scope="module")
+def lines_file(tmp_path_factory, words):
+    path = tmp_path_factory.mktemp("phrases") / "lines.txt"
+    path.write_text("".join(" ".join(words[i:i + 700]) + "\n" for i in range(0, len(words), 700)))
+    return path
+
+
+def assert_same_model(ours, theirs, sentences):
+    ep, eg = ours.export_phrases(), theirs.export_phrases()
+    assert list(ep) == list(eg)  # same phrases, in gensim's (first-seen) order
+    assert all(abs(ep[k] - eg[k]) <= 1e-12 * abs(eg[k]) for k in eg)
+    assert len(ep) > 20
+    assert ours.vocab == theirs.vocab
+    assert ours.corpus_word_count == theirs.corpus_word_count and ours.min_reduce == theirs.min_reduce
+    assert list(ours[sentences]) == list(theirs[sentences])
+    assert list(ours.freeze()[sentences]) == list(theirs.freeze()[sentences])
+    assert ours.find_phrases(sentences) == theirs.find_phrases(sentences)
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"connector_words": ENGLISH_CONNECTOR_WORDS, "max_vocab_size": 30_000, "threshold": 5.0, "min_count": 3},
+    {"max_vocab_size": 40_000},
+    {"scoring": "npmi", "threshold": 0.5},
+], ids=["default", "connectors-pruned", "merge-pruned", "npmi"])
+def test_same_as_gensim(sentences, params):
+    """Counts, pruning, scores, phrase set and phrased text equal gensim's, add_vocab's merges
+    included (with max_vocab_size=40,000 the second merge prunes 96,562 entries to 23,898)."""
+    ours, theirs = Phrases(sentences[:100], **params), GP(sentences[:100], **params)
+    for part in (sentences[100:200], sentences[200:]):
+        ours.add_vocab(part)
+        theirs.add_vocab(part)
+    assert_same_model(ours, theirs, sentences)
+
+
+def scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count, corpus_word_count):
+    """A custom scorer (module level: gensim pickles it)."""
+    return bigram_count / (worda_count + wordb_count)
+
+
+def test_custom_scorer_same_as_gensim(sentences):
+    ours, theirs = Phrases(sentences, scoring=scorer, threshold=0.2), GP(sentences, scoring=scorer, threshold=0.2)
+    assert ours.export_phrases() == theirs.export_phrases()
+    assert list(ours.freeze()[sentences[:50]]) == list(theirs.freeze()[sentences[:50]])
+
+
+def test_file_corpus_and_trigrams_same_as_gensim(lines_file, tmp_path):
+    """From a path: the same model as gensim's from LineSentence; phrased corpora of phrased corpora
+    (trigrams, where tokens hold the delimiter and gensim's string keys collide) match too."""
+    from gensim.models.word2vec import LineSentence
+
+    bigram, g_bigram = Phrases(str(lines_file)).freeze(), GP(LineSentence(str(lines_file))).freeze()
+    assert bigram.phrasegrams == g_bigram.phrasegrams
+    phrased = bigram[Path(lines_file)]
+    g_phrased = list(g_bigram[LineSentence(str(lines_file))])
+    assert list(phrased) == g_phrased and list(phrased) == g_phrased  # restartable
+    trigram, g_trigram = Phrases(phrased), GP(g_phrased)
+    assert trigram.export_phrases() == g_trigram.export_phrases()
+    assert any(p.count("_") >= 2 for p in trigram.export_phrases())
+    assert list(trigram.freeze()[phrased]) == list(g_trigram.freeze()[g_phrased])
+    out = tmp_path / "phrased.txt"
+    assert bigram.save_phrased(str(lines_file), out) == sum(map(len, g_phrased))
+    assert [line.split() for line in out.read_text().splitlines()] == g_phrased
+
+
+def test_train_on_phrased_corpus(lines_file):
+    """w2v.train reads a phrased file corpus as ids: same vocabulary as from the phrased token lists."""
+    frozen = Phrases(str(lines_file)).freeze()
+    phrased = frozen[Path(lines_file)]
+    scan = w2v.encode.scan(phrased)
+    counts = dict(zip(scan.words, scan.counts().tolist()))
+    expected: dict[str, int] = {}
+    for sentence in phrased:
+        for token in sentence:
+            expected[token] = expected.get(token, 0) + 1
+    assert {w: c for w, c in counts.items() if c} == expected
+    model = w2v.train(phrased, vector_size=10, epochs=1, workers=1, min_count=5, progress=False)
+    assert "one_nine" in model.wv and model.corpus_total_words == sum(expected.values())
+
+
+def test_single_sentences_and_analyze(sentences):
+    model = Phrases(sentences)
+    assert model[["one", "nine", "eight"]] == ["one_nine", "eight"]
+    assert model[[]] == []
+    assert list(model.freeze().analyze_sentence(["one", "nine", "zzz"])) == [
+        ("one_nine", pytest.approx(model.export_phrases()["one_nine"])), ("zzz", None)]
+    assert model.score_candidate("one", "nine", [])[0] == "one_nine"
+    assert model.score_candidate("one", "zzzz", []) == (None, None)
+
+
+# ---- kernels against the plain-Python references ---------------------------------------------
+
+def random_sentences(rng, n_words=40, n_sent=300):
+    vocab = [f"w{i}" for i in range(n_words)]
+    p = 1.0 / np.arange(1, n_words + 1)
+    p /= p.sum()
+    return [[vocab[i] for i in rng.choice(n_words, size=rng.integers(0, 30), p=p)] for _ in range(n_sent)]
+
+
+@pytest.mark.parametrize("max_vocab_size", [40_000_000, 150])
+def test_count_kernel_matches_reference(max_vocab_size):
+    rng = np.random.default_rng(3)
+    sents = random_sentences(rng)
+    connectors = frozenset({"w1", "w5"})
+    expected, min_reduce, total = ref.count_ngrams(sents, connectors, max_vocab_size)
+    index = WordIndex(sorted(connectors), "_")
+    ids = np.fromiter((index[w] for s in sents for w in s), np.int32)
+    offsets = np.cumsum([0] + [len(s) for s in sents]).astype(np.int64)
+    parts = index.parts_arrays()
+    table = NgramTable(16)
+    table.count_sentences(ids, offsets, np.array([w in connectors for w in index.words]), parts, max_vocab_size)
+    got = {tuple(index.words[i] for i in table.key(e).tolist()): int(table.ecount[e]) for e in range(len(table))}
+    assert list(got.items()) == list(expected.items())
+    assert (table.min_reduce, table.words) == (min_reduce, total)
+
+
+def test_apply_kernel_matches_reference():
+    rng = np.random.default_rng(5)
+    sents = random_sentences(rng, n_words=12)
+    connectors = frozenset({"w0"})
+    model = Phrases(sents, min_count=2, threshold=0.1, connector_words=connectors)
+    keys = {tuple(p.split("_")): s for p, s in model.export_phrases().items()}
+    assert keys
+    for sentence in sents:
+        expected = ["_".join(t) if isinstance(t, tuple) else t for t in ref.apply_phrases(sentence, keys, connectors)]
+        assert model.freeze()[sentence] == expected
+
+
+def test_word2phrase_matches_reference(tmp_path, words):
+    lines = [words[i:i + 37] for i in range(0, 60_000, 37)]
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("".join(" ".join(line) + "\n" for line in lines))
+    from w2v.word2phrase import word2phrase
+
+    stats = word2phrase(src, out, min_count=3, threshold=50, debug=0)
+    expected = ref.word2phrase(lines, 3, 50)
+    assert out.read_text() == expected and stats["joined"] == expected.count("_") > 100
+
+
+# ---- save / load ---------------------------------------------------------------------------
+
+def test_save_load_roundtrip(tmp_path, sentences):
+    model = Phrases(sentences, connector_words=ENGLISH_CONNECTOR_WORDS)
+    model.save(tmp_path / "p.npz")
+    again = Phrases.load(tmp_path / "p.npz")
+    assert again.vocab == model.vocab and again.export_phrases() == model.export_phrases()
+    again.add_vocab(sentences[:10])  # still a working model
+    frozen = model.freeze()
+    frozen.save(tmp_path / "f.npz")
+    loaded = load(tmp_path / "f.npz")
+    assert isinstance(loaded, FrozenPhrases) and loaded.phrasegrams == frozen.phrasegrams
+    assert list(loaded[sentences[:20]]) == list(frozen[sentences[:20]])
+    with pytest.raises(TypeError, match="FrozenPhrases, not a Phrases"):
+        Phrases.load(tmp_path / "f.npz")
+
+
+def test_load_refuses_pickles_and_unknown_scorers(tmp_path, sentences):
+    GP(sentences[:20]).save(str(tmp_path / "gensim.pkl"))
+    with pytest.raises(ValueError, match="not a w2v phrases file"):
+        load(tmp_path / "gensim.pkl")
+
+    Phrases(sentences[:20], scoring=scorer, threshold=0.01).save(tmp_path / "custom.npz")
+    with pytest.raises(ValueError, match="custom scoring function .*scorer"):
+        load(tmp_path / "custom.npz")
+    assert load(tmp_path / "custom.npz", scoring=scorer).scoring is scorer
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        load(tmp_path / "missing.npz")
+
+
+# ---- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"threshold": 0}, "threshold should be positive for default scoring"),
+    ({"threshold": -3.0}, "threshold should be positive"),
+    ({"scoring": "npmi", "threshold": 1.5}, "between -1 and 1 for npmi"),
+    ({"scoring": "npmi", "threshold": -2}, "between -1 and 1 for npmi"),
+    ({"delimiter": ""}, "delimiter must be a non-empty str"),
+    ({"scoring": lambda worda_count, wordb_count: 0}, r"missing expected parameters \['bigram_count'"),
+    ({"scoring": "pmi"}, "unknown scoring method string 'pmi'"),
+    ({"min_count": 0}, "min_count should be at least 1"),
+])
+def test_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Phrases(**kwargs)
+
+
+def test_bad_corpora(tmp_path):
+    with pytest.raises(w2v.CorpusError, match="contains no tokens"):
+        Phrases([[], []])
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(w2v.CorpusError, match="contains no tokens"):
+        Phrases(str(empty))
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        Phrases(str(tmp_path / "nope.txt"))
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok words\nbad \xff byte\n")
+    with pytest.raises(w2v.CorpusError, match="bad.txt.*line 2"):
+        Phrases(str(bad))
+    with pytest.raises(TypeError, match="sentence 0 is a str"):
+        Phrases(["not a list of tokens"])
+    with pytest.raises(TypeError, match="corpus tokens must be .*found int 3"):
+        Phrases([["a", 3]])
+
+
+def test_gensim_line_sentence_read_as_file(lines_file):
+    """gensim's LineSentence of a file is read by w2v's reader: same sentences as gensim's own
+    iteration (chunking by max_sentence_length), and a `limit` falls back to iterating it."""
+    from gensim.models.word2vec import LineSentence
+
+    from w2v.ngrams import gensim_line_file
+
+    assert gensim_line_file(LineSentence(str(lines_file), max_sentence_length=300)) == (Path(lines_file), 300)
+    assert gensim_line_file(LineSentence(str(lines_file), limit=3)) is None
+    assert gensim_line_file([["a"]]) is None
+    ours = Phrases(LineSentence(str(lines_file), max_sentence_length=300))
+    theirs = GP(LineSentence(str(lines_file), max_sentence_length=300))
+    assert ours.export_phrases() == theirs.export_phrases()
+    for corpus in (LineSentence(str(lines_file), max_sentence_length=300), LineSentence(str(lines_file), limit=5)):
+        assert list(ours.freeze()[corpus]) == list(theirs.freeze()[corpus])

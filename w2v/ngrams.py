@@ -1,0 +1,344 @@
+"""The n-gram count table behind :mod:`w2v.phrases`, and corpora turned into blocks of word ids.
+
+:class:`NgramTable` owns the numpy arrays of :mod:`w2v.kernels.phrases` (a hash table keyed by word-id
+sequences) and grows them when a kernel asks. :class:`WordIndex` gives words ids in first-seen
+order. :func:`id_blocks` reads any corpus w2v accepts (a path, an iterable of token lists, or a
+phrased corpus) as consecutive ``(ids, offsets)`` blocks of whole sentences in a
+:class:`WordIndex`'s id space, so counting and applying phrases never hold more than a block of
+the corpus and never make a Python call per token.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import corpus as corpus_mod
+from .kernels import phrases as K
+from .tokenize import Tokenizer
+
+BLOCK_TOKENS = 1 << 20
+
+
+class NgramTable:
+    """Counts of word-id sequences (unigrams ``(a,)`` and n-grams ``(a, ..., b)``), insertion-ordered."""
+
+    def __init__(self, capacity: int = 1 << 12):
+        size = 1 << max(4, int(2 * capacity - 1).bit_length())
+        self.slots = np.full((size, 2), -1, np.int64)
+        self.ehash = np.zeros(size // 2, np.int64)
+        self.estart = np.zeros(size // 2, np.int64)
+        self.elen = np.zeros(size // 2, np.int32)
+        self.ecount = np.zeros(size // 2, np.int64)
+        self.arena = np.zeros(size, np.int32)
+        self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
+        self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
+
+    def __len__(self) -> int:
+        return int(self.state[K.N_ENTRIES])
+
+    @property
+    def min_reduce(self) -> int:
+        return int(self.state[K.MIN_REDUCE])
+
+    @property
+    def words(self) -> int:
+        """Corpus words counted (connector words included), gensim's ``corpus_word_count``."""
+        return int(self.state[K.WORDS])
+
+    def arrays(self):
+        return self.slots, self.ehash, self.estart, self.elen, self.ecount, self.arena, self.state
+
+    def grow(self, entries: int, arena: int) -> None:
+        """Room for ``entries`` more entries and ``arena`` more key ids.
+
+        Entry arrays and the arena grow by 1.5x steps, the slot array (a power of two) keeps the
+        load under 0.7: about 40 bytes per entry at the peak, for gensim's ~100+ per dict item.
+        """
+        n, used = len(self), int(self.state[K.ARENA_USED])
+        need = n + entries
+        cap = len(self.ehash)
+        if need > cap:
+            cap = max(need, cap + cap // 2)
+            for name in ("ehash", "estart", "elen", "ecount"):
+                getattr(self, name).resize(cap, refcheck=False)
+        if need > len(self.slots) * 7 // 10:
+            size = 1 << int(need * 10 // 7).bit_length()
+            self.slots = None  # the old slots go before the new ones are built
+            self.slots = K.rebuild_slots(n, self.ehash, size)
+        if used + arena > len(self.arena):
+            self.arena.resize(max(len(self.arena) + len(self.arena) // 2, used + arena), refcheck=False)
+
+    def count_sentences(self, ids, offsets, is_conn, parts, max_vocab_size: int) -> None:
+        """gensim's counting of every sentence of the block (pruning included); ``parts`` is
+        :meth:`WordIndex.parts_arrays`."""
+        first, n_sent = 0, len(offsets) - 1
+        wp_start, wp_len, wp_parts = parts
+        if len(self) < max_vocab_size:  # grow ahead for this block (typically ~0.3 new entries per token)
+            self.grow(min(len(ids) // 2, max_vocab_size), len(ids))
+        max_parts = int(wp_len.max()) if len(wp_len) else 1
+        buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
+        if len(self.word_entry) < len(wp_len):
+            self.word_entry = np.concatenate([self.word_entry, np.full(len(wp_len) - len(self.word_entry), -1)])
+        while first < n_sent:
+            first = K.count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf,
+                                   self.word_entry, max_vocab_size, *self.arrays())
+            if first < n_sent:
+                n = int(offsets[first + 1] - offsets[first])
+                self.grow(2 * n, 3 * max_parts * n)
+
+    def count_pairs(self, ids, prev: int, parts) -> None:
+        """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
+        done = 0
+        while done < len(ids):
+            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], *parts, *self.arrays())
+            done += step
+            if done < len(ids):
+                self.grow(max(1024, len(self)), 4096 + int(self.state[K.ARENA_USED]))
+
+    def merge(self, other: NgramTable) -> None:
+        """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
+        first, n = 0, len(other)
+        while first < n:
+            first = K.merge_tables(first, other.estart, other.elen, other.ecount, other.arena, n,
+                                   *self.arrays())
+            if first < n:
+                self.grow(n - first, int(other.state[K.ARENA_USED]))
+
+    def prune(self, min_reduce: int) -> None:
+        K.prune(min_reduce, *self.arrays())
+        self.word_entry[:] = -1
+
+    def key(self, e: int) -> np.ndarray:
+        s = int(self.estart[e])
+        return self.arena[s:s + int(self.elen[e])]
+
+    def lookup(self, key) -> int:
+        key = np.asarray(key, np.int32)
+        return int(K.lookup(key, 0, len(key), self.slots, self.ehash, self.estart, self.elen, self.arena))
+
+    def word_counts(self, parts) -> np.ndarray:
+        """Count of every word's own key (its parts), 0 where it has none."""
+        return K.word_counts(len(parts[0]), *parts, self.slots, self.ehash, self.estart, self.elen, self.ecount,
+                             self.arena)
+
+    def compact_state(self) -> dict:
+        """The live part of the table as plain arrays (for saving)."""
+        n, used = len(self), int(self.state[K.ARENA_USED])
+        return {"elen": self.elen[:n].copy(), "ecount": self.ecount[:n].copy(),
+                "arena": self.arena[:used].copy(), "state": self.state.copy()}
+
+    @classmethod
+    def from_state(cls, elen, ecount, arena, state) -> NgramTable:
+        """Rebuild a table from :meth:`compact_state`'s arrays (hashes and slots recomputed)."""
+        n = len(elen)
+        if len(ecount) != n or int(np.sum(elen, dtype=np.int64)) != len(arena) or (n and elen.min() < 1):
+            raise ValueError("inconsistent phrase table arrays")
+        table = cls(max(n, 16))
+        table.grow(n, len(arena))
+        starts = np.concatenate([[0], np.cumsum(elen, dtype=np.int64)[:-1]]) if n else np.zeros(0, np.int64)
+        table.elen[:n], table.ecount[:n], table.estart[:n] = elen, ecount, starts
+        table.arena[:len(arena)] = arena
+        K.hash_keys(n, table.estart, table.elen, table.arena, table.ehash)
+        table.state[:] = state
+        table.state[K.N_ENTRIES], table.state[K.ARENA_USED] = n, len(arena)
+        table.slots = K.rebuild_slots(n, table.ehash, len(table.slots))
+        return table
+
+
+class WordIndex(dict):
+    """word -> id in first-seen order; ``words`` lists them by id. Unknown words get the next id.
+
+    With a ``delimiter``, every word also has *parts*: the ids of its delimiter-separated pieces
+    (itself when it holds no delimiter; the pieces are words of the index too). Keys made of parts
+    compare like gensim's delimiter-joined strings (see :meth:`parts_arrays`).
+    """
+
+    def __init__(self, words=(), delimiter: str | None = None):
+        super().__init__()
+        self.words: list[str] = []
+        self.delimiter = delimiter
+        self._wp_start = np.zeros(0, np.int64)
+        self._wp_len = np.zeros(0, np.int32)
+        self._wp_parts = np.zeros(0, np.int32)
+        for w in words:
+            self[w]
+
+    def __missing__(self, word):
+        if not isinstance(word, str):
+            raise corpus_mod.bad_token(word)
+        i = self[word] = len(self.words)
+        self.words.append(word)
+        return i
+
+    def copy(self) -> WordIndex:
+        other = WordIndex(delimiter=self.delimiter)
+        dict.update(other, self)
+        other.words = list(self.words)
+        other._wp_start, other._wp_len, other._wp_parts = self._wp_start, self._wp_len, self._wp_parts
+        return other
+
+    def parts_arrays(self):
+        """(start int64, length int32, parts int32): word w's parts are
+        ``parts[start[w]:start[w] + length[w]]``, for every word (pieces added as words)."""
+        done = len(self._wp_len)
+        if done == len(self.words):
+            return self._wp_start, self._wp_len, self._wp_parts
+        d = self.delimiter
+        lengths, parts = [], []
+        i = done
+        while i < len(self.words):  # the pieces of a word join the index, so the list can grow here
+            w = self.words[i]
+            if d is not None and d in w:
+                pieces = [self[p] for p in w.split(d)]
+                lengths.append(len(pieces))
+                parts.extend(pieces)
+            else:
+                lengths.append(1)
+                parts.append(i)
+            i += 1
+        new_len = np.asarray(lengths, np.int32)
+        new_start = np.zeros(len(new_len), np.int64)
+        if len(new_len) > 1:
+            np.cumsum(new_len[:-1], out=new_start[1:])
+        self._wp_start = np.concatenate([self._wp_start, new_start + len(self._wp_parts)])
+        self._wp_len = np.concatenate([self._wp_len, new_len])
+        self._wp_parts = np.concatenate([self._wp_parts, np.asarray(parts, np.int32)])
+        return self._wp_start, self._wp_len, self._wp_parts
+
+    def lookup_for(self, words, table: np.ndarray | None = None) -> np.ndarray:
+        """Ids here of ``words`` (a list that may have grown since ``table`` was made for it)."""
+        old = 0 if table is None else len(table)
+        new = np.fromiter(map(self.__getitem__, words[old:]), np.int32, count=len(words) - old)
+        return new if table is None else np.concatenate([table, new])
+
+
+#: suffixes gensim's reader (smart_open) decompresses but w2v's reader would not
+_OTHER_COMPRESSION = frozenset({".zst", ".lz4", ".zip", ".z", ".br", ".snappy", ".lzma"})
+
+
+def gensim_line_file(corpus):
+    """(path, max_sentence_length) when ``corpus`` is gensim's ``LineSentence`` over a file path,
+    else None. Its sentences are each line split with ``str.split`` and cut into chunks of
+    ``max_sentence_length``: exactly what w2v's byte reader produces from the same file, so the
+    file can be read in numba instead of one Python list per sentence (same tokens out)."""
+    kind = type(corpus)
+    if kind.__name__ != "LineSentence" or not kind.__module__.startswith("gensim."):
+        return None
+    source, max_len = getattr(corpus, "source", None), getattr(corpus, "max_sentence_length", None)
+    if getattr(corpus, "limit", 0) is not None or not isinstance(source, (str, os.PathLike)):
+        return None
+    if not isinstance(max_len, int) or max_len < 1:
+        return None
+    path = Path(source)
+    if not path.is_file() or path.suffix.lower() in _OTHER_COMPRESSION:
+        return None
+    return path, max_len
+
+
+def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH):
+    """Yield ``(ids, offsets)`` blocks of whole sentences of ``corpus``, ids in ``index`` (which
+    grows with new words). Accepts a path, a phrased corpus (anything with ``_output_blocks``),
+    gensim's ``LineSentence`` of a file (read as that file) or an iterable of token lists."""
+    line_file = gensim_line_file(corpus)
+    if line_file is not None:
+        yield from _file_blocks(line_file[0], index, line_file[1])
+        return
+    if hasattr(corpus, "_output_blocks"):
+        lookup = np.zeros(0, np.int32)
+        for ids, offsets, words in corpus._output_blocks(max_sentence_length):
+            if len(lookup) < len(words):
+                lookup = index.lookup_for(words, lookup)
+            yield lookup[ids], offsets
+        return
+    corpus_mod.check_corpus(corpus)
+    if corpus_mod.is_path_corpus(corpus):
+        for path in corpus_mod.corpus_files(corpus):
+            yield from _file_blocks(path, index, max_sentence_length)
+        return
+    # token lists are taken whole, as gensim's Phrases does (max_sentence_length is for files)
+    yield from _list_blocks(corpus_mod.iter_sentences(corpus, sys.maxsize), index)
+
+
+def _list_blocks(sentences, index: WordIndex):
+    batch, lengths = [], [0]
+    for sentence in sentences:
+        batch.extend(sentence)
+        lengths.append(len(sentence))
+        if len(batch) >= BLOCK_TOKENS:
+            yield _map_tokens(index, batch), np.cumsum(np.asarray(lengths, np.int64))
+            batch, lengths = [], [0]
+    if len(lengths) > 1:
+        yield _map_tokens(index, batch), np.cumsum(np.asarray(lengths, np.int64))
+
+
+def _map_tokens(index: WordIndex, batch: list) -> np.ndarray:
+    try:
+        return np.fromiter(map(index.__getitem__, batch), np.int32, count=len(batch))
+    except TypeError as e:
+        if "unhashable" in str(e):
+            raise corpus_mod.bad_token(next(t for t in batch if not isinstance(t, str))) from None
+        raise
+
+
+class StreamingTokenizer(Tokenizer):
+    """The byte tokeniser of :mod:`w2v.tokenize`, emptied after each block so a file is never held
+    whole: :meth:`take` returns the sentences completed so far and keeps the open one."""
+
+    def take(self, keep_open: bool = True):
+        """(ids, sentence offsets) of the complete sentences (all of them if not ``keep_open``,
+        the open one included), and forget them."""
+        n_ids, n_sent = int(self.state[2]), int(self.state[3])
+        end = int(self.offsets[n_sent - 1]) if n_sent else 0
+        if not keep_open and end < n_ids:
+            ends = np.append(self.offsets[:n_sent], n_ids)
+            end = n_ids
+        else:
+            ends = self.offsets[:n_sent].copy()
+        ids = self.ids[:end].copy()
+        tail = n_ids - end
+        self.ids[:tail] = self.ids[end:n_ids]
+        self.state[2], self.state[3] = tail, 0
+        return ids, np.concatenate([[0], ends]).astype(np.int64)
+
+    def new_words(self, first: int) -> list[str]:
+        """The words with ids ``first..`` (as str)."""
+        n = int(self.state[0])
+        arena = self.arena
+        return [arena[s:s + m].tobytes().decode("utf-8") for s, m in
+                zip(self.starts[first:n].tolist(), self.lengths[first:n].tolist())]
+
+
+def _file_blocks(path, index: WordIndex, max_sentence_length: int):
+    tok = StreamingTokenizer(max_sentence_length)
+    lookup = np.zeros(0, np.int32)
+    for block in corpus_mod.validated_blocks(path):
+        tok.feed(block)
+        if int(tok.state[3]) == 0:
+            continue
+        ids, offsets = tok.take()
+        if int(tok.state[0]) > len(lookup):
+            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
+                                                         np.int32)])
+        K.remap_ids(lookup, ids)
+        yield ids, offsets
+    tok.end_document()
+    ids, offsets = tok.take(keep_open=False)
+    if len(ids):
+        if int(tok.state[0]) > len(lookup):
+            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
+                                                         np.int32)])
+        K.remap_ids(lookup, ids)
+        yield ids, offsets
+
+
+def words_arena(words: list[str]):
+    """(bytes as uint8, starts int64, lengths int32) of ``words`` in UTF-8, for the text writers."""
+    encoded = [w.encode("utf-8") for w in words]
+    lengths = np.fromiter(map(len, encoded), np.int32, count=len(encoded))
+    starts = np.zeros(len(encoded), np.int64)
+    if len(encoded) > 1:
+        np.cumsum(lengths[:-1], out=starts[1:])
+    return np.frombuffer(b"".join(encoded), np.uint8), starts, lengths

@@ -1,0 +1,102 @@
+"""word2phrase.c, file to file: learn bigrams from a text file and write it back with them joined.
+
+This is the tool that made the ``new_york`` tokens of the GoogleNews vectors. Its rules, kept here:
+
+* counting: every word and every consecutive pair of words of the file, across line ends too
+  (word2phrase resets its sentence-start flag before testing it, so pairs span lines);
+* a word, or a pair, counted fewer than ``min_count`` times is unknown;
+* token b joins the token a before it (same line) when a and b and "a_b" are known, a was not
+  itself just joined, and ``(count(a_b) - min_count) / count(a) / count(b) * train_words``,
+  computed in float32 as word2phrase does, exceeds ``threshold``;
+* output: each token preceded by ``' '`` (or ``'_'`` when joined), ``'\\n'`` at each line end.
+
+Pairs are keyed by the pieces of their words split at ``'_'``, so ``a_b`` written in the text and
+the pair (a, b) share one count, as in word2phrase's single table of strings. Differences
+(documented in the README's phrases section): tokens split at every whitespace character
+``str.split`` knows (word2phrase: only space, tab and newline, and it drops ``\\r``); blank lines
+are not reproduced; the last token of a file that does not end in whitespace is kept (word2phrase
+drops it) and a final ``'\\n'`` written; words are not truncated at 59 bytes; no pruning
+(word2phrase prunes only past 350M distinct entries).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from . import corpus as corpus_mod
+from ._fileutil import atomic_write
+from .kernels import phrases as K
+from .ngrams import NgramTable, StreamingTokenizer, WordIndex, words_arena
+
+NO_SENTENCE_CUT = 1 << 62
+
+
+def _line_blocks(path, index: WordIndex):
+    """(ids, line ends) per block of the file: ids in ``index``, ends = positions in this block's
+    ids where a line ends (a line that continues into the next block has no end here)."""
+    tok = StreamingTokenizer(NO_SENTENCE_CUT)
+    lookup = np.zeros(0, np.int32)
+
+    def take():
+        nonlocal lookup
+        n_ids, n_sent = int(tok.state[2]), int(tok.state[3])
+        ids, ends = tok.ids[:n_ids].copy(), tok.offsets[:n_sent].copy()
+        tok.state[2], tok.state[3] = 0, 0
+        if int(tok.state[0]) > len(lookup):
+            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
+                                                         np.int32)])
+        K.remap_ids(lookup, ids)
+        return ids, ends
+
+    for block in corpus_mod.validated_blocks(path):
+        tok.feed(block)
+        yield take()
+    tok.end_document()
+    yield take()
+
+
+def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, debug: int = 2,
+                log=None) -> dict:
+    """Run word2phrase on ``train`` (a file or directory, optionally compressed), writing ``output``
+    atomically. Returns {'train_words', 'entries', 'joined', 'seconds'}."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    start = time.perf_counter()
+    files = corpus_mod.corpus_files(train)
+    index = WordIndex(delimiter="_")
+    table = NgramTable(1 << 16)
+    prev = -1
+    for path in files:
+        for ids, _ in _line_blocks(path, index):
+            table.count_pairs(ids, prev, index.parts_arrays())
+            if len(ids):
+                prev = int(ids[-1])
+    train_words = table.words
+    if train_words == 0:
+        raise corpus_mod.CorpusError(f"training file {str(train)!r} contains no words")
+    if debug > 0:  # all distinct words and pairs (word2phrase prints a number its SortVocab skews)
+        log(f"Vocab size (unigrams + bigrams): {len(table)}")
+        log(f"Words in train file: {train_words}")
+    parts = index.parts_arrays()
+    counts = table.word_counts(parts)
+    carry = np.array([-1, 0], np.int64)
+    arena, done, joined = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32)), 0, 0
+    with atomic_write(output, "wb") as f:
+        for path in files:
+            for ids, ends in _line_blocks(path, index):
+                joins = np.zeros(len(ids), np.uint8)
+                K.word2phrase_joins(ids, ends, carry, counts, *parts, min_count, threshold, train_words,
+                                    table.slots, table.ehash, table.estart, table.elen, table.ecount,
+                                    table.arena, joins)
+                joined += int(joins.sum())
+                if done < len(index.words):
+                    more = words_arena(index.words[done:])
+                    arena = (np.concatenate([arena[0], more[0]]), np.concatenate([arena[1], more[1] + len(arena[0])]),
+                             np.concatenate([arena[2], more[2]]))
+                    done = len(index.words)
+                out = np.empty(int(arena[2][ids].sum(dtype=np.int64)) + len(ids) + len(ends), np.uint8)
+                n = K.write_word2phrase(ids, ends, joins, *arena, out)
+                f.write(out[:n].tobytes())
+    return {"train_words": train_words, "entries": len(table), "joined": joined,
+            "seconds": time.perf_counter() - start}
