@@ -4,11 +4,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import w2v
 from w2v.kernels import _cache_guard
-from w2v.kernels._cache_guard import STAMP_NAME, invalidate_stale_cache
+from w2v.kernels._cache_guard import LOCK_NAME, STAMP_NAME, _exclusive, invalidate_stale_cache
 
 
 def make_package(tmp_path):
@@ -42,7 +43,7 @@ def test_editing_an_inlined_file_drops_every_cached_kernel(tmp_path):
     (package / "common.py").write_text("X = 2\n")   # sentences.py, the kernel's own file, is untouched
     assert invalidate_stale_cache(package) is True
     left = sorted(p.name for p in (package / "__pycache__").iterdir())
-    assert left == ["sentences.cpython-311.pyc", STAMP_NAME]  # only numba's files go
+    assert left == sorted(["sentences.cpython-311.pyc", STAMP_NAME, LOCK_NAME])  # only numba's files go
     assert invalidate_stale_cache(package) is False          # and the new stamp holds
 
 
@@ -65,3 +66,27 @@ def test_importing_the_kernels_runs_the_guard(tmp_path):
     assert proc.returncode == 0, proc.stderr
     stamp = copy / "kernels" / "__pycache__" / STAMP_NAME
     assert stamp.read_text() == _cache_guard.source_fingerprint(copy / "kernels")
+
+
+def test_processes_starting_together_clean_the_cache_one_at_a_time(tmp_path):
+    """Dask worker processes import w2v at the same moment: while one holds the guard's lock,
+    another waits, then finds the fresh stamp and deletes nothing (not the kernels the first one
+    may be writing back). Checked by holding the lock here while a second process imports."""
+    package = make_package(tmp_path)
+    cached(package)  # no stamp yet: stale
+    ready = tmp_path / "ready"
+    code = ("import pathlib, time; from w2v.kernels._cache_guard import invalidate_stale_cache as f; "
+            f"pathlib.Path({str(ready)!r}).touch(); t = time.time(); "
+            f"r = f(pathlib.Path({str(package)!r})); print(r, time.time() - t)")
+    with _exclusive(package / "__pycache__" / LOCK_NAME):
+        other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, "PYTHONPATH": str(Path(w2v.__file__).parent.parent)})
+        deadline = time.time() + 120
+        while not ready.exists() and time.time() < deadline:  # w2v imported there: it calls the guard next
+            time.sleep(0.05)
+        time.sleep(2.0)
+        assert other.poll() is None, "the second process did not wait for the lock"
+        # this process plays the first importer: it cleans and stamps while holding the lock
+        (package / "__pycache__" / STAMP_NAME).write_text(_cache_guard.source_fingerprint(package))
+    deleted, waited = other.communicate(timeout=60)[0].split()
+    assert deleted == "False" and float(waited) >= 1.5      # it waited, then found the fresh stamp

@@ -121,7 +121,8 @@ class DiskCache:
 
     def key(self, corpus, options: dict) -> Key:
         """The entry for a path corpus under ``options``, with its files' current stamps."""
-        source = str(Path(corpus).resolve())
+        items = corpus if isinstance(corpus, (list, tuple)) else [corpus]  # a list of files or globs too
+        source = "\n".join(str(Path(c).resolve()) for c in items)
         name = json.dumps({"format": FORMAT, "source": source, "options": options}, sort_keys=True)
         digest = hashlib.sha256(name.encode()).hexdigest()[:24]
         files = []

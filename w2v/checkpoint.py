@@ -178,6 +178,9 @@ def read_info(path: str | os.PathLike) -> dict:
 def read(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint and its corpus file; raises CheckpointError naming the file if unusable."""
     meta, arrays = _read_state(path, arrays=True)
+    if meta.get("distributed") is not None:
+        raise CheckpointError(path, "is a distributed run's checkpoint (its corpus stays on the workers): "
+                                    "continue it with w2v.resume(path, client=...)")
     try:
         model_meta = meta["model"]
         if not isinstance(model_meta, dict) or "params" not in model_meta:

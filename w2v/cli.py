@@ -20,6 +20,7 @@ on disk with :func:`importlib.util.find_spec`, which does not execute the packag
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
@@ -220,6 +221,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--kernel", choices=KERNELS, default="auto",
                    help="skip-gram update: exact = word2vec.c's per-pair negatives, shared = one draw of "
                         "negatives per centre word (what auto uses), batched = HogBatch")
+    d = p.add_argument_group("Dask cluster (pip install 'w2v[dask]'; -train may then be a glob or "
+                             "directory of shards, one or more per worker)")
+    d.add_argument("-scheduler", "--scheduler", metavar="ADDR", default=None,
+                   help="train on the Dask cluster at this scheduler address (tcp://host:8786)")
+    d.add_argument("-dask-workers", "--dask-workers", dest="dask_workers", type=int, default=None, metavar="N",
+                   help="train on a local Dask cluster of N worker processes (-threads threads each, default 1)")
 
 
 def train_config(args: argparse.Namespace) -> dict:
@@ -245,6 +252,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     as it was and the vectors so far go beside it (see :func:`finish_interrupted`).
     """
     config = train_config(args)
+    if args.scheduler is not None or args.dask_workers is not None:
+        return cmd_train_on_cluster(args, config)
     check_readable(args.train, "training file")
     output = STDOUT if args.output == "-" else args.output
     streamed = check_writable(output, "vectors") in ("fd", "stream")
@@ -285,6 +294,71 @@ def cmd_train(args: argparse.Namespace) -> int:
         report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
     if own_checkpoint:
         remove_checkpoint(checkpoint)
+    return 0
+
+
+@contextlib.contextmanager
+def dask_client(args: argparse.Namespace):
+    """The Dask client -scheduler or -dask-workers asks for (None without them), closed afterwards."""
+    if args.scheduler is None and args.dask_workers is None:
+        yield None
+        return
+    if args.scheduler is not None and args.dask_workers is not None:
+        raise CliError("-scheduler and -dask-workers exclude each other")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise CliError("-scheduler/-dask-workers need dask: pip install 'w2v[dask]'") from None
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler, timeout=10, set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise CliError(f"cannot reach the Dask scheduler at {args.scheduler!r}: {e}") from None
+        with client:
+            yield client
+        return
+    if args.dask_workers < 1:
+        raise CliError(f"-dask-workers must be >= 1, got {args.dask_workers}")
+    with LocalCluster(n_workers=args.dask_workers, threads_per_worker=args.threads or 1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
+    """``-scheduler``/``-dask-workers``: train on a Dask cluster (w2v.distributed). -train may be a
+    glob or a path only the workers see; checkpoints at epoch ends; the output is written only
+    after training completed (after Ctrl-C nothing is written: resume from -checkpoint)."""
+    if args.read_vocab or args.checkpoint_every:
+        raise CliError("-read-vocab and -checkpoint-every are not supported with a Dask cluster")
+    output = STDOUT if args.output == "-" else args.output
+    check_writable(output, "vectors")
+    if args.save_vocab:
+        check_writable(args.save_vocab, "vocabulary")
+    if args.accuracy:
+        check_readable(args.accuracy, "questions file")
+    checkpoint = args.checkpoint if args.checkpoint not in (None, "0") else None
+    corpus = train_corpus(args)  # a local directory's file rule; a glob or a workers' path as given
+    import w2v
+
+    log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} on a Dask cluster")
+    start = time.perf_counter()
+    with dask_client(args) as client:
+        model = w2v.train(corpus, client=client, checkpoint=checkpoint, cache_dir=cache_setting(args.cache),
+                          **config)
+    planned = model.corpus_total_words * config["epochs"]
+    log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
+    if model.interrupted:
+        log("w2v: interrupted; nothing written" + (f" (resume from {checkpoint})" if checkpoint else ""))
+        return 130
+    if args.classes:
+        write_word_classes(model.wv, args.classes, output)
+    else:
+        write_vectors(model, output, args.binary)
+    if args.save_vocab:
+        model.vocab.save_word2vec_vocab(args.save_vocab)
+        log(f"w2v: wrote vocabulary to {args.save_vocab}")
+    if args.accuracy:
+        report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
     return 0
 
 

@@ -11,6 +11,9 @@ Accepted corpora (see :func:`iter_sentences`):
   (starting with ``.``) and subdirectories. :class:`DirectoryCorpus` changes the rule: descend
   into subdirectories (``recursive=True``) and/or read only the files whose name matches a glob
   (``include="*.txt"``);
+* a glob pattern (``"shards/part-*.txt"``) or a list of files, directories and patterns, read in
+  the order given (each pattern's matches sorted): the corpus forms distributed training takes
+  (:mod:`w2v.distributed`), accepted without a cluster too;
 * gzip, bzip2 and xz files, decompressed whatever their name (recognised by their first bytes,
   so ``corpus.txt`` that is really gzip is read as text, not as compressed bytes).
 
@@ -22,6 +25,7 @@ ever truncated. A text8 file therefore becomes exactly the 10,000-word sentences
 from __future__ import annotations
 
 import fnmatch
+import glob
 import lzma
 import os
 import re
@@ -127,22 +131,47 @@ class DirectoryCorpus(os.PathLike):
         return sorted(self._walk()[1])
 
 
-def corpus_files(path: str | os.PathLike) -> list[Path]:
-    """The files a path corpus stands for: the file itself, or a directory's files (see
-    :class:`DirectoryCorpus` for the rule)."""
+def corpus_files(path) -> list[Path]:
+    """The files a path corpus stands for: the file itself, a directory's files (see
+    :class:`DirectoryCorpus` for the rule), a glob pattern's matches (sorted), or, for a list of
+    those, each item's files in order."""
+    if isinstance(path, (list, tuple)):
+        return [f for item in path for f in corpus_files(item)]
     if isinstance(path, DirectoryCorpus):
         return path.files()
     p = Path(path)
     if not p.exists():
+        if is_glob(str(path)):
+            matches = sorted(Path(m) for m in glob.glob(str(path)) if os.path.isfile(m))
+            if not matches:
+                raise FileNotFoundError(f"corpus pattern {str(path)!r} matches no file")
+            return matches
         raise FileNotFoundError(f"corpus path {str(p)!r} does not exist")
     if p.is_dir():
         return DirectoryCorpus(p).files()
     return [p]
 
 
+def is_glob(path: str) -> bool:
+    """Whether ``path`` holds glob wildcards (``*``, ``?``, ``[``)."""
+    return glob.has_magic(path)
+
+
 def is_path_corpus(corpus) -> bool:
-    """True when ``corpus`` names a file or directory rather than holding token lists."""
-    return isinstance(corpus, (str, os.PathLike))
+    """True when ``corpus`` names files (a path, a glob, or a list of them) rather than holding token lists.
+
+    A list counts as a list of paths when every item is a path object, or every item is a str and
+    at least one of them names an existing path or matches a pattern: a list of plain strings
+    (a common mistake for a list of token lists) keeps its own error message.
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        return True
+    if not isinstance(corpus, (list, tuple)) or not corpus:
+        return False
+    if all(isinstance(c, os.PathLike) for c in corpus):
+        return True
+    return (all(isinstance(c, str) for c in corpus)
+            and any(os.path.exists(c) or (is_glob(c) and glob.glob(c)) for c in corpus))
 
 
 def check_corpus(corpus) -> None:

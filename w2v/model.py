@@ -40,7 +40,7 @@ class EmptyVocabularyError(ValueError, RuntimeError):
 
 
 def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = None,
-          checkpoint=None, checkpoint_every: int | None = None, **params) -> Word2Vec:
+          checkpoint=None, checkpoint_every: int | None = None, client=None, **params) -> Word2Vec:
     """Build the vocabulary of ``corpus`` and train on it; return the trained :class:`Word2Vec`.
 
     ``corpus`` is a path (file, directory, .gz/.bz2/.xz) or an iterable of token lists.
@@ -52,15 +52,30 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
     ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
+    ``client`` (a ``dask.distributed.Client`` or scheduler address) trains on that Dask cluster
+    instead: see :mod:`w2v.distributed` (files, globs or a dask.bag; epoch-end checkpoints only).
     """
-    checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
     callbacks = check_callbacks(callbacks)
     params.setdefault("workers", None)
     params.setdefault("compute_loss", True)
+    if client is not None:
+        _check_cluster_options(vocab=vocab, checkpoint_every=checkpoint_every)
+        from .distributed import train as train_distributed
+        return train_distributed(corpus, client, callbacks=callbacks, cache_dir=cache_dir, checkpoint=checkpoint,
+                                 **params)
+    checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
     model = Word2Vec(cache_dir=cache_dir, **params)
     model.build_vocab(corpus, vocab=vocab)
     model._train_run(None, model.epochs, model.alpha, model.min_alpha, checkpointer, callbacks=callbacks)
     return model
+
+
+def _check_cluster_options(**options) -> None:
+    """The options a training on a Dask cluster (``client=``) does not take, refused by name."""
+    given = sorted(name for name, value in options.items() if value is not None)
+    if given:
+        raise ValueError(f"with client=, {' and '.join(given)} {'is' if len(given) == 1 else 'are'} not supported "
+                         "(checkpoints are written at epoch ends)")
 
 
 @dataclass
@@ -80,7 +95,8 @@ class Word2Vec(GensimModelMixin):
 
     The constructor is gensim 4.4's, positionally; w2v's own options are keyword-only:
     ``kernel``, ``progress``, ``max_sentence_length``, ``errors`` (see :class:`TrainParams`),
-    ``cache_dir`` (the scan cache of file corpora), ``checkpoint`` and ``checkpoint_every``.
+    ``cache_dir`` (the scan cache of file corpora), ``checkpoint`` and ``checkpoint_every``, and
+    ``client`` (train on that Dask cluster: :mod:`w2v.distributed`).
     ``hashfxn`` and ``comment`` are accepted and stored but change nothing (w2v seeds its
     vectors from ``seed`` alone). ``sentences`` may also be a file or directory path.
     """
@@ -90,7 +106,7 @@ class Word2Vec(GensimModelMixin):
                  sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
                  trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
                  comment=None, max_final_vocab=None, shrink_windows=True, **options):
-        w2v_params, extras = split_options(options, ("cache_dir", "checkpoint", "checkpoint_every"))
+        w2v_params, extras = split_options(options, ("cache_dir", "checkpoint", "checkpoint_every", "client"))
         self.params = TrainParams(
             vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
             max_vocab_size=max_vocab_size, sample=sample, seed=seed, workers=workers, min_alpha=min_alpha,
@@ -102,7 +118,13 @@ class Word2Vec(GensimModelMixin):
         self.cache_dir = extras.get("cache_dir")
         self.hashfxn, self.comment = hashfxn, comment
         self._init_state()
-        if sentences is not None or corpus_file is not None:
+        client = extras.get("client")
+        if client is not None and (sentences is not None or corpus_file is not None):  # w2v.distributed
+            _check_cluster_options(trim_rule=trim_rule, checkpoint_every=extras.get("checkpoint_every"))
+            from .distributed import fit
+            fit(self, sentences if sentences is not None else corpus_file, client, cache_dir=self.cache_dir,
+                checkpoint=extras.get("checkpoint"), callbacks=callbacks)
+        elif sentences is not None or corpus_file is not None:
             self.build_vocab(sentences, corpus_file, trim_rule=trim_rule)
             self._train_run(None, self.epochs, self.alpha, self.min_alpha, checkpointer, callbacks=callbacks)
         elif trim_rule is not None or callbacks:

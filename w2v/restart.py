@@ -37,15 +37,20 @@ def load(path: str | os.PathLike) -> LoadedCheckpoint:
     return LoadedCheckpoint(model, state.encoded, state.run, state.position, state.corpus_file, state.corpus_digest)
 
 
-def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None) -> Word2Vec:
+def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = None, client=None,
+           corpus=None) -> Word2Vec:
     """Continue the training run saved in checkpoint ``path``; return the trained model.
 
     The run goes on exactly where the checkpoint left it (same epoch, sentence and learning rate)
     and keeps writing checkpoints to ``path`` as it did before. ``callbacks`` are not stored in
     checkpoints, so pass them again; a run resumed mid-epoch does not call ``on_epoch_begin`` for
-    that epoch. ``progress`` overrides the saved progress-bar setting.
+    that epoch. ``progress`` overrides the saved progress-bar setting. A distributed run's
+    checkpoint continues on ``client``'s Dask cluster (``corpus``: the dask.bag, if it was one).
     """
     callbacks = check_callbacks(callbacks)
+    if client is not None or ckpt.read_info(path).get("distributed") is not None:
+        from .distributed import resume as resume_distributed
+        return resume_distributed(path, client, corpus=corpus, callbacks=callbacks, progress=progress)
     state = load(path)
     model = state.model
     if progress is not None:

@@ -135,6 +135,26 @@ class ThreadScratch:
         self.syn1_base = private_zeros((max(1, hot_rows), d), np.float32)
 
 
+def kernel_settings(p, alpha, min_alpha, total_words, epoch_words, batch_words) -> tuple:
+    """The kernel's scalar arguments, with fixed types: numba compiles one machine-code version
+    per argument type, so alpha=1 (an int) or shrink_windows=1 must not cost a new compile."""
+    return (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative), int(p.hs),
+            SG_KERNELS[p.sg_kernel], bool(p.compute_loss), float(alpha), float(min_alpha),
+            int(max(1, total_words)), int(max(1, epoch_words)), int(max(1, batch_words)))
+
+
+def train_sentences(tables, enc, begin: int, end: int, t: KernelTables, settings: tuple, progress, k: int,
+                    stop, rng, loss, s: ThreadScratch) -> None:
+    """Thread ``k`` trains sentences [begin, end) of ``enc`` on ``tables`` (syn0, syn1neg, syn1): the
+    one kernel call, shared by :class:`Training` and the Dask workers (:mod:`w2v.distributed`)."""
+    syn0, syn1neg, syn1 = tables
+    train_chunk(syn0, syn1neg, syn1, enc.ids, enc.offsets, begin, end,
+                t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens, t.lockf, t.use_lockf,
+                *settings, progress, k * SLOT_STRIDE, stop, rng, loss,
+                s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
+                s.hs_labels, NS_SKIP_SATURATED, t.hot_first, s.syn1_hot, s.syn1_base, hot_rows.MERGE_EVERY)
+
+
 def initial_rng_states(seed: int, workers: int) -> np.ndarray:
     """One independent 64-bit RNG state per thread, derived from ``seed`` and the thread index.
 
@@ -216,11 +236,7 @@ class Training:
         self.chunks = plan_chunks(encoded.offsets, p.workers)
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
-        # The kernel's scalar arguments with fixed types: numba compiles one machine-code version
-        # per argument type, so alpha=1 (an int) or shrink_windows=1 must not cost a new compile.
-        self.settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
-                         int(p.hs), SG_KERNELS[p.sg_kernel], bool(p.compute_loss), float(alpha),
-                         float(min_alpha), int(self.total_words), int(self.epoch_words), int(p.batch_words))
+        self.settings = kernel_settings(p, alpha, min_alpha, self.total_words, self.epoch_words, p.batch_words)
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.progress[0], self.loss[0] = self.start.run_words, self.start.epoch_loss
@@ -389,13 +405,8 @@ class Training:
                     begin, end = jobs.get_nowait()
                 except queue.Empty:
                     return
-                train_chunk(m.wv.vectors, m.syn1neg, m.syn1, enc.ids, enc.offsets, begin, end,
-                            t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
-                            t.lockf, t.use_lockf,
-                            *self.settings, self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
-                            s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
-                            s.hs_labels, NS_SKIP_SATURATED, t.hot_first, s.syn1_hot, s.syn1_base,
-                            hot_rows.MERGE_EVERY)
+                train_sentences((m.wv.vectors, m.syn1neg, m.syn1), enc, begin, end, t, self.settings,
+                                self.progress, k, self.stop, m.rng_states[k], self.loss, s)
         except BaseException as e:  # surfaced by the main thread
             self.errors.append(e)
             self.stop[0] = 1

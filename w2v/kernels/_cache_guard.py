@@ -10,9 +10,15 @@ fingerprint differs from the one the cache was built with, deletes the package's
 
 It guards numba's default, in-tree cache (``__pycache__`` beside the sources). A cache moved
 elsewhere with ``NUMBA_CACHE_DIR`` is not cleaned: delete it by hand after editing the kernels.
+
+Several processes may import w2v at once (the worker processes of a Dask cluster, pytest-xdist):
+the check, the deletion and the new stamp happen under an exclusive lock on a file beside the
+stamp, so the first process cleans and stamps, and the others then find the fresh stamp and
+leave alone the kernels the first one may already be writing back.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -21,6 +27,7 @@ from .._fileutil import atomic_write
 
 PACKAGE = Path(__file__).resolve().parent
 STAMP_NAME = "w2v-kernels.sha1"
+LOCK_NAME = "w2v-kernels.lock"
 
 
 def source_fingerprint(package: Path = PACKAGE) -> str:
@@ -37,23 +44,51 @@ def invalidate_stale_cache(package: Path = PACKAGE) -> bool:
     cache = package / "__pycache__"
     stamp = cache / STAMP_NAME
     fingerprint = source_fingerprint(package)
-    try:
-        if stamp.read_text() == fingerprint:
-            return False
-    except OSError:
-        pass
+    if _stamp_matches(stamp, fingerprint):
+        return False
     try:
         cache.mkdir(exist_ok=True)
     except OSError:
         return False
     if not os.access(cache, os.W_OK):
         return False
-    stale = list(cache.glob("*.nbi")) + list(cache.glob("*.nbc"))
-    for path in stale:
-        path.unlink(missing_ok=True)
-    try:
-        with atomic_write(stamp, "w") as f:
-            f.write(fingerprint)
-    except OSError:
-        pass
+    with _exclusive(cache / LOCK_NAME):
+        if _stamp_matches(stamp, fingerprint):  # another process cleaned while this one waited
+            return False
+        stale = list(cache.glob("*.nbi")) + list(cache.glob("*.nbc"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        try:
+            with atomic_write(stamp, "w") as f:
+                f.write(fingerprint)
+        except OSError:
+            pass
     return bool(stale)
+
+
+def _stamp_matches(stamp: Path, fingerprint: str) -> bool:
+    try:
+        return stamp.read_text() == fingerprint
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """Hold an exclusive advisory lock on ``lock_path`` (POSIX ``flock``; no lock where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; numba's own cache writes are still atomic
+        yield
+        return
+    try:
+        handle = open(lock_path, "a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

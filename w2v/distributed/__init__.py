@@ -1,0 +1,14 @@
+"""Training on a Dask cluster (``pip install "w2v[dask]"``), with w2v's own kernels, at one machine's quality.
+
+    from dask.distributed import Client
+    model = w2v.train("shards/*.txt", client=Client("tcp://scheduler:8786"), sg=1)
+
+Modules, one concern each: :mod:`.shards` (the corpus as files/partitions and who reads which),
+:mod:`.replica` (what a worker keeps and does), :mod:`.merge` (how replicas' changes combine),
+:mod:`.driver` (connection checks, vocabulary reduction, the synchronous rounds, faults,
+checkpoints). ``import w2v`` never imports this package: only ``client=`` does.
+"""
+from .driver import ROUND_WORDS, fit, resume, train
+from .merge import RULES
+
+__all__ = ["ROUND_WORDS", "RULES", "fit", "resume", "train"]
