@@ -245,6 +245,19 @@ def train_config(args: argparse.Namespace) -> dict:
     )
 
 
+def write_outputs(model, args: argparse.Namespace, output: str) -> None:
+    """What a finished `w2v train` writes: vectors (or -classes), -save-vocab, -accuracy."""
+    if args.classes:
+        write_word_classes(model.wv, args.classes, output)
+    else:
+        write_vectors(model, output, args.binary)
+    if args.save_vocab:
+        model.vocab.save_word2vec_vocab(args.save_vocab)
+        log(f"w2v: wrote vocabulary to {args.save_vocab}")
+    if args.accuracy:  # on stderr when the vectors went to stdout
+        report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train like word2vec.c: check every path first, train, write vectors (and vocabulary).
 
@@ -283,15 +296,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
     if model.interrupted:
         return finish_interrupted(model, args, output, streamed, checkpoint, started_at)
-    if args.classes:
-        write_word_classes(model.wv, args.classes, output)
-    else:
-        write_vectors(model, output, args.binary)
-    if args.save_vocab:
-        model.vocab.save_word2vec_vocab(args.save_vocab)
-        log(f"w2v: wrote vocabulary to {args.save_vocab}")
-    if args.accuracy:  # on stderr when the vectors went to stdout
-        report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
+    write_outputs(model, args, output)
     if own_checkpoint:
         remove_checkpoint(checkpoint)
     return 0
@@ -350,15 +355,7 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     if model.interrupted:
         log("w2v: interrupted; nothing written" + (f" (resume from {checkpoint})" if checkpoint else ""))
         return 130
-    if args.classes:
-        write_word_classes(model.wv, args.classes, output)
-    else:
-        write_vectors(model, output, args.binary)
-    if args.save_vocab:
-        model.vocab.save_word2vec_vocab(args.save_vocab)
-        log(f"w2v: wrote vocabulary to {args.save_vocab}")
-    if args.accuracy:
-        report_accuracy(model.wv, args.accuracy, sys.stderr if output == STDOUT else sys.stdout)
+    write_outputs(model, args, output)
     return 0
 
 
