@@ -1,5 +1,6 @@
 """Shared fixtures: slices of the bundled sample corpus (real English text) written as small files."""
 import lzma
+import threading
 
 import pytest
 
@@ -30,3 +31,16 @@ def text_file(tmp_path, words_200k):
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(" ".join(words_200k[i:i + 20]) for i in range(0, len(words_200k), 20)) + "\n")
     return path
+
+
+def read_fifo_in_thread(fifo):
+    """Start a reader of ``fifo`` (a writer blocks until one opens it); returns (thread, result dict)."""
+    got = {}
+
+    def reader():
+        with open(fifo, "rb") as f:
+            got["data"] = f.read()
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    return t, got

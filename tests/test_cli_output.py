@@ -9,13 +9,12 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
 import w2v
-from conftest import sample_words
+from conftest import read_fifo_in_thread, sample_words
 from w2v import _fileutil, cli
 
 FLAGS = ["-size", "8", "-window", "3", "-iter", "1", "-min-count", "3", "-threads", "1", "-q", "-cache", "0"]
@@ -47,14 +46,7 @@ def test_dash_writes_the_vectors_to_stdout(small_corpus, tmp_path, capfd, monkey
 def test_fifo_output_is_streamed_and_stays_a_fifo(small_corpus, tmp_path):
     fifo = tmp_path / "vectors.fifo"
     os.mkfifo(fifo)
-    got = {}
-
-    def reader():
-        with open(fifo, "rb") as f:
-            got["data"] = f.read()
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
+    t, got = read_fifo_in_thread(fifo)
     try:
         assert cli.main(["train", "-train", str(small_corpus), "-output", str(fifo), *FLAGS]) == 0
         t.join(10)

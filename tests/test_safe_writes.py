@@ -11,12 +11,12 @@ from __future__ import annotations
 import gzip
 import os
 import stat
-import threading
 
 import numpy as np
 import pytest
 
 import w2v
+from conftest import read_fifo_in_thread
 from w2v import _fileutil
 from w2v._fileutil import atomic_write, check_writable, own_fd
 
@@ -101,18 +101,6 @@ def test_dangling_symlink_creates_its_target(tmp_path, umask022):
 
 
 # ---- streams and refused paths -----------------------------------------------------------------
-
-def read_fifo_in_thread(fifo):
-    """Start a reader of ``fifo``; returns (thread, result dict)."""
-    got = {}
-
-    def reader():
-        with open(fifo, "rb") as f:
-            got["data"] = f.read()
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
-    return t, got
 
 
 def unblock(fifo, thread):
