@@ -135,6 +135,6 @@ def test_negative_sampling_cbow_equals_gensims_cython(cbow_mean):
         ctx = np.array([ids[j] for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i], np.int32)
         t = np.array(targets, np.int32)
         cbow_step(syn0, syn1neg, syn1neg[:0], ctx, len(ctx), cbow_mean, t, labels, len(t), t, labels, 0,
-                  np.float32(alpha), H, dH, False, True, np.ones(1, np.float32), False)
+                  np.float32(alpha), H, dH, np.zeros(span, np.float32), False, True, np.ones(1, np.float32), False)
     np.testing.assert_allclose(syn0, g.wv.vectors, atol=2e-6)
     np.testing.assert_allclose(syn1neg, g.syn1neg, atol=2e-6)

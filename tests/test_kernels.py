@@ -5,7 +5,7 @@ from numba import njit
 
 from w2v.kernels import reference
 from w2v.kernels.cbow import cbow_step
-from w2v.kernels.common import draw_noise
+from w2v.kernels.common import draw_noise, path_update_range
 from w2v.kernels.skipgram import sg_step
 from w2v.vocab import Vocabulary, build_alias_table
 
@@ -21,7 +21,8 @@ def tables(v=9, d=6, seed=0, scale=1.0):
 
 
 def scratch(k, d, t=8):
-    return (np.zeros((k, d), np.float32), np.zeros((k, d), np.float32), np.zeros(k, np.float32))
+    """H, dH (k x d) and the gradients G, one per input row or per path node (as ThreadScratch sizes it)."""
+    return (np.zeros((k, d), np.float32), np.zeros((k, d), np.float32), np.zeros(max(k, t), np.float32))
 
 
 def i32(*xs):
@@ -58,7 +59,7 @@ def test_cbow_matches_reference(cbow_mean):
     ref = [a.copy() for a in (syn0, syn1neg, syn1)]
     ctx = i32(0, 3, 3, 6)
     cbow_step(syn0, syn1neg, syn1, ctx, len(ctx), cbow_mean, NS_T, NS_L, len(NS_T), HS_T, HS_L,
-              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1])[:2], False, False, *NO_LOCK)
+              len(HS_T), ALPHA, *scratch(len(ctx), syn0.shape[1]), False, False, *NO_LOCK)
     reference.cbow_step(*ref, ctx, cbow_mean, NS_T, NS_L, HS_T, HS_L, alpha=float(ALPHA))
     for got, want in zip((syn0, syn1neg, syn1), ref):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -138,3 +139,28 @@ def test_negative_sampling_can_skip_saturated_pairs_like_gensim():
     sg_step(syn0, syn1neg, syn0[:2].copy(), i32(0), 1, True, i32(1), f32(0), 1, i32(0), f32(0), 0,
             np.float32(0.1), *scratch(1, d), False, True, *NO_LOCK)
     np.testing.assert_array_equal(syn1neg, before)
+
+
+@njit(cache=True)
+def _path_update(H, syn1, targets, labels, t0, t1, alpha, dH, G):
+    return path_update_range(H, 0, syn1, targets, labels, t0, t1, alpha, dH, G, True)
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 6])
+def test_path_update_matches_reference(length):
+    """Hierarchical softmax's path update (scores first, two targets per pass) is word2vec.c's
+    node-after-node update (the numpy reference) for odd and even paths, a saturated node included."""
+    rng = np.random.default_rng(length)
+    syn1 = (rng.standard_normal((12, 6)) * 0.5).astype(np.float32)
+    H = (rng.standard_normal((1, 6)) * 0.5).astype(np.float32)
+    targets = rng.choice(12, length, replace=False).astype(np.int32)
+    labels = rng.integers(0, 2, length).astype(np.float32)
+    syn1[targets[0]] = H[0] * (40.0 if labels[0] else -40.0)        # |f| >= 6: this pair is skipped
+    dH, G = np.zeros_like(H), np.zeros(length, np.float32)
+    ref_syn1 = syn1.copy()
+    want_dH = reference.block_update(H, ref_syn1, targets, labels, float(ALPHA), skip_saturated=True)
+    loss = _path_update(H, syn1, targets, labels, 0, length, ALPHA, dH, G)
+    np.testing.assert_allclose(syn1, ref_syn1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dH, want_dH, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(syn1[targets[0]], ref_syn1[targets[0]])
+    assert G[0] == 0.0 and (loss > 0) == (length > 1)   # the saturated pair was guessed right: no loss

@@ -58,7 +58,10 @@ class KernelTables:
         factors, use_lockf = lock_factors(lockf, len(vocab))
         n_inner = len(vocab) - 1
         first = n_inner
-        if params.hs and params.sg:
+        # not for HogBatch ("batched"): it reads and writes each target row once per block, not once
+        # per pair, and its two block calls (copies, then shared rows) may be compiled differently
+        # from its one call without copies, so one worker would no longer be bit-identical
+        if params.hs and params.sg and params.sg_kernel != "batched":
             first = hot_rows.hot_first(points, codelens, n_inner, hot_rows.HOT_ROWS)
         return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens,
                    factors, use_lockf, first, n_inner - first)
@@ -122,7 +125,7 @@ class ThreadScratch:
         self.ctx = private_zeros(span, np.int32)
         self.H = private_zeros((span, d), np.float32)
         self.dH = private_zeros((span, d), np.float32)
-        self.G = private_zeros(span, np.float32)
+        self.G = private_zeros(max(span, max_codelen), np.float32)  # per input row, or per path node (HS)
         self.ns_ring = private_zeros((RING, params.negative + 1), np.int32)
         self.ns_count = private_zeros(RING, np.int32)
         self.ns_labels = private_zeros(params.negative + 1, np.float32)

@@ -11,7 +11,7 @@ from numba import njit
 
 from .cbow import cbow_centre
 from .common import fill_huffman_targets, fill_huffman_targets_split, fill_negative_targets, next_u32, rand_below
-from .hot_rows import load_hot, merge_hot
+from .hot_rows import HOT_ROWS, load_hot, merge_hot
 from .prefetch import prefetch_row
 from .skipgram import SG_EXACT, sg_centre
 
@@ -19,6 +19,8 @@ from .skipgram import SG_EXACT, sg_centre
 SLOT_STRIDE = 8
 #: how many centre words ahead negatives are drawn and rows prefetched
 LOOKAHEAD = 12
+#: how many centre words ahead the Huffman path rows are prefetched (hierarchical softmax)
+PATH_LOOKAHEAD = 2
 #: ring slots for drawn-ahead negatives (a power of two > LOOKAHEAD)
 RING = 16
 
@@ -77,6 +79,18 @@ def prepare_centre(k, sent, n, window, syn0, syn1neg, negative, rng, alias_thr, 
         prefetch_row(syn0, sent[entering])
 
 
+@njit(cache=True, inline="always")
+def prefetch_path(syn1, points, codelens, word, first):
+    """Prefetch the rows of ``word``'s Huffman path below node ``first``: the deep nodes are rare
+    words' parents, usually out of cache, and every context pair of the centre trains them. The
+    top of the tree is left alone: it is in cache anyway (or in the thread's private copies), and
+    a prefetch for writing would pull its lines from the other core early."""
+    for t in range(codelens[word]):
+        p = points[word, t]
+        if p < first:
+            prefetch_row(syn1, p)
+
+
 @njit(nogil=True, cache=True, fastmath=True)
 def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                 keep_thr, alias_thr, alias_idx, codes, points, codelens, lockf, use_lockf,
@@ -108,6 +122,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
         hot_first = syn1.shape[0]   # no target is renumbered
     else:
         load_hot(syn1, hot_first, syn1_hot, syn1_base)
+    cold_below = min(hot_first, syn1.shape[0] - HOT_ROWS)  # path rows worth prefetching
     since_merge = 0
     ahead = sg == 0 or sg_kernel != SG_EXACT  # the exact skip-gram kernel draws per pair instead
     for s in range(s_begin, s_end):
@@ -120,10 +135,15 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             for k in range(min(LOOKAHEAD, n)):
                 prepare_centre(k, sent, n, window, syn0, syn1neg, negative, rng, alias_thr,
                                alias_idx, ns_ring, ns_count)
+        if hs:
+            for k in range(min(PATH_LOOKAHEAD, n)):
+                prefetch_path(syn1, points, codelens, sent[k], cold_below)
         for i in range(n):
             if ahead and i + LOOKAHEAD < n:
                 prepare_centre(i + LOOKAHEAD, sent, n, window, syn0, syn1neg, negative, rng,
                                alias_thr, alias_idx, ns_ring, ns_count)
+            if hs and i + PATH_LOOKAHEAD < n:
+                prefetch_path(syn1, points, codelens, sent[i + PATH_LOOKAHEAD], cold_below)
             b = rand_below(rng, window) if shrink_windows else 0
             reach = window - b
             lo = max(0, i - reach)
@@ -150,7 +170,7 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
             else:
                 loss += cbow_centre(syn0, syn1neg, syn1, sent, i, lo, hi, cbow_mean, ns_ring[r],
                                     T_ns, ns_labels, hs_targets, hs_labels, T_hs, alpha, ctx, H,
-                                    dH, compute_loss, ns_skip_saturated, lockf, use_lockf)
+                                    dH, G, compute_loss, ns_skip_saturated, lockf, use_lockf)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length

@@ -6,8 +6,8 @@ from .common import (
     collect_context,
     fill_negative_targets,
     gather_rows,
+    path_update_range,
     row_update,
-    row_update_range,
     scatter_add_rows,
     zero_rows,
 )
@@ -49,10 +49,8 @@ def sg_step_split(syn0, syn1neg, syn1, syn1_hot, h_hs, ctx, K, one_by_one, ns_ta
                                ns_skip_saturated)
     elif one_by_one:
         for k in range(K):
-            loss += row_update_range(H, k, syn1_hot, hs_targets, hs_labels, 0, h_hs, alpha, dH, compute_loss,
-                                     True)
-            loss += row_update_range(H, k, syn1, hs_targets, hs_labels, h_hs, T_hs, alpha, dH, compute_loss,
-                                     True)
+            loss += path_update_range(H, k, syn1_hot, hs_targets, hs_labels, 0, h_hs, alpha, dH, G, compute_loss)
+            loss += path_update_range(H, k, syn1, hs_targets, hs_labels, h_hs, T_hs, alpha, dH, G, compute_loss)
             if T_ns > 0:
                 loss += row_update(H, k, syn1neg, ns_targets, ns_labels, T_ns, alpha, dH, compute_loss,
                                    ns_skip_saturated)
