@@ -128,7 +128,8 @@ def test_locked_cbow_step_matches_reference(cbow_mean):
     ctx = np.array([0, 1, 4, 4, 6], np.int32)
     d = syn0.shape[1]
     cbow_step(syn0, syn1neg, syn1, ctx, len(ctx), cbow_mean, NS_T, NS_L, 3, HS_T, HS_L, 3, np.float32(0.05),
-              np.zeros((1, d), np.float32), np.zeros((1, d), np.float32), False, False, LOCKF, True)
+              np.zeros((1, d), np.float32), np.zeros((1, d), np.float32), np.zeros(8, np.float32), False, False, LOCKF,
+              True)
     reference.cbow_step(*ref, ctx, cbow_mean, NS_T, NS_L, HS_T, HS_L, alpha=0.05, lockf=LOCKF)
     for got, want in zip((syn0, syn1neg, syn1), ref):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
