@@ -16,10 +16,12 @@ Phases of :func:`fit`:
    tables (the model it returns and checkpoints) and broadcasts it with the next round's task.
    The learning rate decays on the cluster's word count.
 
-Faults: a worker that disappears mid-round is dropped, its part of the round is discarded (the
-merged model never saw it), its shards go to the surviving workers (who read and encode them)
-and continue from the last merged cursor. Epoch ends write a checkpoint (w2v's format, plus the
-shard list); :func:`resume` continues it on a cluster.
+Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worker that leaves the
+cluster, misses a deadline or cannot take the merged change is dropped; its part of the round is
+discarded unless it was merged already, its shards go to the surviving workers (who read and
+encode them) and continue from the last merged cursor. A live worker whose result was lost gets
+the driver's full tables. With no worker left, WorkerLost names every worker and why. Epoch ends
+write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues it on a cluster.
 """
 from __future__ import annotations
 
@@ -199,14 +201,21 @@ def _alive(client) -> set:
 
 class Membership:
     """Which workers are gone: missing from the scheduler's list in two polls in a row (a single
-    empty or partial answer, seen while the scheduler is busy, is not taken for a lost worker)."""
+    partial answer, seen while the scheduler is busy, is not taken for a lost worker). An empty
+    list counts only after EMPTY_POLLS polls in a row: a cluster whose nannies restart their
+    workers is empty for a moment, one without nannies whose workers all died stays empty."""
+
+    EMPTY_POLLS = 10
 
     def __init__(self, client):
-        self.client, self.missing_once = client, set()
+        self.client, self.missing_once, self.empty = client, set(), 0
 
     def gone(self, workers) -> set:
         alive = _alive(self.client)
-        missing = set() if not alive else {w for w in workers if w is not None and w not in alive}
+        self.empty = 0 if alive else self.empty + 1
+        if not alive and self.empty < self.EMPTY_POLLS:
+            return set()
+        missing = {w for w in workers if w is not None and w not in alive}
         gone, self.missing_once = missing & self.missing_once, missing
         return gone
 
