@@ -22,7 +22,7 @@ from conftest import sample_words
 
 distributed = pytest.importorskip("distributed")
 
-from w2v.distributed import driver  # noqa: E402 - needs distributed
+from w2v.distributed import calls, driver  # noqa: E402 - needs distributed
 
 FAST = dict(sg=1, vector_size=40, epochs=3, progress=False, cache_dir=False)
 
@@ -171,17 +171,17 @@ def test_bad_input_is_named_on_the_driver(client, shards, tmp_path, monkeypatch)
         w2v.train([["a", "b"]], client=client)
     with pytest.raises(ConnectionError, match="127.0.0.1:9"):
         w2v.distributed.train(shards, "tcp://127.0.0.1:9", connect_timeout=1, **FAST)
-    monkeypatch.setattr(driver, "W2V_VERSION", "0.0.0-other")
+    monkeypatch.setattr(calls, "W2V_VERSION", "0.0.0-other")
     with pytest.raises(RuntimeError, match=r"worker tcp://\S+ has w2v .* but the driver has 0.0.0-other"):
         w2v.train(shards, client=client, **FAST)
 
 
 def test_worker_without_w2v_is_named():
     with pytest.raises(RuntimeError, match="worker tcp://10.0.0.7:1 cannot import w2v"):
-        driver.check_workers({"tcp://10.0.0.7:1": {"error": "ModuleNotFoundError: No module named 'w2v'"}})
+        calls.check_workers({"tcp://10.0.0.7:1": {"error": "ModuleNotFoundError: No module named 'w2v'"}})
     # the probe travels by value: an interpreter that cannot import w2v runs it and reports why
     import cloudpickle
-    probe = cloudpickle.dumps(driver._make_probe())
+    probe = cloudpickle.dumps(calls.make_probe())
     code = ("import pickle, sys; sys.modules['w2v'] = None; "
             "print(pickle.loads(sys.stdin.buffer.read())()['error'])")
     out = subprocess.run([sys.executable, "-c", code], input=probe, capture_output=True, cwd="/", timeout=60,

@@ -315,7 +315,7 @@ def dask_client(args: argparse.Namespace):
     except ImportError:
         raise CliError("-scheduler/-dask-workers need dask: pip install 'w2v[dask]'") from None
     if args.scheduler is not None:
-        from .distributed.driver import connect
+        from .distributed.calls import connect
 
         try:  # a refused address fails at once; an unanswered one after 10s
             client, _ = connect(args.scheduler)

@@ -1,4 +1,4 @@
-"""The driver: connect, check the workers, build the vocabulary, run the synchronous rounds.
+"""The driver: check the workers (:mod:`.calls`), build the vocabulary, run the synchronous rounds.
 
 Phases of :func:`fit`:
 
@@ -9,11 +9,12 @@ Phases of :func:`fit`:
    which keeps the scan); the counts are merged pairwise on the workers (a tree, shard order kept,
    so the vocabulary equals one process's scan of the same files) and only the final counts
    reach the driver, which applies ``min_count``/``max_final_vocab``.
-3. **Replicas.** The vocabulary and the initial tables are sent once (``scatter``, broadcast);
+3. **Replicas.** The vocabulary and the initial tables are sent once (``scatter`` to each worker);
    each worker encodes its shards and keeps the ids (:func:`.replica.prepare`).
 4. **Rounds.** Every worker trains its next ``round_words`` words with its own threads; the
    driver merges the changed rows (:mod:`.merge`), applies the change to its own copy of the
-   tables (the model it returns and checkpoints) and broadcasts it with the next round's task.
+   tables (the model it returns and checkpoints) and sends it to each worker (one scatter per
+   worker, so a dying worker fails only its own copy) for the next round's task.
    The learning rate decays on the cluster's word count.
 
 Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worker that leaves the
@@ -26,7 +27,6 @@ write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -37,13 +37,13 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import __version__ as W2V_VERSION
 from .._fileutil import atomic_write
 from ..callbacks import check_callbacks
 from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
-from ..kernels._cache_guard import source_fingerprint
 from ..vocab import Vocabulary, effective_min_count
 from . import replica
+from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
+                    make_probe, scheduler_address, secs)
 from .merge import RULES, TABLES, TableDelta, merge
 from .shards import Shard, assign, plan_shards
 
@@ -59,7 +59,6 @@ logger = logging.getLogger("w2v")
 #: words each worker trains between two merges (measured on wiki17m: see benchmarks/README.md)
 ROUND_WORDS = 1_000_000
 POLL_SECONDS = 0.5
-CONNECT_TIMEOUT = 10
 #: seconds any driver->worker call may take before the worker is given up on (a task also gets
 #: one second per MIN_WORDS_PER_SECOND words it trains and per MIN_BYTES_PER_SECOND bytes it reads)
 TASK_TIMEOUT = 300.0
@@ -74,150 +73,6 @@ class Box:
 
     def __init__(self, value):
         self.value = value
-
-
-class WorkerLost(RuntimeError):
-    """Every worker of the run was lost, or one was lost where w2v cannot recover (before training)."""
-
-
-# ---- connecting and checking ---------------------------------------------------------------
-
-def connect(client, timeout: float = CONNECT_TIMEOUT):
-    """(client, owned): a Client for a scheduler address, or the given Client checked to be connected."""
-    if isinstance(client, str):
-        refused(client, timeout)
-        try:
-            return distributed.Client(client, timeout=timeout, set_as_default=False), True
-        except (OSError, TimeoutError) as e:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {client!r} "
-                                  f"(tried for {timeout:g}s): {e}") from None
-        except Exception as e:  # noqa: BLE001 - e.g. another service there: its reply is no Dask handshake
-            raise ConnectionError(f"cannot connect to a Dask scheduler at {client!r} (is it one?): "
-                                  f"{type(e).__name__}: {e}") from None
-    if not isinstance(client, distributed.Client):
-        raise TypeError(f"client must be a dask.distributed.Client or a scheduler address, got "
-                        f"{type(client).__name__}")
-    if client.status != "running":
-        raise ConnectionError(f"the Dask client for scheduler {_scheduler_address(client)!r} is "
-                              f"{client.status}, not connected")
-    return client, False
-
-
-def refused(address: str, timeout: float) -> None:
-    """Raise at once if nothing listens at a ``tcp://`` scheduler address (Dask would retry a refused
-    connection until its timeout); other schemes and other errors are left to Dask to report."""
-    scheme, _, rest = address.rpartition("://")
-    host, _, port = rest.rpartition(":")
-    if scheme not in ("tcp", "") or not host or not port.isdigit():
-        return
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=min(timeout, 5)).close()
-    except ConnectionRefusedError:
-        raise ConnectionError(f"cannot reach the Dask scheduler at {address!r}: connection refused "
-                              "(no scheduler listens there)") from None
-    except OSError:
-        pass
-
-
-def _scheduler_address(client) -> str:
-    try:
-        return client.scheduler.address
-    except AttributeError:
-        return "?"
-
-
-def _make_probe():
-    """A function the workers run to report their w2v; nested, so it is shipped by value and
-    runs on a worker that cannot import w2v at all."""
-    def probe():
-        try:
-            import w2v
-            from w2v.kernels._cache_guard import source_fingerprint as fingerprint
-            return {"version": w2v.__version__, "kernels": fingerprint()}
-        except Exception as e:  # noqa: BLE001 - reported to the driver, which raises
-            return {"error": f"{type(e).__name__}: {e}"}
-    return probe
-
-
-def check_workers(reports: dict) -> None:
-    """Raise naming the first worker whose w2v is missing or differs from the driver's."""
-    if not reports:
-        raise WorkerLost("the Dask cluster has no workers")
-    mine = source_fingerprint()
-    for address, report in sorted(reports.items()):
-        if "error" in report:
-            raise RuntimeError(f"worker {address} cannot import w2v ({report['error']}): install "
-                               f"w2v {W2V_VERSION} on every worker (pip install 'w2v[dask]')")
-        if report["version"] != W2V_VERSION:
-            raise RuntimeError(f"worker {address} has w2v {report['version']} but the driver has "
-                               f"{W2V_VERSION}: install the same version everywhere")
-        if report["kernels"] != mine:
-            raise RuntimeError(f"worker {address} has w2v {report['version']} with different kernel "
-                               "sources than the driver's: install the same w2v everywhere")
-
-
-def bounded(fn, timeout: float, what: str):
-    """``fn()`` in a daemon thread, waited for at most ``timeout`` seconds.
-
-    Dask's blocking calls (``client.run``, ``scatter``, ``scheduler_info``, ``cancel``) take no
-    deadline of their own, and one that talks to a worker dying under it can wait forever; here
-    it becomes a TimeoutError naming ``what``. The thread is left to finish on its own.
-    """
-    job = _Job(fn)
-    if not job.finished.wait(timeout):
-        raise TimeoutError(f"{what} did not finish within {_secs(timeout)}")
-    if job.error is not None:
-        raise job.error
-    return job.value
-
-
-class _Job:
-    """``fn()`` running in a daemon thread; ``wake`` (shared by several jobs) is set when it ends."""
-
-    def __init__(self, fn, wake: threading.Event | None = None):
-        self.value, self.error = None, None
-        self.finished = threading.Event()
-        self.wake = wake
-        threading.Thread(target=self._run, args=(fn,), daemon=True, name="w2v-dask-call").start()
-
-    def _run(self, fn) -> None:
-        try:
-            self.value = fn()
-        except BaseException as e:  # noqa: BLE001 - handed to the driver's thread
-            self.error = e
-        finally:
-            self.finished.set()
-            if self.wake is not None:
-                self.wake.set()
-
-
-def _alive(client) -> set:
-    try:
-        return bounded(lambda: set(client.scheduler_info(n_workers=-1)["workers"]), 3 * CONNECT_TIMEOUT,
-                       "asking the scheduler for its workers")
-    except (OSError, TimeoutError) as e:
-        raise ConnectionError(f"lost the Dask scheduler at {_scheduler_address(client)!r}: {e}") from None
-
-
-class Membership:
-    """Which workers are gone: missing from the scheduler's list in two polls in a row (a single
-    partial answer, seen while the scheduler is busy, is not taken for a lost worker). An empty
-    list counts only after EMPTY_POLLS polls in a row: a cluster whose nannies restart their
-    workers is empty for a moment, one without nannies whose workers all died stays empty."""
-
-    EMPTY_POLLS = 10
-
-    def __init__(self, client):
-        self.client, self.missing_once, self.empty = client, set(), 0
-
-    def gone(self, workers) -> set:
-        alive = _alive(self.client)
-        self.empty = 0 if alive else self.empty + 1
-        if not alive and self.empty < self.EMPTY_POLLS:
-            return set()
-        missing = {w for w in workers if w is not None and w not in alive}
-        gone, self.missing_once = missing & self.missing_once, missing
-        return gone
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -261,10 +116,10 @@ class ClusterRun:
 
     def setup(self, corpus, shards: list[Shard] | None = None) -> None:
         client = self.client
-        check_workers(bounded(lambda: client.run(_make_probe()), self.task_timeout,
-                              f"asking the workers of scheduler {_scheduler_address(client)!r} for their w2v"))
+        check_workers(bounded(lambda: client.run(make_probe()), self.task_timeout,
+                              f"asking the workers of scheduler {scheduler_address(client)!r} for their w2v"))
         info = bounded(lambda: client.scheduler_info(n_workers=-1)["workers"], 3 * CONNECT_TIMEOUT,
-                       f"asking the scheduler {_scheduler_address(client)!r} for its workers")
+                       f"asking the scheduler {scheduler_address(client)!r} for its workers")
         self.workers = sorted(info)
         self.threads = {w: max(1, int(info[w].get("nthreads", 1))) for w in self.workers}
         if shards is None:
@@ -392,7 +247,7 @@ class ClusterRun:
         deadline = time.monotonic() + timeout
         pending = dict(futures)
         wake = threading.Event()
-        jobs = {key: _Job(future.result, wake) for key, (_, future) in pending.items()} if fetch else {}
+        jobs = {key: Job(future.result, wake) for key, (_, future) in pending.items()} if fetch else {}
         results, lost, missed = {}, {}, {}
         gone, polled = set(), time.monotonic()
         try:
@@ -447,7 +302,7 @@ class ClusterRun:
         elif worker in gone:
             return "left the cluster"
         elif expired:
-            return f"did not answer within {_secs(timeout)}"
+            return f"did not answer within {secs(timeout)}"
         else:
             return None
         if future.status == "error":  # the task ran and raised
@@ -456,7 +311,7 @@ class ClusterRun:
             if worker in gone:
                 return "left the cluster"
             raise error
-        alive = _alive(self.client)  # a cancelled task is often the first sign of a dead worker
+        alive = alive_workers(self.client)  # a cancelled task is often the first sign of a dead worker
         if worker in gone or (alive and worker not in alive):
             return "left the cluster"
         return f"lost its result ({type(error).__name__})"
@@ -471,7 +326,7 @@ class ClusterRun:
         jobs = {}
         for w, payload in payloads.items():
             data = Box(payload) if box else payload
-            jobs[w] = _Job(lambda w=w, data=data: self.client.scatter(data, workers=[w], hash=False), wake)
+            jobs[w] = Job(lambda w=w, data=data: self.client.scatter(data, workers=[w], hash=False), wake)
         timeout = self.task_timeout + nbytes / MIN_BYTES_PER_SECOND
         deadline = time.monotonic() + timeout
         while not all(j.finished.is_set() for j in jobs.values()) and time.monotonic() < deadline:
@@ -480,7 +335,7 @@ class ClusterRun:
         sent, failed = {}, {}
         for w, job in jobs.items():
             if not job.finished.is_set():
-                failed[w] = f"did not take {what} within {_secs(timeout)}"
+                failed[w] = f"did not take {what} within {secs(timeout)}"
             elif job.error is not None:
                 failed[w] = f"failed {what} ({type(job.error).__name__}: {job.error})"
             else:
@@ -659,10 +514,6 @@ class ClusterRun:
                     "forgetting the run on the workers")
         except Exception:  # noqa: BLE001 - a closing client or a vanished worker: nothing to clean
             pass
-
-
-def _secs(seconds: float) -> str:
-    return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.2g}s"
 
 
 def _reasons(workers: dict) -> str:
