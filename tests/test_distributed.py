@@ -3,6 +3,7 @@
 The corpus is 4 files of 150k words of the bundled Wikipedia sample; models are compared with
 single-process w2v trained on the same files.
 """
+import logging
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from conftest import sample_words
 
 distributed = pytest.importorskip("distributed")
 
-from w2v.distributed import driver  # noqa: E402 - needs distributed
+from w2v.distributed import calls, driver  # noqa: E402 - needs distributed
 
 FAST = dict(sg=1, vector_size=40, epochs=3, progress=False, cache_dir=False)
 
@@ -170,17 +171,17 @@ def test_bad_input_is_named_on_the_driver(client, shards, tmp_path, monkeypatch)
         w2v.train([["a", "b"]], client=client)
     with pytest.raises(ConnectionError, match="127.0.0.1:9"):
         w2v.distributed.train(shards, "tcp://127.0.0.1:9", connect_timeout=1, **FAST)
-    monkeypatch.setattr(driver, "W2V_VERSION", "0.0.0-other")
+    monkeypatch.setattr(calls, "W2V_VERSION", "0.0.0-other")
     with pytest.raises(RuntimeError, match=r"worker tcp://\S+ has w2v .* but the driver has 0.0.0-other"):
         w2v.train(shards, client=client, **FAST)
 
 
 def test_worker_without_w2v_is_named():
     with pytest.raises(RuntimeError, match="worker tcp://10.0.0.7:1 cannot import w2v"):
-        driver.check_workers({"tcp://10.0.0.7:1": {"error": "ModuleNotFoundError: No module named 'w2v'"}})
+        calls.check_workers({"tcp://10.0.0.7:1": {"error": "ModuleNotFoundError: No module named 'w2v'"}})
     # the probe travels by value: an interpreter that cannot import w2v runs it and reports why
     import cloudpickle
-    probe = cloudpickle.dumps(driver._make_probe())
+    probe = cloudpickle.dumps(calls.make_probe())
     code = ("import pickle, sys; sys.modules['w2v'] = None; "
             "print(pickle.loads(sys.stdin.buffer.read())()['error'])")
     out = subprocess.run([sys.executable, "-c", code], input=probe, capture_output=True, cwd="/", timeout=60,
@@ -198,28 +199,236 @@ def test_cli_trains_on_a_scheduler(client, shards, tmp_path):
     assert out.read_text().split("\n", 1)[0].split() == [str(len(vocab_model(progress=False, corpus=shards).vocab)), "20"]
 
 
-@pytest.mark.slow
-@pytest.mark.skip(reason="intermittent (issue 16, open): a worker that dies during the driver's broadcast of merged "
-                         "changes raises CommClosedError there, and a retry hung; fails or hangs about 1 run in 3")
-def test_a_worker_killed_mid_run_does_not_lose_the_run(client, shards, single):
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
+def test_cli_interrupted_on_the_cluster_writes_nothing_and_resumes(client, shards, tmp_path, monkeypatch, capsys):
+    """Ctrl-C on the cluster path behaves as on one process: the existing output is untouched, the
+    vectors so far go to OUTPUT.partial, the CLI's own checkpoint OUTPUT.partial.ckpt (epoch ends)
+    continues the run with w2v.resume(..., client=); a finished run removes its own checkpoint."""
+    from w2v.cli import main
 
-    class KillDuringSecondEpoch:
-        def on_epoch_end(self, model):
-            if model.epochs_trained == 1:
-                threading.Timer(0.3, os.kill, (pids[victim], signal.SIGKILL)).start()
+    real = driver.ClusterRun._checkpoint
+
+    def interrupt_after_first(self, position):
+        real(self, position)
+        raise KeyboardInterrupt
+
+    out = tmp_path / "vectors.txt"
+    out.write_text("old\n")
+    address = client.scheduler.address
+    args = ["train", "-train", os.path.dirname(shards[0]), "-output", str(out), "-scheduler", address,
+            "-iter", "2", "-size", "20", "-q"]
+    monkeypatch.setattr(driver.ClusterRun, "_checkpoint", interrupt_after_first)
+    assert main(args) == 130
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    ckpt = tmp_path / "vectors.txt.partial.ckpt"
+    assert out.read_text() == "old\n" and ckpt.is_file(), err
+    assert f"the vectors trained so far are in {out}.partial" in err and "client=" in err
+    assert w2v.KeyedVectors.load_word2vec_format(f"{out}.partial").vector_size == 20
+    done = w2v.resume(ckpt, client=client)
+    assert done.epochs_trained == 2 and not done.interrupted
+    assert main(args) == 0
+    assert out.read_text().split("\n", 1)[0].split()[1] == "20" and not ckpt.exists()
+
+
+def test_cli_fails_fast_without_a_scheduler(shards, tmp_path, capsys):
+    from w2v.cli import main
 
     started = time.perf_counter()
-    model = w2v.distributed.train(shards, client, round_words=30_000, callbacks=[KillDuringSecondEpoch()], **FAST)
-    assert similarity_agreement(model, single) > 0.85
-    assert model.epochs_trained == 3 and not model.interrupted
+    assert main(["train", "-train", shards[0], "-output", str(tmp_path / "v.txt"), "-scheduler",
+                 "tcp://127.0.0.1:1"]) == 2
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1': connection refused" in capsys.readouterr().err
+    assert time.perf_counter() - started < 5 and not (tmp_path / "v.txt").exists()
+
+
+def replicas_in_sync(monkeypatch) -> list:
+    """Before the run's end, compare every replica still training with the driver's tables: its
+    tables plus the merged change it was last sent must equal them bit for bit. Returns the list
+    the checked workers are appended to (as (worker, equal))."""
+    checked = []
+    real = driver.ClusterRun.close
+
+    def base_tables(run_id):
+        from w2v.distributed import replica
+        return replica._RUNS[run_id].base
+
+    def checking_close(self):
+        bases = self.client.run(base_tables, self.run_id, workers=self.workers)
+        for w in self.workers:
+            kind, _, change = self.inbox[w][0].result().value
+            tables = {name: t.copy() for name, t in bases[w].items()}
+            if kind == "full":
+                tables = change
+            else:
+                for name, delta in change.items():
+                    tables[name][delta.ids] += delta.rows
+            checked.append((w, all(np.array_equal(tables[n], t) for n, t in self._tables().items())))
+        real(self)
+
+    monkeypatch.setattr(driver.ClusterRun, "close", checking_close)
+    return checked
+
+
+class KillAfterRound(logging.Handler):
+    """Kills ``pid`` (SIGKILL, from a timer thread) ``delay`` seconds after the driver logged the
+    end of round ``round`` of epoch ``epoch``: mid-epoch, at a varying point of the next round
+    (its training, the transfer of its result or the send of the merged change)."""
+
+    def __init__(self, pid: int, epoch: int, round: int, delay: float):
+        super().__init__(logging.INFO)
+        self.pid, self.mark, self.delay, self.fired = pid, (round, epoch), delay, False
+
+    def emit(self, record):
+        if not self.fired and record.msg.startswith("round %d of epoch %d") and record.args[:2] == self.mark:
+            self.fired = True
+            threading.Timer(self.delay, os.kill, (self.pid, signal.SIGKILL)).start()
+
+
+@pytest.fixture
+def w2v_log():
+    """The w2v logger at INFO (its handlers see the driver's round lines), restored afterwards."""
+    logger = logging.getLogger("w2v")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield logger
+    logger.setLevel(level)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_epoch_does_not_lose_the_run(shards, single, w2v_log, monkeypatch):
+    """A worker process killed by SIGKILL in epoch 2 of 3: its unmerged part of the round is
+    dropped, the survivor reads its shards and the run ends with every word trained once per
+    epoch and the quality of an undisturbed run (similarity agreement with one process's model
+    measured 0.90-0.93 undisturbed; last-epoch loss within a few % of one process's). Its own
+    cluster: the nanny restarts the killed worker under a new address, which the shared one
+    would keep for the other tests."""
+    delay = float(os.environ.get("W2V_TEST_KILL_DELAY", np.random.default_rng().uniform(0, 0.2)))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)
+        victim = sorted(pids)[0]
+        killer = KillAfterRound(pids[victim], epoch=2, round=2, delay=delay)
+        w2v_log.addHandler(killer)
+        checked = replicas_in_sync(monkeypatch)
+        started = time.perf_counter()
+        try:
+            model = w2v.distributed.train(shards, client, round_words=30_000, **FAST)
+        finally:
+            w2v_log.removeHandler(killer)
+        seconds = time.perf_counter() - started
+    note = f"kill {delay:.3f}s after round 2 of epoch 2"
+    assert killer.fired and type(model) is w2v.Word2Vec, note
+    assert model.epochs_trained == 3 and not model.interrupted and len(model.loss_history) == 3, note
     lost = [s for s in model.cluster_stats if s["lost"]]
-    assert lost and lost[0]["lost"] == [victim] and lost[0]["epoch"] >= 1
-    assert {s["workers"] for s in model.cluster_stats if s["epoch"] == 2} == {1}  # the survivor took its shards
+    assert len(lost) == 1 and lost[0]["lost"] == [victim] and lost[0]["epoch"] == 1, (note, lost)
+    assert {s["workers"] for s in model.cluster_stats if s["epoch"] == 2} == {1}, note  # the survivor has all shards
     for epoch in range(3):  # the lost part of a round was trained again, nothing twice
-        assert sum(s["words"] for s in model.cluster_stats if s["epoch"] == epoch) == model.vocab.total_words
-    assert time.perf_counter() - started < 120
+        assert sum(s["words"] for s in model.cluster_stats if s["epoch"] == epoch) == model.vocab.total_words, note
+    agree = similarity_agreement(model, single)
+    assert agree > 0.85, (note, agree)
+    assert model.loss_history[-1] < 1.1 * single.loss_history[-1], (note, model.loss_history, single.loss_history)
+    assert [w for w, ok in checked if ok] == sorted(set(pids) - {victim}), (note, checked)  # the survivor is in sync
+    assert model.wv.most_similar("king", topn=1)
+    assert seconds < 60, (note, seconds)
+
+
+class OnLog(logging.Handler):
+    """Calls ``action()`` once, on the first w2v log record whose message starts with ``prefix``
+    and whose first arguments are ``args``."""
+
+    def __init__(self, prefix: str, action, args: tuple = ()):
+        super().__init__(logging.DEBUG)
+        self.prefix, self.action, self.args, self.fired = prefix, action, args, False
+
+    def emit(self, record):
+        if not self.fired and record.msg.startswith(self.prefix) and tuple(record.args[:len(self.args)]) == self.args:
+            self.fired = True
+            self.action()
+
+
+@pytest.mark.parametrize("stopped", [1, 2], ids=["one-hung", "all-hung"])
+def test_a_hung_worker_is_dropped_at_its_deadline(client, shards, w2v_log, monkeypatch, stopped):
+    """Worker processes stopped (SIGSTOP) after round 2: they miss the training deadline and are
+    dropped; with one left the run completes on it, with none a WorkerLost names every worker.
+    Nothing waits longer than the deadline (task_timeout 3s; the words' share made negligible)."""
+    monkeypatch.setattr(driver, "MIN_WORDS_PER_SECOND", 1e9)
+    pids = client.run(os.getpid)
+    victims = sorted(pids)[:stopped]
+
+    def signal_victims(sig):
+        for w in victims:
+            os.kill(pids[w], sig)
+
+    handlers = [OnLog("round %d of epoch %d", lambda: signal_victims(signal.SIGSTOP), (2, 1)),
+                OnLog("worker(s) dropped", lambda: signal_victims(signal.SIGCONT))]
+    for h in handlers:
+        w2v_log.addHandler(h)
+    started = time.perf_counter()
+    try:
+        if stopped == len(pids):
+            with pytest.raises(driver.WorkerLost, match=r"every worker .* lost while training: " +
+                               "; ".join(f"worker {w} did not answer within 3s" for w in victims)):
+                w2v.distributed.train(shards, client, round_words=30_000, task_timeout=3, **{**FAST, "epochs": 1})
+        else:
+            model = w2v.distributed.train(shards, client, round_words=30_000, task_timeout=3, **{**FAST, "epochs": 1})
+            assert [s["lost"] for s in model.cluster_stats if s["lost"]] == [victims]
+            assert sum(s["words"] for s in model.cluster_stats) == model.vocab.total_words
+    finally:
+        signal_victims(signal.SIGCONT)
+        for h in handlers:
+            w2v_log.removeHandler(h)
+    assert handlers[0].fired and handlers[1].fired
+    assert time.perf_counter() - started < 30
+
+
+def test_a_worker_that_cannot_take_the_merged_change_is_dropped(client, shards, monkeypatch):
+    """The send of a merged change fails for one worker (as when it dies during the transfer): its
+    contribution to that round is merged already, so its shards go on from the merged cursors."""
+    real = driver.ClusterRun._send
+    sends = []
+
+    def failing(self, payloads, what, **kw):
+        sent, failed = real(self, payloads, what, **kw)
+        sends.append(what)
+        if sends.count("the merged change") == 3:
+            victim = sorted(sent)[0]
+            del sent[victim]
+            failed[victim] = "failed the merged change (CommClosedError: in this test)"
+        return sent, failed
+
+    monkeypatch.setattr(driver.ClusterRun, "_send", failing)
+    model = w2v.distributed.train(shards, client, round_words=30_000, **{**FAST, "epochs": 1})
+    lost = [s for s in model.cluster_stats if s["lost"]]
+    assert len(lost) == 1 and lost[0]["round"] == 2 and lost[0]["workers"] == 2 and lost[0]["words"] > 0
+    assert {s["workers"] for s in model.cluster_stats[3:]} == {1}
+    assert sum(s["words"] for s in model.cluster_stats) == model.vocab.total_words
+
+
+@pytest.mark.parametrize("misses", [1, driver.MAX_MISSES])
+def test_a_lost_step_result_resyncs_the_replica(client, shards, monkeypatch, misses):
+    """A live worker's step is cancelled: its slice is trained again, its replica gets the driver's
+    full tables with its next step (and is in sync with the driver at the end); lost MAX_MISSES
+    rounds in a row, the worker is dropped like a dead one."""
+    real = driver.ClusterRun._submit
+    steps = []
+
+    def cancelling(self, fn, worker, *args):
+        future = real(self, fn, worker, *args)
+        if fn is driver._step_task and worker == sorted(self.workers)[-1]:
+            steps.append(worker)
+            if 3 <= len(steps) < 3 + misses:
+                self.client.cancel([future])
+        return future
+
+    monkeypatch.setattr(driver.ClusterRun, "_submit", cancelling)
+    checked = replicas_in_sync(monkeypatch)
+    model = w2v.distributed.train(shards, client, round_words=30_000, **{**FAST, "epochs": 1})
+    missed = [s for s in model.cluster_stats if s["missed"]]
+    assert [s["round"] for s in missed] == list(range(2, 2 + misses)) and missed[0]["missed"] == [steps[0]]
+    assert missed[0]["bytes_down"] > model.wv.vectors.nbytes  # the full tables went to it
+    assert sum(s["words"] for s in model.cluster_stats) == model.vocab.total_words
+    dropped = [s for s in model.cluster_stats if s["lost"]]
+    assert [s["lost"] for s in dropped] == ([[steps[0]]] if misses == driver.MAX_MISSES else [])
+    assert [ok for _, ok in checked] == [True] * (2 if misses == 1 else 1), checked
 
 
 @pytest.mark.parametrize("mode", [dict(sg=0), dict(sg=1, hs=1, negative=0)], ids=["cbow-ns", "sg-hs"])
@@ -236,9 +445,9 @@ def test_cbow_and_hierarchical_softmax_on_the_cluster(client, shards, mode):
     assert similarity_agreement(dist, single) > 0.5
 
 
-def test_a_merged_change_sent_twice_is_applied_once(tmp_path):
-    """After a lost step result the driver re-sends the merges a worker has not confirmed; the
-    replica applies each round's change once (run in this process, without a cluster)."""
+def test_replica_applies_each_merged_change_once_and_in_order(tmp_path):
+    """A replica applies each round's merged change once, refuses one that skips a round (the driver
+    then sends full tables) and takes full tables as they are (run in this process, no cluster)."""
     from w2v.distributed import replica
     from w2v.distributed.shards import Shard
 
@@ -253,8 +462,17 @@ def test_a_merged_change_sent_twice_is_applied_once(tmp_path):
     state = replica._RUNS["t"]
     before = state.base["syn0"][1].copy()
     for _ in range(2):
-        result = replica.step("t", [(0, change)], [], 0, (0.025, 0.0001, 1000, 0, 1000, 10_000))
+        result = replica.step("t", [("delta", 0, change)], [], 0, (0.025, 0.0001, 1000, 0, 1000, 10_000))
         assert result["applied"] == 0 and result["words"] == 0
     np.testing.assert_allclose(state.base["syn0"][1], before + 1)
     np.testing.assert_array_equal(state.tables["syn0"], state.base["syn0"])
+    lr = (0.025, 0.0001, 1000, 0, 1000, 10_000)
+    assert replica.step("t", [("delta", 2, change)], [], 0, lr) == {"behind": 0}  # round 1 never arrived: no step
+    np.testing.assert_allclose(state.base["syn0"][1], before + 1)
+    full = {name: np.full_like(t, 0.5) for name, t in state.tables.items()}  # the driver's tables after round 5
+    assert replica.step("t", [("full", 5, full), ("delta", 6, change)], [], 0, lr)["applied"] == 6
+    assert state.base["syn0"][1].tolist() == [1.5] * 4 and state.base["syn0"][0].tolist() == [0.5] * 4
+    np.testing.assert_array_equal(state.tables["syn1neg"], full["syn1neg"])
     assert replica.drop("t")
+    with pytest.raises(replica.ReplicaMissing, match="worker local process: no replica of run t"):
+        replica.step("t", [], [], 0, lr)

@@ -315,10 +315,12 @@ def dask_client(args: argparse.Namespace):
     except ImportError:
         raise CliError("-scheduler/-dask-workers need dask: pip install 'w2v[dask]'") from None
     if args.scheduler is not None:
-        try:
-            client = Client(args.scheduler, timeout=10, set_as_default=False)
-        except (OSError, TimeoutError) as e:
-            raise CliError(f"cannot reach the Dask scheduler at {args.scheduler!r}: {e}") from None
+        from .distributed.calls import connect
+
+        try:  # a refused address fails at once; an unanswered one after 10s
+            client, _ = connect(args.scheduler)
+        except ConnectionError as e:
+            raise CliError(str(e)) from None
         with client:
             yield client
         return
@@ -331,31 +333,35 @@ def dask_client(args: argparse.Namespace):
 
 def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     """``-scheduler``/``-dask-workers``: train on a Dask cluster (w2v.distributed). -train may be a
-    glob or a path only the workers see; checkpoints at epoch ends; the output is written only
-    after training completed (after Ctrl-C nothing is written: resume from -checkpoint)."""
+    glob or a path only the workers see; checkpoints at epoch ends (to ``OUTPUT.partial.ckpt``
+    without -checkpoint, as on one process). The output is written only after training completed;
+    after Ctrl-C it is left as it was and the vectors so far go beside it, as on one process."""
     if args.read_vocab or args.checkpoint_every:
         raise CliError("-read-vocab and -checkpoint-every are not supported with a Dask cluster")
     output = STDOUT if args.output == "-" else args.output
-    check_writable(output, "vectors")
+    streamed = check_writable(output, "vectors") in ("fd", "stream")
     if args.save_vocab:
         check_writable(args.save_vocab, "vocabulary")
     if args.accuracy:
         check_readable(args.accuracy, "questions file")
-    checkpoint = args.checkpoint if args.checkpoint not in (None, "0") else None
+    checkpoint, own_checkpoint = checkpoint_path(args, output, streamed)
+    if checkpoint:
+        check_writable(checkpoint, "checkpoint")
     corpus = train_corpus(args)  # a local directory's file rule; a glob or a workers' path as given
-    import w2v
+    from .distributed import train as train_on_cluster
 
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} on a Dask cluster")
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     with dask_client(args) as client:
-        model = w2v.train(corpus, client=client, checkpoint=checkpoint, cache_dir=cache_setting(args.cache),
-                          **config)
+        model = train_on_cluster(corpus, client, checkpoint=checkpoint, checkpoint_errors="warn" if own_checkpoint
+                                 else "raise", cache_dir=cache_setting(args.cache), **config)
     planned = model.corpus_total_words * config["epochs"]
     log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
     if model.interrupted:
-        log("w2v: interrupted; nothing written" + (f" (resume from {checkpoint})" if checkpoint else ""))
-        return 130
+        return finish_interrupted(model, args, output, streamed, checkpoint, started_at, cluster=True)
     write_outputs(model, args, output)
+    if own_checkpoint:
+        remove_checkpoint(checkpoint)
     return 0
 
 
@@ -494,7 +500,7 @@ def write_vectors(model, output: str, binary: int) -> None:
 
 
 def finish_interrupted(model, args, output: str, streamed: bool, checkpoint: str | None,
-                       started_at: float) -> int:
+                       started_at: float, cluster: bool = False) -> int:
     """After Ctrl-C: the output is left as it was; the vectors so far go to ``OUTPUT.partial``
     (not into a stream, whose reader could not tell them from finished ones); name the
     checkpoint to resume from. Exit code 130, as for any interrupted command."""
@@ -505,7 +511,7 @@ def finish_interrupted(model, args, output: str, streamed: bool, checkpoint: str
         partial = partial_path(output)
         model.wv.save_word2vec_format(partial, binary=bool(args.binary))
         lines.append(f"w2v: the vectors trained so far are in {partial}")
-    lines.append(resume_hint(checkpoint, started_at))
+    lines.append(resume_hint(checkpoint, started_at, cluster))
     for line in lines:
         log(line)
     return 130
@@ -519,13 +525,14 @@ def partial_path(output: str) -> str:
     return f"{output}.partial"
 
 
-def resume_hint(checkpoint: str | None, started_at: float) -> str:
+def resume_hint(checkpoint: str | None, started_at: float, cluster: bool = False) -> str:
     """Where to continue from. A checkpoint file older than this run is not this run's."""
     if not checkpoint:
         return "w2v: no checkpoint (-checkpoint 0 or a streamed output): the run cannot be resumed"
     if not os.path.exists(checkpoint) or os.path.getmtime(checkpoint) < started_at:
         return f"w2v: no checkpoint was written yet ({checkpoint} is written at each epoch end)"
-    return f"w2v: last checkpoint: {checkpoint} (continue with w2v.resume({checkpoint!r}))"
+    on = ", client=...)" if cluster else ")"  # a distributed run continues on a cluster
+    return f"w2v: last checkpoint: {checkpoint} (continue with w2v.resume({checkpoint!r}{on})"
 
 
 # --------------------------------------------------------------------------- queries

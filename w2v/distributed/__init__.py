@@ -5,8 +5,9 @@
 
 Modules, one concern each: :mod:`.shards` (the corpus as files/partitions and who reads which),
 :mod:`.replica` (what a worker keeps and does), :mod:`.merge` (how replicas' changes combine),
-:mod:`.driver` (connection checks, vocabulary reduction, the synchronous rounds, faults,
-checkpoints). ``import w2v`` never imports this package: only ``client=`` does.
+:mod:`.calls` (connecting, checking the workers, deadlines on every blocking Dask call),
+:mod:`.driver` (vocabulary reduction, the synchronous rounds, faults, checkpoints).
+``import w2v`` never imports this package: only ``client=`` does.
 """
 from .driver import ROUND_WORDS, fit, resume, train
 from .merge import RULES

@@ -1,4 +1,4 @@
-"""The driver: connect, check the workers, build the vocabulary, run the synchronous rounds.
+"""The driver: check the workers (:mod:`.calls`), build the vocabulary, run the synchronous rounds.
 
 Phases of :func:`fit`:
 
@@ -9,37 +9,41 @@ Phases of :func:`fit`:
    which keeps the scan); the counts are merged pairwise on the workers (a tree, shard order kept,
    so the vocabulary equals one process's scan of the same files) and only the final counts
    reach the driver, which applies ``min_count``/``max_final_vocab``.
-3. **Replicas.** The vocabulary and the initial tables are sent once (``scatter``, broadcast);
+3. **Replicas.** The vocabulary and the initial tables are sent once (``scatter`` to each worker);
    each worker encodes its shards and keeps the ids (:func:`.replica.prepare`).
 4. **Rounds.** Every worker trains its next ``round_words`` words with its own threads; the
    driver merges the changed rows (:mod:`.merge`), applies the change to its own copy of the
-   tables (the model it returns and checkpoints) and broadcasts it with the next round's task.
+   tables (the model it returns and checkpoints) and sends it to each worker (one scatter per
+   worker, so a dying worker fails only its own copy) for the next round's task.
    The learning rate decays on the cluster's word count.
 
-Faults: a worker that disappears mid-round is dropped, its part of the round is discarded (the
-merged model never saw it), its shards go to the surviving workers (who read and encode them)
-and continue from the last merged cursor. Epoch ends write a checkpoint (w2v's format, plus the
-shard list); :func:`resume` continues it on a cluster.
+Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worker that leaves the
+cluster, misses a deadline or cannot take the merged change is dropped; its part of the round is
+discarded unless it was merged already, its shards go to the surviving workers (who read and
+encode them) and continue from the last merged cursor. A live worker whose result was lost gets
+the driver's full tables. With no worker left, WorkerLost names every worker and why. Epoch ends
+write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues it on a cluster.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import CancelledError
 import uuid
+from concurrent.futures import CancelledError
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import __version__ as W2V_VERSION
 from .._fileutil import atomic_write
 from ..callbacks import check_callbacks
 from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
-from ..kernels._cache_guard import source_fingerprint
 from ..vocab import Vocabulary, effective_min_count
 from . import replica
+from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
+                    make_probe, scheduler_address, secs)
 from .merge import RULES, TABLES, TableDelta, merge
 from .shards import Shard, assign, plan_shards
 
@@ -55,8 +59,13 @@ logger = logging.getLogger("w2v")
 #: words each worker trains between two merges (measured on wiki17m: see benchmarks/README.md)
 ROUND_WORDS = 1_000_000
 POLL_SECONDS = 0.5
-RESULT_TIMEOUT = 120
-CONNECT_TIMEOUT = 10
+#: seconds any driver->worker call may take before the worker is given up on (a task also gets
+#: one second per MIN_WORDS_PER_SECOND words it trains and per MIN_BYTES_PER_SECOND bytes it reads)
+TASK_TIMEOUT = 300.0
+MIN_WORDS_PER_SECOND = 10_000
+MIN_BYTES_PER_SECOND = 1_000_000
+#: rounds in a row a live worker's result may be lost before it is dropped like a dead one
+MAX_MISSES = 3
 
 
 class Box:
@@ -66,98 +75,37 @@ class Box:
         self.value = value
 
 
-class WorkerLost(RuntimeError):
-    """Every worker of the run was lost, or one was lost where w2v cannot recover (before training)."""
-
-
-# ---- connecting and checking ---------------------------------------------------------------
-
-def connect(client, timeout: float = CONNECT_TIMEOUT):
-    """(client, owned): a Client for a scheduler address, or the given Client checked to be connected."""
-    if isinstance(client, str):
-        try:
-            return distributed.Client(client, timeout=timeout, set_as_default=False), True
-        except (OSError, TimeoutError) as e:
-            raise ConnectionError(f"cannot reach the Dask scheduler at {client!r} "
-                                  f"(tried for {timeout:g}s): {e}") from None
-    if not isinstance(client, distributed.Client):
-        raise TypeError(f"client must be a dask.distributed.Client or a scheduler address, got "
-                        f"{type(client).__name__}")
-    if client.status != "running":
-        raise ConnectionError(f"the Dask client for scheduler {_scheduler_address(client)!r} is "
-                              f"{client.status}, not connected")
-    return client, False
-
-
-def _scheduler_address(client) -> str:
-    try:
-        return client.scheduler.address
-    except AttributeError:
-        return "?"
-
-
-def _make_probe():
-    """A function the workers run to report their w2v; nested, so it is shipped by value and
-    runs on a worker that cannot import w2v at all."""
-    def probe():
-        try:
-            import w2v
-            from w2v.kernels._cache_guard import source_fingerprint as fingerprint
-            return {"version": w2v.__version__, "kernels": fingerprint()}
-        except Exception as e:  # noqa: BLE001 - reported to the driver, which raises
-            return {"error": f"{type(e).__name__}: {e}"}
-    return probe
-
-
-def check_workers(reports: dict) -> None:
-    """Raise naming the first worker whose w2v is missing or differs from the driver's."""
-    if not reports:
-        raise WorkerLost("the Dask cluster has no workers")
-    mine = source_fingerprint()
-    for address, report in sorted(reports.items()):
-        if "error" in report:
-            raise RuntimeError(f"worker {address} cannot import w2v ({report['error']}): install "
-                               f"w2v {W2V_VERSION} on every worker (pip install 'w2v[dask]')")
-        if report["version"] != W2V_VERSION:
-            raise RuntimeError(f"worker {address} has w2v {report['version']} but the driver has "
-                               f"{W2V_VERSION}: install the same version everywhere")
-        if report["kernels"] != mine:
-            raise RuntimeError(f"worker {address} has w2v {report['version']} with different kernel "
-                               "sources than the driver's: install the same w2v everywhere")
-
-
-def _alive(client) -> set:
-    return set(client.scheduler_info(n_workers=-1)["workers"])
-
-
-class Membership:
-    """Which workers are gone: missing from the scheduler's list in two polls in a row (a single
-    empty or partial answer, seen while the scheduler is busy, is not taken for a lost worker)."""
-
-    def __init__(self, client):
-        self.client, self.missing_once = client, set()
-
-    def gone(self, workers) -> set:
-        alive = _alive(self.client)
-        missing = set() if not alive else {w for w in workers if w is not None and w not in alive}
-        gone, self.missing_once = missing & self.missing_once, missing
-        return gone
-
-
 # ---- the run ----------------------------------------------------------------------------------
 
 class ClusterRun:
-    """One distributed ``train``: owns the run id, the shard plan and the round loop."""
+    """One distributed ``train``: owns the run id, the shard plan and the round loop.
 
-    def __init__(self, model, client, round_words: int | None, rule: str, checkpoint, cache_dir):
+    Faults during training: every call to a worker has a deadline (:data:`TASK_TIMEOUT` plus
+    time for its words or bytes). A worker that leaves the cluster, misses a deadline or cannot
+    be sent the merged change is dropped: its contribution to the current round is discarded if
+    it was not merged yet (its shards' cursors stay where the merged model has them), and its
+    shards go to the survivors, who read and encode them. A live worker whose result was lost
+    (a cancelled task, a failed transfer) is sent the driver's full merged tables with its next
+    task, and dropped after :data:`MAX_MISSES` such rounds in a row. Nothing waits unbounded.
+    """
+
+    def __init__(self, model, client, round_words: int | None, rule: str, checkpoint, cache_dir,
+                 task_timeout: float | None = None, checkpoint_errors: str = "raise"):
         if rule not in RULES + ("auto",):
             raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
         if round_words is not None and (isinstance(round_words, bool) or int(round_words) < 1):
             raise ValueError(f"round_words must be a positive number of words or None, got {round_words!r}")
+        if checkpoint_errors not in ("raise", "warn"):
+            raise ValueError(f"checkpoint_errors must be 'raise' or 'warn', got {checkpoint_errors!r}")
+        self.checkpoint_errors = checkpoint_errors
+        task_timeout = TASK_TIMEOUT if task_timeout is None else task_timeout
+        if not task_timeout > 0:
+            raise ValueError(f"task_timeout must be a positive number of seconds, got {task_timeout!r}")
         self.model, self.client = model, client
         self.round_words, self.rule = round_words, rule
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.cache_dir = cache_dir
+        self.task_timeout = float(task_timeout)
         self.run_id = f"w2v-{uuid.uuid4().hex[:12]}"
         self.stats: list[dict] = []
         self.workers: list[str] = []
@@ -168,8 +116,10 @@ class ClusterRun:
 
     def setup(self, corpus, shards: list[Shard] | None = None) -> None:
         client = self.client
-        check_workers(client.run(_make_probe()))
-        info = client.scheduler_info(n_workers=-1)["workers"]
+        check_workers(bounded(lambda: client.run(make_probe()), self.task_timeout,
+                              f"asking the workers of scheduler {scheduler_address(client)!r} for their w2v"))
+        info = bounded(lambda: client.scheduler_info(n_workers=-1)["workers"], 3 * CONNECT_TIMEOUT,
+                       f"asking the scheduler {scheduler_address(client)!r} for its workers")
         self.workers = sorted(info)
         self.threads = {w: max(1, int(info[w].get("nthreads", 1))) for w in self.workers}
         if shards is None:
@@ -199,6 +149,10 @@ class ClusterRun:
     def _params(self) -> dict:
         return self.model.params.to_dict()
 
+    def _read_timeout(self, shards) -> float:
+        """Deadline of a task that reads ``shards``: TASK_TIMEOUT plus their size at MIN_BYTES_PER_SECOND."""
+        return self.task_timeout + sum(s.size for s in shards) / MIN_BYTES_PER_SECOND
+
     def _vocabulary(self) -> Vocabulary:
         """Count on the workers, merge counts pairwise there, min_count/max_final_vocab here."""
         started = time.perf_counter()
@@ -206,7 +160,9 @@ class ClusterRun:
         for index, shard in self.shards.items():
             futures[index] = self._submit(replica.count_shard, self.owner[index], self.run_id, shard,
                                           self.partitions[index], self._params(), self.cache_dir)
-        self._await({i: (self.owner[i], f) for i, f in futures.items()}, "reading the corpus", tolerate=False)
+        timeout = self._read_timeout(self.shards.values())
+        self._await({i: (self.owner[i], f) for i, f in futures.items()}, "reading the corpus", tolerate=False,
+                    fetch=False, timeout=timeout)
         level = [futures[i] for i in sorted(futures)]
         while len(level) > 1:  # tree: neighbours merged, left before right (first-seen order kept)
             nxt = [self.client.submit(replica.merge_counts, level[i], level[i + 1], pure=False)
@@ -214,8 +170,10 @@ class ClusterRun:
             if len(level) % 2:
                 nxt.append(level[-1])
             level = nxt
-        self._await({"vocabulary": (None, level[0])}, "merging the vocabulary counts", tolerate=False)
-        words, counts = level[0].result()
+        self.pending.extend(level)
+        results, _, _ = self._await({"vocabulary": (None, level[0])}, "merging the vocabulary counts",
+                                    tolerate=False, timeout=timeout)
+        words, counts = results["vocabulary"]
         p = self.model.params
         vocab, _ = Vocabulary.from_counts(words, counts, p.min_count, p.max_final_vocab, None, bool(p.sorted_vocab),
                                           bool(p.null_word))
@@ -229,18 +187,24 @@ class ClusterRun:
         """Send vocabulary and tables once; each worker encodes its shards and sets up its replica."""
         model = self.model
         client = self.client
-        vocab = client.scatter(Box((model.vocab.words, model.vocab.counts, model.vocab.huffman_kind)), broadcast=True,
-                               hash=False)
         lockf = getattr(model.wv, "vectors_lockf", None)  # gensim's per-word locks travel with the tables
-        tables = client.scatter(Box({**self._tables(), "lockf": lockf}), broadcast=True, hash=False)
-        self.sent_setup = sum(t.nbytes for t in self._tables().values()) * len(self.workers)
+        setup = Box(((model.vocab.words, model.vocab.counts, model.vocab.huffman_kind),
+                     {**self._tables(), "lockf": lockf}))
+        table_bytes = sum(t.nbytes for t in self._tables().values())
+        sent, failed = self._send({w: setup for w in self.workers}, "sending the vocabulary and tables",
+                                  box=False, nbytes=table_bytes)
+        if failed:
+            raise WorkerLost(f"sending the vocabulary and tables to worker(s) failed before training started "
+                             f"({_reasons(failed)}): nothing was lost, run again")
+        self.sent_setup = table_bytes * len(self.workers)
         futures = {}
         for slot, w in enumerate(self.workers):
             mine = [s for i, s in sorted(self.shards.items()) if self.owner[i] == w]
             futures[w] = (w, self._submit(_prepare_task, w, self.run_id, slot, mine,
-                                          [self.partitions[s.index] for s in mine], vocab, self._params(),
-                                          tables, self.threads[w], self.cache_dir, len(self.stats)))
-        results, _ = self._await(futures, "encoding the corpus", tolerate=False)
+                                          [self.partitions[s.index] for s in mine], self._params(), sent[w],
+                                          self.threads[w], self.cache_dir, len(self.stats)))
+        results, _, _ = self._await(futures, "encoding the corpus", tolerate=False,
+                                    timeout=self._read_timeout(self.shards.values()))
         self.sizes = {}
         for sizes in results.values():
             self.sizes.update(sizes)
@@ -259,52 +223,124 @@ class ClusterRun:
         self.pending.append(future)
         return future
 
-    def _await(self, futures: dict, what: str, tolerate: bool = True) -> tuple[dict, set]:
-        """Results of ``{key: (worker, future)}`` and the workers lost meanwhile.
-
-        A task error is raised at once (tasks name their worker); a worker that leaves the cluster
-        is noticed within POLL_SECONDS (its pinned task would otherwise wait forever) and is an
-        error unless ``tolerate``.
-        """
-        pending = dict(futures)
-        results, lost = {}, set()
-        while pending:
+    def _cancel(self, futures) -> None:
+        """Cancel tasks the run gave up on (best effort, bounded: the scheduler may be busy with a death)."""
+        futures = [f for f in futures if f.status not in ("finished", "cancelled")]
+        if futures:
             try:
-                distributed.wait([f for _, f in pending.values()], timeout=POLL_SECONDS,
-                                 return_when="FIRST_COMPLETED")
-            except (TimeoutError, FuturesCancelledError, CancelledError):
-                pass  # each future's own status is read below
-            gone = self.membership.gone(set(self.workers) | {w for w, _ in pending.values()})
-            if not tolerate and gone:
-                raise WorkerLost(f"worker(s) {sorted(gone)} left the cluster while "
-                                 f"{what}, before training started: nothing was lost, run again")
-            for key, (worker, future) in list(pending.items()):
-                if future.status == "finished":
-                    try:  # its worker may die between "finished" and the transfer of the result
-                        results[key] = future.result(timeout=RESULT_TIMEOUT)
-                    except (TimeoutError, FuturesCancelledError, CancelledError):
-                        if worker is None or not tolerate:
-                            raise WorkerLost(f"the result of a task was lost while {what}: run again") from None
-                        lost.add(worker)
-                        future.cancel()
-                elif future.status == "error":
-                    error = future.exception()
-                    if worker is not None and (worker in gone or
-                                               isinstance(error, KilledWorker)):
-                        lost.add(worker)
-                    else:
-                        raise error
-                elif worker in gone:
-                    lost.add(worker)
-                    future.cancel()
-                elif future.status == "cancelled":  # e.g. forgotten by the scheduler after another worker died
-                    if not tolerate:
-                        raise WorkerLost(f"a task of worker {worker} was cancelled while {what}: run again")
-                    logger.warning("the round's result of worker %s was lost; its slice is trained again", worker)
+                bounded(lambda: self.client.cancel(futures), CONNECT_TIMEOUT, "cancelling tasks")
+            except Exception as e:  # noqa: BLE001 - a task that cannot be cancelled is only ignored
+                logger.debug("cancelling %d task(s) failed: %s", len(futures), e)
+
+    def _await(self, futures: dict, what: str, *, tolerate: bool = True, fetch: bool = True,
+               timeout: float | None = None) -> tuple[dict, dict, dict]:
+        """(results, lost, missed) of ``{key: (worker, future)}``, waited for at most ``timeout`` s.
+
+        ``lost`` maps the workers to drop (gone from the scheduler, past the deadline, killed) to
+        why; ``missed`` the live workers whose result was lost (cancelled, a failed transfer). A
+        task's own error is raised at once (tasks name their worker). Results are transferred in
+        threads (``fetch``) so that the scheduler is polled meanwhile: a finished task whose worker
+        dies before its result arrived would otherwise block ``result()`` for good (a task pinned
+        to a dead worker never runs again). Without ``tolerate`` any loss raises WorkerLost.
+        """
+        timeout = self.task_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        pending = dict(futures)
+        wake = threading.Event()
+        jobs = {key: Job(future.result, wake) for key, (_, future) in pending.items()} if fetch else {}
+        results, lost, missed = {}, {}, {}
+        gone, polled = set(), time.monotonic()
+        try:
+            while pending:
+                if fetch:
+                    wake.wait(POLL_SECONDS)
+                    wake.clear()
                 else:
-                    continue
-                del pending[key]
-        return results, lost
+                    try:
+                        distributed.wait([f for _, f in pending.values()], timeout=POLL_SECONDS,
+                                         return_when="FIRST_COMPLETED")
+                    except (TimeoutError, FuturesCancelledError, CancelledError):
+                        pass  # each future's own status is read below
+                now = time.monotonic()
+                if now - polled >= POLL_SECONDS or not fetch:
+                    gone |= self.membership.gone(set(self.workers) | {w for w, _ in pending.values()})
+                    polled = now
+                expired = now > deadline
+                for key, (worker, future) in list(pending.items()):
+                    reason = self._outcome(key, worker, future, jobs.get(key), gone, expired, timeout, results)
+                    if reason is None:
+                        continue
+                    del pending[key]
+                    if reason == "done":
+                        continue
+                    if worker is None or not tolerate:
+                        raise WorkerLost(f"{'worker ' + worker if worker else 'a task'} {reason} while {what}"
+                                         + (", before training started: nothing was lost, run again"
+                                            if not tolerate else ""))
+                    if reason.startswith("lost its result"):
+                        missed[worker] = reason
+                    else:
+                        lost[worker] = reason
+                        self._cancel([future])
+        finally:
+            if pending:
+                self._cancel([f for _, f in pending.values()])
+        return results, lost, missed
+
+    def _outcome(self, key, worker, future, job, gone: set, expired: bool, timeout: float, results: dict):
+        """What became of one task: None (still waiting), "done" (in ``results``) or why it failed."""
+        if job is not None and job.finished.is_set():
+            if job.error is None:
+                results[key] = job.value
+                return "done"
+            error = job.error
+        elif job is None and future.status == "finished":
+            results[key] = None
+            return "done"
+        elif job is None and future.status in ("error", "cancelled"):
+            error = future.exception() if future.status == "error" else CancelledError()
+        elif worker in gone:
+            return "left the cluster"
+        elif expired:
+            return f"did not answer within {secs(timeout)}"
+        else:
+            return None
+        if future.status == "error":  # the task ran and raised
+            if isinstance(error, (KilledWorker, replica.ReplicaMissing)):
+                return f"was lost ({type(error).__name__}: {error})"
+            if worker in gone:
+                return "left the cluster"
+            raise error
+        alive = alive_workers(self.client)  # a cancelled task is often the first sign of a dead worker
+        if worker in gone or (alive and worker not in alive):
+            return "left the cluster"
+        return f"lost its result ({type(error).__name__})"
+
+    def _send(self, payloads: dict, what: str, *, box: bool = True, nbytes: int = 0) -> tuple[dict, dict]:
+        """Scatter each worker its payload, to it alone and all at once: ({worker: future}, {worker: why}).
+
+        One scatter per worker (not one broadcast) so that a worker dying during the transfer
+        fails only its own copy; each is bounded by TASK_TIMEOUT plus its bytes at MIN_BYTES_PER_SECOND.
+        """
+        wake = threading.Event()
+        jobs = {}
+        for w, payload in payloads.items():
+            data = Box(payload) if box else payload
+            jobs[w] = Job(lambda w=w, data=data: self.client.scatter(data, workers=[w], hash=False), wake)
+        timeout = self.task_timeout + nbytes / MIN_BYTES_PER_SECOND
+        deadline = time.monotonic() + timeout
+        while not all(j.finished.is_set() for j in jobs.values()) and time.monotonic() < deadline:
+            wake.wait(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            wake.clear()
+        sent, failed = {}, {}
+        for w, job in jobs.items():
+            if not job.finished.is_set():
+                failed[w] = f"did not take {what} within {secs(timeout)}"
+            elif job.error is not None:
+                failed[w] = f"failed {what} ({type(job.error).__name__}: {job.error})"
+            else:
+                sent[w] = job.value
+        return sent, failed
 
     # -- training
 
@@ -316,7 +352,8 @@ class ClusterRun:
         self.spec = RunSpec(epochs, alpha, min_alpha, None)
         bar = tqdm(total=total, initial=self.done, unit="w", unit_scale=True, disable=not model.params.progress,
                    desc=f"w2v x{len(self.workers)}", smoothing=0.1, leave=False)
-        self.backlog = {w: [] for w in self.workers}  # merged rounds a worker has not confirmed
+        self.inbox = {w: [] for w in self.workers}  # what each worker gets with its next step
+        self.misses = {w: 0 for w in self.workers}  # rounds in a row its result was lost
         self.merges = 0
         try:
             for epoch in range(start.epoch, epochs):
@@ -360,38 +397,51 @@ class ClusterRun:
         k = max(1, sum(1 for p in plans.values() if p))
         budget = self.round_words if self.round_words is not None else 1 << 62
         lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
-        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.backlog[w], plans[w], budget, lr))
+        self.pending = []
+        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr))
                    for w in self.workers}
-        results, lost = self._await(futures, "training")
-        if lost:
-            self._reassign(lost)
-        deltas = {name: [r["deltas"][name] for r in results.values()] for name in TABLES}
-        merged = {}
-        for name, table in self._tables().items():
-            dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
-            merged[name] = merge(deltas[name], len(table), dim, self.rule)
-            if len(merged[name].ids):
-                table[merged[name].ids] += merged[name].rows
-        for w, r in results.items():
+        most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in self.workers)
+        results, lost, missed = self._await(futures, "training",
+                                            timeout=self.task_timeout + most / MIN_WORDS_PER_SECOND)
+        for w, r in list(results.items()):
+            if "behind" in r:  # its replica missed a merged change: full tables with the next step
+                missed[w] = f"lost its result (replica behind, at round {r['behind']})"
+                del results[w]
+        merged = self._merge(results)
+        for r in results.values():
             for i, c in r["cursors"]:
                 cursors[i] = c
         words = sum(r["words"] for r in results.values())
         loss = sum(r["loss"] for r in results.values())
         self.done += words
-        up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
-        down = sum(d.nbytes for d in merged.values()) * len(self.workers)
-        receivers = [w for w in self.workers if w in _alive(self.client)] or self.workers
-        sent = self.client.scatter(Box((self.merges, merged)), broadcast=True, hash=False, workers=receivers)
         for w in self.workers:
-            confirmed = results[w]["applied"] if w in results else -1
-            self.backlog[w] = [(n, f) for n, f in self.backlog[w] if n > confirmed] + [(self.merges, sent)]
-        self.merges += 1
-        self.pending = [sent]
+            self.misses[w] = self.misses[w] + 1 if w in missed else 0
+            if self.misses[w] >= MAX_MISSES:
+                lost[w] = f"lost its result {MAX_MISSES} rounds in a row"
+        if missed:
+            logger.warning("round %d of epoch %d: the result of worker(s) %s was lost (%s); their slice is "
+                           "trained again and their replicas get the merged tables", number + 1, epoch + 1,
+                           sorted(missed), _reasons(missed))
+        number_merged, self.merges = self.merges, self.merges + 1
+        self._drop(lost, "training")
+        full = None
+        if any(w in missed for w in self.workers):
+            full = {name: t.copy() for name, t in self._tables().items()}  # the tables may change before it is sent
+        payloads = {w: ("full", number_merged, full) if w in missed else ("delta", number_merged, merged)
+                    for w in self.workers}
+        sent, failed = self._send(payloads, "the merged change", nbytes=sum(d.nbytes for d in merged.values()))
+        self.inbox = {w: [future] for w, future in sent.items()}
+        self.pending = list(sent.values())
+        self._drop(failed, "sending the merged change")
+        up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
+        down = sum(d.nbytes for d in merged.values()) * len(sent)
+        if full is not None:
+            down += sum(t.nbytes for t in full.values()) * sum(1 for w in sent if w in missed)
         seconds = time.perf_counter() - started
         self.stats.append({"epoch": epoch, "round": number, "workers": k, "words": words, "seconds": seconds,
                            "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
                            "bytes_up": up, "bytes_down": down, "rows": int(sum(len(d.ids) for d in merged.values())),
-                           "lost": sorted(lost)})
+                           "lost": sorted(set(lost) | set(failed)), "missed": sorted(missed)})
         logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
                     "(%d rows merged)", number + 1, epoch + 1, k, words, seconds, up / 1e6, down / 1e6,
                     self.stats[-1]["rows"])
@@ -399,12 +449,30 @@ class ClusterRun:
         bar.set_postfix(loss=f"{loss / max(words, 1):.4f}", MB=f"{(up + down) / 1e6:.1f}", refresh=False)
         return loss
 
-    def _reassign(self, lost: set) -> None:
-        """Give a lost worker's shards to the survivors, who read and encode them now."""
+    def _merge(self, results: dict) -> dict:
+        """Merge the replicas' deltas by the run's rule and apply them to the driver's tables."""
+        merged = {}
+        for name, table in self._tables().items():
+            dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
+            merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule)
+            if len(merged[name].ids):
+                table[merged[name].ids] += merged[name].rows
+        return merged
+
+    def _drop(self, lost: dict, what: str) -> None:
+        """Drop lost workers; their shards go to the survivors, who read and encode them now."""
+        lost = {w: why for w, why in lost.items() if w in self.workers}
+        if not lost:
+            return
         self.workers = [w for w in self.workers if w not in lost]
-        if not self.workers:
-            raise WorkerLost(f"every worker of the run was lost (last: {sorted(lost)})")
+        for w in lost:
+            self.inbox.pop(w, None)
         orphans = [self.shards[i] for i in sorted(self.shards) if self.owner[i] in lost]
+        logger.warning("worker(s) dropped while %s: %s; their part of the round not merged yet is dropped; "
+                       "%d shard(s) move to %s", what, _reasons(lost), len(orphans), self.workers)
+        if not self.workers:
+            raise WorkerLost(f"every worker of the run was lost while {what}: {_reasons(lost)}; the merged "
+                             "model is kept in the last checkpoint, if one was written")
         load = {w: sum(self.sizes[i][0] for i in self.shards if self.owner[i] == w) for w in self.workers}
         for shard in orphans:
             w = min(self.workers, key=lambda a: (load[a], self.workers.index(a)))
@@ -416,11 +484,8 @@ class ClusterRun:
             if mine:
                 futures[w] = (w, self._submit(replica.adopt, w, self.run_id, mine,
                                               [self.partitions[s.index] for s in mine], self.cache_dir))
-        _, more = self._await(futures, "taking over shards")
-        logger.warning("worker(s) %s lost: their part of this round is dropped; %d shard(s) moved to %s",
-                       sorted(lost), len(orphans), self.workers)
-        if more:
-            self._reassign(more)
+        _, more, missed = self._await(futures, "taking over shards", timeout=self._read_timeout(orphans))
+        self._drop({**more, **missed}, "taking over shards")
 
     # -- checkpoints and the end
 
@@ -428,29 +493,40 @@ class ClusterRun:
         if self.checkpoint is None:
             return
         started = time.perf_counter()
-        save_checkpoint(self.checkpoint, self.model, self.spec, position,
-                        {"shards": [s.to_json() for _, s in sorted(self.shards.items())],
-                         "round_words": self.round_words, "merge": self.rule})
+        try:
+            save_checkpoint(self.checkpoint, self.model, self.spec, position,
+                            {"shards": [s.to_json() for _, s in sorted(self.shards.items())],
+                             "round_words": self.round_words, "merge": self.rule})
+        except OSError as e:
+            if self.checkpoint_errors == "raise":
+                raise
+            logger.warning("cannot write checkpoint %s (%s); training goes on without it", self.checkpoint, e)
+            self.checkpoint = None
+            return
         logger.info("checkpoint at %d words of the run written to %s in %.2fs", position.run_words,
                     self.checkpoint, time.perf_counter() - started)
 
     def close(self) -> None:
-        """Forget the run on every worker still there (best effort: the run is over either way)."""
+        """Forget the run on every worker still there (best effort and bounded: the run is over either way)."""
         try:
-            for f in self.pending:
-                f.cancel()
-            self.client.run(replica.drop, self.run_id)
+            self._cancel(self.pending)
+            bounded(lambda: self.client.run(replica.drop, self.run_id, on_error="ignore"), CONNECT_TIMEOUT,
+                    "forgetting the run on the workers")
         except Exception:  # noqa: BLE001 - a closing client or a vanished worker: nothing to clean
             pass
 
 
-def _step_task(run_id, backlog, plan, budget, lr):
-    return replica.step(run_id, [box.value for _, box in backlog], plan, budget, lr)
+def _reasons(workers: dict) -> str:
+    return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
 
-def _prepare_task(run_id, slot, shards, partitions, vocab, params, tables, threads, cache_dir, start_round):
-    return replica.prepare(run_id, slot, shards, partitions, vocab.value, params, tables.value, threads,
-                           cache_dir, start_round)
+def _step_task(run_id, inbox, plan, budget, lr):
+    return replica.step(run_id, [box.value for box in inbox], plan, budget, lr)
+
+
+def _prepare_task(run_id, slot, shards, partitions, params, setup, threads, cache_dir, start_round):
+    vocab, tables = setup.value
+    return replica.prepare(run_id, slot, shards, partitions, vocab, params, tables, threads, cache_dir, start_round)
 
 
 def _check_vocabulary(vocab: Vocabulary, p) -> None:
@@ -477,14 +553,15 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 
 def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
-        shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=()):
+        shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=(),
+        task_timeout: float | None = None, checkpoint_errors: str = "raise"):
     """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster."""
     if checkpoint is not None:
         directory = Path(checkpoint).parent
         if not directory.is_dir():
             raise FileNotFoundError(f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist")
     client, owned = connect(client, connect_timeout)
-    run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir)
+    run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir, task_timeout, checkpoint_errors)
     if not model._training_lock.acquire(blocking=False):
         raise RuntimeError("this model is already training; wait for that train() to return")
     try:
@@ -510,7 +587,8 @@ def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_r
 
 
 def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | None = ROUND_WORDS,
-          merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, **params):
+          merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, task_timeout: float | None = None,
+          checkpoint_errors: str = "raise", **params):
     """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
 
     ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
@@ -520,13 +598,18 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     with up to 2 workers, "mean" beyond: sum diverged with 8 workers, see benchmarks/README.md). Threads per
     worker are the Dask worker's ``nthreads`` (``params['workers']`` is ignored). ``checkpoint``
     is written at every epoch end; :func:`resume` (or ``w2v.resume(path, client=...)``) continues.
+    ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of
+    the task) after which a worker that has not answered is dropped like a dead one.
+    ``checkpoint_errors="warn"`` goes on without checkpoints when one cannot be written (the
+    CLI's own checkpoint; a checkpoint asked for fails the run).
     """
     from ..model import Word2Vec
 
     params.setdefault("compute_loss", True)  # as w2v.train
     model = Word2Vec(cache_dir=cache_dir, **params)
     return fit(model, corpus, client, round_words=round_words, merge_rule=merge, checkpoint=checkpoint,
-               cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks))
+               cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks),
+               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors)
 
 
 def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | None = None):

@@ -46,6 +46,11 @@ class WorkerRun:
     rng: np.ndarray | None = None
     noise: np.ndarray | None = None
     applied: int = -1                              # the last merged round applied here
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one step at a time on this replica
+
+
+class ReplicaMissing(RuntimeError):
+    """This worker process has no state for the run (it was restarted under the same address)."""
 
 
 def worker_address() -> str:
@@ -148,12 +153,14 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
 
 
 @names_worker
-def step(run_id: str, merges: list, plan: list, budget: int, lr: tuple) -> dict:
-    """Apply the merged changes not applied yet, train the next slice, return the rows it changed.
+def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple) -> dict:
+    """Bring the replica up to the driver's merged tables, train the next slice, return the rows it changed.
 
-    ``merges`` is [(round number, merged change)] of every round this worker has not confirmed
-    (normally just the last one): each is applied once, in order, however often it is sent, so
-    a step whose result the driver never received costs nothing but that step's training.
+    ``inbox`` is what the driver sent since this worker's last step: ``("delta", n, change)``,
+    the merged change of round ``n`` (applied once, however often it arrives), or ``("full", n,
+    tables)``, the driver's merged tables after round ``n`` (sent when a step's result was lost,
+    so the replica cannot have missed anything). A delta that skips a round is not applied: the
+    step then trains nothing and returns ``{"behind": applied}``, and the driver sends full tables.
 
     ``plan`` is [(shard index, first sentence)] of the shards this worker trains from, in order;
     at most ``budget`` words (whole sentences, at least one) are trained. ``lr`` is (alpha,
@@ -161,17 +168,32 @@ def step(run_id: str, merges: list, plan: list, budget: int, lr: tuple) -> dict:
     replicas: the kernel decays the rate on ``done + k * (words trained here)``, an estimate of
     the cluster's global count, in the same steps of ``batch_words`` per epoch as on one machine.
     """
-    state = _RUNS[run_id]
-    for number, merged in merges:
-        if number > state.applied:
-            apply_merged(state, merged)
-            state.applied = number
-    started = time.perf_counter()
-    pieces, cursors = _slice(state, plan, budget)
-    progress, loss, occurrences = _train(state, pieces, lr)
-    deltas = _collect(state, occurrences)
+    state = _RUNS.get(run_id)
+    if state is None or state.params is None:
+        raise ReplicaMissing(f"no replica of run {run_id} here (the worker process was restarted)")
+    with state.lock:  # a step the driver gave up on may still run: never two on one replica
+        for kind, number, payload in inbox:
+            if kind == "full":
+                resync(state, payload, number)
+            elif number > state.applied + 1:
+                return {"behind": state.applied}
+            elif number > state.applied:
+                apply_merged(state, payload)
+                state.applied = number
+        started = time.perf_counter()
+        pieces, cursors = _slice(state, plan, budget)
+        progress, loss, occurrences = _train(state, pieces, lr)
+        deltas = _collect(state, occurrences)
     return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(lr[3]),
             "loss": float(loss.sum()), "seconds": time.perf_counter() - started}
+
+
+def resync(state: WorkerRun, tables: dict, number: int) -> None:
+    """Take the driver's merged tables after round ``number`` as this replica's."""
+    for name in TABLES:
+        np.copyto(state.tables[name], tables[name])
+        np.copyto(state.base[name], tables[name])
+    state.applied = number
 
 
 def apply_merged(state: WorkerRun, merged: dict) -> None:
