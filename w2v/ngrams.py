@@ -23,16 +23,17 @@ BLOCK_TOKENS = 1 << 20
 
 
 class NgramTable:
-    """Counts of word-id sequences (unigrams ``(a,)`` and n-grams ``(a, ..., b)``), insertion-ordered."""
+    """Counts of word-id sequences (unigrams ``(a,)`` and n-grams ``(a, ..., b)``), insertion-ordered.
+
+    The layout is :mod:`w2v.kernels.phrases`': ``entries`` (key, count) rows, ``slots`` indexing
+    them, ``arena`` for keys of three or more ids.
+    """
 
     def __init__(self, capacity: int = 1 << 12):
         size = 1 << max(4, int(2 * capacity - 1).bit_length())
-        self.slots = np.full((size, 2), -1, np.int64)
-        self.ehash = np.zeros(size // 2, np.int64)
-        self.estart = np.zeros(size // 2, np.int64)
-        self.elen = np.zeros(size // 2, np.int32)
-        self.ecount = np.zeros(size // 2, np.int64)
-        self.arena = np.zeros(size, np.int32)
+        self.slots = np.full(size, -1, np.int32)
+        self.entries = np.zeros((size // 2, 2), np.int64)
+        self.arena = np.zeros(64, np.int32)
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
         self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
 
@@ -48,26 +49,30 @@ class NgramTable:
         """Corpus words counted (connector words included), gensim's ``corpus_word_count``."""
         return int(self.state[K.WORDS])
 
+    @property
+    def ecount(self) -> np.ndarray:
+        """Count of every entry (a view; entries ``len(self)..`` are spare capacity)."""
+        return self.entries[:, 1]
+
     def arrays(self):
-        return self.slots, self.ehash, self.estart, self.elen, self.ecount, self.arena, self.state
+        return self.slots, self.entries, self.arena, self.state
 
     def grow(self, entries: int, arena: int) -> None:
-        """Room for ``entries`` more entries and ``arena`` more key ids.
+        """Room for ``entries`` more entries and ``arena`` more arena ids.
 
-        Entry arrays and the arena grow by 1.5x steps, the slot array (a power of two) keeps the
-        load under 0.7: about 40 bytes per entry at the peak, for gensim's ~100+ per dict item.
+        Entries grow by 1.25x steps (16 bytes each), the slot array (a power of two, 4 bytes a
+        slot) keeps the load under 0.7: about 25 bytes per entry, for gensim's ~100 per dict item.
         """
         n, used = len(self), int(self.state[K.ARENA_USED])
         need = n + entries
-        cap = len(self.ehash)
+        cap = len(self.entries)
         if need > cap:
-            cap = max(need, cap + cap // 2)
-            for name in ("ehash", "estart", "elen", "ecount"):
-                getattr(self, name).resize(cap, refcheck=False)
+            self.entries.resize((max(need, cap + cap // 4), 2), refcheck=False)
         if need > len(self.slots) * 7 // 10:
             size = 1 << int(need * 10 // 7).bit_length()
             self.slots = None  # the old slots go before the new ones are built
-            self.slots = K.rebuild_slots(n, self.ehash, size)
+            self.slots = np.empty(size, np.int32)
+            K.fill_slots(n, self.entries, self.arena, self.slots)
         if used + arena > len(self.arena):
             self.arena.resize(max(len(self.arena) + len(self.arena) // 2, used + arena), refcheck=False)
 
@@ -77,7 +82,7 @@ class NgramTable:
         first, n_sent = 0, len(offsets) - 1
         wp_start, wp_len, wp_parts = parts
         if len(self) < max_vocab_size:  # grow ahead for this block (typically ~0.3 new entries per token)
-            self.grow(min(len(ids) // 2, max_vocab_size), len(ids))
+            self.grow(min(len(ids) // 2, max_vocab_size), 0)
         max_parts = int(wp_len.max()) if len(wp_len) else 1
         buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
         if len(self.word_entry) < len(wp_len):
@@ -87,7 +92,7 @@ class NgramTable:
                                    self.word_entry, max_vocab_size, *self.arrays())
             if first < n_sent:
                 n = int(offsets[first + 1] - offsets[first])
-                self.grow(2 * n, 3 * max_parts * n)
+                self.grow(2 * n, 3 * max_parts * n + 2 * n)
 
     def count_pairs(self, ids, prev: int, parts) -> None:
         """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
@@ -101,9 +106,9 @@ class NgramTable:
     def merge(self, other: NgramTable) -> None:
         """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
         first, n = 0, len(other)
+        buf = np.empty(max(2, int(other.state[K.ARENA_USED])), np.int32)  # the longest key fits
         while first < n:
-            first = K.merge_tables(first, other.estart, other.elen, other.ecount, other.arena, n,
-                                   *self.arrays())
+            first = K.merge_tables(first, other.entries, other.arena, n, buf, *self.arrays())
             if first < n:
                 self.grow(n - first, int(other.state[K.ARENA_USED]))
 
@@ -112,23 +117,44 @@ class NgramTable:
         self.word_entry[:] = -1
 
     def key(self, e: int) -> np.ndarray:
-        s = int(self.estart[e])
-        return self.arena[s:s + int(self.elen[e])]
+        k = int(self.entries[e, 0])
+        if k < 0:
+            s = k & ((1 << 40) - 1)
+            return self.arena[s + 1:s + 1 + int(self.arena[s])]
+        a, b = (k >> 32) - 1, (k & 0xFFFFFFFF) - 1
+        return np.array([a] if b < 0 else [a, b], np.int32)
 
     def lookup(self, key) -> int:
         key = np.asarray(key, np.int32)
-        return int(K.lookup(key, 0, len(key), self.slots, self.ehash, self.estart, self.elen, self.arena))
+        return int(K.lookup(key, 0, len(key), self.slots, self.entries, self.arena))
 
     def word_counts(self, parts) -> np.ndarray:
         """Count of every word's own key (its parts), 0 where it has none."""
-        return K.word_counts(len(parts[0]), *parts, self.slots, self.ehash, self.estart, self.elen, self.ecount,
-                             self.arena)
+        return K.word_counts(len(parts[0]), *parts, self.slots, self.entries, self.arena)
+
+    def flat_keys(self):
+        """(elen int32, keys int32): every entry's key length, and the keys one after another."""
+        n = len(self)
+        elen = np.empty(n, np.int32)
+        flat = np.empty(2 * n + int(self.state[K.ARENA_USED]), np.int32)
+        m = K.flat_keys(n, self.entries, self.arena, elen, flat)
+        return elen, flat[:m].copy()
+
+    def subset(self, keep: np.ndarray, count: int = -1) -> NgramTable:
+        """A new table of the entries ``keep`` (in that order) with their counts, or all ``count``."""
+        keep = np.asarray(keep, np.int64)
+        table = NgramTable(max(len(keep), 16))
+        keys = self.entries[keep, 0]
+        table.grow(len(keep), int(self.state[K.ARENA_USED]) if (keys < 0).any() else 0)
+        K.add_entries(keep, self.entries, self.arena, count, *table.arrays())
+        table.state[K.MIN_REDUCE:] = self.state[K.MIN_REDUCE:]
+        return table
 
     def compact_state(self) -> dict:
         """The live part of the table as plain arrays (for saving)."""
-        n, used = len(self), int(self.state[K.ARENA_USED])
-        return {"elen": self.elen[:n].copy(), "ecount": self.ecount[:n].copy(),
-                "arena": self.arena[:used].copy(), "state": self.state.copy()}
+        elen, flat = self.flat_keys()
+        return {"elen": elen, "ecount": self.entries[:len(self), 1].copy(), "arena": flat,
+                "state": self.state.copy()}
 
     @classmethod
     def from_state(cls, elen, ecount, arena, state) -> NgramTable:
@@ -137,14 +163,15 @@ class NgramTable:
         if len(ecount) != n or int(np.sum(elen, dtype=np.int64)) != len(arena) or (n and elen.min() < 1):
             raise ValueError("inconsistent phrase table arrays")
         table = cls(max(n, 16))
-        table.grow(n, len(arena))
-        starts = np.concatenate([[0], np.cumsum(elen, dtype=np.int64)[:-1]]) if n else np.zeros(0, np.int64)
-        table.elen[:n], table.ecount[:n], table.estart[:n] = elen, ecount, starts
-        table.arena[:len(arena)] = arena
-        K.hash_keys(n, table.estart, table.elen, table.arena, table.ehash)
+        long = elen > 2
+        table.grow(n, int(elen[long].sum(dtype=np.int64)) + int(long.sum()))
+        K.add_flat(np.asarray(elen, np.int64), np.asarray(ecount, np.int64), np.asarray(arena, np.int32),
+                   *table.arrays())
+        if len(table) != n:
+            raise ValueError("inconsistent phrase table arrays (a key appears twice)")
+        used = int(table.state[K.ARENA_USED])
         table.state[:] = state
-        table.state[K.N_ENTRIES], table.state[K.ARENA_USED] = n, len(arena)
-        table.slots = K.rebuild_slots(n, table.ehash, len(table.slots))
+        table.state[K.N_ENTRIES], table.state[K.ARENA_USED] = n, used
         return table
 
 
