@@ -10,7 +10,9 @@ the corpus and never make a Python call per token.
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ from .kernels import phrases as K
 from .tokenize import Tokenizer
 
 BLOCK_TOKENS = 1 << 20
+#: rows of count_ngrams' recent-pairs cache (24 bytes each: 384 KiB, within a core's L2)
+PAIR_CACHE_ROWS = 1 << 14
 
 
 class NgramTable:
@@ -36,6 +40,7 @@ class NgramTable:
         self.arena = np.zeros(64, np.int32)
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
         self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
+        self.pair_cache = None  # count_ngrams' recent pairs (key, entry, pending count); made on first use
 
     def __len__(self) -> int:
         return int(self.state[K.N_ENTRIES])
@@ -87,9 +92,11 @@ class NgramTable:
         buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
         if len(self.word_entry) < len(wp_len):
             self.word_entry = np.concatenate([self.word_entry, np.full(len(wp_len) - len(self.word_entry), -1)])
+        if self.pair_cache is None:
+            self.pair_cache = np.full((PAIR_CACHE_ROWS, 3), -1, np.int64)
         while first < n_sent:
             first = K.count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf,
-                                   self.word_entry, max_vocab_size, *self.arrays())
+                                   self.word_entry, self.pair_cache, max_vocab_size, *self.arrays())
             if first < n_sent:
                 n = int(offsets[first + 1] - offsets[first])
                 self.grow(2 * n, 3 * max_parts * n + 2 * n)
@@ -115,6 +122,8 @@ class NgramTable:
     def prune(self, min_reduce: int) -> None:
         K.prune(min_reduce, *self.arrays())
         self.word_entry[:] = -1
+        if self.pair_cache is not None:
+            self.pair_cache[:, 0] = -1
 
     def key(self, e: int) -> np.ndarray:
         k = int(self.entries[e, 0])
@@ -339,26 +348,81 @@ class StreamingTokenizer(Tokenizer):
 
 
 def _file_blocks(path, index: WordIndex, max_sentence_length: int):
-    tok = StreamingTokenizer(max_sentence_length)
+    """(ids in ``index``, offsets) blocks of a file. The file is read and tokenised one block
+    ahead in a thread (the tokeniser releases the GIL), so with a free core the tokenising
+    overlaps the counting or applying the caller does with each block; new words join ``index``
+    here, in the caller's thread."""
     lookup = np.zeros(0, np.int32)
+    for ids, offsets, new_words in in_background(_tokenized_blocks(path, max_sentence_length)):
+        if new_words:
+            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, new_words), np.int32,
+                                                         count=len(new_words))])
+        K.remap_ids(lookup, ids)
+        yield ids, offsets
+
+
+def _tokenized_blocks(path, max_sentence_length: int):
+    """(tokeniser ids, offsets, the words first seen in this block) of a file, block by block."""
+    tok = StreamingTokenizer(max_sentence_length)
+    known = 0
+
+    def take(keep_open: bool):
+        nonlocal known
+        ids, offsets = tok.take(keep_open)
+        n = int(tok.state[0])
+        new, known = (tok.new_words(known) if n > known else []), n
+        return ids, offsets, new
+
     for block in corpus_mod.validated_blocks(path):
         tok.feed(block)
-        if int(tok.state[3]) == 0:
-            continue
-        ids, offsets = tok.take()
-        if int(tok.state[0]) > len(lookup):
-            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
-                                                         np.int32)])
-        K.remap_ids(lookup, ids)
-        yield ids, offsets
+        if int(tok.state[3]):
+            yield take(True)
     tok.end_document()
-    ids, offsets = tok.take(keep_open=False)
-    if len(ids):
-        if int(tok.state[0]) > len(lookup):
-            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
-                                                         np.int32)])
-        K.remap_ids(lookup, ids)
-        yield ids, offsets
+    last = take(False)
+    if len(last[0]):
+        yield last
+
+
+def in_background(items, depth: int = 2):
+    """Iterate ``items`` in a thread, at most ``depth`` items ahead of the consumer; its
+    exceptions are raised here. Closing this generator early stops the thread."""
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as e:  # handed to the consumer
+            q.put((done, e))
+
+    thread = threading.Thread(target=produce, name="w2v-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = q.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting to put
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def words_arena(words: list[str]):

@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .prefetch import prefetch_item, prefetch_row
+
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
@@ -37,6 +39,8 @@ _LONG = np.int64(-(1 << 63))           # sign bit: a key of three or more ids
 _START_MASK = np.int64((1 << 40) - 1)  # a long key's arena start
 _HI_MASK = np.int64((1 << 23) - 1)     # the 23 hash bits a long key keeps
 _LOW32 = np.int64(0xFFFFFFFF)
+#: how many tokens ahead count_ngrams asks for a pair's slot, then (half as far) for its entry
+SLOT_AHEAD, ENTRY_AHEAD = 16, 8
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -237,6 +241,24 @@ def prune(min_reduce, slots, entries, arena, state):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _prefetch_pair(ids, j, slots, entries):
+    """Prefetch hints for the pair (ids[j-1], ids[j]) as if both were one-part words (the common
+    case; otherwise the hint is merely wasted): its home slot some tokens ahead, and the entry that
+    slot points to once the slot has arrived. The table is far larger than the caches, so this
+    overlaps the two memory waits of each pair with the work on the tokens before it."""
+    mask = len(slots) - 1
+    n = len(ids)
+    if j + SLOT_AHEAD < n:
+        tag = ((np.int64(ids[j + SLOT_AHEAD - 1]) + 1) << 32) | (np.int64(ids[j + SLOT_AHEAD]) + 1)
+        prefetch_item(slots, _slot(tag, mask))
+    if j + ENTRY_AHEAD < n:
+        tag = ((np.int64(ids[j + ENTRY_AHEAD - 1]) + 1) << 32) | (np.int64(ids[j + ENTRY_AHEAD]) + 1)
+        e = slots[_slot(tag, mask)]
+        if e >= 0:
+            prefetch_row(entries, e)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _span_key(ids, a, b, wp_start, wp_len, wp_parts, buf):
     """The key of tokens ids[a:b]: their parts (a word's delimiter-separated pieces) one after
     another, written into buf; returns its length, or -1 if a token is unknown (id < 0)."""
@@ -253,8 +275,41 @@ def _span_key(ids, a, b, wp_start, wp_len, wp_parts, buf):
 
 
 @njit(cache=True, nogil=True)
-def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, max_vocab_size,
-                 slots, entries, arena, state):
+def flush_pairs(pair_cache, entries, clear):
+    """Add the counts ``pair_cache`` holds back into their entries (and forget the pairs if
+    ``clear``: entries are about to move)."""
+    for q in range(len(pair_cache)):
+        if pair_cache[q, 0] >= 0 and pair_cache[q, 2] > 0:
+            entries[pair_cache[q, 1], 1] += pair_cache[q, 2]
+            pair_cache[q, 2] = 0
+        if clear:
+            pair_cache[q, 0] = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count_pair(v, w, buf, pair_cache, slots, entries, arena, state):
+    """Count the pair of one-part words (v, w). The pair last seen in its ``pair_cache`` row
+    (key, entry, pending count) is counted there: frequent pairs make most of a text and their
+    rows stay in cache, where the table is probed at random in memory. Another pair takes the
+    row over (the pending count goes to its entry first); a new pair gets its entry at once, so
+    entries keep first-seen order."""
+    tag = ((np.int64(v) + 1) << 32) | (np.int64(w) + 1)
+    q = np.int64((np.uint64(tag) * _MIX) >> np.uint64(40)) & (len(pair_cache) - 1)
+    if pair_cache[q, 0] == tag:
+        pair_cache[q, 2] += 1
+        return
+    if pair_cache[q, 0] >= 0 and pair_cache[q, 2] > 0:
+        entries[pair_cache[q, 1], 1] += pair_cache[q, 2]
+    buf[0] = v
+    buf[1] = w
+    pair_cache[q, 0] = tag
+    pair_cache[q, 1] = _add(buf, 0, 2, 1, slots, entries, arena, state)
+    pair_cache[q, 2] = 0
+
+
+@njit(cache=True, nogil=True)
+def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, pair_cache,
+                 max_vocab_size, slots, entries, arena, state):
     """gensim's ``Phrases._learn_vocab`` over sentences ``first..`` of (ids, offsets).
 
     Every non-connector word counts as a unigram and, with the previous non-connector word of its
@@ -277,9 +332,11 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
             parts += wp_len[ids[k]]
         if (state[N_ENTRIES] + 2 * n > limit or state[N_ENTRIES] + 2 * n > len(entries)
                 or state[ARENA_USED] + 3 * parts + 2 * n > len(arena) or parts > len(buf)):
+            flush_pairs(pair_cache, entries, False)
             return s
         start = -1
         for k in range(a, b):
+            _prefetch_pair(ids, k, slots, entries)
             w = ids[k]
             if not is_conn[w]:
                 e = word_entry[w]
@@ -291,19 +348,19 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
                         word_entry[w] = e
                 if start >= 0:
                     if k == start + 1 and wp_len[w] == 1 and wp_len[ids[start]] == 1:  # the common pair
-                        buf[0] = ids[start]
-                        buf[1] = w
-                        length = 2
+                        _count_pair(ids[start], w, buf, pair_cache, slots, entries, arena, state)
                     else:
                         length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
-                    _add(buf, 0, length, 1, slots, entries, arena, state)
+                        _add(buf, 0, length, 1, slots, entries, arena, state)
                 start = k
         state[WORDS] += n
         if state[N_ENTRIES] > max_vocab_size:
+            flush_pairs(pair_cache, entries, True)
             prune(state[MIN_REDUCE], slots, entries, arena, state)
             state[MIN_REDUCE] += 1
             state[PRUNES] += 1
             word_entry[:] = -1
+    flush_pairs(pair_cache, entries, False)
     return n_sent
 
 
