@@ -224,30 +224,44 @@ class WordIndex(dict):
             return self._wp_start, self._wp_len, self._wp_parts
         d = self.delimiter
         lengths, parts = [], []
-        i = done
-        while i < len(self.words):  # the pieces of a word join the index, so the list can grow here
-            w = self.words[i]
-            if d is not None and d in w:
-                pieces = [self[p] for p in w.split(d)]
-                lengths.append(len(pieces))
-                parts.extend(pieces)
-            else:
-                lengths.append(1)
-                parts.append(i)
-            i += 1
-        new_len = np.asarray(lengths, np.int32)
+        while done < len(self.words):  # the pieces of a word join the index, so the list can grow here
+            chunk = self.words[done:]
+            new_len = np.ones(len(chunk), np.int32)
+            segments, prev = [], 0
+            for j in ([j for j, w in enumerate(chunk) if d in w] if d is not None else []):
+                pieces = [self[p] for p in chunk[j].split(d)]
+                new_len[j] = len(pieces)
+                segments += [np.arange(done + prev, done + j), pieces]
+                prev = j + 1
+            segments.append(np.arange(done + prev, done + len(chunk)))  # words of one part: themselves
+            lengths.append(new_len)
+            parts.append(np.concatenate(segments).astype(np.int32))
+            done += len(chunk)
+        new_len = np.concatenate(lengths)
         new_start = np.zeros(len(new_len), np.int64)
         if len(new_len) > 1:
             np.cumsum(new_len[:-1], out=new_start[1:])
         self._wp_start = np.concatenate([self._wp_start, new_start + len(self._wp_parts)])
         self._wp_len = np.concatenate([self._wp_len, new_len])
-        self._wp_parts = np.concatenate([self._wp_parts, np.asarray(parts, np.int32)])
+        self._wp_parts = np.concatenate([self._wp_parts, *parts])
         return self._wp_start, self._wp_len, self._wp_parts
+
+    def ids_of_words(self, words: list[str]) -> np.ndarray:
+        """Ids of str ``words`` (a tokeniser's new words, say), the unknown ones added in order:
+        one C-level pass each for the test, the insertion and the lookup."""
+        missing = [w for w in words if w not in self]
+        if len(set(missing)) < len(missing):
+            missing = list(dict.fromkeys(missing))
+        if missing:
+            n0 = len(self.words)
+            self.words.extend(missing)
+            dict.update(self, zip(missing, range(n0, n0 + len(missing))))
+        return np.fromiter(map(self.__getitem__, words), np.int32, count=len(words))
 
     def lookup_for(self, words, table: np.ndarray | None = None) -> np.ndarray:
         """Ids here of ``words`` (a list that may have grown since ``table`` was made for it)."""
         old = 0 if table is None else len(table)
-        new = np.fromiter(map(self.__getitem__, words[old:]), np.int32, count=len(words) - old)
+        new = self.ids_of_words(words[old:])
         return new if table is None else np.concatenate([table, new])
 
 
@@ -355,8 +369,7 @@ def _file_blocks(path, index: WordIndex, max_sentence_length: int):
     lookup = np.zeros(0, np.int32)
     for ids, offsets, new_words in in_background(_tokenized_blocks(path, max_sentence_length)):
         if new_words:
-            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, new_words), np.int32,
-                                                         count=len(new_words))])
+            lookup = np.concatenate([lookup, index.ids_of_words(new_words)])
         K.remap_ids(lookup, ids)
         yield ids, offsets
 

@@ -553,25 +553,32 @@ class PhrasedCorpus:
         """Write the phrased corpus to ``path`` (one sentence per line), atomically; return tokens written."""
         written = 0
         with atomic_write(path, "wb") as f:
-            arena = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32))
-            done = 0
             if self._is_token_lists():
                 for sentence in self:
                     f.write((" ".join(sentence) + "\n").encode("utf-8"))
                     written += len(sentence)
                 return written
-            for ids, offsets, words in self._output_blocks(corpus_mod.MAX_SENTENCE_LENGTH):
-                if done < len(words):
-                    more = words_arena(words[done:])
-                    arena = (np.concatenate([arena[0], more[0]]),
-                             np.concatenate([arena[1], more[1] + len(arena[0])]),
-                             np.concatenate([arena[2], more[2]]))
-                    done = len(words)
-                size = int(arena[2][ids].sum(dtype=np.int64)) + len(ids) + len(offsets)
-                out = np.empty(size, np.uint8)
-                n = K.write_lines(ids, offsets, arena[0], arena[1], arena[2], out)
-                f.write(out[:n].tobytes())
-                written += len(ids)
+            # bytes straight from the apply codes: input words from the index's UTF-8 arena,
+            # phrases from theirs (no second id space, no Python string per token)
+            compiled = self.model._compiled()
+            index = compiled.index
+            phrase_bytes = _chunked(compiled.phrases)
+            delim = max(1, len(getattr(self.model, "delimiter", "_").encode("utf-8")))
+            word_bytes = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+            source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
+            for ids, offsets in id_blocks(source, index, corpus_mod.MAX_SENTENCE_LENGTH):
+                codes, n, out_offsets = compiled.apply(ids, offsets)
+                if len(word_bytes[2]) < len(index.words):
+                    more = _chunked(index.words[len(word_bytes[2]):])
+                    word_bytes = (np.concatenate([word_bytes[0], more[0]]),
+                                  np.concatenate([word_bytes[1], more[1] + len(word_bytes[0])]),
+                                  np.concatenate([word_bytes[2], more[2]]))
+                # a phrase is its words' bytes joined by delimiters where spaces were
+                size = int(word_bytes[2][ids].sum(dtype=np.int64)) + delim * len(ids) + len(offsets)
+                out = np.empty(size // 8 + 2, np.uint64)
+                size = K.write_phrased(codes, n, ids, out_offsets, *word_bytes, *phrase_bytes, out)
+                f.write(out.view(np.uint8)[:size])
+                written += n
         return written
 
 
@@ -581,6 +588,14 @@ def _phrased_lists(compiled: _Compiled, phrases: list, flat: list, lengths: list
     codes = codes[:n]
     where = np.where(codes >= 0, codes, len(flat) - 1 - codes)
     yield from _split(_object_array(flat + phrases)[where], out_offsets)
+
+
+def _chunked(words: list[str]):
+    """(uint64 chunks, first chunk per word, byte length per word) of ``words`` in UTF-8, the
+    form :func:`w2v.kernels.phrases.write_phrased` copies 8 bytes at a time."""
+    blob, starts, lengths = words_arena(words)
+    chunks, first = K.pad_words8(blob, starts, lengths)
+    return chunks, first, lengths
 
 
 def _object_array(items: list) -> np.ndarray:

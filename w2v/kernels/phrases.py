@@ -589,23 +589,80 @@ def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_
 # ---- writing text -----------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def write_lines(ids, offsets, word_bytes, starts, lengths, out):
-    """Tokens joined by ' ', one sentence per line (the layout gensim's LineSentence reads back).
-    Returns the number of bytes written (``out`` must be large enough)."""
+def pad_words8(word_bytes, starts, lengths):
+    """Words as little-endian uint64 chunks, each word starting a chunk (zero padded): the form
+    :func:`write_phrased` appends 8 bytes at a time. Returns (chunks, first chunk of each word)."""
+    first = np.empty(len(lengths), np.int64)
     n = 0
-    for s in range(len(offsets) - 1):
-        for k in range(offsets[s], offsets[s + 1]):
-            if k > offsets[s]:
-                out[n] = 32
-                n += 1
-            w = ids[k]
-            b = starts[w]
-            for j in range(lengths[w]):
-                out[n] = word_bytes[b + j]
-                n += 1
-        out[n] = 10
-        n += 1
-    return n
+    for w in range(len(lengths)):
+        first[w] = n
+        n += (lengths[w] + 7) // 8
+    chunks = np.zeros(n, np.uint64)
+    for w in range(len(lengths)):
+        s, c = starts[w], first[w] * 8
+        for j in range(lengths[w]):
+            k = c + j
+            chunks[k // 8] |= np.uint64(word_bytes[s + j]) << np.uint64(8 * (k % 8))
+    return chunks, first
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push(v, m, acc, fill, out, k):
+    """Append the m (1..8) low bytes of v to the byte stream held as (acc: ``fill`` pending bytes,
+    out[:k] full words); returns the new (acc, fill, k)."""
+    if fill > 0:
+        acc |= v << np.uint64(8 * fill)
+    else:
+        acc = v
+    if fill + m >= 8:
+        out[k] = acc
+        k += 1
+        acc = v >> np.uint64(8 * (8 - fill)) if fill > 0 else np.uint64(0)
+        fill = fill + m - 8
+    else:
+        fill += m
+    return acc, fill, k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push_word(chunks, first, length, acc, fill, out, k):
+    c = first
+    while length > 8:
+        acc, fill, k = _push(chunks[c], 8, acc, fill, out, k)
+        c += 1
+        length -= 8
+    return _push(chunks[c], length, acc, fill, out, k)
+
+
+@njit(cache=True, nogil=True)
+def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_first, word_lengths, phrase_chunks,
+                  phrase_first, phrase_lengths, out):
+    """:func:`apply_phrases`' output as text, tokens joined by ' ', one sentence per line: code
+    k >= 0 is the word ids[k], -(e + 1) phrase e (both as :func:`pad_words8` chunks). ``out`` is
+    uint64 (at least the text's bytes / 8 + 1 items; read it as bytes). Whole 8-byte words are
+    stored, not one byte at a time: this is the file-to-file path's inner loop.
+    Returns the number of bytes written."""
+    acc = np.uint64(0)
+    fill = 0
+    k = 0
+    space, newline = np.uint64(32), np.uint64(10)
+    for s in range(len(out_offsets) - 1):
+        for i in range(out_offsets[s], out_offsets[s + 1]):
+            if i > out_offsets[s]:
+                acc, fill, k = _push(space, 1, acc, fill, out, k)
+            c = codes[i]
+            if c >= 0:
+                w = ids[c]
+                if word_lengths[w] > 0:
+                    acc, fill, k = _push_word(word_chunks, word_first[w], word_lengths[w], acc, fill, out, k)
+            else:
+                e = -c - 1
+                if phrase_lengths[e] > 0:
+                    acc, fill, k = _push_word(phrase_chunks, phrase_first[e], phrase_lengths[e], acc, fill, out, k)
+        acc, fill, k = _push(newline, 1, acc, fill, out, k)
+    if fill > 0:
+        out[k] = acc
+    return 8 * k + fill
 
 
 @njit(cache=True, nogil=True)
