@@ -12,7 +12,8 @@ Rows:
 * ``gensim``: ``Phrases(LineSentence(path))``, ``freeze()``, then every sentence of
   ``frozen[LineSentence(path)]`` consumed (end to end, timed as learn + apply);
 * ``w2v``: ``w2v.Phrases(path)``, ``freeze()``, then ``frozen[LineSentence(path)]`` consumed
-  (gensim's token-list API, gensim's own corpus reader, so the input is the same Python lists);
+  (gensim's token-list API and corpus object; w2v recognises a ``LineSentence`` of a file and
+  reads that file with its own tokeniser, the same sentences as LineSentence's lists);
 * ``w2v file``: ``w2v.Phrases(path)`` then ``frozen.save_phrased(path, out)`` (file to file);
 * ``w2v phrase``: the CLI's word2phrase rules (threshold 100), file to file; different scoring,
   so its output is not compared; ``word2phrase.c`` beside it when ``--word2phrase`` is given.

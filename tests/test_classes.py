@@ -63,7 +63,7 @@ def test_obvious_groups_land_together(sample_model, tmp_path):
     assert len(lines) == len(sample_model.wv)
 
 
-def test_cli_classes(tmp_path, capsys):
+def test_cli_classes(tmp_path, capsys, monkeypatch):
     corpus = tmp_path / "c.txt"
     corpus.write_text(("the cat sat on the mat and the dog sat on the log " * 40 + "\n") * 5)
     out = tmp_path / "classes.txt"
@@ -72,8 +72,11 @@ def test_cli_classes(tmp_path, capsys):
     rows = [line.split() for line in out.read_text().splitlines()]
     assert {w for w, _ in rows} == {"the", "cat", "sat", "on", "mat", "and", "dog", "log"}
     assert {int(c) for _, c in rows} <= {0, 1, 2}
+    trained = []
+    monkeypatch.setattr(w2v.Word2Vec, "train", lambda self, *a, **k: trained.append(1))
     assert main(["-train", str(corpus), "-output", str(out), "-classes", "50", "-size", "8", "-iter", "1",
                  "-min-count", "1", "-threads", "1", "-q"]) == 2
     assert "-classes 50 asks for more classes than the 8 words" in capsys.readouterr().err
+    assert trained == []  # refused after the vocabulary scan, before any training
     assert main(["-train", str(corpus), "-output", str(out), "-classes", "-1", "-q"]) == 2
     assert "-classes must be a number of word classes >= 1" in capsys.readouterr().err

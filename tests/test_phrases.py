@@ -247,3 +247,22 @@ def test_gensim_line_sentence_read_as_file(lines_file):
     assert ours.export_phrases() == theirs.export_phrases()
     for corpus in (LineSentence(str(lines_file), max_sentence_length=300), LineSentence(str(lines_file), limit=5)):
         assert list(ours.freeze()[corpus]) == list(theirs.freeze()[corpus])
+
+
+@pytest.mark.parametrize("delimiter", ["_", "\u2014\u2014"])
+def test_save_phrased_writes_what_token_lists_give(tmp_path, delimiter):
+    """The file-to-file writer (8-byte chunks) against the token-list path: multi-byte UTF-8
+    words, words longer than 8 and 16 bytes, empty lines, and a multi-byte delimiter."""
+    rng = np.random.default_rng(7)
+    vocab = ["new", "york", "caf\u00e9", "\u65e5\u672c", "x", "abcdefgh", "abcdefghijklmnopq", "stra\u00dfe"]
+    lines = [[vocab[i] for i in rng.choice(len(vocab), size=rng.integers(0, 40), p=[.3, .3, .1, .1, .05, .05, .05, .05])]
+             for _ in range(400)]
+    src = tmp_path / "in.txt"
+    src.write_text("".join(" ".join(line) + "\n" for line in lines), encoding="utf-8")
+    frozen = Phrases(src, min_count=2, threshold=1e-3, delimiter=delimiter).freeze()
+    assert len(frozen.phrasegrams) >= 3
+    out = tmp_path / "out.txt"
+    written = frozen.save_phrased(src, out)
+    expected = [frozen[line] for line in lines if line]
+    assert out.read_text(encoding="utf-8") == "".join(" ".join(s) + "\n" for s in expected)
+    assert written == sum(map(len, expected))

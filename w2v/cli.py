@@ -289,6 +289,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint)
     model = w2v.Word2Vec(cache_dir=cache, **{"compute_loss": True, **config})  # w2v.train's default
     model.build_vocab(train_corpus(args), vocab=vocab)
+    check_classes(args.classes, len(model.wv))  # before training: k-means needs k <= vocabulary size
     planned = model._encoded.n_words * config["epochs"]
     start, started_at = time.perf_counter(), time.time()
     model.train(total_words=model.corpus_total_words, epochs=model.epochs, compute_loss=model.compute_loss,
@@ -365,12 +366,17 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     return 0
 
 
+def check_classes(k: int, n_words: int) -> None:
+    """-classes K needs K <= the vocabulary size (k-means seeds one class per word at least)."""
+    if k > n_words:
+        raise CliError(f"-classes {k} asks for more classes than the {n_words} words in the vocabulary")
+
+
 def write_word_classes(wv, k: int, output: str) -> None:
     """word2vec.c's -classes: k-means over the trained vectors, 'word class' lines to ``output``."""
     from .classes import kmeans, save_classes
 
-    if k > len(wv):
-        raise CliError(f"-classes {k} asks for more classes than the {len(wv)} words in the vocabulary")
+    check_classes(k, len(wv))
     labels = kmeans(wv, k)
     if output == STDOUT:
         sys.stdout.writelines(f"{w} {c}\n" for w, c in zip(wv.index_to_key, labels.tolist()))

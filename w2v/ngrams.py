@@ -10,7 +10,9 @@ the corpus and never make a Python call per token.
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +22,25 @@ from .kernels import phrases as K
 from .tokenize import Tokenizer
 
 BLOCK_TOKENS = 1 << 20
+#: rows of count_ngrams' recent-pairs cache (24 bytes each: 384 KiB, within a core's L2)
+PAIR_CACHE_ROWS = 1 << 14
 
 
 class NgramTable:
-    """Counts of word-id sequences (unigrams ``(a,)`` and n-grams ``(a, ..., b)``), insertion-ordered."""
+    """Counts of word-id sequences (unigrams ``(a,)`` and n-grams ``(a, ..., b)``), insertion-ordered.
+
+    The layout is :mod:`w2v.kernels.phrases`': ``entries`` (key, count) rows, ``slots`` indexing
+    them, ``arena`` for keys of three or more ids.
+    """
 
     def __init__(self, capacity: int = 1 << 12):
         size = 1 << max(4, int(2 * capacity - 1).bit_length())
-        self.slots = np.full((size, 2), -1, np.int64)
-        self.ehash = np.zeros(size // 2, np.int64)
-        self.estart = np.zeros(size // 2, np.int64)
-        self.elen = np.zeros(size // 2, np.int32)
-        self.ecount = np.zeros(size // 2, np.int64)
-        self.arena = np.zeros(size, np.int32)
+        self.slots = np.full(size, -1, np.int32)
+        self.entries = np.zeros((size // 2, 2), np.int64)
+        self.arena = np.zeros(64, np.int32)
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
         self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
+        self.pair_cache = None  # count_ngrams' recent pairs (key, entry, pending count); made on first use
 
     def __len__(self) -> int:
         return int(self.state[K.N_ENTRIES])
@@ -48,26 +54,30 @@ class NgramTable:
         """Corpus words counted (connector words included), gensim's ``corpus_word_count``."""
         return int(self.state[K.WORDS])
 
+    @property
+    def ecount(self) -> np.ndarray:
+        """Count of every entry (a view; entries ``len(self)..`` are spare capacity)."""
+        return self.entries[:, 1]
+
     def arrays(self):
-        return self.slots, self.ehash, self.estart, self.elen, self.ecount, self.arena, self.state
+        return self.slots, self.entries, self.arena, self.state
 
     def grow(self, entries: int, arena: int) -> None:
-        """Room for ``entries`` more entries and ``arena`` more key ids.
+        """Room for ``entries`` more entries and ``arena`` more arena ids.
 
-        Entry arrays and the arena grow by 1.5x steps, the slot array (a power of two) keeps the
-        load under 0.7: about 40 bytes per entry at the peak, for gensim's ~100+ per dict item.
+        Entries grow by 1.25x steps (16 bytes each), the slot array (a power of two, 4 bytes a
+        slot) keeps the load under 0.7: about 25 bytes per entry, for gensim's ~100 per dict item.
         """
         n, used = len(self), int(self.state[K.ARENA_USED])
         need = n + entries
-        cap = len(self.ehash)
+        cap = len(self.entries)
         if need > cap:
-            cap = max(need, cap + cap // 2)
-            for name in ("ehash", "estart", "elen", "ecount"):
-                getattr(self, name).resize(cap, refcheck=False)
+            self.entries.resize((max(need, cap + cap // 4), 2), refcheck=False)
         if need > len(self.slots) * 7 // 10:
             size = 1 << int(need * 10 // 7).bit_length()
             self.slots = None  # the old slots go before the new ones are built
-            self.slots = K.rebuild_slots(n, self.ehash, size)
+            self.slots = np.empty(size, np.int32)
+            K.fill_slots(n, self.entries, self.arena, self.slots)
         if used + arena > len(self.arena):
             self.arena.resize(max(len(self.arena) + len(self.arena) // 2, used + arena), refcheck=False)
 
@@ -77,17 +87,19 @@ class NgramTable:
         first, n_sent = 0, len(offsets) - 1
         wp_start, wp_len, wp_parts = parts
         if len(self) < max_vocab_size:  # grow ahead for this block (typically ~0.3 new entries per token)
-            self.grow(min(len(ids) // 2, max_vocab_size), len(ids))
+            self.grow(min(len(ids) // 2, max_vocab_size), 0)
         max_parts = int(wp_len.max()) if len(wp_len) else 1
         buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
         if len(self.word_entry) < len(wp_len):
             self.word_entry = np.concatenate([self.word_entry, np.full(len(wp_len) - len(self.word_entry), -1)])
+        if self.pair_cache is None:
+            self.pair_cache = np.full((PAIR_CACHE_ROWS, 3), -1, np.int64)
         while first < n_sent:
             first = K.count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf,
-                                   self.word_entry, max_vocab_size, *self.arrays())
+                                   self.word_entry, self.pair_cache, max_vocab_size, *self.arrays())
             if first < n_sent:
                 n = int(offsets[first + 1] - offsets[first])
-                self.grow(2 * n, 3 * max_parts * n)
+                self.grow(2 * n, 3 * max_parts * n + 2 * n)
 
     def count_pairs(self, ids, prev: int, parts) -> None:
         """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
@@ -101,34 +113,57 @@ class NgramTable:
     def merge(self, other: NgramTable) -> None:
         """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
         first, n = 0, len(other)
+        buf = np.empty(max(2, int(other.state[K.ARENA_USED])), np.int32)  # the longest key fits
         while first < n:
-            first = K.merge_tables(first, other.estart, other.elen, other.ecount, other.arena, n,
-                                   *self.arrays())
+            first = K.merge_tables(first, other.entries, other.arena, n, buf, *self.arrays())
             if first < n:
                 self.grow(n - first, int(other.state[K.ARENA_USED]))
 
     def prune(self, min_reduce: int) -> None:
         K.prune(min_reduce, *self.arrays())
         self.word_entry[:] = -1
+        if self.pair_cache is not None:
+            self.pair_cache[:, 0] = -1
 
     def key(self, e: int) -> np.ndarray:
-        s = int(self.estart[e])
-        return self.arena[s:s + int(self.elen[e])]
+        k = int(self.entries[e, 0])
+        if k < 0:
+            s = k & ((1 << 40) - 1)
+            return self.arena[s + 1:s + 1 + int(self.arena[s])]
+        a, b = (k >> 32) - 1, (k & 0xFFFFFFFF) - 1
+        return np.array([a] if b < 0 else [a, b], np.int32)
 
     def lookup(self, key) -> int:
         key = np.asarray(key, np.int32)
-        return int(K.lookup(key, 0, len(key), self.slots, self.ehash, self.estart, self.elen, self.arena))
+        return int(K.lookup(key, 0, len(key), self.slots, self.entries, self.arena))
 
     def word_counts(self, parts) -> np.ndarray:
         """Count of every word's own key (its parts), 0 where it has none."""
-        return K.word_counts(len(parts[0]), *parts, self.slots, self.ehash, self.estart, self.elen, self.ecount,
-                             self.arena)
+        return K.word_counts(len(parts[0]), *parts, self.slots, self.entries, self.arena)
+
+    def flat_keys(self):
+        """(elen int32, keys int32): every entry's key length, and the keys one after another."""
+        n = len(self)
+        elen = np.empty(n, np.int32)
+        flat = np.empty(2 * n + int(self.state[K.ARENA_USED]), np.int32)
+        m = K.flat_keys(n, self.entries, self.arena, elen, flat)
+        return elen, flat[:m].copy()
+
+    def subset(self, keep: np.ndarray, count: int = -1) -> NgramTable:
+        """A new table of the entries ``keep`` (in that order) with their counts, or all ``count``."""
+        keep = np.asarray(keep, np.int64)
+        table = NgramTable(max(len(keep), 16))
+        keys = self.entries[keep, 0]
+        table.grow(len(keep), int(self.state[K.ARENA_USED]) if (keys < 0).any() else 0)
+        K.add_entries(keep, self.entries, self.arena, count, *table.arrays())
+        table.state[K.MIN_REDUCE:] = self.state[K.MIN_REDUCE:]
+        return table
 
     def compact_state(self) -> dict:
         """The live part of the table as plain arrays (for saving)."""
-        n, used = len(self), int(self.state[K.ARENA_USED])
-        return {"elen": self.elen[:n].copy(), "ecount": self.ecount[:n].copy(),
-                "arena": self.arena[:used].copy(), "state": self.state.copy()}
+        elen, flat = self.flat_keys()
+        return {"elen": elen, "ecount": self.entries[:len(self), 1].copy(), "arena": flat,
+                "state": self.state.copy()}
 
     @classmethod
     def from_state(cls, elen, ecount, arena, state) -> NgramTable:
@@ -137,14 +172,15 @@ class NgramTable:
         if len(ecount) != n or int(np.sum(elen, dtype=np.int64)) != len(arena) or (n and elen.min() < 1):
             raise ValueError("inconsistent phrase table arrays")
         table = cls(max(n, 16))
-        table.grow(n, len(arena))
-        starts = np.concatenate([[0], np.cumsum(elen, dtype=np.int64)[:-1]]) if n else np.zeros(0, np.int64)
-        table.elen[:n], table.ecount[:n], table.estart[:n] = elen, ecount, starts
-        table.arena[:len(arena)] = arena
-        K.hash_keys(n, table.estart, table.elen, table.arena, table.ehash)
+        long = elen > 2
+        table.grow(n, int(elen[long].sum(dtype=np.int64)) + int(long.sum()))
+        K.add_flat(np.asarray(elen, np.int64), np.asarray(ecount, np.int64), np.asarray(arena, np.int32),
+                   *table.arrays())
+        if len(table) != n:
+            raise ValueError("inconsistent phrase table arrays (a key appears twice)")
+        used = int(table.state[K.ARENA_USED])
         table.state[:] = state
-        table.state[K.N_ENTRIES], table.state[K.ARENA_USED] = n, len(arena)
-        table.slots = K.rebuild_slots(n, table.ehash, len(table.slots))
+        table.state[K.N_ENTRIES], table.state[K.ARENA_USED] = n, used
         return table
 
 
@@ -188,30 +224,44 @@ class WordIndex(dict):
             return self._wp_start, self._wp_len, self._wp_parts
         d = self.delimiter
         lengths, parts = [], []
-        i = done
-        while i < len(self.words):  # the pieces of a word join the index, so the list can grow here
-            w = self.words[i]
-            if d is not None and d in w:
-                pieces = [self[p] for p in w.split(d)]
-                lengths.append(len(pieces))
-                parts.extend(pieces)
-            else:
-                lengths.append(1)
-                parts.append(i)
-            i += 1
-        new_len = np.asarray(lengths, np.int32)
+        while done < len(self.words):  # the pieces of a word join the index, so the list can grow here
+            chunk = self.words[done:]
+            new_len = np.ones(len(chunk), np.int32)
+            segments, prev = [], 0
+            for j in ([j for j, w in enumerate(chunk) if d in w] if d is not None else []):
+                pieces = [self[p] for p in chunk[j].split(d)]
+                new_len[j] = len(pieces)
+                segments += [np.arange(done + prev, done + j), pieces]
+                prev = j + 1
+            segments.append(np.arange(done + prev, done + len(chunk)))  # words of one part: themselves
+            lengths.append(new_len)
+            parts.append(np.concatenate(segments).astype(np.int32))
+            done += len(chunk)
+        new_len = np.concatenate(lengths)
         new_start = np.zeros(len(new_len), np.int64)
         if len(new_len) > 1:
             np.cumsum(new_len[:-1], out=new_start[1:])
         self._wp_start = np.concatenate([self._wp_start, new_start + len(self._wp_parts)])
         self._wp_len = np.concatenate([self._wp_len, new_len])
-        self._wp_parts = np.concatenate([self._wp_parts, np.asarray(parts, np.int32)])
+        self._wp_parts = np.concatenate([self._wp_parts, *parts])
         return self._wp_start, self._wp_len, self._wp_parts
+
+    def ids_of_words(self, words: list[str]) -> np.ndarray:
+        """Ids of str ``words`` (a tokeniser's new words, say), the unknown ones added in order:
+        one C-level pass each for the test, the insertion and the lookup."""
+        missing = [w for w in words if w not in self]
+        if len(set(missing)) < len(missing):
+            missing = list(dict.fromkeys(missing))
+        if missing:
+            n0 = len(self.words)
+            self.words.extend(missing)
+            dict.update(self, zip(missing, range(n0, n0 + len(missing))))
+        return np.fromiter(map(self.__getitem__, words), np.int32, count=len(words))
 
     def lookup_for(self, words, table: np.ndarray | None = None) -> np.ndarray:
         """Ids here of ``words`` (a list that may have grown since ``table`` was made for it)."""
         old = 0 if table is None else len(table)
-        new = np.fromiter(map(self.__getitem__, words[old:]), np.int32, count=len(words) - old)
+        new = self.ids_of_words(words[old:])
         return new if table is None else np.concatenate([table, new])
 
 
@@ -312,26 +362,80 @@ class StreamingTokenizer(Tokenizer):
 
 
 def _file_blocks(path, index: WordIndex, max_sentence_length: int):
-    tok = StreamingTokenizer(max_sentence_length)
+    """(ids in ``index``, offsets) blocks of a file. The file is read and tokenised one block
+    ahead in a thread (the tokeniser releases the GIL), so with a free core the tokenising
+    overlaps the counting or applying the caller does with each block; new words join ``index``
+    here, in the caller's thread."""
     lookup = np.zeros(0, np.int32)
+    for ids, offsets, new_words in in_background(_tokenized_blocks(path, max_sentence_length)):
+        if new_words:
+            lookup = np.concatenate([lookup, index.ids_of_words(new_words)])
+        K.remap_ids(lookup, ids)
+        yield ids, offsets
+
+
+def _tokenized_blocks(path, max_sentence_length: int):
+    """(tokeniser ids, offsets, the words first seen in this block) of a file, block by block."""
+    tok = StreamingTokenizer(max_sentence_length)
+    known = 0
+
+    def take(keep_open: bool):
+        nonlocal known
+        ids, offsets = tok.take(keep_open)
+        n = int(tok.state[0])
+        new, known = (tok.new_words(known) if n > known else []), n
+        return ids, offsets, new
+
     for block in corpus_mod.validated_blocks(path):
         tok.feed(block)
-        if int(tok.state[3]) == 0:
-            continue
-        ids, offsets = tok.take()
-        if int(tok.state[0]) > len(lookup):
-            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
-                                                         np.int32)])
-        K.remap_ids(lookup, ids)
-        yield ids, offsets
+        if int(tok.state[3]):
+            yield take(True)
     tok.end_document()
-    ids, offsets = tok.take(keep_open=False)
-    if len(ids):
-        if int(tok.state[0]) > len(lookup):
-            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
-                                                         np.int32)])
-        K.remap_ids(lookup, ids)
-        yield ids, offsets
+    last = take(False)
+    if len(last[0]):
+        yield last
+
+
+def in_background(items, depth: int = 2):
+    """Iterate ``items`` in a thread, at most ``depth`` items ahead of the consumer; its
+    exceptions are raised here. Closing this generator early stops the thread."""
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as e:  # handed to the consumer
+            q.put((done, e))
+
+    thread = threading.Thread(target=produce, name="w2v-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = q.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting to put
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def words_arena(words: list[str]):

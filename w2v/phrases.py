@@ -142,19 +142,22 @@ class _Compiled:
         self.index = index
         self.connector_words = connector_words
         self.is_conn = np.zeros(0, np.bool_)
+        self.starts = np.zeros(0, np.bool_)
         self.table, self.scores, self.phrases, self.threshold = table, scores, phrases, float(threshold)
 
     def apply(self, ids, offsets):
         """(codes, number of output tokens, output offsets): see ``kernels.phrases.apply_phrases``."""
         parts = self.index.parts_arrays()
         is_conn = self.is_conn = connector_flags(self.index, self.connector_words, self.is_conn)
+        t = self.table
+        if len(self.starts) != len(self.index.words):  # words whose first part begins a phrase
+            self.starts = K.phrase_starts(len(self.index.words), parts[0], parts[2], len(t), t.entries, t.arena)
         codes = np.empty(len(ids), np.int64)
         out_offsets = np.empty(len(offsets), np.int64)
         longest = int(np.diff(offsets).max(initial=0))
         buf = np.empty(max(1, longest * int(parts[1].max(initial=1))), np.int32)
-        t = self.table
-        n = K.apply_phrases(ids, offsets, is_conn, *parts, buf, self.threshold, self.scores, t.slots, t.ehash,
-                            t.estart, t.elen, t.arena, codes, out_offsets)
+        n = K.apply_phrases(ids, offsets, is_conn, *parts, buf, self.threshold, self.scores, self.starts,
+                            t.slots, t.entries, t.arena, codes, out_offsets)
         if n < 0:  # pragma: no cover - buf is sized for the longest sentence
             raise RuntimeError("phrase key buffer too small")
         return codes, n, out_offsets
@@ -321,31 +324,35 @@ class Phrases(_PhrasesTransformation):
 
     # ---- scoring ----------------------------------------------------------------------------
 
-    def _scores(self) -> np.ndarray:
-        """Score of every table entry (-inf for unigrams and unscorable n-grams)."""
+    def _phrase_scores(self):
+        """(entries scoring above ``threshold``, their scores), in table (first-seen) order;
+        unigrams and n-grams with an uncounted end word never score."""
         t = self._table
         n = len(t)
         counts = t.word_counts(self._index.parts_arrays())
         code = _KERNEL_SCORING.get(self.scoring)
         if code is not None:
-            return K.score_ngrams(n, t.estart, t.elen, t.ecount, t.arena, counts, code, self.min_count, n,
-                                  t.words)
-        scores = np.full(n, -np.inf)
-        for e in np.flatnonzero(t.elen[:n] >= 2).tolist():
+            return K.score_ngrams(n, t.entries, t.arena, counts, code, self.min_count, n, t.words,
+                                  float(self.threshold))
+        keep, scores = [], []
+        keys = t.entries[:n, 0]
+        for e in np.flatnonzero((keys < 0) | (keys & 0xFFFFFFFF != 0)).tolist():  # keys of 2+ ids
             key = t.key(e)
             ca, cb = int(counts[key[0]]), int(counts[key[-1]])
             if ca > 0 and cb > 0:
-                scores[e] = self.scoring(worda_count=ca, wordb_count=cb, bigram_count=int(t.ecount[e]),
-                                         len_vocab=n, min_count=self.min_count, corpus_word_count=t.words)
-        return scores
+                score = self.scoring(worda_count=ca, wordb_count=cb, bigram_count=int(t.ecount[e]),
+                                     len_vocab=n, min_count=self.min_count, corpus_word_count=t.words)
+                if score > self.threshold:
+                    keep.append(e)
+                    scores.append(score)
+        return np.asarray(keep, np.int64), np.asarray(scores, np.float64)
 
     def _phrase_entries(self):
         """(entries that are phrases, their scores, their strings), in table (first-seen) order."""
-        scores = self._scores()
-        keep = np.flatnonzero(scores > self.threshold)
+        keep, scores = self._phrase_scores()
         t, words, d = self._table, self._index.words, self.delimiter
         strings = [d.join([words[i] for i in t.key(e).tolist()]) for e in keep.tolist()]
-        return keep, scores[keep], strings
+        return keep, scores, strings
 
     def export_phrases(self) -> dict:
         """{phrase: score} of every n-gram whose score is above ``threshold``."""
@@ -355,7 +362,7 @@ class Phrases(_PhrasesTransformation):
     def _compiled(self) -> _Compiled:
         if self._cache is None:
             keep, scores, strings = self._phrase_entries()
-            self._cache = _Compiled(self._index, self.connector_words, _subtable(self._table, keep), scores,
+            self._cache = _Compiled(self._index, self.connector_words, self._table.subset(keep), scores,
                                     strings, self.threshold)
         return self._cache
 
@@ -390,16 +397,6 @@ class Phrases(_PhrasesTransformation):
                 "progress_per": getattr(self, "progress_per", 10000)}
 
 
-def _subtable(table: NgramTable, keep: np.ndarray) -> NgramTable:
-    """A table holding only the entries ``keep`` of ``table`` (same keys, counts kept)."""
-    n = len(table)
-    elen = table.elen[:n]
-    mask = np.zeros(n, np.bool_)
-    mask[keep] = True
-    arena = table.arena[:int(table.state[K.ARENA_USED])][np.repeat(mask, elen)]
-    return NgramTable.from_state(elen[keep].copy(), table.ecount[keep].copy(), arena, table.state)
-
-
 class FrozenPhrases(_PhrasesTransformation):
     """The phrases of a trained :class:`Phrases`, without the counts (gensim's ``FrozenPhrases``).
 
@@ -415,12 +412,9 @@ class FrozenPhrases(_PhrasesTransformation):
         self.scoring = phrases_model.scoring
         self.connector_words = phrases_model.connector_words
         compiled = phrases_model._compiled()
-        t = compiled.table
-        n = len(t)
         # the model's word index comes along (a copy): applying to the text it learned from then
         # meets no new word; save() keeps only the words the phrases use
-        self._set(phrases_model._index.copy(), t.elen[:n].copy(), t.arena[:int(t.state[K.ARENA_USED])].copy(),
-                  compiled.scores, compiled.phrases)
+        self._set(phrases_model._index.copy(), *compiled.table.flat_keys(), compiled.scores, compiled.phrases)
 
     def _set(self, index: WordIndex, elen, arena, scores, phrases) -> None:
         table = NgramTable.from_state(elen, np.ones(len(elen), np.int64), arena,
@@ -450,16 +444,14 @@ class FrozenPhrases(_PhrasesTransformation):
     def save(self, path) -> None:
         """Save to ``path`` (w2v's ``.npz`` format, no pickle; written atomically)."""
         c = self._compiled_phrases
-        t = c.table
-        n = len(t)
-        keys = t.arena[:int(t.state[K.ARENA_USED])]
+        elen, keys = c.table.flat_keys()
         used = np.unique(keys) if len(keys) else np.zeros(0, np.int32)
         words = c.index.words
         index = WordIndex(sorted(self.connector_words), self.delimiter)
         remap = np.full(len(words), -1, np.int32)
         remap[used] = index.lookup_for([words[i] for i in used.tolist()])
         meta = Phrases._meta(self)
-        arrays = {"elen": t.elen[:n], "arena": remap[keys], "scores": c.scores}
+        arrays = {"elen": elen, "arena": remap[keys], "scores": c.scores}
         _save(path, "FrozenPhrases", meta, index.words, arrays, phrases=c.phrases)
 
 
@@ -500,15 +492,14 @@ class PhrasedCorpus:
         compiled = self.model._compiled()
         index, phrases = compiled.index, compiled.phrases
         max_len = self._line_file[1] if self._line_file else corpus_mod.MAX_SENTENCE_LENGTH
+        pool = _object_array([])
         for ids, offsets in id_blocks(self.corpus, index, max_len):
             codes, n, out_offsets = compiled.apply(ids, offsets)
-            pool = index.words + phrases
+            if len(pool) != len(index.words) + len(phrases):  # the index grew: the pool follows
+                pool = _object_array(index.words + phrases)
             where = np.empty(n, np.int64)
             K.codes_to_ids(codes, n, ids, np.arange(len(index.words), len(pool), dtype=np.int32), where)
-            tokens = list(map(pool.__getitem__, where.tolist()))
-            bounds = out_offsets.tolist()
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                yield tokens[a:b]
+            yield from _split(pool[where], out_offsets)
 
     def _iter_lists(self):
         """Token lists in, token lists out: the input's own str objects are reused, phrases are
@@ -562,25 +553,32 @@ class PhrasedCorpus:
         """Write the phrased corpus to ``path`` (one sentence per line), atomically; return tokens written."""
         written = 0
         with atomic_write(path, "wb") as f:
-            arena = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32))
-            done = 0
             if self._is_token_lists():
                 for sentence in self:
                     f.write((" ".join(sentence) + "\n").encode("utf-8"))
                     written += len(sentence)
                 return written
-            for ids, offsets, words in self._output_blocks(corpus_mod.MAX_SENTENCE_LENGTH):
-                if done < len(words):
-                    more = words_arena(words[done:])
-                    arena = (np.concatenate([arena[0], more[0]]),
-                             np.concatenate([arena[1], more[1] + len(arena[0])]),
-                             np.concatenate([arena[2], more[2]]))
-                    done = len(words)
-                size = int(arena[2][ids].sum(dtype=np.int64)) + len(ids) + len(offsets)
-                out = np.empty(size, np.uint8)
-                n = K.write_lines(ids, offsets, arena[0], arena[1], arena[2], out)
-                f.write(out[:n].tobytes())
-                written += len(ids)
+            # bytes straight from the apply codes: input words from the index's UTF-8 arena,
+            # phrases from theirs (no second id space, no Python string per token)
+            compiled = self.model._compiled()
+            index = compiled.index
+            phrase_bytes = _chunked(compiled.phrases)
+            delim = max(1, len(getattr(self.model, "delimiter", "_").encode("utf-8")))
+            word_bytes = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+            source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
+            for ids, offsets in id_blocks(source, index, corpus_mod.MAX_SENTENCE_LENGTH):
+                codes, n, out_offsets = compiled.apply(ids, offsets)
+                if len(word_bytes[2]) < len(index.words):
+                    more = _chunked(index.words[len(word_bytes[2]):])
+                    word_bytes = (np.concatenate([word_bytes[0], more[0]]),
+                                  np.concatenate([word_bytes[1], more[1] + len(word_bytes[0])]),
+                                  np.concatenate([word_bytes[2], more[2]]))
+                # a phrase is its words' bytes joined by delimiters where spaces were
+                size = int(word_bytes[2][ids].sum(dtype=np.int64)) + delim * len(ids) + len(offsets)
+                out = np.empty(size // 8 + 2, np.uint64)
+                size = K.write_phrased(codes, n, ids, out_offsets, *word_bytes, *phrase_bytes, out)
+                f.write(out.view(np.uint8)[:size])
+                written += n
         return written
 
 
@@ -589,11 +587,30 @@ def _phrased_lists(compiled: _Compiled, phrases: list, flat: list, lengths: list
     codes, n, out_offsets = compiled.apply(compiled.ids_of(flat), offsets)
     codes = codes[:n]
     where = np.where(codes >= 0, codes, len(flat) - 1 - codes)
-    pool = flat + phrases
-    tokens = list(map(pool.__getitem__, where.tolist()))
+    yield from _split(_object_array(flat + phrases)[where], out_offsets)
+
+
+def _chunked(words: list[str]):
+    """(uint64 chunks, first chunk per word, byte length per word) of ``words`` in UTF-8, the
+    form :func:`w2v.kernels.phrases.write_phrased` copies 8 bytes at a time."""
+    blob, starts, lengths = words_arena(words)
+    chunks, first = K.pad_words8(blob, starts, lengths)
+    return chunks, first, lengths
+
+
+def _object_array(items: list) -> np.ndarray:
+    """``items`` as a 1-D object array (the same str objects), for C-level gathers."""
+    arr = np.empty(len(items), object)
+    arr[:] = items
+    return arr
+
+
+def _split(tokens: np.ndarray, out_offsets: np.ndarray):
+    """The sentences of a block as lists: an object-array gather and a slice ``tolist`` per sentence
+    (C loops that share the str objects, ~3x faster than a Python call per token)."""
     bounds = out_offsets.tolist()
     for a, b in zip(bounds[:-1], bounds[1:]):
-        yield tokens[a:b]
+        yield tokens[a:b].tolist()
 
 
 def _recut(offsets: np.ndarray, max_len: int) -> np.ndarray:
@@ -662,10 +679,10 @@ def load(path, scoring=None):
         model.progress_per, model.connector_words = meta["progress_per"], frozenset(meta["connector_words"])
         model.max_sentence_length = meta["max_sentence_length"]
         model._index = WordIndex(words, model.delimiter)
+        if int(data["table_arena"].max(initial=-1)) >= len(words) or int(data["table_arena"].min(initial=0)) < 0:
+            raise ValueError(f"{str(path)!r}: phrase table refers to words the file does not hold")
         model._table = NgramTable.from_state(*(data[f"table_{k}"] for k in ("elen", "ecount", "arena", "state")))
         model._cache = None
-        if len(model._table) and int(model._table.arena[:int(model._table.state[K.ARENA_USED])].max()) >= len(words):
-            raise ValueError(f"{str(path)!r}: phrase table refers to words the file does not hold")
         return model
     model = FrozenPhrases.__new__(FrozenPhrases)
     model.scoring, model.min_count, model.threshold = scorer, meta["min_count"], meta["threshold"]

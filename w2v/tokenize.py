@@ -21,6 +21,9 @@ BYTE_CLASS[[0x09, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = 1
 BYTE_CLASS[0x0A] = 2
 BYTE_CLASS[[0xC2, 0xE1, 0xE2, 0xE3]] = 3
 
+#: buckets of the recent-words table (a power of two; 16 bytes each: 128 KiB)
+RECENT_SIZE = 1 << 13
+
 
 class Tokenizer:
     """Growing state of one scan: the distinct words (as bytes), the id stream, sentence ends."""
@@ -34,6 +37,8 @@ class Tokenizer:
         self.arena = np.zeros(1 << 20, np.uint8)
         self.ids = np.zeros(1 << 20, np.int32)
         self.offsets = np.zeros(1 << 12, np.int64)
+        # the last word seen per hash bucket: (hash, id), a table small enough for the L2 cache
+        self.recent = np.full((RECENT_SIZE, 2), -1, np.int64)
         # counters: n_words, arena_used, n_ids, n_sentences, current sentence length, and the
         # number of ids before the first line end (-1 until one is seen; see :meth:`absorb`)
         self.state = np.array([0, 0, 0, 0, 0, -1], np.int64)
@@ -45,7 +50,7 @@ class Tokenizer:
         pos = 0
         while True:
             pos = _tokenize(data, pos, BYTE_CLASS, self.max_len, self.slots, self.hashes, self.starts,
-                            self.lengths, self.arena, self.ids, self.offsets, self.state)
+                            self.lengths, self.arena, self.ids, self.offsets, self.state, self.recent)
             if pos >= len(data):
                 return
             self._grow_table()  # the table is half full: double it and go on from pos
@@ -238,8 +243,26 @@ def _word_id(data, start, end, h, slots, hashes, starts, lengths, arena, state):
     return w
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _recent_id(data, start, end, h, recent, starts, lengths, arena):
+    """The id of data[start:end] if it is the word last seen in its ``recent`` bucket, else -1.
+
+    Word frequencies are Zipfian: a few thousand words make most of the tokens, and their
+    buckets stay in the L2 cache, where the main table (MBs, probed at random) does not. The
+    bytes are still compared, so a hit is exact."""
+    q = np.int64(h >> np.uint64(48)) & (len(recent) - 1)
+    w = recent[q, 1]
+    if w < 0 or recent[q, 0] != np.int64(h) or lengths[w] != end - start:
+        return -1
+    s = starts[w]
+    for k in range(end - start):
+        if arena[s + k] != data[start + k]:
+            return -1
+    return w
+
+
 @njit(cache=True, nogil=True)
-def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, arena, ids, offsets, state):
+def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, arena, ids, offsets, state, recent):
     """Tokenise data[i:]; return len(data), or the start of a token met with the table half full."""
     n = len(data)
     limit = len(slots) // 2
@@ -262,7 +285,13 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
                 break
             h = (h ^ np.uint64(data[i])) * _FNV_PRIME
             i += 1
-        ids[state[2]] = _word_id(data, start, i, h, slots, hashes, starts, lengths, arena, state)
+        w = _recent_id(data, start, i, h, recent, starts, lengths, arena)
+        if w < 0:
+            w = _word_id(data, start, i, h, slots, hashes, starts, lengths, arena, state)
+            q = np.int64(h >> np.uint64(48)) & (len(recent) - 1)
+            recent[q, 0] = np.int64(h)
+            recent[q, 1] = w
+        ids[state[2]] = w
         state[2] += 1
         state[4] += 1
         if state[4] == max_len:

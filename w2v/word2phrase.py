@@ -87,8 +87,7 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
             for ids, ends in _line_blocks(path, index):
                 joins = np.zeros(len(ids), np.uint8)
                 K.word2phrase_joins(ids, ends, carry, counts, *parts, min_count, threshold, train_words,
-                                    table.slots, table.ehash, table.estart, table.elen, table.ecount,
-                                    table.arena, joins)
+                                    table.slots, table.entries, table.arena, joins)
                 joined += int(joins.sum())
                 if done < len(index.words):
                     more = words_arena(index.words[done:])

@@ -3,16 +3,19 @@
 gensim's ``Phrases`` keeps one dict of strings (unigrams and delimiter-joined bigrams) and makes a
 Python call per token. Here the same counts live in one open-addressing hash table keyed by
 *id sequences*: a unigram is the key ``(a,)``, a bigram with connector words in between is
-``(a, c1, ..., ck, b)``. Keys are stored in a flat int32 arena, so the table never holds a Python
-object, and gensim's memory bound (prune every entry rarer than ``min_reduce`` when the table
-outgrows ``max_vocab_size``) is applied to the same entries in the same order.
+``(a, c1, ..., ck, b)``. The table never holds a Python object, and gensim's memory bound (prune
+every entry rarer than ``min_reduce`` when the table outgrows ``max_vocab_size``) is applied to
+the same entries in the same order.
 
-Table layout (all numpy arrays, owned by :class:`w2v.phrases.NgramTable`):
+Table layout (all numpy arrays, owned by :class:`w2v.ngrams.NgramTable`), 16 bytes per entry plus
+4 per slot (about 25 bytes per entry at the peak; gensim's dict of strings takes ~100):
 
-* ``slots`` int64[2^k, 2]: (tag, entry index or -1), open addressing with linear probing; a key
-  of one or two ids *is* its tag, so finding it touches one slot row and no entry array;
-* per entry: ``ehash`` int64 (its tag), ``estart`` int64 (into ``arena``), ``elen`` int32, ``ecount`` int64;
-* ``arena`` int32: the keys, one after another, in first-seen order;
+* ``entries`` int64[cap, 2]: (key, count) in first-seen order. A key of one or two ids *is* the
+  number ``(a + 1) << 32 | (b + 1)`` (``b + 1`` = 0 for a unigram), so the common keys need no
+  other storage. A longer key is negative: the sign bit, 23 bits of its FNV hash (bits 40-62)
+  and where it starts in ``arena`` (bits 0-39);
+* ``arena`` int32: the longer keys only, each as its length followed by its ids;
+* ``slots`` int32[2^k]: entry index or -1, open addressing with linear probing, load <= 0.7;
 * ``state`` int64: [entries, arena used, min_reduce, corpus words, prunes].
 
 Kernels that may add entries stop *before* a sentence that could overflow the arrays and return
@@ -24,30 +27,40 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .prefetch import prefetch_item, prefetch_row
+
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
 N_ENTRIES, ARENA_USED, MIN_REDUCE, WORDS, PRUNES = 0, 1, 2, 3, 4
 
-
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_LONG_KEY = np.uint64(1) << np.uint64(63)
+_LONG = np.int64(-(1 << 63))           # sign bit: a key of three or more ids
+_START_MASK = np.int64((1 << 40) - 1)  # a long key's arena start
+_HI_MASK = np.int64((1 << 23) - 1)     # the 23 hash bits a long key keeps
+_LOW32 = np.int64(0xFFFFFFFF)
+#: how many tokens ahead count_ngrams asks for a pair's slot, then (half as far) for its entry
+SLOT_AHEAD, ENTRY_AHEAD = 16, 8
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _hash(seq, start, length):
-    """The key's 64-bit tag: the key itself, packed, for one or two ids (the common case: a word,
-    a pair), so probing never leaves the slot row; an FNV hash with the top bit set otherwise."""
-    if length == 1:
-        return (np.int64(seq[start]) + 1) << 32
+def _short_key(seq, start, length):
+    """The key number of one or two ids."""
+    k = (np.int64(seq[start]) + 1) << 32
     if length == 2:
-        return ((np.int64(seq[start]) + 1) << 32) | (np.int64(seq[start + 1]) + 1)
+        k |= np.int64(seq[start + 1]) + 1
+    return k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fnv(seq, start, length):
+    """64-bit FNV-1a of a key of three or more ids (as int64)."""
     h = _FNV_OFFSET
     for k in range(start, start + length):
         v = np.uint64(np.uint32(seq[k]))
         h = (h ^ (v & np.uint64(0xFFFF))) * _FNV_PRIME
         h = (h ^ (v >> np.uint64(16))) * _FNV_PRIME
-    return np.int64(h | _LONG_KEY)
+    return np.int64(h)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -56,101 +69,193 @@ def _slot(tag, mask):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find(seq, start, length, h, slots, ehash, estart, elen, arena):
-    """(slot, entry) of the key seq[start:start+length] with tag h; entry -1 (and the free slot)
-    if absent. ``slots[p]`` = (tag, entry): a packed tag is the key, so only long keys are
-    compared in the arena."""
+def _long_tag(h):
+    """The sign bit and hash bits a long key's number carries (its arena start is or-ed in)."""
+    return _LONG | (((h >> 41) & _HI_MASK) << 40)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find(seq, start, length, slots, entries, arena):
+    """(slot, entry, tag) of the key seq[start:start+length]; entry -1 (and the free slot) if absent.
+    A short key is compared as one number; a long one by its hash bits, then in the arena."""
     mask = len(slots) - 1
+    if length <= 2:
+        tag = _short_key(seq, start, length)
+        p = _slot(tag, mask)
+        while True:
+            e = slots[p]
+            if e < 0 or entries[e, 0] == tag:
+                return p, e, tag
+            p = (p + 1) & mask
+    h = _fnv(seq, start, length)
+    tag = _long_tag(h)
     p = _slot(h, mask)
     while True:
-        e = slots[p, 1]
+        e = slots[p]
         if e < 0:
-            return p, -1
-        if slots[p, 0] == h:
-            if h >= 0:
-                return p, e
-            if elen[e] == length:
-                s = estart[e]
+            return p, e, tag
+        k = entries[e, 0]
+        if k < 0 and (k & ~_START_MASK) == tag:
+            s = k & _START_MASK
+            if arena[s] == length:
                 same = True
-                for k in range(length):
-                    if arena[s + k] != seq[start + k]:
+                for j in range(length):
+                    if arena[s + 1 + j] != seq[start + j]:
                         same = False
                         break
                 if same:
-                    return p, e
+                    return p, e, tag
         p = (p + 1) & mask
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _add(seq, start, length, count, slots, ehash, estart, elen, ecount, arena, state):
-    h = _hash(seq, start, length)
-    p, e = _find(seq, start, length, h, slots, ehash, estart, elen, arena)
+def _add(seq, start, length, count, slots, entries, arena, state):
+    """Add ``count`` to the key seq[start:start+length] (a new entry if absent); return its entry.
+    The caller guarantees room: a free entry, a slot under the load limit, arena for a long key."""
+    p, e, tag = _find(seq, start, length, slots, entries, arena)
     if e >= 0:
-        ecount[e] += count
+        entries[e, 1] += count
         return e
     e = state[N_ENTRIES]
     state[N_ENTRIES] = e + 1
-    slots[p, 0] = h
-    slots[p, 1] = e
-    ehash[e] = h
-    s = state[ARENA_USED]
-    estart[e] = s
-    elen[e] = length
-    ecount[e] = count
-    for k in range(length):
-        arena[s + k] = seq[start + k]
-    state[ARENA_USED] = s + length
+    slots[p] = e
+    if length <= 2:
+        entries[e, 0] = tag
+    else:
+        s = state[ARENA_USED]
+        arena[s] = length
+        for j in range(length):
+            arena[s + 1 + j] = seq[start + j]
+        state[ARENA_USED] = s + 1 + length
+        entries[e, 0] = tag | s
+    entries[e, 1] = count
     return e
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _key_len(entries, arena, e):
+    k = entries[e, 0]
+    if k < 0:
+        return np.int64(arena[k & _START_MASK])
+    return np.int64(1) if (k & _LOW32) == 0 else np.int64(2)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _key_part(entries, arena, e, j):
+    """Id j of entry e's key."""
+    k = entries[e, 0]
+    if k < 0:
+        return np.int64(arena[(k & _START_MASK) + 1 + j])
+    return (k >> 32) - 1 if j == 0 else (k & _LOW32) - 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _entry_slot(entries, arena, e, mask):
+    """Home slot of entry e (recomputed from its key)."""
+    k = entries[e, 0]
+    if k >= 0:
+        return _slot(k, mask)
+    s = k & _START_MASK
+    return _slot(_fnv(arena, s + 1, arena[s]), mask)
+
+
 @njit(cache=True, nogil=True)
-def lookup(seq, start, length, slots, ehash, estart, elen, arena):
+def lookup(seq, start, length, slots, entries, arena):
     """Entry index of the key seq[start:start+length], or -1."""
-    h = _hash(seq, start, length)
-    return _find(seq, start, length, h, slots, ehash, estart, elen, arena)[1]
+    return _find(seq, start, length, slots, entries, arena)[1]
 
 
 @njit(cache=True, nogil=True)
-def hash_keys(n_entries, estart, elen, arena, ehash):
+def fill_slots(n_entries, entries, arena, slots):
+    """Place entries 0..n_entries-1 into ``slots`` (every slot is reset; a power-of-two size)."""
+    slots[:] = -1
+    mask = len(slots) - 1
     for e in range(n_entries):
-        ehash[e] = _hash(arena, estart[e], elen[e])
-
-
-@njit(cache=True, nogil=True)
-def rebuild_slots(n_entries, ehash, size):
-    """A fresh (size, 2) slot array for entries 0..n_entries-1 (``size`` a power of two)."""
-    slots = np.full((size, 2), -1, np.int64)
-    mask = size - 1
-    for e in range(n_entries):
-        p = _slot(ehash[e], mask)
-        while slots[p, 1] >= 0:
+        p = _entry_slot(entries, arena, e, mask)
+        while slots[p] >= 0:
             p = (p + 1) & mask
-        slots[p, 0] = ehash[e]
-        slots[p, 1] = e
-    return slots
+        slots[p] = e
 
 
 @njit(cache=True, nogil=True)
-def prune(min_reduce, slots, ehash, estart, elen, ecount, arena, state):
+def flat_keys(n_entries, entries, arena, elen, flat):
+    """Every entry's key, one after another, into ``flat`` (lengths into ``elen``); returns the
+    number of ids written (the portable layout of saved tables)."""
+    n = 0
+    for e in range(n_entries):
+        length = _key_len(entries, arena, e)
+        elen[e] = length
+        for j in range(length):
+            flat[n] = _key_part(entries, arena, e, j)
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def add_flat(elen, ecount, flat, slots, entries, arena, state):
+    """Add the keys of :func:`flat_keys`' layout with their counts (the table has room)."""
+    s = 0
+    for e in range(len(elen)):
+        _add(flat, s, elen[e], ecount[e], slots, entries, arena, state)
+        s += elen[e]
+
+
+@njit(cache=True, nogil=True)
+def add_entries(keep, o_entries, o_arena, count, slots, entries, arena, state):
+    """Add the keys of another table's entries ``keep`` (in that order), each with ``count``
+    (< 0: its own count); the table has room. Returns the number of arena ids used."""
+    buf = np.empty(16, np.int32)
+    for e in keep:
+        length = _key_len(o_entries, o_arena, e)
+        if length > len(buf):
+            buf = np.empty(2 * length, np.int32)
+        for j in range(length):
+            buf[j] = _key_part(o_entries, o_arena, e, j)
+        _add(buf, 0, length, o_entries[e, 1] if count < 0 else count, slots, entries, arena, state)
+    return state[ARENA_USED]
+
+
+@njit(cache=True, nogil=True)
+def prune(min_reduce, slots, entries, arena, state):
     """gensim's ``prune_vocab``: drop every entry counted fewer than ``min_reduce`` times, keeping
     the survivors' order (and compacting the arena); rebuild the hash slots."""
     n = 0
     used = 0
     for e in range(state[N_ENTRIES]):
-        if ecount[e] < min_reduce:
+        if entries[e, 1] < min_reduce:
             continue
-        s, length = estart[e], elen[e]
-        for k in range(length):
-            arena[used + k] = arena[s + k]
-        ehash[n] = ehash[e]
-        estart[n] = used
-        elen[n] = length
-        ecount[n] = ecount[e]
-        used += length
+        k = entries[e, 0]
+        if k < 0:
+            s = k & _START_MASK
+            length = arena[s]
+            for j in range(length + 1):
+                arena[used + j] = arena[s + j]
+            k = (k & ~_START_MASK) | used
+            used += length + 1
+        entries[n, 0] = k
+        entries[n, 1] = entries[e, 1]
         n += 1
     state[N_ENTRIES] = n
     state[ARENA_USED] = used
-    slots[:] = rebuild_slots(n, ehash, len(slots))
+    fill_slots(n, entries, arena, slots)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_pair(ids, j, slots, entries):
+    """Prefetch hints for the pair (ids[j-1], ids[j]) as if both were one-part words (the common
+    case; otherwise the hint is merely wasted): its home slot some tokens ahead, and the entry that
+    slot points to once the slot has arrived. The table is far larger than the caches, so this
+    overlaps the two memory waits of each pair with the work on the tokens before it."""
+    mask = len(slots) - 1
+    n = len(ids)
+    if j + SLOT_AHEAD < n:
+        tag = ((np.int64(ids[j + SLOT_AHEAD - 1]) + 1) << 32) | (np.int64(ids[j + SLOT_AHEAD]) + 1)
+        prefetch_item(slots, _slot(tag, mask))
+    if j + ENTRY_AHEAD < n:
+        tag = ((np.int64(ids[j + ENTRY_AHEAD - 1]) + 1) << 32) | (np.int64(ids[j + ENTRY_AHEAD]) + 1)
+        e = slots[_slot(tag, mask)]
+        if e >= 0:
+            prefetch_row(entries, e)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -170,8 +275,41 @@ def _span_key(ids, a, b, wp_start, wp_len, wp_parts, buf):
 
 
 @njit(cache=True, nogil=True)
-def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, max_vocab_size,
-                 slots, ehash, estart, elen, ecount, arena, state):
+def flush_pairs(pair_cache, entries, clear):
+    """Add the counts ``pair_cache`` holds back into their entries (and forget the pairs if
+    ``clear``: entries are about to move)."""
+    for q in range(len(pair_cache)):
+        if pair_cache[q, 0] >= 0 and pair_cache[q, 2] > 0:
+            entries[pair_cache[q, 1], 1] += pair_cache[q, 2]
+            pair_cache[q, 2] = 0
+        if clear:
+            pair_cache[q, 0] = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count_pair(v, w, buf, pair_cache, slots, entries, arena, state):
+    """Count the pair of one-part words (v, w). The pair last seen in its ``pair_cache`` row
+    (key, entry, pending count) is counted there: frequent pairs make most of a text and their
+    rows stay in cache, where the table is probed at random in memory. Another pair takes the
+    row over (the pending count goes to its entry first); a new pair gets its entry at once, so
+    entries keep first-seen order."""
+    tag = ((np.int64(v) + 1) << 32) | (np.int64(w) + 1)
+    q = np.int64((np.uint64(tag) * _MIX) >> np.uint64(40)) & (len(pair_cache) - 1)
+    if pair_cache[q, 0] == tag:
+        pair_cache[q, 2] += 1
+        return
+    if pair_cache[q, 0] >= 0 and pair_cache[q, 2] > 0:
+        entries[pair_cache[q, 1], 1] += pair_cache[q, 2]
+    buf[0] = v
+    buf[1] = w
+    pair_cache[q, 0] = tag
+    pair_cache[q, 1] = _add(buf, 0, 2, 1, slots, entries, arena, state)
+    pair_cache[q, 2] = 0
+
+
+@njit(cache=True, nogil=True)
+def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, pair_cache,
+                 max_vocab_size, slots, entries, arena, state):
     """gensim's ``Phrases._learn_vocab`` over sentences ``first..`` of (ids, offsets).
 
     Every non-connector word counts as a unigram and, with the previous non-connector word of its
@@ -192,50 +330,58 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
         parts = 0
         for k in range(a, b):
             parts += wp_len[ids[k]]
-        if (state[N_ENTRIES] + 2 * n > limit or state[N_ENTRIES] + 2 * n > len(ehash)
-                or state[ARENA_USED] + 3 * parts > len(arena) or parts > len(buf)):
+        if (state[N_ENTRIES] + 2 * n > limit or state[N_ENTRIES] + 2 * n > len(entries)
+                or state[ARENA_USED] + 3 * parts + 2 * n > len(arena) or parts > len(buf)):
+            flush_pairs(pair_cache, entries, False)
             return s
         start = -1
         for k in range(a, b):
+            _prefetch_pair(ids, k, slots, entries)
             w = ids[k]
             if not is_conn[w]:
                 e = word_entry[w]
                 if e >= 0:
-                    ecount[e] += 1
+                    entries[e, 1] += 1
                 else:
-                    e = _add(wp_parts, wp_start[w], wp_len[w], 1, slots, ehash, estart, elen, ecount, arena, state)
+                    e = _add(wp_parts, wp_start[w], wp_len[w], 1, slots, entries, arena, state)
                     if wp_len[w] == 1:
                         word_entry[w] = e
                 if start >= 0:
-                    length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
-                    _add(buf, 0, length, 1, slots, ehash, estart, elen, ecount, arena, state)
+                    if k == start + 1 and wp_len[w] == 1 and wp_len[ids[start]] == 1:  # the common pair
+                        _count_pair(ids[start], w, buf, pair_cache, slots, entries, arena, state)
+                    else:
+                        length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
+                        _add(buf, 0, length, 1, slots, entries, arena, state)
                 start = k
         state[WORDS] += n
         if state[N_ENTRIES] > max_vocab_size:
-            prune(state[MIN_REDUCE], slots, ehash, estart, elen, ecount, arena, state)
+            flush_pairs(pair_cache, entries, True)
+            prune(state[MIN_REDUCE], slots, entries, arena, state)
             state[MIN_REDUCE] += 1
             state[PRUNES] += 1
             word_entry[:] = -1
+    flush_pairs(pair_cache, entries, False)
     return n_sent
 
 
 @njit(cache=True, nogil=True)
-def merge_tables(first, o_estart, o_elen, o_ecount, o_arena, o_n, slots, ehash, estart, elen, ecount,
-                 arena, state):
+def merge_tables(first, o_entries, o_arena, o_n, buf, slots, entries, arena, state):
     """Add the entries ``first..o_n`` of another table into this one (gensim's add_vocab merge);
-    return where it stopped (o_n, or earlier when this table must grow)."""
+    return where it stopped (o_n, or earlier when this table must grow). ``buf`` holds a key."""
     limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     for e in range(first, o_n):
-        if (state[N_ENTRIES] + 1 > limit or state[N_ENTRIES] + 1 > len(ehash)
-                or state[ARENA_USED] + o_elen[e] > len(arena)):
+        length = _key_len(o_entries, o_arena, e)
+        if (state[N_ENTRIES] + 1 > limit or state[N_ENTRIES] + 1 > len(entries)
+                or state[ARENA_USED] + length + 1 > len(arena) or length > len(buf)):
             return e
-        _add(o_arena, o_estart[e], o_elen[e], o_ecount[e], slots, ehash, estart, elen, ecount, arena, state)
+        for j in range(length):
+            buf[j] = _key_part(o_entries, o_arena, e, j)
+        _add(buf, 0, length, o_entries[e, 1], slots, entries, arena, state)
     return o_n
 
 
 @njit(cache=True, nogil=True)
-def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, ehash, estart, elen, ecount, arena,
-                       state):
+def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, entries, arena, state):
     """word2phrase's counting: every word, and every consecutive pair of the stream, line ends
     included (its ``start`` flag is reset before it is tested), in one table as word2phrase's
     single hash of strings. ``prev`` is the last id of the previous block (-1 at the start).
@@ -247,17 +393,17 @@ def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, ehash, esta
         w = ids[k]
         p = prev if k == 0 else ids[k - 1]
         need = wp_len[w] + (wp_len[p] if p >= 0 else 0)
-        if state[N_ENTRIES] + 2 > limit or state[N_ENTRIES] + 2 > len(ehash) \
-                or state[ARENA_USED] + 2 * need > len(arena):
+        if state[N_ENTRIES] + 2 > limit or state[N_ENTRIES] + 2 > len(entries) \
+                or state[ARENA_USED] + 2 * need + 2 > len(arena):
             return k
-        _add(wp_parts, wp_start[w], wp_len[w], 1, slots, ehash, estart, elen, ecount, arena, state)
+        _add(wp_parts, wp_start[w], wp_len[w], 1, slots, entries, arena, state)
         if p >= 0:
             pair[0] = p
             pair[1] = w
             if need > len(buf):
                 buf = np.empty(2 * need, np.int32)
             length = _span_key(pair, 0, 2, wp_start, wp_len, wp_parts, buf)
-            _add(buf, 0, length, 1, slots, ehash, estart, elen, ecount, arena, state)
+            _add(buf, 0, length, 1, slots, entries, arena, state)
         state[WORDS] += 1
     return len(ids)
 
@@ -265,36 +411,38 @@ def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, ehash, esta
 # ---- scoring ----------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def word_counts(n_words, wp_start, wp_len, wp_parts, slots, ehash, estart, elen, ecount, arena):
+def word_counts(n_words, wp_start, wp_len, wp_parts, slots, entries, arena):
     """count[w] of every word id < n_words: the count of its own key (its parts), 0 if absent."""
     counts = np.zeros(n_words, np.int64)
     for w in range(n_words):
-        e = lookup(wp_parts, wp_start[w], wp_len[w], slots, ehash, estart, elen, arena)
+        e = lookup(wp_parts, wp_start[w], wp_len[w], slots, entries, arena)
         if e >= 0:
-            counts[w] = ecount[e]
+            counts[w] = entries[e, 1]
     return counts
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def score_ngrams(n_entries, estart, elen, ecount, arena, counts, scoring, min_count, len_vocab,
-                 corpus_words):
+def score_ngrams(n_entries, entries, arena, counts, scoring, min_count, len_vocab, corpus_words, threshold):
     """Score every entry of two or more parts like gensim's ``export_phrases``, which splits the
     joined string at the delimiter and scores it with the counts of its first and last pieces
-    (``counts``, per part id); -inf for single parts and when a count is 0.
-    ``scoring`` 0 = original_scorer, 1 = npmi."""
-    scores = np.full(n_entries, -np.inf)
+    (``counts``, per part id). Returns (entries scoring above ``threshold``, their scores), in
+    entry order. ``scoring`` 0 = original_scorer, 1 = npmi."""
+    keep = np.empty(1024, np.int64)
+    kept = np.empty(1024, np.float64)
+    m = 0
     for e in range(n_entries):
-        length = elen[e]
+        length = _key_len(entries, arena, e)
         if length < 2:
             continue
-        ca = counts[arena[estart[e]]]
-        cb = counts[arena[estart[e] + length - 1]]
-        cab = ecount[e]
+        ca = counts[_key_part(entries, arena, e, 0)]
+        cb = counts[_key_part(entries, arena, e, length - 1)]
+        cab = entries[e, 1]
         if ca <= 0 or cb <= 0 or cab <= 0:
             continue
+        score = -np.inf
         if scoring == 0:
             denom = ca * cb
-            scores[e] = np.float64(cab - min_count) / np.float64(denom) * np.float64(len_vocab)
+            score = np.float64(cab - min_count) / np.float64(denom) * np.float64(len_vocab)
         elif cab >= min_count:
             n = np.float64(corpus_words)
             pa = ca / n
@@ -302,23 +450,32 @@ def score_ngrams(n_entries, estart, elen, ecount, arena, counts, scoring, min_co
             pab = cab / n
             ratio = pab / (pa * pb)
             if ratio > 0.0 and pab > 0.0 and pab != 1.0:
-                scores[e] = np.log(ratio) / -np.log(pab)
-    return scores
+                score = np.log(ratio) / -np.log(pab)
+        if score > threshold:
+            if m == len(keep):
+                keep = np.concatenate((keep, np.empty(m, np.int64)))
+                kept = np.concatenate((kept, np.empty(m, np.float64)))
+            keep[m] = e
+            kept[m] = score
+            m += 1
+    return keep[:m].copy(), kept[:m].copy()
 
 
 # ---- applying ---------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, threshold, scores, slots,
-                  ehash, estart, elen, arena, codes, out_offsets):
+def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, threshold, scores, starts_phrase,
+                  slots, entries, arena, codes, out_offsets):
     """gensim's ``analyze_sentence`` over word ids; ids < 0 are words the model does not know.
 
     Writes one code per output token: k >= 0 is input position k unchanged, -(e + 1) is the
     phrase of table entry e (which replaced the input tokens it spans). ``out_offsets`` gets the
-    output sentence offsets. Returns the number of output tokens, or -1 - s if sentence s needs a
-    larger ``buf`` (the concatenated parts of a candidate span).
+    output sentence offsets. ``starts_phrase[w]`` is False for a word whose first part begins
+    no phrase (its spans are not looked up). Returns the number of output tokens, or -1 - s if
+    sentence s needs a larger ``buf`` (the concatenated parts of a candidate span).
     """
     n_conn = len(is_conn)
+    n_start = len(starts_phrase)
     n = 0
     for s in range(len(offsets) - 1):
         out_offsets[s] = n
@@ -333,16 +490,22 @@ def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, thresh
                 continue
             if start >= 0:
                 e = -1
-                if w >= 0 and ids[start] >= 0:
-                    need = 0
-                    for j in range(start, k + 1):
-                        if ids[j] >= 0:
-                            need += wp_len[ids[j]]
-                    if need > len(buf):
-                        return -1 - s
-                    length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
-                    if length > 0:
-                        e = lookup(buf, 0, length, slots, ehash, estart, elen, arena)
+                v = ids[start]
+                if w >= 0 and v >= 0 and v < n_start and starts_phrase[v]:
+                    if k == start + 1 and wp_len[v] == 1 and wp_len[w] == 1:  # the common pair
+                        buf[0] = v
+                        buf[1] = w
+                        e = lookup(buf, 0, 2, slots, entries, arena)
+                    else:
+                        need = 0
+                        for j in range(start, k + 1):
+                            if ids[j] >= 0:
+                                need += wp_len[ids[j]]
+                        if need > len(buf):
+                            return -1 - s
+                        length = _span_key(ids, start, k + 1, wp_start, wp_len, wp_parts, buf)
+                        if length > 0:
+                            e = lookup(buf, 0, length, slots, entries, arena)
                 if e >= 0 and scores[e] > threshold:
                     codes[n] = -(e + 1)
                     n += 1
@@ -361,6 +524,20 @@ def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, thresh
 
 
 @njit(cache=True, nogil=True)
+def phrase_starts(n_words, wp_start, wp_parts, n_entries, entries, arena):
+    """starts_phrase[w]: word w's first part is the first part of some key of the table."""
+    first = np.zeros(max(n_words, 1), np.bool_)
+    for e in range(n_entries):
+        p = _key_part(entries, arena, e, 0)
+        if p < len(first):
+            first[p] = True
+    out = np.zeros(n_words, np.bool_)
+    for w in range(n_words):
+        out[w] = first[wp_parts[wp_start[w]]]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def codes_to_ids(codes, n, ids, phrase_ids, out):
     """Output word ids of :func:`apply_phrases`' codes: the input id, or ``phrase_ids[entry]``."""
     for i in range(n):
@@ -370,7 +547,7 @@ def codes_to_ids(codes, n, ids, phrase_ids, out):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_count, threshold,
-                      train_words, slots, ehash, estart, elen, ecount, arena, joins):
+                      train_words, slots, entries, arena, joins):
     """word2phrase.c's TrainModel decision for every token of a block: joins[k] = 1 when token k
     is glued to token k-1 with '_'. ``ends`` are the positions where lines end (a line ends before
     token ``ends[j]``); ``carry`` = [previous id or -1 at a line start, its count ``pa``] links
@@ -395,9 +572,9 @@ def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_
             if need > len(buf):
                 buf = np.empty(2 * need, np.int32)
             length = _span_key(key, 0, 2, wp_start, wp_len, wp_parts, buf)
-            e = lookup(buf, 0, length, slots, ehash, estart, elen, arena)
-            if e >= 0 and ecount[e] >= min_count:
-                score = np.float32(ecount[e] - min_count) / np.float32(pa) / np.float32(pb) * tw
+            e = lookup(buf, 0, length, slots, entries, arena)
+            if e >= 0 and entries[e, 1] >= min_count:
+                score = np.float32(entries[e, 1] - min_count) / np.float32(pa) / np.float32(pb) * tw
                 if score > thr:
                     joins[k] = 1
                     pb = 0
@@ -412,23 +589,80 @@ def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_
 # ---- writing text -----------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def write_lines(ids, offsets, word_bytes, starts, lengths, out):
-    """Tokens joined by ' ', one sentence per line (the layout gensim's LineSentence reads back).
-    Returns the number of bytes written (``out`` must be large enough)."""
+def pad_words8(word_bytes, starts, lengths):
+    """Words as little-endian uint64 chunks, each word starting a chunk (zero padded): the form
+    :func:`write_phrased` appends 8 bytes at a time. Returns (chunks, first chunk of each word)."""
+    first = np.empty(len(lengths), np.int64)
     n = 0
-    for s in range(len(offsets) - 1):
-        for k in range(offsets[s], offsets[s + 1]):
-            if k > offsets[s]:
-                out[n] = 32
-                n += 1
-            w = ids[k]
-            b = starts[w]
-            for j in range(lengths[w]):
-                out[n] = word_bytes[b + j]
-                n += 1
-        out[n] = 10
-        n += 1
-    return n
+    for w in range(len(lengths)):
+        first[w] = n
+        n += (lengths[w] + 7) // 8
+    chunks = np.zeros(n, np.uint64)
+    for w in range(len(lengths)):
+        s, c = starts[w], first[w] * 8
+        for j in range(lengths[w]):
+            k = c + j
+            chunks[k // 8] |= np.uint64(word_bytes[s + j]) << np.uint64(8 * (k % 8))
+    return chunks, first
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push(v, m, acc, fill, out, k):
+    """Append the m (1..8) low bytes of v to the byte stream held as (acc: ``fill`` pending bytes,
+    out[:k] full words); returns the new (acc, fill, k)."""
+    if fill > 0:
+        acc |= v << np.uint64(8 * fill)
+    else:
+        acc = v
+    if fill + m >= 8:
+        out[k] = acc
+        k += 1
+        acc = v >> np.uint64(8 * (8 - fill)) if fill > 0 else np.uint64(0)
+        fill = fill + m - 8
+    else:
+        fill += m
+    return acc, fill, k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push_word(chunks, first, length, acc, fill, out, k):
+    c = first
+    while length > 8:
+        acc, fill, k = _push(chunks[c], 8, acc, fill, out, k)
+        c += 1
+        length -= 8
+    return _push(chunks[c], length, acc, fill, out, k)
+
+
+@njit(cache=True, nogil=True)
+def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_first, word_lengths, phrase_chunks,
+                  phrase_first, phrase_lengths, out):
+    """:func:`apply_phrases`' output as text, tokens joined by ' ', one sentence per line: code
+    k >= 0 is the word ids[k], -(e + 1) phrase e (both as :func:`pad_words8` chunks). ``out`` is
+    uint64 (at least the text's bytes / 8 + 1 items; read it as bytes). Whole 8-byte words are
+    stored, not one byte at a time: this is the file-to-file path's inner loop.
+    Returns the number of bytes written."""
+    acc = np.uint64(0)
+    fill = 0
+    k = 0
+    space, newline = np.uint64(32), np.uint64(10)
+    for s in range(len(out_offsets) - 1):
+        for i in range(out_offsets[s], out_offsets[s + 1]):
+            if i > out_offsets[s]:
+                acc, fill, k = _push(space, 1, acc, fill, out, k)
+            c = codes[i]
+            if c >= 0:
+                w = ids[c]
+                if word_lengths[w] > 0:
+                    acc, fill, k = _push_word(word_chunks, word_first[w], word_lengths[w], acc, fill, out, k)
+            else:
+                e = -c - 1
+                if phrase_lengths[e] > 0:
+                    acc, fill, k = _push_word(phrase_chunks, phrase_first[e], phrase_lengths[e], acc, fill, out, k)
+        acc, fill, k = _push(newline, 1, acc, fill, out, k)
+    if fill > 0:
+        out[k] = acc
+    return 8 * k + fill
 
 
 @njit(cache=True, nogil=True)

@@ -43,3 +43,25 @@ def prefetch_row(typingctx, table, row):
         return context.get_dummy_value()
 
     return types.void(table, row), codegen
+
+
+@intrinsic
+def prefetch_item(typingctx, array, index):
+    """Hint the CPU to start loading the cache line of ``array[index]`` (a 1-D array), for reading:
+    hash-table probes (:mod:`w2v.kernels.phrases`) issue it some keys ahead of the lookup."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        array_t, index_t = sig.args
+        ary = context.make_array(array_t)(context, builder, args[0])
+        i = context.cast(builder, args[1], index_t, types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, array_t, ary, [i])
+        i8p = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        read, locality, data = (ir.Constant(ir.IntType(32), v) for v in (0, 3, 1))
+        builder.call(fn, [builder.bitcast(ptr, i8p), read, locality, data])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
