@@ -45,17 +45,25 @@ for m in models:
     m.build_vocab(sys.argv[1])
 scanned = time.perf_counter()
 cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-threads = [threading.Thread(target=m.train, args=(sys.argv[1],)) for m in models]
+errors, trained = [], []
+def train(m):
+    try:
+        trained.append(m.train(sys.argv[1], total_examples=m.corpus_count, epochs=m.epochs)[1])
+    except BaseException as exc:  # a thread's exception must fail the run, not time an empty one
+        errors.append(exc)
+threads = [threading.Thread(target=train, args=(m,)) for m in models]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
+if errors:
+    raise errors[0]
 done = time.perf_counter()
 cpu_after = resource.getrusage(resource.RUSAGE_SELF)
 cpu_s = sum(getattr(cpu_after, f) - getattr(cpu_before, f) for f in ("ru_utime", "ru_stime"))
 words = sum(m.corpus_total_words for m in models)
 print(json.dumps(dict(scan_s=(scanned - start) / len(models), train_s=done - scanned, train_cpu_s=cpu_s,
-                      words=words)))
+                      words=words, trained_words=sum(trained))))
 """
 
 WARM_START = """

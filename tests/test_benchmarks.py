@@ -73,3 +73,15 @@ def test_scaling_reports_the_machine_ceiling_beside_1_and_2_workers(tmp_path, ti
     assert row["efficiency"] == pytest.approx(row["words_per_s_2"] / row["words_per_s_pair"])
     table = out.with_suffix(".md").read_text()
     assert "machine ceiling (pair)" in table and "| cbow-ns |" in table
+
+
+def test_scaling_times_real_training(tiny_corpus):
+    """scaling.py's timed child trains for real (a thread's exception used to time an empty run)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import scaling
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    params = dict(sg=1, hs=1, negative=0, workers=2, epochs=1, min_count=2, vector_size=16)
+    run = scaling.run_python(scaling.TIMED_TRAIN, str(tiny_corpus), json.dumps(params))
+    assert run["words"] >= 29_000 and run["trained_words"] == run["words"] and run["train_s"] > 0
