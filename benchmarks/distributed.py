@@ -6,7 +6,9 @@
 
 Cells: ``single`` (one process, w2v.train on the same shard files, 2 threads); ``dist:N:RULE:ROUND``
 (N worker processes x 1 thread, merge RULE, ROUND words per worker per round or ``epoch`` for one
-merge per epoch, Spark's schedule); ``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
+merge per epoch, Spark's schedule, or ``auto``: the default, 500k words for the whole cluster; RULE
+``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S);
+``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
 epoch 3). Every run appends one JSON line to ``--out`` at once, so a long series keeps what it
 measured. Timings: ``end_to_end_s`` is the train() call (vocabulary scan on the workers, encoding,
 training); ``train_s`` runs from on_train_begin to on_train_end. Cluster start-up and numba
@@ -66,16 +68,30 @@ def run_single(files, epochs, seed, vectors):
     clock = Clock()
     start = time.perf_counter()
     model = w2v.train(files, epochs=epochs, seed=seed, workers=2, progress=False, cache_dir=False,
-                      compute_loss=False, callbacks=[clock], **SETTINGS)
+                      compute_loss=True, callbacks=[clock], **SETTINGS)
     wall = time.perf_counter() - start
     model.wv.save_word2vec_format(vectors, binary=True)
-    return dict(end_to_end_s=wall, train_s=clock.end - clock.begin, words=model.corpus_total_words)
+    return dict(end_to_end_s=wall, train_s=clock.end - clock.begin, words=model.corpus_total_words,
+                loss=_losses(model))
+
+
+def _losses(model):
+    """Each epoch's training loss per effective word (the kernels' loss over the words trained)."""
+    per_epoch = max(1, model.last_train_words // max(1, len(model.loss_history)))
+    return [round(x / per_epoch, 5) for x in model.loss_history]
 
 
 def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
     import w2v.distributed
     from dask.distributed import Client, LocalCluster
 
+    if rule.startswith("damped") and rule != "damped":  # dampedT: DAMP_UPDATES = T; dampedAS: DAMP_STEP = S
+        import w2v.distributed.merge as mg
+        if rule.startswith("dampedA"):
+            mg.DAMP_STEP = float(rule[7:])
+        else:
+            mg.DAMP_UPDATES, mg.DAMP_STEP = float(rule[6:]), None
+        rule = "damped"
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster)
     try:
@@ -101,8 +117,8 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
         clock = Clock(kill_one)
         start = time.perf_counter()
         model = w2v.distributed.train(files, client, epochs=epochs, seed=seed, progress=False, cache_dir=False,
-                                      compute_loss=False, callbacks=[clock], merge=rule,
-                                      round_words=None if round_words == "epoch" else int(round_words),
+                                      compute_loss=True, callbacks=[clock], merge=rule,
+                                      round_words=None if round_words == "epoch" else round_words if round_words == "auto" else int(round_words),
                                       **SETTINGS)
         wall = time.perf_counter() - start
         model.wv.save_word2vec_format(vectors, binary=True)
@@ -112,7 +128,7 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
             per_epoch.setdefault(s["epoch"], []).append(s)
         rounds = [s for s in stats if not s["lost"]]
         return dict(end_to_end_s=wall, train_s=clock.end - clock.begin, words=model.corpus_total_words,
-                    rounds=len(stats), rounds_per_epoch=len(stats) / max(1, len(per_epoch)),
+                    loss=_losses(model), rounds=len(stats), rounds_per_epoch=len(stats) / max(1, len(per_epoch)),
                     bytes_per_round=statistics.median(s["bytes_up"] + s["bytes_down"] for s in rounds),
                     bytes_up_per_round=statistics.median(s["bytes_up"] for s in rounds),
                     bytes_per_epoch=statistics.median(sum(s["bytes_up"] + s["bytes_down"] for s in v)
