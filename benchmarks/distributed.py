@@ -164,15 +164,17 @@ def table(path):
     base = cells.get("single")
     ref_a = statistics.median(r["analogy"] for r in base) if base else None
     ref_w = statistics.median(r["wordsim353"] for r in base) if base else None
-    out = ["| cell | seeds | analogy | d analogy (pts) | wordsim353 | d wordsim | rounds/epoch | MB/round | MB/epoch "
-           "| train s | end-to-end s | load |", "|" + "---|" * 12]
+    out = ["| cell | seeds | analogy | d analogy (pts) | wordsim353 | d wordsim | loss | rounds/epoch | MB/round "
+           "| MB/epoch | train s | end-to-end s | load |", "|" + "---|" * 13]
     for cell, rs in cells.items():
         med = lambda k: statistics.median(r[k] for r in rs if r.get(k) is not None) if any(r.get(k) is not None for r in rs) else None  # noqa: E731
         a, w = med("analogy"), med("wordsim353")
         da = f"{(a - ref_a) * 100:+.2f}" if ref_a is not None else ""
         dw = f"{w - ref_w:+.3f}" if ref_w is not None else ""
         fmt = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
-        out.append(f"| {cell} | {len(rs)} | {a:.4f} | {da} | {w:.4f} | {dw} | {fmt(med('rounds_per_epoch'), '.1f')} "
+        losses = [r["loss"][-1] for r in rs if r.get("loss")]  # the last epoch's loss per word
+        loss = fmt(statistics.median(losses) if losses else None, ".2f")
+        out.append(f"| {cell} | {len(rs)} | {a:.4f} | {da} | {w:.4f} | {dw} | {loss} | {fmt(med('rounds_per_epoch'), '.1f')} "
                    f"| {fmt(med('bytes_per_round') and med('bytes_per_round') / 1e6, '.1f')} "
                    f"| {fmt(med('bytes_per_epoch') and med('bytes_per_epoch') / 1e6, '.1f')} | {med('train_s'):.1f} "
                    f"| {med('end_to_end_s'):.1f} | {med('load_1m_before'):.1f} |")
