@@ -6,7 +6,9 @@
 
 Cells: ``single`` (one process, w2v.train on the same shard files, 2 threads); ``dist:N:RULE:ROUND``
 (N worker processes x 1 thread, merge RULE, ROUND words per worker per round or ``epoch`` for one
-merge per epoch, Spark's schedule); ``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
+merge per epoch, Spark's schedule, or ``auto``: the default, 500k words for the whole cluster; RULE
+``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S);
+``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
 epoch 3). Every run appends one JSON line to ``--out`` at once, so a long series keeps what it
 measured. Timings: ``end_to_end_s`` is the train() call (vocabulary scan on the workers, encoding,
 training); ``train_s`` runs from on_train_begin to on_train_end. Cluster start-up and numba
@@ -66,16 +68,30 @@ def run_single(files, epochs, seed, vectors):
     clock = Clock()
     start = time.perf_counter()
     model = w2v.train(files, epochs=epochs, seed=seed, workers=2, progress=False, cache_dir=False,
-                      compute_loss=False, callbacks=[clock], **SETTINGS)
+                      compute_loss=True, callbacks=[clock], **SETTINGS)
     wall = time.perf_counter() - start
     model.wv.save_word2vec_format(vectors, binary=True)
-    return dict(end_to_end_s=wall, train_s=clock.end - clock.begin, words=model.corpus_total_words)
+    return dict(end_to_end_s=wall, train_s=clock.end - clock.begin, words=model.corpus_total_words,
+                loss=_losses(model))
+
+
+def _losses(model):
+    """Each epoch's training loss per effective word (the kernels' loss over the words trained)."""
+    per_epoch = max(1, model.last_train_words // max(1, len(model.loss_history)))
+    return [round(x / per_epoch, 5) for x in model.loss_history]
 
 
 def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
     import w2v.distributed
     from dask.distributed import Client, LocalCluster
 
+    if rule.startswith("damped") and rule != "damped":  # dampedT: DAMP_UPDATES = T; dampedAS: DAMP_STEP = S
+        import w2v.distributed.merge as mg
+        if rule.startswith("dampedA"):
+            mg.DAMP_STEP = float(rule[7:])
+        else:
+            mg.DAMP_UPDATES, mg.DAMP_STEP = float(rule[6:]), None
+        rule = "damped"
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster)
     try:
@@ -101,8 +117,8 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
         clock = Clock(kill_one)
         start = time.perf_counter()
         model = w2v.distributed.train(files, client, epochs=epochs, seed=seed, progress=False, cache_dir=False,
-                                      compute_loss=False, callbacks=[clock], merge=rule,
-                                      round_words=None if round_words == "epoch" else int(round_words),
+                                      compute_loss=True, callbacks=[clock], merge=rule,
+                                      round_words=None if round_words == "epoch" else round_words if round_words == "auto" else int(round_words),
                                       **SETTINGS)
         wall = time.perf_counter() - start
         model.wv.save_word2vec_format(vectors, binary=True)
@@ -112,7 +128,7 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
             per_epoch.setdefault(s["epoch"], []).append(s)
         rounds = [s for s in stats if not s["lost"]]
         return dict(end_to_end_s=wall, train_s=clock.end - clock.begin, words=model.corpus_total_words,
-                    rounds=len(stats), rounds_per_epoch=len(stats) / max(1, len(per_epoch)),
+                    loss=_losses(model), rounds=len(stats), rounds_per_epoch=len(stats) / max(1, len(per_epoch)),
                     bytes_per_round=statistics.median(s["bytes_up"] + s["bytes_down"] for s in rounds),
                     bytes_up_per_round=statistics.median(s["bytes_up"] for s in rounds),
                     bytes_per_epoch=statistics.median(sum(s["bytes_up"] + s["bytes_down"] for s in v)
@@ -148,15 +164,17 @@ def table(path):
     base = cells.get("single")
     ref_a = statistics.median(r["analogy"] for r in base) if base else None
     ref_w = statistics.median(r["wordsim353"] for r in base) if base else None
-    out = ["| cell | seeds | analogy | d analogy (pts) | wordsim353 | d wordsim | rounds/epoch | MB/round | MB/epoch "
-           "| train s | end-to-end s | load |", "|" + "---|" * 12]
+    out = ["| cell | seeds | analogy | d analogy (pts) | wordsim353 | d wordsim | loss | rounds/epoch | MB/round "
+           "| MB/epoch | train s | end-to-end s | load |", "|" + "---|" * 13]
     for cell, rs in cells.items():
         med = lambda k: statistics.median(r[k] for r in rs if r.get(k) is not None) if any(r.get(k) is not None for r in rs) else None  # noqa: E731
         a, w = med("analogy"), med("wordsim353")
         da = f"{(a - ref_a) * 100:+.2f}" if ref_a is not None else ""
         dw = f"{w - ref_w:+.3f}" if ref_w is not None else ""
         fmt = lambda v, f: "" if v is None else format(v, f)  # noqa: E731
-        out.append(f"| {cell} | {len(rs)} | {a:.4f} | {da} | {w:.4f} | {dw} | {fmt(med('rounds_per_epoch'), '.1f')} "
+        losses = [r["loss"][-1] for r in rs if r.get("loss")]  # the last epoch's loss per word
+        loss = fmt(statistics.median(losses) if losses else None, ".2f")
+        out.append(f"| {cell} | {len(rs)} | {a:.4f} | {da} | {w:.4f} | {dw} | {loss} | {fmt(med('rounds_per_epoch'), '.1f')} "
                    f"| {fmt(med('bytes_per_round') and med('bytes_per_round') / 1e6, '.1f')} "
                    f"| {fmt(med('bytes_per_epoch') and med('bytes_per_epoch') / 1e6, '.1f')} | {med('train_s'):.1f} "
                    f"| {med('end_to_end_s'):.1f} | {med('load_1m_before'):.1f} |")

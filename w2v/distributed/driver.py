@@ -11,7 +11,8 @@ Phases of :func:`fit`:
    reach the driver, which applies ``min_count``/``max_final_vocab``.
 3. **Replicas.** The vocabulary and the initial tables are sent once (``scatter`` to each worker);
    each worker encodes its shards and keeps the ids (:func:`.replica.prepare`).
-4. **Rounds.** Every worker trains its next ``round_words`` words with its own threads; the
+4. **Rounds.** Every worker trains its next ``round_words`` words (by default ROUND_WORDS for the
+   whole cluster, split between the workers) with its own threads; the
    driver merges the changed rows (:mod:`.merge`), applies the change to its own copy of the
    tables (the model it returns and checkpoints) and sends it to each worker (one scatter per
    worker, so a dying worker fails only its own copy) for the next round's task.
@@ -56,8 +57,11 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
 logger = logging.getLogger("w2v")
 
-#: words each worker trains between two merges (measured on wiki17m: see benchmarks/README.md)
-ROUND_WORDS = 1_000_000
+#: words the whole cluster trains between two merges with ``round_words="auto"`` (the default):
+#: each of k training workers trains ROUND_WORDS // k, so the staleness of a merged change (the
+#: words the cluster trained since the replicas last agreed) is the same at any k (measured on a
+#: 4.3M-word slice of wiki17m: shorter rounds cost more bytes for little quality; benchmarks/README.md)
+ROUND_WORDS = 500_000
 POLL_SECONDS = 0.5
 #: seconds any driver->worker call may take before the worker is given up on (a task also gets
 #: one second per MIN_WORDS_PER_SECOND words it trains and per MIN_BYTES_PER_SECOND bytes it reads)
@@ -89,12 +93,13 @@ class ClusterRun:
     task, and dropped after :data:`MAX_MISSES` such rounds in a row. Nothing waits unbounded.
     """
 
-    def __init__(self, model, client, round_words: int | None, rule: str, checkpoint, cache_dir,
+    def __init__(self, model, client, round_words: int | str | None, rule: str, checkpoint, cache_dir,
                  task_timeout: float | None = None, checkpoint_errors: str = "raise"):
         if rule not in RULES + ("auto",):
             raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
-        if round_words is not None and (isinstance(round_words, bool) or int(round_words) < 1):
-            raise ValueError(f"round_words must be a positive number of words or None, got {round_words!r}")
+        if round_words is not None and round_words != "auto" and (
+                isinstance(round_words, (bool, str)) or int(round_words) < 1):
+            raise ValueError(f"round_words must be a positive number of words, 'auto' or None, got {round_words!r}")
         if checkpoint_errors not in ("raise", "warn"):
             raise ValueError(f"checkpoint_errors must be 'raise' or 'warn', got {checkpoint_errors!r}")
         self.checkpoint_errors = checkpoint_errors
@@ -130,9 +135,11 @@ class ClusterRun:
                 fresh, parts = plan_shards(corpus)
                 if len(fresh) != len(shards):
                     raise ValueError(f"the dask.bag has {len(fresh)} partitions, the checkpoint {len(shards)}")
-        if self.rule == "auto":  # measured: sum diverged at 8 workers (analogy 0.007 on wiki17m), mean did not
-            self.rule = "sum" if len(self.workers) <= 2 else "mean"
-            logger.info("merge rule: %s (%d workers)", self.rule, len(self.workers))
+        if self.rule == "auto":  # measured: sum is best at 2 workers, diverged at 4 and 8; damped did not
+            self.rule = "sum" if len(self.workers) <= 2 else "damped"
+        logger.info("merge rule: %s; %s words per worker per round (%d workers)", self.rule,
+                    f"{ROUND_WORDS // len(self.workers)} (auto)" if self.round_words == "auto" else
+                    "all (one merge per epoch)" if self.round_words is None else self.round_words, len(self.workers))
         self.shards = {s.index: s for s in shards}
         self.owner = assign(shards, self.workers)
         self.partitions = client.compute(parts) if parts is not None else [None] * len(shards)
@@ -395,7 +402,8 @@ class ClusterRun:
         plans = {w: [(i, cursors[i]) for i in sorted(self.shards)
                      if self.owner[i] == w and cursors[i] < self.sizes[i][1]] for w in self.workers}
         k = max(1, sum(1 for p in plans.values() if p))
-        budget = self.round_words if self.round_words is not None else 1 << 62
+        budget = _budget(self.round_words, k)
+        self.alpha_now = max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total))
         lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
         self.pending = []
         futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr))
@@ -454,7 +462,8 @@ class ClusterRun:
         merged = {}
         for name, table in self._tables().items():
             dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
-            merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule)
+            merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule,
+                                 self.alpha_now)
             if len(merged[name].ids):
                 table[merged[name].ids] += merged[name].rows
         return merged
@@ -516,6 +525,16 @@ class ClusterRun:
             pass
 
 
+def _budget(round_words: int | str | None, k: int) -> int:
+    """Words each of ``k`` training workers trains this round: "auto" keeps the cluster's words per
+    round at :data:`ROUND_WORDS` whatever k is (also when workers are lost or run out of text)."""
+    if round_words is None:
+        return 1 << 62
+    if round_words == "auto":
+        return max(1, ROUND_WORDS // max(1, k))
+    return int(round_words)
+
+
 def _reasons(workers: dict) -> str:
     return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
@@ -551,7 +570,7 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 
 # ---- entry points -----------------------------------------------------------------------------
 
-def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_rule: str = "auto",
+def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
         shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=(),
         task_timeout: float | None = None, checkpoint_errors: str = "raise"):
@@ -586,16 +605,17 @@ def fit(model, corpus, client, *, round_words: int | None = ROUND_WORDS, merge_r
     return model
 
 
-def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | None = ROUND_WORDS,
+def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | str | None = "auto",
           merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, task_timeout: float | None = None,
           checkpoint_errors: str = "raise", **params):
     """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
 
     ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
     ``dask.bag`` of token lists; every file (partition) is a shard, and there must be at least one
-    per worker. ``round_words``: words each worker trains between merges (None: one merge per
-    epoch, Spark's schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`; "auto" = "sum"
-    with up to 2 workers, "mean" beyond: sum diverged with 8 workers, see benchmarks/README.md). Threads per
+    per worker. ``round_words``: words each worker trains between merges ("auto": :data:`ROUND_WORDS`
+    for the whole cluster, split between the workers training; None: one merge per epoch, Spark's
+    schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`; "auto" = "sum" up to 2 workers,
+    "damped" beyond: "sum" diverged with 4 and 8 workers, see benchmarks/README.md). Threads per
     worker are the Dask worker's ``nthreads`` (``params['workers']`` is ignored). ``checkpoint``
     is written at every epoch end; :func:`resume` (or ``w2v.resume(path, client=...)``) continues.
     ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of
