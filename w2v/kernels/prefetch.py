@@ -16,6 +16,15 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 CACHE_LINE = 64
+_I8P = ir.IntType(8).as_pointer()
+
+
+def _emit_prefetch(builder, address, write: bool) -> None:
+    """Emit ``llvm.prefetch(address, rw, locality=3, data)`` for one byte address (an ``i8*``)."""
+    i32 = ir.IntType(32)
+    fnty = ir.FunctionType(ir.VoidType(), [_I8P, i32, i32, i32])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+    builder.call(fn, [address, ir.Constant(i32, int(write)), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
 
 @intrinsic
@@ -30,16 +39,12 @@ def prefetch_row(typingctx, table, row):
         r = context.cast(builder, args[1], row_t, types.intp)
         zero = context.get_constant(types.intp, 0)
         start = cgutils.get_item_pointer(context, builder, table_t, ary, [r, zero])
-        i8p = ir.IntType(8).as_pointer()
-        base = builder.bitcast(start, i8p)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        base = builder.bitcast(start, _I8P)
         itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(table_t.dtype)))
         nbytes = builder.mul(builder.extract_value(ary.shape, 1), itemsize)
         step = context.get_constant(types.intp, CACHE_LINE)
-        write, locality, data = (ir.Constant(ir.IntType(32), v) for v in (1, 3, 1))
         with cgutils.for_range_slice(builder, zero, nbytes, step) as (offset, _):
-            builder.call(fn, [builder.gep(base, [offset]), write, locality, data])
+            _emit_prefetch(builder, builder.gep(base, [offset]), write=True)
         return context.get_dummy_value()
 
     return types.void(table, row), codegen
@@ -57,11 +62,7 @@ def prefetch_item(typingctx, array, index):
         ary = context.make_array(array_t)(context, builder, args[0])
         i = context.cast(builder, args[1], index_t, types.intp)
         ptr = cgutils.get_item_pointer(context, builder, array_t, ary, [i])
-        i8p = ir.IntType(8).as_pointer()
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        read, locality, data = (ir.Constant(ir.IntType(32), v) for v in (0, 3, 1))
-        builder.call(fn, [builder.bitcast(ptr, i8p), read, locality, data])
+        _emit_prefetch(builder, builder.bitcast(ptr, _I8P), write=False)
         return context.get_dummy_value()
 
     return types.void(array, index), codegen
