@@ -191,6 +191,11 @@ def test_bad_input_is_named_on_the_driver(client, shards, tmp_path, monkeypatch)
         w2v.train([shards[0], missing], client=client, **FAST)
     with pytest.raises(TypeError, match="dask.bag"):
         w2v.train([["a", "b"]], client=client)
+    for bad, message in ((dict(round_words=0), "round_words must be"), (dict(round_words="often"), "round_words must be"),
+                         (dict(task_timeout=0), "task_timeout must be"), (dict(task_timeout="1 h"), "task_timeout must be"),
+                         (dict(merge="max"), r"merge='max' is not one of")):
+        with pytest.raises(ValueError, match=message):
+            w2v.distributed.train(shards, client, **bad, **FAST)
     with pytest.raises(ConnectionError, match="127.0.0.1:9"):
         w2v.distributed.train(shards, "tcp://127.0.0.1:9", connect_timeout=1, **FAST)
     monkeypatch.setattr(calls, "W2V_VERSION", "0.0.0-other")

@@ -104,7 +104,7 @@ class ClusterRun:
             raise ValueError(f"checkpoint_errors must be 'raise' or 'warn', got {checkpoint_errors!r}")
         self.checkpoint_errors = checkpoint_errors
         task_timeout = TASK_TIMEOUT if task_timeout is None else task_timeout
-        if not task_timeout > 0:
+        if isinstance(task_timeout, bool) or not isinstance(task_timeout, (int, float)) or not task_timeout > 0:
             raise ValueError(f"task_timeout must be a positive number of seconds, got {task_timeout!r}")
         self.model, self.client = model, client
         self.round_words, self.rule = round_words, rule
@@ -138,8 +138,9 @@ class ClusterRun:
         if self.rule == "auto":  # measured: sum is best at 2 workers, diverged at 4 and 8; damped did not
             self.rule = "sum" if len(self.workers) <= 2 else "damped"
         logger.info("merge rule: %s; %s words per worker per round (%d workers)", self.rule,
-                    f"{ROUND_WORDS // len(self.workers)} (auto)" if self.round_words == "auto" else
-                    "all (one merge per epoch)" if self.round_words is None else self.round_words, len(self.workers))
+                    "all (one merge per epoch)" if self.round_words is None else
+                    f"{_budget(self.round_words, len(self.workers))}" + (" (auto)" if self.round_words == "auto" else ""),
+                    len(self.workers))
         self.shards = {s.index: s for s in shards}
         self.owner = assign(shards, self.workers)
         self.partitions = client.compute(parts) if parts is not None else [None] * len(shards)
