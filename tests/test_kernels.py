@@ -164,3 +164,22 @@ def test_path_update_matches_reference(length):
     np.testing.assert_allclose(dH, want_dH, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(syn1[targets[0]], ref_syn1[targets[0]])
     assert G[0] == 0.0 and (loss > 0) == (length > 1)   # the saturated pair was guessed right: no loss
+
+
+def test_borrowed_array_is_the_same_memory_without_a_reference_count():
+    """borrowed(a) reads and writes a's own data (views of it too); it only drops the meminfo."""
+    from w2v.kernels.borrow import borrowed
+
+    @njit
+    def fill_through_borrowed(a, value):
+        b = borrowed(a)
+        for i in range(b.shape[0]):
+            b[i, 0] = value
+        tail = borrowed(a)[1:]          # a view of a borrowed array
+        tail[0, 1] = -value
+        return b.shape, tail.shape, b[0, 0] + tail[0, 0]
+
+    a = np.zeros((3, 2), np.float32)
+    shape, tail_shape, total = fill_through_borrowed(a, np.float32(2.5))
+    assert shape == (3, 2) and tail_shape == (2, 2) and total == 5.0
+    np.testing.assert_array_equal(a, [[2.5, 0.0], [2.5, -2.5], [2.5, 0.0]])

@@ -9,6 +9,7 @@ Everything the loop needs arrives as arrays and scalars; it allocates nothing an
 import numpy as np
 from numba import njit
 
+from .borrow import borrowed
 from .cbow import cbow_centre
 from .common import fill_huffman_targets, fill_huffman_targets_split, fill_negative_targets, next_u32, rand_below
 from .hot_rows import HOT_ROWS, load_hot, merge_hot
@@ -115,6 +116,16 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
     ``merge_every`` centre words and before returning (:mod:`.hot_rows`); ``syn1_base`` holds the
     rows as last merged. ``hot_first = len(syn1)`` (or ``syn1_hot`` with no rows) turns this off.
     """
+    # the kernel's own arguments, borrowed: no atomic reference counting in the loops (see .borrow)
+    syn0, syn1neg, syn1, syn1_hot, syn1_base = (borrowed(syn0), borrowed(syn1neg), borrowed(syn1),
+                                                borrowed(syn1_hot), borrowed(syn1_base))
+    ids, offsets, keep_thr, lockf = borrowed(ids), borrowed(offsets), borrowed(keep_thr), borrowed(lockf)
+    alias_thr, alias_idx = borrowed(alias_thr), borrowed(alias_idx)
+    codes, points, codelens = borrowed(codes), borrowed(points), borrowed(codelens)
+    progress, stop, rng, loss_out = borrowed(progress), borrowed(stop), borrowed(rng), borrowed(loss_out)
+    sent, ctx, H, dH, G = borrowed(sent), borrowed(ctx), borrowed(H), borrowed(dH), borrowed(G)
+    ns_ring, ns_count, ns_labels = borrowed(ns_ring), borrowed(ns_count), borrowed(ns_labels)
+    hs_targets, hs_labels = borrowed(hs_targets), borrowed(hs_labels)
     words = 0
     loss = 0.0
     use_hot = sg != 0 and hs != 0 and syn1_hot.shape[0] > 0 and hot_first + syn1_hot.shape[0] <= syn1.shape[0]
