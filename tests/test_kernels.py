@@ -183,3 +183,15 @@ def test_borrowed_array_is_the_same_memory_without_a_reference_count():
     shape, tail_shape, total = fill_through_borrowed(a, np.float32(2.5))
     assert shape == (3, 2) and tail_shape == (2, 2) and total == 5.0
     np.testing.assert_array_equal(a, [[2.5, 0.0], [2.5, -2.5], [2.5, 0.0]])
+
+
+def test_sigmoid_table_index_is_computed_in_float32_like_word2vec_c():
+    """word2vec.c and gensim index expTable with float arithmetic on a float score: (f + 6) * 83 in
+    float32. For f = 3.4819274f that is 787 where float64 arithmetic gives 786."""
+    from w2v.kernels.common import _table_index
+
+    index = njit(lambda x: _table_index(x))
+    for f, expected in ((3.4819274, 787), (1.2650602, 603), (-1.7590362, 352)):
+        x = np.float32(f)
+        assert int((x + np.float32(6)) * np.float32(83)) == expected
+        assert index(x) == expected

@@ -19,6 +19,10 @@ LOG_SIGMOID_TABLE = np.log(1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
 #: part of the update rule their defaults were tuned with. w2v keeps it (tests check the updates
 #: equal gensim's own Cython ones); with 83.3 CBOW lost ~1 analogy point on wiki17m.
 _TABLE_SCALE = float(EXP_TABLE_SIZE // int(MAX_EXP) // 2)
+#: the same constants in float32: word2vec.c and gensim compute the index in float (a float score
+#: plus C int constants), and a float64 detour put two conversions on every score's critical path
+_MAX_EXP32 = np.float32(MAX_EXP)
+_TABLE_SCALE32 = np.float32(_TABLE_SCALE)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -106,7 +110,7 @@ def fill_huffman_targets_split(word, codes, points, codelens, hot_first, targets
 @njit(cache=True, inline="always")
 def _table_index(x):
     """word2vec.c's table index for |x| < MAX_EXP, clamped so that even a NaN reads inside the table."""
-    i = int((x + MAX_EXP) * _TABLE_SCALE)
+    i = int((x + _MAX_EXP32) * _TABLE_SCALE32)
     return min(max(i, 0), EXP_TABLE_SIZE - 1)
 
 
@@ -123,9 +127,9 @@ def _log_sigmoid(x):
 @njit(cache=True, inline="always")
 def _gradient(f, label, alpha, skip_saturated):
     """(label - sigmoid(f)) * alpha, with word2vec.c's table and saturation rules."""
-    if f >= MAX_EXP:
+    if f >= _MAX_EXP32:
         return np.float32(0.0) if skip_saturated else (label - np.float32(1.0)) * alpha
-    if f <= -MAX_EXP:
+    if f <= -_MAX_EXP32:
         return np.float32(0.0) if skip_saturated else label * alpha
     return (label - SIGMOID_TABLE[_table_index(f)]) * alpha
 

@@ -13,7 +13,7 @@ from .borrow import borrowed
 from .cbow import cbow_centre
 from .common import fill_huffman_targets, fill_huffman_targets_split, fill_negative_targets, next_u32, rand_below
 from .hot_rows import HOT_ROWS, load_hot, merge_hot
-from .prefetch import prefetch_row
+from .prefetch import prefetch_item, prefetch_row
 from .skipgram import SG_EXACT, sg_centre
 
 #: progress counters are spaced this many int64 apart so threads never share a cache line
@@ -22,6 +22,8 @@ SLOT_STRIDE = 8
 LOOKAHEAD = 12
 #: how many centre words ahead the Huffman path rows are prefetched (hierarchical softmax)
 PATH_LOOKAHEAD = 2
+#: ... and their Huffman codes and points (the rows prefetch_path reads) this many ahead
+CODE_LOOKAHEAD = 6
 #: ring slots for drawn-ahead negatives (a power of two > LOOKAHEAD)
 RING = 16
 
@@ -92,6 +94,15 @@ def prefetch_path(syn1, points, codelens, word, first):
             prefetch_row(syn1, p)
 
 
+@njit(cache=True, inline="always")
+def prefetch_code(points, codes, codelens, word):
+    """Prefetch ``word``'s Huffman points, code and length: the rows :func:`prefetch_path` and the
+    target fill read a few words later (a random row per centre word, usually out of cache)."""
+    prefetch_item(codelens, word)
+    prefetch_row(points, word)
+    prefetch_row(codes, word)
+
+
 @njit(nogil=True, cache=True, fastmath=True)
 def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                 keep_thr, alias_thr, alias_idx, codes, points, codelens, lockf, use_lockf,
@@ -155,6 +166,8 @@ def train_chunk(syn0, syn1neg, syn1, ids, offsets, s_begin, s_end,
                                alias_thr, alias_idx, ns_ring, ns_count)
             if hs and i + PATH_LOOKAHEAD < n:
                 prefetch_path(syn1, points, codelens, sent[i + PATH_LOOKAHEAD], cold_below)
+                if i + CODE_LOOKAHEAD < n:   # the path's own description, for prefetch_path later
+                    prefetch_code(points, codes, codelens, sent[i + CODE_LOOKAHEAD])
             b = rand_below(rng, window) if shrink_windows else 0
             reach = window - b
             lo = max(0, i - reach)
