@@ -28,6 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", default="1,5", help="default: %(default)s")
     p.add_argument("--workers", default="1,2", help="default: %(default)s")
     p.add_argument("--repeats", type=int, default=1, help="runs per library and configuration (default 1)")
+    p.add_argument("--first-seed", type=int, default=1,
+                   help="seed of the first repeat (repeat r uses first-seed + r; default 1): more seeds "
+                        "for a quality gap, without re-running the first ones")
     p.add_argument("--libs", default=",".join(harness.LIBS), help="default: %(default)s")
     p.add_argument("--kernel", default="auto", choices=("auto", "shared", "exact", "batched"), help="w2v's kernel")
     p.add_argument("--no-score", action="store_true", help="skip the quality evaluation (timing only)")
@@ -55,10 +58,10 @@ def run_grid(args, corpus: Path) -> list[dict]:
                       f"repeat {repeat + 1}/{args.repeats}: {lib} ...", end=" ", flush=True)
                 # A per-process tag: the vectors are deleted after scoring, and must never be
                 # another benchmark's (nn_overlap.py keeps its own for --reuse).
-                # Repeat r uses seed 1 + r in both libraries: the medians average over seeds too,
-                # so a quality difference is not one lucky seed.
+                # Repeat r uses seed first_seed + r in both libraries: the medians average over
+                # seeds too, so a quality difference is not one lucky seed.
                 run = harness.run_spec(lib, mode, epochs, workers, corpus, kernel=args.kernel,
-                                       seed=1 + repeat, tag=f"-p{os.getpid()}")
+                                       seed=args.first_seed + repeat, tag=f"-p{os.getpid()}")
                 if "error" not in run and not args.no_score:
                     run.update(harness.score_vectors(run["vectors"]))
                 harness.discard(run)
