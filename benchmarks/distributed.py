@@ -7,8 +7,7 @@
 Cells: ``single`` (one process, w2v.train on the same shard files, 2 threads); ``dist:N:RULE:ROUND``
 (N worker processes x 1 thread, merge RULE, ROUND words per worker per round or ``epoch`` for one
 merge per epoch, Spark's schedule, or ``auto``: the default, 500k words for the whole cluster; RULE
-``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S,
-``measuredT`` is ``measured`` with MEASURE_MIN = T, ``measuredD`` with MEASURE_CAP);
+``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S);
 ``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
 epoch 3). Every run appends one JSON line to ``--out`` at once, so a long series keeps what it
 measured. Timings: ``end_to_end_s`` is the train() call (vocabulary scan on the workers, encoding,
@@ -93,13 +92,6 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
         else:
             mg.DAMP_UPDATES, mg.DAMP_STEP = float(rule[6:]), None
         rule = "damped"
-    if rule.startswith("measured") and rule != "measured":  # measuredT: MEASURE_MIN = T; measuredD: capped at damped
-        import w2v.distributed.merge as mg
-        if rule == "measuredD":
-            mg.MEASURE_CAP = True
-        else:
-            mg.MEASURE_MIN = float(rule[8:])
-        rule = "measured"
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster)
     try:

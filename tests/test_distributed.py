@@ -16,7 +16,7 @@ import pytest
 
 import w2v
 from w2v.checkpoint import CheckpointError
-from w2v.distributed.merge import TableDelta, measured_scale, merge, saturation, update_weights
+from w2v.distributed.merge import TableDelta, merge, update_weights
 
 from conftest import sample_words
 
@@ -85,37 +85,6 @@ def test_merge_rules_combine_touched_rows_only():
     assert len(merge([], 5, 2, "sum").ids) == 0
     with pytest.raises(ValueError, match="merge rule 'max'"):
         merge([a], 5, 2, "max")
-
-
-def test_measured_rule_sums_linear_rows_and_averages_saturated_ones():
-    """Rows SGD moves at a constant rate (halves equal) keep the sum; rows that converged within the
-    first half (second half ~ 0 in the direction of the first) get the mean; between, the quadratic
-    model's share (1 - Q^c) / (c (1 - Q)), which equals what c x u steps of the model give."""
-    rng = np.random.default_rng(0)
-    dim, q_half = 16, 0.5
-    d1 = rng.normal(size=(4, dim)).astype(np.float32)
-    # row 0 linear (d2 = d1), row 1 saturated (d2 = noise orthogonal to d1), row 2 half-way
-    # (d2 = q^(u/2) d1), row 3 barely updated (nothing in the second half: no measurement)
-    noise = rng.normal(size=dim)
-    noise -= noise @ d1[1] / (d1[1] @ d1[1]) * d1[1]
-    d2 = np.stack([d1[0], 0.01 * noise, q_half * d1[2], np.zeros(dim)]).astype(np.float32)
-    q = saturation(d1, d2)
-    assert q.tolist() == pytest.approx([1.0, 0.0, q_half ** 2, 1.0], abs=1e-6)
-    ids = np.arange(4, dtype=np.int32)
-    change = d1 + d2
-    deltas = [TableDelta(ids, change, np.full(4, 100, np.float32), q) for _ in range(3)]
-    merged = merge(deltas, 4, dim, "measured").rows
-    np.testing.assert_allclose(merged[0], 3 * change[0], rtol=1e-5)  # linear: the sum
-    np.testing.assert_allclose(merged[1], change[1], rtol=1e-5)      # saturated: the mean
-    np.testing.assert_allclose(merged[3], 3 * change[3], rtol=1e-5)  # unmeasured: the sum
-    # half-way row in the model: x* - x0 = change / (1 - Q); 3 replicas in sequence reach (1 - Q^3)(x* - x0)
-    big_q = q_half ** 2
-    np.testing.assert_allclose(merged[2], (1 - big_q ** 3) / (1 - big_q) * change[2], rtol=1e-5)
-    # a delta without a measurement keeps the sum; a row one replica touched moves by its change
-    plain = merge([TableDelta(ids, change, np.ones(4, np.float32))] * 2, 4, dim, "measured").rows
-    np.testing.assert_allclose(plain, 2 * change, rtol=1e-5)
-    np.testing.assert_allclose(merge(deltas[:1], 4, dim, "measured").rows, change, rtol=1e-6)
-    assert measured_scale(np.array([0.0, 1.0]), np.array([8.0, 8.0])).tolist() == [0.125, 1.0]
 
 
 def test_update_weights_of_huffman_nodes_count_the_words_below_them():
@@ -534,41 +503,3 @@ def test_replica_applies_each_merged_change_once_and_in_order(tmp_path):
     assert replica.drop("t")
     with pytest.raises(replica.ReplicaMissing, match="worker local process: no replica of run t"):
         replica.step("t", [], [], 0, lr)
-
-
-def test_measured_step_trains_two_halves_and_reports_saturation(tmp_path):
-    """With ``measure`` a step trains its slice as two halves (cut at the sentence nearest half its
-    words) and reports a saturation in [0, 1] for every changed row; the words trained and the rows
-    changed are those of the same slice trained in one go."""
-    from types import SimpleNamespace
-
-    from w2v.distributed import replica
-    from w2v.distributed.shards import Shard
-
-    encoded = {0: SimpleNamespace(offsets=np.array([0, 10, 20, 30])), 1: SimpleNamespace(offsets=np.array([0, 50]))}
-    assert replica._halves([(0, 0, 3), (1, 0, 1)], encoded) == ([(0, 0, 3)], [(1, 0, 1)])  # 30 | 50 of 80
-    assert replica._halves([(0, 0, 3)], encoded) == ([(0, 0, 2)], [(0, 2, 3)])  # half = 15: a tie, the later cut
-    assert replica._halves([(1, 0, 1)], encoded) == ([(1, 0, 1)], [])
-    assert replica._halves([], encoded) == ([], [])
-
-    path = tmp_path / "s.txt"
-    words = sample_words(20_000)
-    path.write_text("\n".join(" ".join(words[i:i + 100]) for i in range(0, len(words), 100)) + "\n")
-    model = vocab_model(min_count=2, vector_size=8, progress=False, corpus=str(path))
-    tables = {"syn0": model.wv.vectors, "syn1neg": model.syn1neg, "syn1": model.syn1}
-    vocab = (model.vocab.words, model.vocab.counts, model.vocab.huffman_kind)
-    lr = (0.025, 0.0001, 20_000, 0, 20_000, 10_000)
-    results = {}
-    for measure in (False, True):
-        run = f"m{measure}"
-        replica.prepare(run, 0, [Shard(0, "file", str(path))], [None], vocab, model.params.to_dict(), tables, 1, False, 0)
-        results[measure] = replica.step(run, [], [(0, 0)], 5_000, lr, measure)
-        replica.drop(run)
-    plain, measured = results[False], results[True]
-    assert measured["words"] == plain["words"] > 0 and measured["cursors"] == plain["cursors"]
-    for name in ("syn0", "syn1neg"):
-        d, p = measured["deltas"][name], plain["deltas"][name]
-        assert p.saturation is None and len(d.saturation) == len(d.ids) > 100
-        assert ((d.saturation >= 0) & (d.saturation <= 1)).all()
-        assert 0 < np.mean(d.saturation == 1) < 1  # some rows measured, some (one half only) not
-        assert d.ids.tolist() == p.ids.tolist()

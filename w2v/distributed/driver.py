@@ -407,8 +407,7 @@ class ClusterRun:
         self.alpha_now = max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total))
         lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
         self.pending = []
-        measure = self.rule == "measured"
-        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, measure))
+        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr))
                    for w in self.workers}
         most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in self.workers)
         results, lost, missed = self._await(futures, "training",
@@ -541,8 +540,8 @@ def _reasons(workers: dict) -> str:
     return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
 
-def _step_task(run_id, inbox, plan, budget, lr, measure=False):
-    return replica.step(run_id, [box.value for box in inbox], plan, budget, lr, measure)
+def _step_task(run_id, inbox, plan, budget, lr):
+    return replica.step(run_id, [box.value for box in inbox], plan, budget, lr)
 
 
 def _prepare_task(run_id, slot, shards, partitions, params, setup, threads, cache_dir, start_round):

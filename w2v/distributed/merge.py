@@ -28,20 +28,6 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     learning rate; 40 updates at alpha 0.025), since how far u updates move a row grows with
     u x alpha. Never diverged where ``sum`` did, and ended at a lower loss than ``mean`` (4 and 8
     workers); but at 2 workers it lost more analogy points than ``sum`` (benchmarks/README.md).
-``measured``
-    the sum, with each replica's change of a row scaled by how saturated the replica *measured* it
-    to be, instead of guessing from update counts. In a quadratic model of one row's loss, u SGD
-    steps from x0 move the row by (1 - q^u)(x* - x0): c replicas' changes added are
-    c (1 - Q)(x* - x0), Q = q^u, where c u steps on one machine move it (1 - Q^c)(x* - x0). So a
-    replica's change is scaled by f = (1 - Q^c) / (c (1 - Q)) = (1 + Q + ... + Q^(c-1)) / c: 1 (the
-    sum) for a row still moving linearly (Q = 1), 1/c (the mean) for a saturated one (Q = 0). Each
-    replica trains its round as two halves and measures Q per row from the halves' changes d1, d2
-    (in the model d2 = q^(u/2) d1): rho = clip(<d2, d1> / |d1|^2, 0, 1), Q = rho^2
-    (:func:`saturation`). A row one half did not move, or updated fewer than :data:`MEASURE_MIN`
-    times in the round, keeps the sum: too few updates to tell drift from noise. Measured worse
-    than ``damped`` (benchmarks/README.md): early in training the halves agree (Q high) for rows
-    whose sum overshoots (8 workers diverged in the first epoch), late they disagree (Q low) where
-    damping more than ``damped`` costs loss and accuracy. Kept as an option, not "auto".
 
 Only touched rows travel, so a merged change is sparse too: :class:`TableDelta`.
 """
@@ -51,16 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RULES = ("sum", "mean", "weighted", "sqrt", "damped", "measured")
+RULES = ("sum", "mean", "weighted", "sqrt", "damped")
 #: ``damped``: a replica's change of a row counts as half saturated after DAMP_STEP / alpha updates
 #: (update_weights' units; alpha = the round's learning rate), or DAMP_UPDATES where alpha is unknown
 DAMP_STEP = 1.0
 DAMP_UPDATES = 40.0
-#: ``measured``: a replica's change of a row updated fewer times than this in its round (update_weights'
-#: units) counts as unsaturated (Q = 1, the sum) whatever its halves say (applied by the driver)
-MEASURE_MIN = 0.0
-#: ``measured``: cap each replica's share at ``damped``'s (experiment: benchmarks' ``measuredD``)
-MEASURE_CAP = False
 TABLES = ("syn0", "syn1neg", "syn1")
 
 
@@ -71,7 +52,6 @@ class TableDelta:
     ids: np.ndarray      # int32
     rows: np.ndarray     # float32, len(ids) x dim
     weights: np.ndarray  # float32, update count of each row (1 where unknown)
-    saturation: np.ndarray | None = None  # float32, measured Q of each row (``measured`` only)
 
     @classmethod
     def empty(cls, dim: int) -> TableDelta:
@@ -79,8 +59,7 @@ class TableDelta:
 
     @property
     def nbytes(self) -> int:
-        extra = 0 if self.saturation is None else self.saturation.nbytes
-        return int(self.ids.nbytes + self.rows.nbytes + self.weights.nbytes + extra)
+        return int(self.ids.nbytes + self.rows.nbytes + self.weights.nbytes)
 
 
 def changed_rows(table: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -88,31 +67,6 @@ def changed_rows(table: np.ndarray, base: np.ndarray) -> np.ndarray:
     if table.size == 0:
         return np.zeros(0, np.int32)
     return np.flatnonzero((table != base).any(axis=1)).astype(np.int32)
-
-
-def saturation(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Measured saturation Q of each row from its changes in the first and second half of a round.
-
-    In the quadratic model (module docstring) the second half's change is q^(u/2) times the
-    first's, so rho = <d2, d1> / |d1|^2 (clipped to [0, 1]) estimates q^(u/2) and Q = rho^2 is
-    q^u. Noise in the changes pulls rho towards 0 (the mean), which is what merging noise wants.
-    Rows where a half moved nothing get Q = 1 (the sum): nothing to measure.
-    """
-    d1, d2 = first.astype(np.float64), second.astype(np.float64)
-    n1 = np.einsum("ij,ij->i", d1, d1)
-    n2 = np.einsum("ij,ij->i", d2, d2)
-    rho = np.clip(np.einsum("ij,ij->i", d1, d2) / np.where(n1 > 0, n1, 1.0), 0.0, 1.0)
-    q = rho * rho
-    q[(n1 == 0) | (n2 == 0)] = 1.0
-    return q.astype(np.float32)
-
-
-def measured_scale(q: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """(1 - q^c) / (c (1 - q)): the share of c replicas' summed changes that c q-saturated ones keep."""
-    q, c = q.astype(np.float64), c.astype(np.float64)
-    linear = q > 1.0 - 1e-9
-    safe = np.where(linear, 0.5, q)
-    return np.where(linear, 1.0, (1.0 - safe ** c) / (c * (1.0 - safe)))
 
 
 def merge(deltas: list[TableDelta], n_rows: int, dim: int, rule: str, alpha: float | None = None) -> TableDelta:
@@ -127,7 +81,7 @@ def merge(deltas: list[TableDelta], n_rows: int, dim: int, rule: str, alpha: flo
     acc = np.zeros((n_rows, dim), np.float32 if rule == "sum" or len(deltas) == 1 else np.float64)
     norm = np.zeros(n_rows, np.float64)
     touched = np.zeros(n_rows, bool)
-    if rule in ("damped", "measured"):
+    if rule == "damped":
         tau = DAMP_STEP / alpha if alpha and DAMP_STEP else DAMP_UPDATES
         count = np.zeros(n_rows, np.float64)
         for d in deltas:
@@ -137,16 +91,6 @@ def merge(deltas: list[TableDelta], n_rows: int, dim: int, rule: str, alpha: flo
             c = count[d.ids]
             h = d.weights.astype(np.float64) / (d.weights + tau)
             acc[d.ids] += d.rows * (1.0 / (1.0 + (c - 1.0) * h))[:, None]
-            norm[d.ids] += 1.0
-        elif rule == "measured":  # a delta without a measurement (saturation None) keeps the sum
-            q = np.ones(len(d.ids), np.float32) if d.saturation is None else d.saturation
-            if MEASURE_MIN > 0:  # too few updates to tell drift from noise: the sum
-                q = np.where(d.weights < MEASURE_MIN, 1.0, q)
-            scale = measured_scale(q, count[d.ids])
-            if MEASURE_CAP:  # never more than damped would give
-                h = d.weights.astype(np.float64) / (d.weights + tau)
-                scale = np.minimum(scale, 1.0 / (1.0 + (count[d.ids] - 1.0) * h))
-            acc[d.ids] += d.rows * scale[:, None]
             norm[d.ids] += 1.0
         elif rule == "weighted":
             acc[d.ids] += d.rows * d.weights[:, None]

@@ -22,7 +22,7 @@ from ..kernels.sentences import SLOT_STRIDE
 from ..params import TrainParams
 from ..training import KernelTables, ThreadScratch, initial_rng_states, kernel_settings, train_sentences
 from ..vocab import Vocabulary
-from .merge import TABLES, TableDelta, changed_rows, saturation, update_weights
+from .merge import TABLES, TableDelta, changed_rows, update_weights
 from .shards import Shard, read_shard
 
 CHUNK_WORDS = 100_000
@@ -153,7 +153,7 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
 
 
 @names_worker
-def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, measure: bool = False) -> dict:
+def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple) -> dict:
     """Bring the replica up to the driver's merged tables, train the next slice, return the rows it changed.
 
     ``inbox`` is what the driver sent since this worker's last step: ``("delta", n, change)``,
@@ -167,8 +167,6 @@ def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, measure: 
     min_alpha, run words / k, words done / k, epoch words / k, batch_words / k) for k training
     replicas: the kernel decays the rate on ``done + k * (words trained here)``, an estimate of
     the cluster's global count, in the same steps of ``batch_words`` per epoch as on one machine.
-    ``measure`` (the ``measured`` merge rule): train the slice as two halves and report each
-    changed row's measured saturation (:func:`.merge.saturation`) beside its change.
     """
     state = _RUNS.get(run_id)
     if state is None or state.params is None:
@@ -184,18 +182,10 @@ def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, measure: 
                 state.applied = number
         started = time.perf_counter()
         pieces, cursors = _slice(state, plan, budget)
-        if measure:
-            first, second = _halves(pieces, state.encoded)
-            words, loss, occurrences = _train(state, first, lr)
-            middle = {name: _snapshot(state, name) for name in TABLES}
-            words2, loss2, occurrences2 = _train(state, second, (*lr[:3], lr[3] + words, *lr[4:]))
-            words, loss, occurrences = words + words2, loss + loss2, occurrences + occurrences2
-        else:
-            middle = None
-            words, loss, occurrences = _train(state, pieces, lr)
-        deltas = _collect(state, occurrences, middle)
-    return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": words,
-            "loss": loss, "seconds": time.perf_counter() - started}
+        progress, loss, occurrences = _train(state, pieces, lr)
+        deltas = _collect(state, occurrences)
+    return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(lr[3]),
+            "loss": float(loss.sum()), "seconds": time.perf_counter() - started}
 
 
 def resync(state: WorkerRun, tables: dict, number: int) -> None:
@@ -230,33 +220,6 @@ def _slice(state: WorkerRun, plan: list, budget: int) -> tuple[list, list]:
     return pieces, cursors
 
 
-def _halves(pieces: list, encoded: dict) -> tuple[list, list]:
-    """``pieces`` cut at the sentence boundary nearest to half their words (the second may be empty)."""
-    total = sum(int(encoded[i].offsets[b] - encoded[i].offsets[a]) for i, a, b in pieces)
-    first, second, left = [], [], total / 2
-    for index, a, b in pieces:
-        offsets = encoded[index].offsets
-        if left <= 0:
-            second.append((index, a, b))
-            continue
-        cut = int(np.searchsorted(offsets, offsets[a] + left, side="left"))
-        if cut > a and cut <= b and offsets[cut] - offsets[a] - left > left - (offsets[cut - 1] - offsets[a]):
-            cut -= 1  # the nearer boundary
-        cut = min(max(cut, a), b)
-        left -= int(offsets[cut] - offsets[a])
-        if cut > a:
-            first.append((index, a, cut))
-        if b > cut:
-            second.append((index, cut, b))
-    return first, second
-
-
-def _snapshot(state: WorkerRun, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of table ``name`` changed so far this round, as (ids, their current values)."""
-    ids = changed_rows(state.tables[name], state.base[name])
-    return ids, state.tables[name][ids]
-
-
 def _chunks(pieces: list, encoded: dict) -> list:
     chunks = []
     for index, first, end in pieces:
@@ -267,9 +230,8 @@ def _chunks(pieces: list, encoded: dict) -> list:
     return chunks
 
 
-def _train(state: WorkerRun, pieces: list, lr: tuple) -> tuple[int, float, np.ndarray]:
-    """Run the pieces with this worker's threads and w2v's nogil kernel (the call training.py makes);
-    return the words trained, their loss and each word's occurrences in the pieces."""
+def _train(state: WorkerRun, pieces: list, lr: tuple):
+    """Run the pieces with this worker's threads and w2v's nogil kernel (the call training.py makes)."""
     p, t, tables = state.params, state.kernel, state.tables
     alpha, min_alpha, total_scaled, done_scaled, epoch_scaled, batch_scaled = lr
     settings = kernel_settings(p, alpha, min_alpha, total_scaled, epoch_scaled, batch_scaled)
@@ -309,32 +271,21 @@ def _train(state: WorkerRun, pieces: list, lr: tuple) -> tuple[int, float, np.nd
     for index, a, b in pieces:
         enc = state.encoded[index]
         occurrences += np.bincount(enc.ids[enc.offsets[a]:enc.offsets[b]], minlength=len(state.vocab))
-    return int(progress.sum()) - int(done_scaled), float(loss.sum()), occurrences
+    return progress, loss, occurrences
 
 
-def _collect(state: WorkerRun, occurrences: np.ndarray, middle: dict | None = None) -> dict:
-    """The rows each table changed this round (as deltas), then the replica back at ``base``;
-    with ``middle`` (each table's :func:`_snapshot` after the first half) their saturation too."""
+def _collect(state: WorkerRun, occurrences: np.ndarray) -> dict:
+    """The rows each table changed this round (as deltas), then the replica back at ``base``."""
     p, t = state.params, state.kernel
     deltas = {}
     for name in TABLES:
         table, base = state.tables[name], state.base[name]
         ids = changed_rows(table, base)
         rows = table[ids] - base[ids]
+        table[ids] = base[ids]
         weights = update_weights(occurrences, name, p.negative, state.noise, t.points, t.codelens) \
             if len(ids) else np.zeros(0)
-        weights = np.asarray(weights[ids] if len(ids) else weights, np.float32)
-        q = None
-        if middle is not None:
-            mid_ids, mid_rows = middle[name]
-            first = np.zeros_like(rows)
-            if len(ids):  # a row the first half changed is among ids unless the second put it back exactly
-                at = np.minimum(np.searchsorted(ids, mid_ids), len(ids) - 1)
-                hit = ids[at] == mid_ids
-                first[at[hit]] = mid_rows[hit] - base[mid_ids[hit]]
-            q = saturation(first, rows - first)
-        table[ids] = base[ids]
-        deltas[name] = TableDelta(ids, rows, weights, q)
+        deltas[name] = TableDelta(ids, rows, np.asarray(weights[ids] if len(ids) else weights, np.float32))
     return deltas
 
 
