@@ -41,6 +41,7 @@ class NgramTable:
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
         self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
         self.pair_cache = None  # count_ngrams' recent pairs (key, entry, pending count); made on first use
+        self.unigram = np.zeros(0, np.int64)  # count_pairs' unigram counts of one-part words, held back
 
     def __len__(self) -> int:
         return int(self.state[K.N_ENTRIES])
@@ -102,13 +103,27 @@ class NgramTable:
                 self.grow(2 * n, 3 * max_parts * n + 2 * n)
 
     def count_pairs(self, ids, prev: int, parts) -> None:
-        """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
+        """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0]).
+        The unigrams of one-part words are held in ``self.unigram`` until :meth:`finish_pairs`."""
+        wp_len = parts[1]
+        if len(self.unigram) < len(wp_len):
+            self.unigram = np.concatenate([self.unigram, np.zeros(len(wp_len) - len(self.unigram), np.int64)])
+        if self.pair_cache is None:
+            self.pair_cache = np.full((PAIR_CACHE_ROWS, 3), -1, np.int64)
+        buf = np.empty(2 * max(1, int(wp_len.max(initial=1))), np.int32)
         done = 0
         while done < len(ids):
-            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], *parts, *self.arrays())
+            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], self.unigram, *parts,
+                                        buf, self.pair_cache, *self.arrays())
             done += step
-            if done < len(ids):
-                self.grow(max(1024, len(self)), 4096 + int(self.state[K.ARENA_USED]))
+            if done < len(ids):  # 1.25x steps: the table of every distinct pair is most of the memory
+                self.grow(max(1024, len(self) // 4), 4096 + int(self.state[K.ARENA_USED]) // 4)
+
+    def finish_pairs(self, parts) -> None:
+        """Add the unigram counts :meth:`count_pairs` held back (one entry per counted word)."""
+        self.grow(int(np.count_nonzero(self.unigram)), 0)
+        K.add_unigrams(self.unigram, *parts, *self.arrays())
+        self.pair_cache = None
 
     def merge(self, other: NgramTable) -> None:
         """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
