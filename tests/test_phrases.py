@@ -289,6 +289,36 @@ def test_gensim_line_sentence_read_as_file(lines_file):
         assert list(ours.freeze()[corpus]) == list(theirs.freeze()[corpus])
 
 
+def test_kept_ids_serve_the_same_file_only(lines_file, tmp_path, monkeypatch):
+    """The ids counted from a file are reused to apply the phrases to that same file (a path or
+    gensim's LineSentence of it, cut at the same length), giving what a fresh read gives; a
+    changed file, another cut or a file over KEEP_TOKENS is read again."""
+    from gensim.models.word2vec import LineSentence
+
+    from w2v import ngrams
+
+    src = tmp_path / "copy.txt"
+    src.write_bytes(Path(lines_file).read_bytes())
+    model = Phrases(str(src))
+    frozen = model.freeze()
+    assert model._kept is not None and frozen._kept is model._kept
+    fresh = Phrases(str(src)).freeze()
+    fresh._kept = None
+    assert list(frozen[LineSentence(str(src))]) == list(fresh[LineSentence(str(src))])
+    assert frozen.save_phrased(str(src), tmp_path / "a.txt") == fresh.save_phrased(str(src), tmp_path / "b.txt")
+    assert (tmp_path / "a.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
+    served = []
+    real = ngrams.file_key
+    monkeypatch.setattr(ngrams, "file_key", lambda *a: served.append(real(*a)) or served[-1])
+    assert list(frozen[LineSentence(str(src), max_sentence_length=300)]) == \
+        list(fresh[LineSentence(str(src), max_sentence_length=300)])  # another cut: read again
+    assert served[0] != model._kept.key
+    src.write_text("new york new york city\n" * 3)  # changed: read again
+    assert list(frozen[LineSentence(str(src))])[0] == list(fresh[LineSentence(str(src))])[0]
+    monkeypatch.setattr(ngrams, "KEEP_TOKENS", 10)
+    assert Phrases(str(src))._kept is None
+
+
 @pytest.mark.parametrize("delimiter", ["_", "\u2014\u2014"])
 def test_save_phrased_writes_what_token_lists_give(tmp_path, delimiter):
     """The file-to-file writer (8-byte chunks) against the token-list path: multi-byte UTF-8

@@ -303,10 +303,67 @@ def gensim_line_file(corpus):
     return path, max_len
 
 
-def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH):
+#: a file's ids are kept after counting, for applying the phrases to the same file without reading
+#: and tokenising it again, up to this many tokens (4 bytes each: 128 MiB)
+KEEP_TOKENS = 1 << 25
+
+
+def file_key(corpus, max_sentence_length: int):
+    """What identifies the sentences of a one-file corpus (a path to a file, or gensim's
+    ``LineSentence`` of one): the file (resolved path, inode, size, modification time) and the
+    sentence length it is cut at. None for any other corpus."""
+    line_file = gensim_line_file(corpus)
+    if line_file is not None:
+        path, max_len = line_file
+    elif isinstance(corpus, (str, os.PathLike)) and not hasattr(corpus, "_output_blocks"):
+        path, max_len = Path(corpus), max_sentence_length
+    else:
+        return None
+    try:
+        if not path.is_file():
+            return None
+        st = path.stat()
+        return str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, int(max_len)
+    except OSError:
+        return None
+
+
+class KeptIds:
+    """The ``(ids, offsets)`` blocks of one file in a model's word index, kept from counting so
+    that applying the phrases to that same, unchanged file (:func:`file_key`) skips reading and
+    tokenising it: for a file of up to ``KEEP_TOKENS`` tokens, the second pass over it is then
+    the phrase kernel alone. The blocks are shared, never written to."""
+
+    def __init__(self, key, blocks: list):
+        self.key, self.blocks = key, blocks
+
+
+def keeping(corpus, index: WordIndex, max_sentence_length: int, holder: list):
+    """:func:`id_blocks` of ``corpus`` that also keeps them: when the corpus is one file of at most
+    ``KEEP_TOKENS`` tokens, unchanged while it was read, ``holder`` gets a :class:`KeptIds`."""
+    key = file_key(corpus, max_sentence_length)
+    kept, total = ([] if key is not None else None), 0
+    for ids, offsets in id_blocks(corpus, index, max_sentence_length):
+        if kept is not None:
+            total += len(ids)
+            if total <= KEEP_TOKENS:
+                kept.append((ids, offsets))
+            else:
+                kept = None
+        yield ids, offsets
+    if kept is not None and file_key(corpus, max_sentence_length) == key:
+        holder.append(KeptIds(key, kept))
+
+
+def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH,
+              kept: KeptIds | None = None):
     """Yield ``(ids, offsets)`` blocks of whole sentences of ``corpus``, ids in ``index`` (which
     grows with new words). Accepts a path, a phrased corpus (anything with ``_output_blocks``),
-    gensim's ``LineSentence`` of a file (read as that file) or an iterable of token lists."""
+    gensim's ``LineSentence`` of a file (read as that file) or an iterable of token lists.
+    ``kept``: ids of a file read before in ``index``'s id space, used if ``corpus`` is that file."""
+    if kept is not None and kept.key == file_key(corpus, max_sentence_length):
+        yield from kept.blocks
+        return
     line_file = gensim_line_file(corpus)
     if line_file is not None:
         yield from _file_blocks(line_file[0], index, line_file[1])
