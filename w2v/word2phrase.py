@@ -104,14 +104,19 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     pairs = table.subset(K.word2phrase_pairs(len(table), table.entries, counts, min_count, threshold, train_words))
     jfirst = K.phrase_starts(len(index.words), parts[0], parts[2], len(pairs), pairs.entries, pairs.arena)
     carry = np.array([-1, 0], np.int64)
-    arena, done, joined = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32)), 0, 0
-    with atomic_write(output, "wb") as f:
-        blocks = kept if kept is not None else (b for path in files for b in _line_blocks(path, index))
+    blocks = kept if kept is not None else (b for path in files for b in _line_blocks(path, index))
+
+    def decided():  # in a thread, a block ahead of the writer: the join decisions (GIL released)
         for ids, ends in blocks:
             joins = np.zeros(len(ids), np.uint8)
             K.word2phrase_joins(ids, ends, carry, counts, *parts, min_count, threshold, train_words,
                                 table.slots, table.entries, table.arena, jfirst, pairs.slots, pairs.entries,
                                 pairs.arena, joins)
+            yield ids, ends, joins
+
+    arena, done, joined = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32)), 0, 0
+    with atomic_write(output, "wb") as f:
+        for ids, ends, joins in in_background(decided()):
             joined += int(joins.sum())
             if done < len(index.words):
                 more = words_arena(index.words[done:])
