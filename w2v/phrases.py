@@ -25,6 +25,10 @@ Differences from gensim, all deliberate:
   ``LineSentence``), and the result can be given to :func:`w2v.train` or to another
   ``Phrases`` without ever being held as Python strings. A plain ``str`` keeps gensim's meaning
   (one sentence of characters).
+* A model counted from one file (a path or gensim's ``LineSentence`` of it) keeps that file's
+  word ids, up to ``ngrams.KEEP_TOKENS`` (32M tokens, 4 bytes each), and its frozen copy shares
+  them: applying the phrases to the same unchanged file (same size, modification time, sentence
+  cut) then skips reading and tokenising it again. The ids go with the models (they are not saved).
 * ``save``/``load`` use w2v's own ``.npz`` format (no pickle). A custom ``scoring`` function is
   saved by name only; pass it again to ``load(path, scoring=...)``. gensim-saved pickles are read
   by :func:`load_gensim`, whose unpickler accepts only the classes a gensim Phrases model holds.
