@@ -166,6 +166,46 @@ def test_word2phrase_matches_reference(tmp_path, words):
     assert out.read_text() == expected and stats["joined"] == expected.count("_") > 100
 
 
+@pytest.mark.parametrize("min_count,threshold", [(1, 1.0), (2, 5.0), (0, 1.0)])
+def test_word2phrase_delimited_tokens_match_reference(tmp_path, min_count, threshold):
+    """Tokens written with '_' share counts with the pairs they spell, and chains of joins (a
+    joined token has pa = 0): the paths word2phrase's small table of pairs does not cover."""
+    rng = np.random.default_rng(11)
+    vocab = ["a", "b", "c", "d", "a_b", "b_c", "c_a_b", "e", "_", "b_"]
+    lines = [[vocab[i] for i in rng.integers(0, len(vocab), rng.integers(1, 30))] for _ in range(300)]
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("".join(" ".join(line) + "\n" for line in lines))
+    from w2v.word2phrase import word2phrase
+
+    stats = word2phrase(src, out, min_count=min_count, threshold=threshold, debug=0)
+    expected = ref.word2phrase(lines, min_count, threshold)
+    assert out.read_text() == expected
+    assert stats["joined"] > 20
+
+
+def test_count_pairs_matches_reference_counts():
+    """NgramTable.count_pairs (unigrams held back, pairs through the pair cache, table grown
+    mid-block) gives word2phrase's counts: every word and every consecutive pair."""
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(300)] + ["w1_w2", "w3_w4_w5"]
+    stream = [words[i] for i in np.minimum(rng.zipf(1.3, 40_000), len(words)) - 1]
+    expected: dict[tuple, int] = {}
+    for i, w in enumerate(stream):
+        key = tuple(w.split("_"))
+        expected[key] = expected.get(key, 0) + 1
+        if i:
+            pair = (*stream[i - 1].split("_"), *key)
+            expected[pair] = expected.get(pair, 0) + 1
+    index = WordIndex(delimiter="_")
+    table = NgramTable(16)
+    ids = np.array([index[w] for w in stream], np.int32)
+    table.count_pairs(ids[:15_000], -1, index.parts_arrays())
+    table.count_pairs(ids[15_000:], int(ids[14_999]), index.parts_arrays())
+    table.finish_pairs(index.parts_arrays())
+    got = {tuple(index.words[i] for i in table.key(e).tolist()): int(table.ecount[e]) for e in range(len(table))}
+    assert got == expected and table.words == len(stream)
+
+
 # ---- save / load ---------------------------------------------------------------------------
 
 def test_save_load_roundtrip(tmp_path, sentences):
@@ -247,6 +287,36 @@ def test_gensim_line_sentence_read_as_file(lines_file):
     assert ours.export_phrases() == theirs.export_phrases()
     for corpus in (LineSentence(str(lines_file), max_sentence_length=300), LineSentence(str(lines_file), limit=5)):
         assert list(ours.freeze()[corpus]) == list(theirs.freeze()[corpus])
+
+
+def test_kept_ids_serve_the_same_file_only(lines_file, tmp_path, monkeypatch):
+    """The ids counted from a file are reused to apply the phrases to that same file (a path or
+    gensim's LineSentence of it, cut at the same length), giving what a fresh read gives; a
+    changed file, another cut or a file over KEEP_TOKENS is read again."""
+    from gensim.models.word2vec import LineSentence
+
+    from w2v import ngrams
+
+    src = tmp_path / "copy.txt"
+    src.write_bytes(Path(lines_file).read_bytes())
+    model = Phrases(str(src))
+    frozen = model.freeze()
+    assert model._kept is not None and frozen._kept is model._kept
+    fresh = Phrases(str(src)).freeze()
+    fresh._kept = None
+    assert list(frozen[LineSentence(str(src))]) == list(fresh[LineSentence(str(src))])
+    assert frozen.save_phrased(str(src), tmp_path / "a.txt") == fresh.save_phrased(str(src), tmp_path / "b.txt")
+    assert (tmp_path / "a.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
+    served = []
+    real = ngrams.file_key
+    monkeypatch.setattr(ngrams, "file_key", lambda *a: served.append(real(*a)) or served[-1])
+    assert list(frozen[LineSentence(str(src), max_sentence_length=300)]) == \
+        list(fresh[LineSentence(str(src), max_sentence_length=300)])  # another cut: read again
+    assert served[0] != model._kept.key
+    src.write_text("new york new york city\n" * 3)  # changed: read again
+    assert list(frozen[LineSentence(str(src))])[0] == list(fresh[LineSentence(str(src))])[0]
+    monkeypatch.setattr(ngrams, "KEEP_TOKENS", 10)
+    assert Phrases(str(src))._kept is None
 
 
 @pytest.mark.parametrize("delimiter", ["_", "\u2014\u2014"])

@@ -160,6 +160,29 @@ def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block, thread
     assert "\u200bzero" not in fast.words and "\u200b" in fast.words  # U+200B is not whitespace
 
 
+def test_byte_tokenizer_grows_its_table_mid_chunk():
+    """Over 32,768 distinct words (the first table's limit) met in chunks of CHUNK events, words
+    longer than the 8 bytes the recent-words table holds inline, sharing those first 8 bytes:
+    str.split()'s words, ids and sentence ends."""
+    from w2v.tokenize import CHUNK, Tokenizer
+
+    rng = np.random.default_rng(2)
+    vocab = [f"w{i}" for i in range(40_000)] + [f"prefix12{i}" for i in range(50)] + ["prefix12"]
+    picks = rng.integers(0, len(vocab), 3 * CHUNK + 40_000)
+    picks[:40_000] = np.arange(40_000)  # every short word at least once
+    lines = [" ".join(vocab[i] for i in picks[a:a + 997]) for a in range(0, len(picks), 997)]
+    text = "\n".join(lines) + "\n"
+    tok = Tokenizer(max_sentence_length=300)
+    tok.feed(text.encode())
+    tok.end_document()
+    words, ids, offsets = tok.result()
+    index = encode._GrowingIndex()
+    ref_ids, ref_offsets = encode._encode_sentences(
+        [line.split()[i:i + 300] for line in lines for i in range(0, len(line.split()), 300)], index)
+    assert words == list(index)
+    assert ids.tolist() == ref_ids.tolist() and offsets.tolist() == ref_offsets.tolist()
+
+
 @pytest.mark.parametrize("threads", [1, 4])
 def test_byte_tokenizer_reports_invalid_utf8(tmp_path, monkeypatch, threads):
     monkeypatch.setattr(encode, "PARALLEL_SCAN_BYTES", 0)

@@ -41,6 +41,7 @@ class NgramTable:
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
         self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
         self.pair_cache = None  # count_ngrams' recent pairs (key, entry, pending count); made on first use
+        self.unigram = np.zeros(0, np.int64)  # count_pairs' unigram counts of one-part words, held back
 
     def __len__(self) -> int:
         return int(self.state[K.N_ENTRIES])
@@ -102,13 +103,27 @@ class NgramTable:
                 self.grow(2 * n, 3 * max_parts * n + 2 * n)
 
     def count_pairs(self, ids, prev: int, parts) -> None:
-        """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0])."""
+        """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0]).
+        The unigrams of one-part words are held in ``self.unigram`` until :meth:`finish_pairs`."""
+        wp_len = parts[1]
+        if len(self.unigram) < len(wp_len):
+            self.unigram = np.concatenate([self.unigram, np.zeros(len(wp_len) - len(self.unigram), np.int64)])
+        if self.pair_cache is None:
+            self.pair_cache = np.full((PAIR_CACHE_ROWS, 3), -1, np.int64)
+        buf = np.empty(2 * max(1, int(wp_len.max(initial=1))), np.int32)
         done = 0
         while done < len(ids):
-            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], *parts, *self.arrays())
+            step = K.count_pairs_stream(ids[done:], prev if done == 0 else ids[done - 1], self.unigram, *parts,
+                                        buf, self.pair_cache, *self.arrays())
             done += step
-            if done < len(ids):
-                self.grow(max(1024, len(self)), 4096 + int(self.state[K.ARENA_USED]))
+            if done < len(ids):  # 1.25x steps: the table of every distinct pair is most of the memory
+                self.grow(max(1024, len(self) // 4), 4096 + int(self.state[K.ARENA_USED]) // 4)
+
+    def finish_pairs(self, parts) -> None:
+        """Add the unigram counts :meth:`count_pairs` held back (one entry per counted word)."""
+        self.grow(int(np.count_nonzero(self.unigram)), 0)
+        K.add_unigrams(self.unigram, *parts, *self.arrays())
+        self.pair_cache = None
 
     def merge(self, other: NgramTable) -> None:
         """Add ``other``'s counts into this table (gensim's add_vocab merge, before its pruning)."""
@@ -288,10 +303,67 @@ def gensim_line_file(corpus):
     return path, max_len
 
 
-def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH):
+#: a file's ids are kept after counting, for applying the phrases to the same file without reading
+#: and tokenising it again, up to this many tokens (4 bytes each: 128 MiB)
+KEEP_TOKENS = 1 << 25
+
+
+def file_key(corpus, max_sentence_length: int):
+    """What identifies the sentences of a one-file corpus (a path to a file, or gensim's
+    ``LineSentence`` of one): the file (resolved path, inode, size, modification time) and the
+    sentence length it is cut at. None for any other corpus."""
+    line_file = gensim_line_file(corpus)
+    if line_file is not None:
+        path, max_len = line_file
+    elif isinstance(corpus, (str, os.PathLike)) and not hasattr(corpus, "_output_blocks"):
+        path, max_len = Path(corpus), max_sentence_length
+    else:
+        return None
+    try:
+        if not path.is_file():
+            return None
+        st = path.stat()
+        return str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, int(max_len)
+    except OSError:
+        return None
+
+
+class KeptIds:
+    """The ``(ids, offsets)`` blocks of one file in a model's word index, kept from counting so
+    that applying the phrases to that same, unchanged file (:func:`file_key`) skips reading and
+    tokenising it: for a file of up to ``KEEP_TOKENS`` tokens, the second pass over it is then
+    the phrase kernel alone. The blocks are shared, never written to."""
+
+    def __init__(self, key, blocks: list):
+        self.key, self.blocks = key, blocks
+
+
+def keeping(corpus, index: WordIndex, max_sentence_length: int, holder: list):
+    """:func:`id_blocks` of ``corpus`` that also keeps them: when the corpus is one file of at most
+    ``KEEP_TOKENS`` tokens, unchanged while it was read, ``holder`` gets a :class:`KeptIds`."""
+    key = file_key(corpus, max_sentence_length)
+    kept, total = ([] if key is not None else None), 0
+    for ids, offsets in id_blocks(corpus, index, max_sentence_length):
+        if kept is not None:
+            total += len(ids)
+            if total <= KEEP_TOKENS:
+                kept.append((ids, offsets))
+            else:
+                kept = None
+        yield ids, offsets
+    if kept is not None and file_key(corpus, max_sentence_length) == key:
+        holder.append(KeptIds(key, kept))
+
+
+def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH,
+              kept: KeptIds | None = None):
     """Yield ``(ids, offsets)`` blocks of whole sentences of ``corpus``, ids in ``index`` (which
     grows with new words). Accepts a path, a phrased corpus (anything with ``_output_blocks``),
-    gensim's ``LineSentence`` of a file (read as that file) or an iterable of token lists."""
+    gensim's ``LineSentence`` of a file (read as that file) or an iterable of token lists.
+    ``kept``: ids of a file read before in ``index``'s id space, used if ``corpus`` is that file."""
+    if kept is not None and kept.key == file_key(corpus, max_sentence_length):
+        yield from kept.blocks
+        return
     line_file = gensim_line_file(corpus)
     if line_file is not None:
         yield from _file_blocks(line_file[0], index, line_file[1])

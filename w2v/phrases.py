@@ -25,6 +25,10 @@ Differences from gensim, all deliberate:
   ``LineSentence``), and the result can be given to :func:`w2v.train` or to another
   ``Phrases`` without ever being held as Python strings. A plain ``str`` keeps gensim's meaning
   (one sentence of characters).
+* A model counted from one file (a path or gensim's ``LineSentence`` of it) keeps that file's
+  word ids, up to ``ngrams.KEEP_TOKENS`` (32M tokens, 4 bytes each), and its frozen copy shares
+  them: applying the phrases to the same unchanged file (same size, modification time, sentence
+  cut) then skips reading and tokenising it again. The ids go with the models (they are not saved).
 * ``save``/``load`` use w2v's own ``.npz`` format (no pickle). A custom ``scoring`` function is
   saved by name only; pass it again to ``load(path, scoring=...)``. gensim-saved pickles are read
   by :func:`load_gensim`, whose unpickler accepts only the classes a gensim Phrases model holds.
@@ -43,7 +47,7 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, WordIndex, gensim_line_file, id_blocks, words_arena
+from .ngrams import NgramTable, WordIndex, gensim_line_file, id_blocks, in_background, keeping, words_arena
 
 NEGATIVE_INFINITY = float("-inf")
 SAVE_FORMAT = 1
@@ -213,7 +217,7 @@ class _PhrasesTransformation:
         """Every distinct phrase that forms in ``sentences``, with its score (first-seen order)."""
         compiled = self._compiled()
         result: dict[str, float] = {}
-        for ids, offsets in id_blocks(_source(sentences), compiled.index):
+        for ids, offsets in id_blocks(_source(sentences), compiled.index, kept=_kept(self)):
             codes, n, _ = compiled.apply(ids, offsets)
             neg = codes[:n][codes[:n] < 0]
             uniq, first = np.unique(neg, return_index=True)
@@ -233,6 +237,11 @@ class _PhrasesTransformation:
         if not isinstance(model, cls):
             raise TypeError(f"{str(path)!r} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
+
+
+def _kept(model):
+    """The file ids a model kept from counting (models loaded from disk have none)."""
+    return getattr(model, "_kept", None)
 
 
 def _source(corpus):
@@ -265,6 +274,7 @@ class Phrases(_PhrasesTransformation):
         self._index = WordIndex(sorted(self.connector_words), self.delimiter)  # connectors: never counted
         self._table = NgramTable()
         self._cache = None
+        self._kept = None  # the ids of the last file counted (ngrams.KeptIds), or None
         if sentences is not None:
             self.add_vocab(sentences)
 
@@ -287,10 +297,13 @@ class Phrases(_PhrasesTransformation):
     def _learn(self, sentences) -> NgramTable:
         table = NgramTable(1 << 16)
         is_conn = np.zeros(0, np.bool_)
-        for ids, offsets in id_blocks(sentences, self._index, self.max_sentence_length):
+        kept: list = []
+        for ids, offsets in keeping(sentences, self._index, self.max_sentence_length, kept):
             parts = self._index.parts_arrays()
             is_conn = connector_flags(self._index, self.connector_words, is_conn)
             table.count_sentences(ids, offsets, is_conn, parts, self.max_vocab_size)
+        if kept:  # a file's ids, for applying the phrases to it (see ngrams.KeptIds)
+            self._kept = kept[0]
         return table
 
     def add_vocab(self, sentences) -> None:
@@ -411,6 +424,7 @@ class FrozenPhrases(_PhrasesTransformation):
         self.delimiter = phrases_model.delimiter
         self.scoring = phrases_model.scoring
         self.connector_words = phrases_model.connector_words
+        self._kept = getattr(phrases_model, "_kept", None)  # shared: same word ids (the index is copied)
         compiled = phrases_model._compiled()
         # the model's word index comes along (a copy): applying to the text it learned from then
         # meets no new word; save() keeps only the words the phrases use
@@ -493,12 +507,19 @@ class PhrasedCorpus:
         index, phrases = compiled.index, compiled.phrases
         max_len = self._line_file[1] if self._line_file else corpus_mod.MAX_SENTENCE_LENGTH
         pool = _object_array([])
-        for ids, offsets in id_blocks(self.corpus, index, max_len):
-            codes, n, out_offsets = compiled.apply(ids, offsets)
-            if len(pool) != len(index.words) + len(phrases):  # the index grew: the pool follows
-                pool = _object_array(index.words + phrases)
-            where = np.empty(n, np.int64)
-            K.codes_to_ids(codes, n, ids, np.arange(len(index.words), len(pool), dtype=np.int32), where)
+
+        def positions(blocks):  # in a thread: the pool position of every output token
+            for ids, offsets in blocks:
+                codes, n, out_offsets = compiled.apply(ids, offsets)
+                n_words = len(index.words)
+                where = np.empty(n, np.int64)
+                K.codes_to_ids(codes, n, ids, np.arange(n_words, n_words + len(phrases), dtype=np.int32), where)
+                yield where, out_offsets, n_words
+
+        blocks = id_blocks(self.corpus, index, max_len, _kept(self.model))
+        for where, out_offsets, n_words in in_background(positions(blocks)):
+            if len(pool) != n_words + len(phrases):  # the index grew: the pool follows
+                pool = _object_array(index.words[:n_words] + phrases)
             yield from _split(pool[where], out_offsets)
 
     def _iter_lists(self):
@@ -526,7 +547,7 @@ class PhrasedCorpus:
         phrase_ids = out.lookup_for(compiled.phrases)
         word_to_out = np.zeros(0, np.int32)
         source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
-        for ids, offsets in id_blocks(source, index, max_sentence_length):
+        for ids, offsets in id_blocks(source, index, max_sentence_length, _kept(self.model)):
             codes, n, out_offsets = compiled.apply(ids, offsets)
             if len(word_to_out) < len(index.words):
                 word_to_out = out.lookup_for(index.words, word_to_out)
@@ -566,8 +587,8 @@ class PhrasedCorpus:
             delim = max(1, len(getattr(self.model, "delimiter", "_").encode("utf-8")))
             word_bytes = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int32))
             source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
-            for ids, offsets in id_blocks(source, index, corpus_mod.MAX_SENTENCE_LENGTH):
-                codes, n, out_offsets = compiled.apply(ids, offsets)
+            blocks = id_blocks(source, index, corpus_mod.MAX_SENTENCE_LENGTH, _kept(self.model))
+            for ids, offsets, (codes, n, out_offsets) in in_background(_applied(compiled, blocks)):
                 if len(word_bytes[2]) < len(index.words):
                     more = _chunked(index.words[len(word_bytes[2]):])
                     word_bytes = (np.concatenate([word_bytes[0], more[0]]),
@@ -580,6 +601,14 @@ class PhrasedCorpus:
                 f.write(out.view(np.uint8)[:size])
                 written += n
         return written
+
+
+def _applied(compiled: _Compiled, blocks):
+    """(ids, offsets, apply's result) per block: run in a thread (:func:`w2v.ngrams.in_background`),
+    the phrase kernel works on the next block while the caller writes this one (both release
+    the GIL). New words join the index in that thread, before their block is handed over."""
+    for ids, offsets in blocks:
+        yield ids, offsets, compiled.apply(ids, offsets)
 
 
 def _phrased_lists(compiled: _Compiled, phrases: list, flat: list, lengths: list):

@@ -28,33 +28,47 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, StreamingTokenizer, WordIndex, words_arena
+from .ngrams import NgramTable, StreamingTokenizer, WordIndex, in_background, words_arena
 
 NO_SENTENCE_CUT = 1 << 62
+#: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
+#: which then need not read and tokenise the text again
+KEEP_TOKENS = 1 << 26
 
 
-def _line_blocks(path, index: WordIndex):
-    """(ids, line ends) per block of the file: ids in ``index``, ends = positions in this block's
-    ids where a line ends (a line that continues into the next block has no end here)."""
+def _tokenized_lines(path):
+    """(tokeniser ids, line ends, the words first seen in this block) per block of the file; ends
+    are positions in this block's ids where a line ends (a line that continues into the next
+    block has no end here)."""
     tok = StreamingTokenizer(NO_SENTENCE_CUT)
-    lookup = np.zeros(0, np.int32)
+    known = 0
 
     def take():
-        nonlocal lookup
+        nonlocal known
         n_ids, n_sent = int(tok.state[2]), int(tok.state[3])
         ids, ends = tok.ids[:n_ids].copy(), tok.offsets[:n_sent].copy()
         tok.state[2], tok.state[3] = 0, 0
-        if int(tok.state[0]) > len(lookup):
-            lookup = np.concatenate([lookup, np.fromiter(map(index.__getitem__, tok.new_words(len(lookup))),
-                                                         np.int32)])
-        K.remap_ids(lookup, ids)
-        return ids, ends
+        n = int(tok.state[0])
+        new, known = (tok.new_words(known) if n > known else []), n
+        return ids, ends, new
 
     for block in corpus_mod.validated_blocks(path):
         tok.feed(block)
         yield take()
     tok.end_document()
     yield take()
+
+
+def _line_blocks(path, index: WordIndex):
+    """(ids in ``index``, line ends) per block of the file. The file is read and tokenised a
+    block ahead in a thread (the tokeniser releases the GIL), overlapping the caller's counting
+    or joining; new words join ``index`` here, in the caller's thread."""
+    lookup = np.zeros(0, np.int32)
+    for ids, ends, new_words in in_background(_tokenized_lines(path)):
+        if new_words:
+            lookup = np.concatenate([lookup, index.ids_of_words(new_words)])
+        K.remap_ids(lookup, ids)
+        yield ids, ends
 
 
 def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, debug: int = 2,
@@ -67,11 +81,18 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     index = WordIndex(delimiter="_")
     table = NgramTable(1 << 16)
     prev = -1
+    kept, kept_tokens = [], 0  # the blocks of the first pass, while they fit KEEP_TOKENS
     for path in files:
-        for ids, _ in _line_blocks(path, index):
+        for ids, ends in _line_blocks(path, index):
             table.count_pairs(ids, prev, index.parts_arrays())
             if len(ids):
                 prev = int(ids[-1])
+            kept_tokens += len(ids)
+            if kept is not None and kept_tokens <= KEEP_TOKENS:
+                kept.append((ids, ends))
+            else:
+                kept = None
+    table.finish_pairs(index.parts_arrays())
     train_words = table.words
     if train_words == 0:
         raise corpus_mod.CorpusError(f"training file {str(train)!r} contains no words")
@@ -80,22 +101,30 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
         log(f"Words in train file: {train_words}")
     parts = index.parts_arrays()
     counts = table.word_counts(parts)
+    pairs = table.subset(K.word2phrase_pairs(len(table), table.entries, counts, min_count, threshold, train_words))
+    jfirst = K.phrase_starts(len(index.words), parts[0], parts[2], len(pairs), pairs.entries, pairs.arena)
     carry = np.array([-1, 0], np.int64)
+    blocks = kept if kept is not None else (b for path in files for b in _line_blocks(path, index))
+
+    def decided():  # in a thread, a block ahead of the writer: the join decisions (GIL released)
+        for ids, ends in blocks:
+            joins = np.zeros(len(ids), np.uint8)
+            K.word2phrase_joins(ids, ends, carry, counts, *parts, min_count, threshold, train_words,
+                                table.slots, table.entries, table.arena, jfirst, pairs.slots, pairs.entries,
+                                pairs.arena, joins)
+            yield ids, ends, joins
+
     arena, done, joined = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32)), 0, 0
     with atomic_write(output, "wb") as f:
-        for path in files:
-            for ids, ends in _line_blocks(path, index):
-                joins = np.zeros(len(ids), np.uint8)
-                K.word2phrase_joins(ids, ends, carry, counts, *parts, min_count, threshold, train_words,
-                                    table.slots, table.entries, table.arena, joins)
-                joined += int(joins.sum())
-                if done < len(index.words):
-                    more = words_arena(index.words[done:])
-                    arena = (np.concatenate([arena[0], more[0]]), np.concatenate([arena[1], more[1] + len(arena[0])]),
-                             np.concatenate([arena[2], more[2]]))
-                    done = len(index.words)
-                out = np.empty(int(arena[2][ids].sum(dtype=np.int64)) + len(ids) + len(ends), np.uint8)
-                n = K.write_word2phrase(ids, ends, joins, *arena, out)
-                f.write(out[:n].tobytes())
+        for ids, ends, joins in in_background(decided()):
+            joined += int(joins.sum())
+            if done < len(index.words):
+                more = words_arena(index.words[done:])
+                arena = (np.concatenate([arena[0], more[0]]), np.concatenate([arena[1], more[1] + len(arena[0])]),
+                         np.concatenate([arena[2], more[2]]))
+                done = len(index.words)
+            out = np.empty(int(arena[2][ids].sum(dtype=np.int64)) + len(ids) + len(ends), np.uint8)
+            n = K.write_word2phrase(ids, ends, joins, *arena, out)
+            f.write(out[:n])
     return {"train_words": train_words, "entries": len(table), "joined": joined,
             "seconds": time.perf_counter() - start}

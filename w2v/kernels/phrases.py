@@ -381,31 +381,54 @@ def merge_tables(first, o_entries, o_arena, o_n, buf, slots, entries, arena, sta
 
 
 @njit(cache=True, nogil=True)
-def count_pairs_stream(ids, prev, wp_start, wp_len, wp_parts, slots, entries, arena, state):
+def count_pairs_stream(ids, prev, unigram, wp_start, wp_len, wp_parts, buf, pair_cache, slots, entries, arena,
+                       state):
     """word2phrase's counting: every word, and every consecutive pair of the stream, line ends
     included (its ``start`` flag is reset before it is tested), in one table as word2phrase's
     single hash of strings. ``prev`` is the last id of the previous block (-1 at the start).
-    Returns how many ids were consumed (len(ids), or fewer if the table must grow)."""
+
+    The unigram of a one-part word w is counted in ``unigram[w]`` (a dense array that stays in
+    cache) and added to the table by :func:`add_unigrams` at the end; its key (w) is the only
+    one-id key, so no other count is ever added to it. Pairs of one-part words go through
+    ``pair_cache`` (see :func:`_count_pair`) with their slots prefetched: the table holds every
+    distinct pair (no pruning), far larger than the caches. Returns how many ids were consumed
+    (len(ids), or fewer if the table must grow; the pending pair counts are flushed either way)."""
     limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     pair = np.empty(2, np.int32)
-    buf = np.empty(64, np.int32)
     for k in range(len(ids)):
         w = ids[k]
         p = prev if k == 0 else ids[k - 1]
         need = wp_len[w] + (wp_len[p] if p >= 0 else 0)
         if state[N_ENTRIES] + 2 > limit or state[N_ENTRIES] + 2 > len(entries) \
-                or state[ARENA_USED] + 2 * need + 2 > len(arena):
+                or state[ARENA_USED] + 2 * need + 2 > len(arena) or need > len(buf):
+            flush_pairs(pair_cache, entries, False)
             return k
-        _add(wp_parts, wp_start[w], wp_len[w], 1, slots, entries, arena, state)
+        _prefetch_pair(ids, k, slots, entries)
+        if wp_len[w] == 1:
+            unigram[w] += 1
+        else:
+            _add(wp_parts, wp_start[w], wp_len[w], 1, slots, entries, arena, state)
         if p >= 0:
-            pair[0] = p
-            pair[1] = w
-            if need > len(buf):
-                buf = np.empty(2 * need, np.int32)
-            length = _span_key(pair, 0, 2, wp_start, wp_len, wp_parts, buf)
-            _add(buf, 0, length, 1, slots, entries, arena, state)
+            if wp_len[p] == 1 and wp_len[w] == 1:
+                _count_pair(p, w, buf, pair_cache, slots, entries, arena, state)
+            else:
+                pair[0] = p
+                pair[1] = w
+                length = _span_key(pair, 0, 2, wp_start, wp_len, wp_parts, buf)
+                _add(buf, 0, length, 1, slots, entries, arena, state)
         state[WORDS] += 1
+    flush_pairs(pair_cache, entries, False)
     return len(ids)
+
+
+@njit(cache=True, nogil=True)
+def add_unigrams(unigram, wp_start, wp_len, wp_parts, slots, entries, arena, state):
+    """Add the held-back unigram counts of :func:`count_pairs_stream` (one-part words) to the
+    table and zero them; the table has room for one entry per nonzero count."""
+    for w in range(len(unigram)):
+        if unigram[w] > 0:
+            _add(wp_parts, wp_start[w], wp_len[w], unigram[w], slots, entries, arena, state)
+            unigram[w] = 0
 
 
 # ---- scoring ----------------------------------------------------------------------------------
@@ -545,13 +568,48 @@ def codes_to_ids(codes, n, ids, phrase_ids, out):
         out[i] = ids[c] if c >= 0 else phrase_ids[-c - 1]
 
 
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _w2p_joins(cab, pa, pb, min_count, tw, thr):
+    """word2phrase.c's test for gluing b to a: all three counts at least ``min_count`` and the
+    float32 score ``(cab - min_count) / pa / pb * train_words`` above the threshold."""
+    if pa < min_count or pb < min_count or cab < min_count:
+        return False
+    return np.float32(cab - min_count) / np.float32(pa) / np.float32(pb) * tw > thr
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def word2phrase_pairs(n_entries, entries, counts, min_count, threshold, train_words):
+    """Entries of two one-part words (a, b) that word2phrase joins whenever a was not itself just
+    joined (``pa`` = count(a)): the score is then a property of the pair alone. These few
+    (about 1 in 40 pairs of wiki17m) make the small table :func:`word2phrase_joins` looks pairs
+    up in, instead of the table of every distinct pair."""
+    keep = np.empty(1024, np.int64)
+    m = 0
+    tw = np.float32(train_words)
+    thr = np.float32(threshold)
+    for e in range(n_entries):
+        k = entries[e, 0]
+        if k < 0 or (k & _LOW32) == 0:  # a longer key, or a unigram
+            continue
+        if _w2p_joins(entries[e, 1], counts[(k >> 32) - 1], counts[(k & _LOW32) - 1], min_count, tw, thr):
+            if m == len(keep):
+                keep = np.concatenate((keep, np.empty(m, np.int64)))
+            keep[m] = e
+            m += 1
+    return keep[:m].copy()
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_count, threshold,
-                      train_words, slots, entries, arena, joins):
+                      train_words, slots, entries, arena, jfirst, jslots, jentries, jarena, joins):
     """word2phrase.c's TrainModel decision for every token of a block: joins[k] = 1 when token k
     is glued to token k-1 with '_'. ``ends`` are the positions where lines end (a line ends before
     token ``ends[j]``); ``carry`` = [previous id or -1 at a line start, its count ``pa``] links
-    blocks. Scores are computed in float32 like word2phrase (its ``real`` is float)."""
+    blocks. Scores are computed in float32 like word2phrase (its ``real`` is float).
+
+    A pair of one-part words whose first was not just joined is looked up in the small table of
+    :func:`word2phrase_pairs` (``jslots``...; ``jfirst[w]``: w begins one of its pairs), which
+    stays in cache; any other pair goes through the full count table (slots, entries, arena)."""
     key = np.empty(2, np.int32)
     buf = np.empty(64, np.int32)
     tw = np.float32(train_words)
@@ -565,7 +623,14 @@ def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_
         w = ids[k]
         pb = counts[w]
         joins[k] = 0
-        if prev >= 0 and counts[prev] >= min_count and pb >= min_count and pa >= min_count:
+        if prev >= 0 and wp_len[prev] == 1 and wp_len[w] == 1 and pa == counts[prev]:
+            if jfirst[prev]:
+                key[0] = prev
+                key[1] = w
+                if lookup(key, 0, 2, jslots, jentries, jarena) >= 0:
+                    joins[k] = 1
+                    pb = 0
+        elif prev >= 0 and counts[prev] >= min_count and pb >= min_count and pa >= min_count:
             key[0] = prev
             key[1] = w
             need = wp_len[prev] + wp_len[w]
@@ -573,11 +638,9 @@ def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_
                 buf = np.empty(2 * need, np.int32)
             length = _span_key(key, 0, 2, wp_start, wp_len, wp_parts, buf)
             e = lookup(buf, 0, length, slots, entries, arena)
-            if e >= 0 and entries[e, 1] >= min_count:
-                score = np.float32(entries[e, 1] - min_count) / np.float32(pa) / np.float32(pb) * tw
-                if score > thr:
-                    joins[k] = 1
-                    pb = 0
+            if e >= 0 and _w2p_joins(entries[e, 1], pa, pb, min_count, tw, thr):
+                joins[k] = 1
+                pb = 0
         prev = w
         pa = pb
     if j < len(ends):
