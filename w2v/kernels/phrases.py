@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .borrow import borrowed
 from .prefetch import prefetch_item, prefetch_row
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
@@ -322,6 +323,11 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
     Returns the sentence it stopped before (len(offsets) - 1 when done; earlier when the arrays
     might not hold the next sentence's new entries: grow them and call again).
     """
+    # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
+    ids, offsets, is_conn, wp_start = borrowed(ids), borrowed(offsets), borrowed(is_conn), borrowed(wp_start)
+    wp_len, wp_parts, buf, word_entry = borrowed(wp_len), borrowed(wp_parts), borrowed(buf), borrowed(word_entry)
+    pair_cache, slots, entries, arena = borrowed(pair_cache), borrowed(slots), borrowed(entries), borrowed(arena)
+    state = borrowed(state)
     n_sent = len(offsets) - 1
     limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     for s in range(first, n_sent):
@@ -393,6 +399,10 @@ def count_pairs_stream(ids, prev, unigram, wp_start, wp_len, wp_parts, buf, pair
     ``pair_cache`` (see :func:`_count_pair`) with their slots prefetched: the table holds every
     distinct pair (no pruning), far larger than the caches. Returns how many ids were consumed
     (len(ids), or fewer if the table must grow; the pending pair counts are flushed either way)."""
+    # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
+    ids, unigram, wp_start, wp_len = borrowed(ids), borrowed(unigram), borrowed(wp_start), borrowed(wp_len)
+    wp_parts, buf, pair_cache, slots = borrowed(wp_parts), borrowed(buf), borrowed(pair_cache), borrowed(slots)
+    entries, arena, state = borrowed(entries), borrowed(arena), borrowed(state)
     limit = (len(slots) * 7) // 10  # load factor up to 0.7 (see NgramTable.grow)
     pair = np.empty(2, np.int32)
     for k in range(len(ids)):
@@ -497,6 +507,11 @@ def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, thresh
     no phrase (its spans are not looked up). Returns the number of output tokens, or -1 - s if
     sentence s needs a larger ``buf`` (the concatenated parts of a candidate span).
     """
+    # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
+    ids, offsets, is_conn, wp_start = borrowed(ids), borrowed(offsets), borrowed(is_conn), borrowed(wp_start)
+    wp_len, wp_parts, buf, scores = borrowed(wp_len), borrowed(wp_parts), borrowed(buf), borrowed(scores)
+    starts_phrase, slots, entries, arena = borrowed(starts_phrase), borrowed(slots), borrowed(entries), borrowed(arena)
+    codes, out_offsets = borrowed(codes), borrowed(out_offsets)
     n_conn = len(is_conn)
     n_start = len(starts_phrase)
     n = 0
@@ -610,6 +625,11 @@ def word2phrase_joins(ids, ends, carry, counts, wp_start, wp_len, wp_parts, min_
     A pair of one-part words whose first was not just joined is looked up in the small table of
     :func:`word2phrase_pairs` (``jslots``...; ``jfirst[w]``: w begins one of its pairs), which
     stays in cache; any other pair goes through the full count table (slots, entries, arena)."""
+    # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
+    ids, ends, carry, counts = borrowed(ids), borrowed(ends), borrowed(carry), borrowed(counts)
+    wp_start, wp_len, wp_parts, slots = borrowed(wp_start), borrowed(wp_len), borrowed(wp_parts), borrowed(slots)
+    entries, arena, jfirst, jslots = borrowed(entries), borrowed(arena), borrowed(jfirst), borrowed(jslots)
+    jentries, jarena, joins = borrowed(jentries), borrowed(jarena), borrowed(joins)
     key = np.empty(2, np.int32)
     buf = np.empty(64, np.int32)
     tw = np.float32(train_words)
