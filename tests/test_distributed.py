@@ -503,3 +503,35 @@ def test_replica_applies_each_merged_change_once_and_in_order(tmp_path):
     assert replica.drop("t")
     with pytest.raises(replica.ReplicaMissing, match="worker local process: no replica of run t"):
         replica.step("t", [], [], 0, lr)
+
+
+def _die_in(name):
+    """Make this worker process exit (as if killed) when it next runs ``replica.<name>``."""
+    from w2v.distributed import replica
+
+    def die(*args, **kwargs):
+        os._exit(1)
+
+    setattr(replica, name, die)
+
+
+@pytest.mark.parametrize("phase", ["count_shard", "prepare"])
+def test_a_worker_lost_before_training_hands_its_shards_over(shards, single, w2v_log, phase):
+    """A worker that dies while the corpus is counted (count_shard) or encoded (prepare), before
+    anything is trained: its shards go to the survivor, which reads them, and the run trains on
+    the whole corpus with the vocabulary one process builds from the same files."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        victim = sorted(c.scheduler_info()["workers"])[0]
+        c.run(_die_in, phase, workers=[victim])
+        dropped = OnLog("worker(s) dropped", lambda: None)
+        w2v_log.addHandler(dropped)
+        try:
+            model = w2v.distributed.train(shards, c, round_words=60_000, task_timeout=60,
+                                          **{**FAST, "epochs": 1})
+        finally:
+            w2v_log.removeHandler(dropped)
+    assert dropped.fired
+    assert model.wv.index_to_key == single.wv.index_to_key
+    assert model.corpus_total_words == single.corpus_total_words
+    assert sum(s["words"] for s in model.cluster_stats) == model.vocab.total_words

@@ -22,7 +22,9 @@ Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worke
 cluster, misses a deadline or cannot take the merged change is dropped; its part of the round is
 discarded unless it was merged already, its shards go to the surviving workers (who read and
 encode them) and continue from the last merged cursor. A live worker whose result was lost gets
-the driver's full tables. With no worker left, WorkerLost names every worker and why. Epoch ends
+the driver's full tables. Before training a worker lost while counting or encoding gives its
+shards to the survivors the same way (nothing was trained yet, so nothing is lost). With no
+worker left, WorkerLost names every worker and why. Epoch ends
 write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues it on a cluster.
 """
 from __future__ import annotations
@@ -70,6 +72,8 @@ MIN_WORDS_PER_SECOND = 10_000
 MIN_BYTES_PER_SECOND = 1_000_000
 #: rounds in a row a live worker's result may be lost before it is dropped like a dead one
 MAX_MISSES = 3
+#: bytes of text per word, to weigh a shard not encoded yet (wiki17m: ~5.8 with the spaces)
+BYTES_PER_WORD = 6.0
 
 
 class Box:
@@ -115,6 +119,8 @@ class ClusterRun:
         self.stats: list[dict] = []
         self.workers: list[str] = []
         self.pending: list = []
+        self.inbox: dict = {}   # what each worker gets with its next step (set per round)
+        self.sizes: dict = {}   # shard index -> (words, sentences, raw words), once encoded
         self.membership = Membership(client)
 
     # -- setup
@@ -165,12 +171,19 @@ class ClusterRun:
         """Count on the workers, merge counts pairwise there, min_count/max_final_vocab here."""
         started = time.perf_counter()
         futures = {}
-        for index, shard in self.shards.items():
-            futures[index] = self._submit(replica.count_shard, self.owner[index], self.run_id, shard,
-                                          self.partitions[index], self._params(), self.cache_dir)
         timeout = self._read_timeout(self.shards.values())
-        self._await({i: (self.owner[i], f) for i, f in futures.items()}, "reading the corpus", tolerate=False,
-                    fetch=False, timeout=timeout)
+        todo = sorted(self.shards)
+        while todo:  # a lost worker's shards (counted or not: its results died with it) go to the others
+            for index in todo:
+                futures[index] = self._submit(replica.count_shard, self.owner[index], self.run_id,
+                                              self.shards[index], self.partitions[index], self._params(),
+                                              self.cache_dir)
+            _, lost, missed = self._await({i: (self.owner[i], futures[i]) for i in todo}, "reading the corpus",
+                                          fetch=False, timeout=timeout)
+            gone = {**lost, **missed}
+            todo = [i for i in sorted(self.shards) if self.owner[i] in gone]
+            if gone:
+                self._hand_over(gone, todo, "reading the corpus")
         level = [futures[i] for i in sorted(futures)]
         while len(level) > 1:  # tree: neighbours merged, left before right (first-seen order kept)
             nxt = [self.client.submit(replica.merge_counts, level[i], level[i + 1], pure=False)
@@ -201,9 +214,9 @@ class ClusterRun:
         table_bytes = sum(t.nbytes for t in self._tables().values())
         sent, failed = self._send({w: setup for w in self.workers}, "sending the vocabulary and tables",
                                   box=False, nbytes=table_bytes)
-        if failed:
-            raise WorkerLost(f"sending the vocabulary and tables to worker(s) failed before training started "
-                             f"({_reasons(failed)}): nothing was lost, run again")
+        if failed:  # nothing was encoded yet: the survivors take the shards and encode them below
+            self._hand_over(failed, [i for i in sorted(self.shards) if self.owner[i] in failed],
+                            "sending the vocabulary and tables")
         self.sent_setup = table_bytes * len(self.workers)
         futures = {}
         for slot, w in enumerate(self.workers):
@@ -211,11 +224,12 @@ class ClusterRun:
             futures[w] = (w, self._submit(_prepare_task, w, self.run_id, slot, mine,
                                           [self.partitions[s.index] for s in mine], self._params(), sent[w],
                                           self.threads[w], self.cache_dir, len(self.stats)))
-        results, _, _ = self._await(futures, "encoding the corpus", tolerate=False,
-                                    timeout=self._read_timeout(self.shards.values()))
+        results, lost, missed = self._await(futures, "encoding the corpus",
+                                            timeout=self._read_timeout(self.shards.values()))
         self.sizes = {}
         for sizes in results.values():
             self.sizes.update(sizes)
+        self._drop({**lost, **missed}, "encoding the corpus")  # survivors adopt (read, encode) its shards
         self.epoch_words = sum(n for n, _, _ in self.sizes.values())
         self.model.corpus_total_words = sum(r for _, _, r in self.sizes.values())
         self.model.corpus_count = sum(n for _, n, _ in self.sizes.values())
@@ -483,19 +497,40 @@ class ClusterRun:
         if not self.workers:
             raise WorkerLost(f"every worker of the run was lost while {what}: {_reasons(lost)}; the merged "
                              "model is kept in the last checkpoint, if one was written")
-        load = {w: sum(self.sizes[i][0] for i in self.shards if self.owner[i] == w) for w in self.workers}
+        load = {w: sum(self._words(i) for i in self.shards if self.owner[i] == w) for w in self.workers}
         for shard in orphans:
             w = min(self.workers, key=lambda a: (load[a], self.workers.index(a)))
             self.owner[shard.index] = w
-            load[w] += self.sizes[shard.index][0]
+            load[w] += self._words(shard.index)
         futures = {}
         for w in self.workers:
             mine = [s for s in orphans if self.owner[s.index] == w]
             if mine:
                 futures[w] = (w, self._submit(replica.adopt, w, self.run_id, mine,
                                               [self.partitions[s.index] for s in mine], self.cache_dir))
-        _, more, missed = self._await(futures, "taking over shards", timeout=self._read_timeout(orphans))
+        adopted, more, missed = self._await(futures, "taking over shards", timeout=self._read_timeout(orphans))
+        for sizes in adopted.values():
+            self.sizes.update(sizes)
         self._drop({**more, **missed}, "taking over shards")
+
+    def _words(self, index: int) -> float:
+        """Shard ``index``'s words when encoded, else an estimate from its bytes (for load balancing)."""
+        return self.sizes[index][0] if index in self.sizes else max(self.shards[index].size, 1) / BYTES_PER_WORD
+
+    def _hand_over(self, lost: dict, moved: list, what: str) -> None:
+        """Before the replicas exist: drop lost workers and give shards ``moved`` to the others, by size."""
+        lost = {w: why for w, why in lost.items() if w in self.workers}
+        self.workers = [w for w in self.workers if w not in lost]
+        logger.warning("worker(s) dropped while %s, before training: %s; %d shard(s) move to %s", what,
+                       _reasons(lost), len(moved), self.workers)
+        if not self.workers:
+            raise WorkerLost(f"every worker of the run was lost while {what}, before training started: "
+                             f"{_reasons(lost)}; nothing was trained")
+        load = {w: sum(self._words(i) for i in self.shards if self.owner[i] == w) for w in self.workers}
+        for index in sorted(moved, key=lambda i: (-self.shards[i].size, i)):
+            w = min(self.workers, key=lambda a: (load[a], self.workers.index(a)))
+            self.owner[index] = w
+            load[w] += self._words(index)
 
     # -- checkpoints and the end
 
