@@ -5,6 +5,8 @@
 * :mod:`.sentences` — the nogil loop over a chunk of sentences (subsampling, windows, learning rate)
   that training threads call;
 * :mod:`.reference` — plain numpy versions of the updates, for tests;
+* :mod:`.borrow` — arrays without numba's atomic reference count, which the kernels' loops use;
+* :mod:`.prefetch` — software prefetches of table rows;
 * :mod:`._cache_guard` — drops numba's cached kernels when any source of the package changed.
 """
 from ._cache_guard import invalidate_stale_cache
