@@ -289,6 +289,7 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
     t_start = np.empty(CHUNK, np.int64)   # token start, or -1 for a line end
     t_end = np.empty(CHUNK, np.int64)
     t_hash = np.empty(CHUNK, np.uint64)
+    t_head = np.empty(CHUNK, np.uint64)   # its first 8 bytes (recent's check, kept for the misses)
     t_id = np.empty(CHUNK, np.int64)      # the id found in ``recent``, or -1
     misses = np.empty(CHUNK + MISS_AHEAD, np.int64)
     while i < n:
@@ -319,6 +320,7 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
             t_start[m] = start
             t_end[m] = i
             t_hash[m] = h
+            t_head[m] = head
             w = _recent_id(data, start, i, h, head, recent, starts, arena)
             t_id[m] = w
             if w < 0:
@@ -354,13 +356,10 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
                 start, end = t_start[k], t_end[k]
                 h = t_hash[k]
                 w = _word_id(data, start, end, h, slots, hashes, starts, lengths, arena, state)
-                head = np.uint64(0)
-                for b in range(start, min(end, start + 8)):
-                    head |= np.uint64(data[b]) << np.uint64(8 * (b - start))
                 q = np.int64(h >> np.uint64(48)) & (len(recent) - 1)
                 recent[q, 0] = np.int64(h)
                 recent[q, 1] = w
-                recent[q, 2] = np.int64(head)
+                recent[q, 2] = np.int64(t_head[k])
                 recent[q, 3] = end - start
             ids[n_ids] = w
             n_ids += 1
