@@ -342,17 +342,29 @@ def keeping(corpus, index: WordIndex, max_sentence_length: int, holder: list):
     """:func:`id_blocks` of ``corpus`` that also keeps them: when the corpus is one file of at most
     ``KEEP_TOKENS`` tokens, unchanged while it was read, ``holder`` gets a :class:`KeptIds`."""
     key = file_key(corpus, max_sentence_length)
-    kept, total = ([] if key is not None else None), 0
-    for ids, offsets in id_blocks(corpus, index, max_sentence_length):
+    if key is None:
+        yield from id_blocks(corpus, index, max_sentence_length)
+        return
+    kept: list = []
+    yield from kept_blocks(id_blocks(corpus, index, max_sentence_length), KEEP_TOKENS, kept)
+    if kept and file_key(corpus, max_sentence_length) == key:
+        holder.append(KeptIds(key, kept[0]))
+
+
+def kept_blocks(blocks, max_tokens: int, holder: list):
+    """Yield ``blocks`` ((ids, ...) tuples); if all of them together hold at most ``max_tokens``
+    ids, ``holder`` then gets the list of them (for a second pass that need not read them again)."""
+    kept, total = [], 0
+    for block in blocks:
         if kept is not None:
-            total += len(ids)
-            if total <= KEEP_TOKENS:
-                kept.append((ids, offsets))
+            total += len(block[0])
+            if total <= max_tokens:
+                kept.append(block)
             else:
                 kept = None
-        yield ids, offsets
-    if kept is not None and file_key(corpus, max_sentence_length) == key:
-        holder.append(KeptIds(key, kept))
+        yield block
+    if kept is not None:
+        holder.append(kept)
 
 
 def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH,

@@ -509,8 +509,7 @@ class PhrasedCorpus:
         pool = _object_array([])
 
         def positions(blocks):  # in a thread: the pool position of every output token
-            for ids, offsets in blocks:
-                codes, n, out_offsets = compiled.apply(ids, offsets)
+            for ids, offsets, (codes, n, out_offsets) in _applied(compiled, blocks):
                 n_words = len(index.words)
                 where = np.empty(n, np.int64)
                 K.codes_to_ids(codes, n, ids, np.arange(n_words, n_words + len(phrases), dtype=np.int32), where)

@@ -28,7 +28,7 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, StreamingTokenizer, WordIndex, in_background, words_arena
+from .ngrams import NgramTable, StreamingTokenizer, WordIndex, in_background, kept_blocks, words_arena
 
 NO_SENTENCE_CUT = 1 << 62
 #: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
@@ -81,17 +81,12 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     index = WordIndex(delimiter="_")
     table = NgramTable(1 << 16)
     prev = -1
-    kept, kept_tokens = [], 0  # the blocks of the first pass, while they fit KEEP_TOKENS
-    for path in files:
-        for ids, ends in _line_blocks(path, index):
-            table.count_pairs(ids, prev, index.parts_arrays())
-            if len(ids):
-                prev = int(ids[-1])
-            kept_tokens += len(ids)
-            if kept is not None and kept_tokens <= KEEP_TOKENS:
-                kept.append((ids, ends))
-            else:
-                kept = None
+    kept: list = []  # the blocks of the first pass, if they fit KEEP_TOKENS
+    first_pass = (b for path in files for b in _line_blocks(path, index))
+    for ids, ends in kept_blocks(first_pass, KEEP_TOKENS, kept):
+        table.count_pairs(ids, prev, index.parts_arrays())
+        if len(ids):
+            prev = int(ids[-1])
     table.finish_pairs(index.parts_arrays())
     train_words = table.words
     if train_words == 0:
@@ -104,7 +99,7 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     pairs = table.subset(K.word2phrase_pairs(len(table), table.entries, counts, min_count, threshold, train_words))
     jfirst = K.phrase_starts(len(index.words), parts[0], parts[2], len(pairs), pairs.entries, pairs.arena)
     carry = np.array([-1, 0], np.int64)
-    blocks = kept if kept is not None else (b for path in files for b in _line_blocks(path, index))
+    blocks = kept[0] if kept else (b for path in files for b in _line_blocks(path, index))
 
     def decided():  # in a thread, a block ahead of the writer: the join decisions (GIL released)
         for ids, ends in blocks:
