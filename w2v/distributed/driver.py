@@ -497,11 +497,7 @@ class ClusterRun:
         if not self.workers:
             raise WorkerLost(f"every worker of the run was lost while {what}: {_reasons(lost)}; the merged "
                              "model is kept in the last checkpoint, if one was written")
-        load = {w: sum(self._words(i) for i in self.shards if self.owner[i] == w) for w in self.workers}
-        for shard in orphans:
-            w = min(self.workers, key=lambda a: (load[a], self.workers.index(a)))
-            self.owner[shard.index] = w
-            load[w] += self._words(shard.index)
+        self._reassign([shard.index for shard in orphans])
         futures = {}
         for w in self.workers:
             mine = [s for s in orphans if self.owner[s.index] == w]
@@ -526,8 +522,12 @@ class ClusterRun:
         if not self.workers:
             raise WorkerLost(f"every worker of the run was lost while {what}, before training started: "
                              f"{_reasons(lost)}; nothing was trained")
+        self._reassign(sorted(moved, key=lambda i: (-self.shards[i].size, i)))
+
+    def _reassign(self, indices: list) -> None:
+        """Give shards ``indices`` (in this order) to the surviving workers, each to the least loaded."""
         load = {w: sum(self._words(i) for i in self.shards if self.owner[i] == w) for w in self.workers}
-        for index in sorted(moved, key=lambda i: (-self.shards[i].size, i)):
+        for index in indices:
             w = min(self.workers, key=lambda a: (load[a], self.workers.index(a)))
             self.owner[index] = w
             load[w] += self._words(index)
