@@ -44,10 +44,10 @@ from .._fileutil import atomic_write
 from ..callbacks import check_callbacks
 from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
 from ..vocab import Vocabulary, effective_min_count
-from . import replica
+from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
                     make_probe, scheduler_address, secs)
-from .merge import RULES, TABLES, TableDelta, merge
+from .merge import RULES, TABLES, merge
 from .shards import Shard, assign, plan_shards
 
 try:
@@ -430,7 +430,9 @@ class ClusterRun:
             if "behind" in r:  # its replica missed a merged change: full tables with the next step
                 missed[w] = f"lost its result (replica behind, at round {r['behind']})"
                 del results[w]
+        awaited = time.perf_counter()
         merged = self._merge(results)
+        merge_seconds = time.perf_counter() - awaited
         for r in results.values():
             for i, c in r["cursors"]:
                 cursors[i] = c
@@ -452,7 +454,9 @@ class ClusterRun:
             full = {name: t.copy() for name, t in self._tables().items()}  # the tables may change before it is sent
         payloads = {w: ("full", number_merged, full) if w in missed else ("delta", number_merged, merged)
                     for w in self.workers}
+        sending = time.perf_counter()
         sent, failed = self._send(payloads, "the merged change", nbytes=sum(d.nbytes for d in merged.values()))
+        send_seconds = time.perf_counter() - sending
         self.inbox = {w: [future] for w, future in sent.items()}
         self.pending = list(sent.values())
         self._drop(failed, "sending the merged change")
@@ -463,6 +467,11 @@ class ClusterRun:
         seconds = time.perf_counter() - started
         self.stats.append({"epoch": epoch, "round": number, "workers": k, "words": words, "seconds": seconds,
                            "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
+                           "apply_seconds": max((r.get("apply_seconds", 0.0) for r in results.values()), default=0.0),
+                           "collect_seconds": max((r.get("collect_seconds", 0.0) for r in results.values()),
+                                                  default=0.0),
+                           "await_seconds": awaited - started, "merge_seconds": merge_seconds,
+                           "send_seconds": send_seconds,
                            "bytes_up": up, "bytes_down": down, "rows": int(sum(len(d.ids) for d in merged.values())),
                            "lost": sorted(set(lost) | set(failed)), "missed": sorted(missed)})
         logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
@@ -477,10 +486,12 @@ class ClusterRun:
         merged = {}
         for name, table in self._tables().items():
             dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
-            merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule,
-                                 self.alpha_now)
-            if len(merged[name].ids):
-                table[merged[name].ids] += merged[name].rows
+            deltas = [r["deltas"][name] for r in results.values()]
+            change = wire.sum_merge(deltas, len(table), dim) if self.rule == "sum" else \
+                merge([d.unpack() for d in deltas], len(table), dim, self.rule, self.alpha_now)
+            merged[name] = wire.pack(change)
+            if len(change.ids):  # decoded as the replicas decode it, so they stay equal to these tables
+                wire.apply(table, table, merged[name])
         return merged
 
     def _drop(self, lost: dict, what: str) -> None:

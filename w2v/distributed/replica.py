@@ -22,7 +22,8 @@ from ..kernels.sentences import SLOT_STRIDE
 from ..params import TrainParams
 from ..training import KernelTables, ThreadScratch, initial_rng_states, kernel_settings, train_sentences
 from ..vocab import Vocabulary
-from .merge import TABLES, TableDelta, changed_rows, update_weights
+from . import wire
+from .merge import TABLES, update_weights
 from .shards import Shard, read_shard
 
 CHUNK_WORDS = 100_000
@@ -172,6 +173,7 @@ def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple) -> dict:
     if state is None or state.params is None:
         raise ReplicaMissing(f"no replica of run {run_id} here (the worker process was restarted)")
     with state.lock:  # a step the driver gave up on may still run: never two on one replica
+        began = time.perf_counter()
         for kind, number, payload in inbox:
             if kind == "full":
                 resync(state, payload, number)
@@ -183,9 +185,11 @@ def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple) -> dict:
         started = time.perf_counter()
         pieces, cursors = _slice(state, plan, budget)
         progress, loss, occurrences = _train(state, pieces, lr)
+        trained = time.perf_counter()
         deltas = _collect(state, occurrences)
     return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(lr[3]),
-            "loss": float(loss.sum()), "seconds": time.perf_counter() - started}
+            "loss": float(loss.sum()), "seconds": trained - started, "apply_seconds": started - began,
+            "collect_seconds": time.perf_counter() - trained}
 
 
 def resync(state: WorkerRun, tables: dict, number: int) -> None:
@@ -198,9 +202,7 @@ def resync(state: WorkerRun, tables: dict, number: int) -> None:
 
 def apply_merged(state: WorkerRun, merged: dict) -> None:
     for name, delta in merged.items():
-        if len(delta.ids):
-            state.base[name][delta.ids] += delta.rows
-            state.tables[name][delta.ids] = state.base[name][delta.ids]
+        wire.apply(state.base[name], state.tables[name], delta)
 
 
 def _slice(state: WorkerRun, plan: list, budget: int) -> tuple[list, list]:
@@ -275,17 +277,15 @@ def _train(state: WorkerRun, pieces: list, lr: tuple):
 
 
 def _collect(state: WorkerRun, occurrences: np.ndarray) -> dict:
-    """The rows each table changed this round (as deltas), then the replica back at ``base``."""
+    """The rows each table changed this round (packed deltas), then the replica back at ``base``."""
     p, t = state.params, state.kernel
     deltas = {}
     for name in TABLES:
-        table, base = state.tables[name], state.base[name]
-        ids = changed_rows(table, base)
-        rows = table[ids] - base[ids]
-        table[ids] = base[ids]
+        ids, steps, scales = wire.take(state.tables[name], state.base[name])
         weights = update_weights(occurrences, name, p.negative, state.noise, t.points, t.codelens) \
             if len(ids) else np.zeros(0)
-        deltas[name] = TableDelta(ids, rows, np.asarray(weights[ids] if len(ids) else weights, np.float32))
+        deltas[name] = wire.PackedDelta(ids, steps, scales, np.asarray(weights[ids] if len(ids) else weights,
+                                                                       np.float32))
     return deltas
 
 

@@ -76,3 +76,27 @@ def cbow_step(syn0, syn1neg, syn1, ctx, cbow_mean=1, ns_targets=(), ns_labels=()
     if lockf is not None:
         dH *= np.asarray(lockf, np.float64)[ctx][:, None]
     np.add.at(syn0, ctx, dH.astype(syn0.dtype))
+
+
+def pack_rows(rows: np.ndarray):
+    """:func:`w2v.kernels.exchange.pack_rows`: (int16 steps, float32 scales) with rows ~= steps * scales."""
+    rows = np.asarray(rows, np.float32)
+    largest = np.abs(rows).max(axis=1, initial=0.0).astype(np.float32) if rows.size else np.zeros(len(rows), np.float32)
+    scales = (largest / np.float32(32767)).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(scales[:, None] > 0, np.rint(rows / scales[:, None]), 0).astype(np.int16)
+    return steps, scales
+
+
+def take_changes(table: np.ndarray, base: np.ndarray):
+    """:func:`w2v.kernels.exchange.take_changes`: (ids, steps, scales) of the changed rows; table back at base."""
+    ids = np.flatnonzero((table != base).any(axis=1)).astype(np.int32)
+    steps, scales = pack_rows(table[ids] - base[ids])
+    table[ids] = base[ids]
+    return ids, steps, scales
+
+
+def add_changes(base: np.ndarray, table: np.ndarray, ids, steps, scales) -> None:
+    """:func:`w2v.kernels.exchange.add_changes`: base[ids] += steps * scales; table[ids] = base[ids]."""
+    base[ids] += steps.astype(np.float32) * scales[:, None]
+    table[ids] = base[ids]
