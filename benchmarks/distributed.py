@@ -8,8 +8,7 @@ Cells: ``single`` (one process, w2v.train on the same shard files, 2 threads); `
 (N worker processes x 1 thread, merge RULE, ROUND words per worker per round or ``epoch`` for one
 merge per epoch, Spark's schedule, or ``auto``: the default, 500k words for the whole cluster; RULE
 ``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S);
-``...:sync`` after any of them: without overlapping rounds (``overlap=False``), ``...:tailK``:
-``tail_every=K`` (``tail1``: every row every round);
+``...:tailK`` after any of them: ``tail_every=K`` (``tail1``: every row every round);
 ``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
 epoch 3). Every run appends one JSON line to ``--out`` at once, so a long series keeps what it
 measured. Timings: ``end_to_end_s`` is the train() call (vocabulary scan on the workers, encoding,
@@ -83,7 +82,7 @@ def _losses(model):
     return [round(x / per_epoch, 5) for x in model.loss_history]
 
 
-def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill, overlap="auto", tail_every="auto"):
+def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill, tail_every="auto"):
     import w2v.distributed
     from dask.distributed import Client, LocalCluster
 
@@ -119,8 +118,7 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill, overlap="
         clock = Clock(kill_one)
         start = time.perf_counter()
         model = w2v.distributed.train(files, client, epochs=epochs, seed=seed, progress=False, cache_dir=False,
-                                      compute_loss=True, callbacks=[clock], merge=rule, overlap=overlap,
-                                      tail_every=tail_every,
+                                      compute_loss=True, callbacks=[clock], merge=rule, tail_every=tail_every,
                                       round_words=None if round_words == "epoch" else round_words if round_words == "auto" else int(round_words),
                                       **SETTINGS)
         wall = time.perf_counter() - start
@@ -159,7 +157,7 @@ def run_cell(cell, files, epochs, seed):
             extra = parts[4:]
             tail = [int(x[4:]) for x in extra if x.startswith("tail")]
             result = run_dist(files, int(n), rule, round_words, epochs, seed, vectors, kind == "kill",
-                              overlap=False if "sync" in extra else "auto", tail_every=tail[0] if tail else "auto")
+                              tail_every=tail[0] if tail else "auto")
         result.update(score_vectors(vectors))
     result.update(cell=cell, seed=seed, epochs=epochs, load_1m_before=load, load_1m_after=os.getloadavg()[0])
     return result

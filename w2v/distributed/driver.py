@@ -15,18 +15,17 @@ Phases of :func:`fit`:
    whole cluster, split between the workers) with its own threads and reports the rows it changed,
    packed (:mod:`.wire`); the driver merges them (:mod:`.merge`), applies the change to its own
    copy of the tables (the model it returns and checkpoints) and sends it to each worker (one
-   scatter per worker, so a dying worker fails only its own copy) for a later round's task.
-   With ``overlap`` (the default up to 2 workers) round n+1 is sent before round n's results are merged: the
-   workers go on training while the driver merges and sends, and take round n's merged change
-   at the start of round n+2 (each replica takes back its own change of round n, which the merged
-   change holds). The learning rate decays on the cluster's word count.
+   scatter per worker, so a dying worker fails only its own copy) for the next round's task; each
+   replica keeps its own change exactly and takes it back when the merged change (which holds
+   it) arrives. With the ``sum`` rule, rows beyond the :data:`HOT_WORDS` most frequent words are
+   reported every :data:`TAIL_EVERY` rounds only. The learning rate decays on the cluster's word count.
 
 Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worker that leaves the
 cluster, misses a deadline or cannot take the merged change is dropped; its part of the round is
 discarded unless it was merged already, its shards go to the surviving workers (who read and
 encode them) and continue from the last merged cursor. A live worker whose result was lost gets
-the driver's full tables (with ``overlap``, the step it was sent after the lost one is dropped too:
-it went on from the lost step). After a fault the next round waits for the merge. Before training a worker lost while counting or encoding gives its
+the driver's full tables (and loses the rare rows' changes it had not reported yet). Before
+training a worker lost while counting or encoding gives its
 shards to the survivors the same way (nothing was trained yet, so nothing is lost). With no
 worker left, WorkerLost names every worker and why. Epoch ends
 write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues it on a cluster.
@@ -95,7 +94,6 @@ class Round:
     index: int       # rounds of its epoch sent before it
     number: int      # rounds sent in this run before it (its merged change carries the same number)
     futures: dict    # worker -> (worker, future of its step)
-    planned: dict    # worker -> words it was given (its budget, or what it had left)
     k: int           # workers training in it
     alpha: float     # learning rate at its start (the damped rule uses it)
     timeout: float
@@ -124,7 +122,7 @@ class ClusterRun:
     """
 
     def __init__(self, model, client, round_words: int | str | None, rule: str, checkpoint, cache_dir,
-                 task_timeout: float | None = None, checkpoint_errors: str = "raise", overlap: bool | str = "auto",
+                 task_timeout: float | None = None, checkpoint_errors: str = "raise",
                  tail_every: int | str = "auto"):
         if rule not in RULES + ("auto",):
             raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
@@ -137,12 +135,10 @@ class ClusterRun:
         task_timeout = TASK_TIMEOUT if task_timeout is None else task_timeout
         if isinstance(task_timeout, bool) or not isinstance(task_timeout, (int, float)) or not task_timeout > 0:
             raise ValueError(f"task_timeout must be a positive number of seconds, got {task_timeout!r}")
-        if not isinstance(overlap, bool) and overlap != "auto":
-            raise ValueError(f"overlap must be True, False or 'auto', got {overlap!r}")
         self.model, self.client = model, client
         if tail_every != "auto" and (isinstance(tail_every, bool) or not isinstance(tail_every, int) or tail_every < 1):
             raise ValueError(f"tail_every must be a positive number of rounds or 'auto', got {tail_every!r}")
-        self.round_words, self.rule, self.overlap, self.tail_every = round_words, rule, overlap, tail_every
+        self.round_words, self.rule, self.tail_every = round_words, rule, tail_every
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.cache_dir = cache_dir
         self.task_timeout = float(task_timeout)
@@ -174,8 +170,6 @@ class ClusterRun:
                     raise ValueError(f"the dask.bag has {len(fresh)} partitions, the checkpoint {len(shards)}")
         if self.rule == "auto":  # measured: sum is best at 2 workers, diverged at 4 and 8; damped did not
             self.rule = "sum" if len(self.workers) <= 2 else "damped"
-        if self.overlap == "auto":  # measured: no faster than rounds that report rare rows less often, and
-            self.overlap = False    # the extra staleness cost CBOW quality on short runs
         if self.tail_every == "auto":  # measured with sum; the other rules weigh one round's updates
             self.tail_every = TAIL_EVERY if self.rule == "sum" else 1
         logger.info("merge rule: %s; %s words per worker per round (%d workers)", self.rule,
@@ -411,7 +405,7 @@ class ClusterRun:
                    desc=f"w2v x{len(self.workers)}", smoothing=0.1, leave=False)
         self.inbox = {w: [] for w in self.workers}  # what each worker gets with its next step
         self.misses = {w: 0 for w in self.workers}  # rounds in a row its result was lost
-        self.launched, self.finished, self.unreported = 0, time.perf_counter(), False
+        self.launched, self.unreported = 0, False
         try:
             for epoch in range(start.epoch, epochs):
                 model._callback("on_epoch_begin")
@@ -426,32 +420,17 @@ class ClusterRun:
         return True
 
     def _epoch(self, epoch: int, alpha: float, min_alpha: float, total: int, bar) -> None:
-        """The epoch's rounds. With ``overlap``, round n+1 is sent before round n's results are
-        merged (the workers go on from where round n stopped, with the merged change of round n-1):
-        a worker trains while the driver merges and sends, instead of waiting for it. After a
-        fault, or where a worker's text may have ended, the next round waits for the merge."""
         started, words0 = time.perf_counter(), self.done
         cursors = {i: 0 for i in self.shards}
-        loss, rounds = 0.0, 0
-        flight, self.draining, self.tainted, self.epoch_rounds = None, False, set(), 0
-        while True:
-            launched = None
+        loss, rounds, self.epoch_rounds = 0.0, 0, 0
+        while any(cursors[i] < self.sizes[i][1] for i in self.shards):
+            flight = self._launch(epoch, cursors, alpha, min_alpha, total)
             if flight is None:
-                if not any(cursors[i] < self.sizes[i][1] for i in self.shards):
-                    break
-                launched = self._launch(epoch, cursors, None, alpha, min_alpha, total)
-                if launched is None:
-                    break
-            elif self.overlap and not self.draining:
-                launched = self._launch(epoch, cursors, flight, alpha, min_alpha, total)
-            if flight is not None:
-                loss += self._finish(flight, cursors, launched, bar)
-                rounds += 1
-            flight = launched
-            if flight is None:
-                self.draining = False
+                break
+            loss += self._finish(flight, cursors, bar)
+            rounds += 1
         if self.unreported:  # rows changed since the last round that reported every row: merge them now
-            loss += self._finish(self._flush(epoch, alpha), cursors, None, bar)
+            loss += self._finish(self._flush(epoch, alpha), cursors, bar)
         model = self.model
         model.wv.reset_norms()
         model.loss_history.append(loss)
@@ -466,46 +445,28 @@ class ClusterRun:
         from ..training import check_finite
         check_finite(model, epoch + 1)
 
-    def _left(self, worker: str, cursors: dict) -> float:
-        """Words of ``worker``'s shards after the merged cursors (estimated within a shard)."""
-        return sum(self.sizes[i][0] * (1.0 - cursors[i] / max(1, self.sizes[i][1]))
-                   for i in self.shards if self.owner[i] == worker)
-
-    def _launch(self, epoch, cursors, flight, alpha, min_alpha, total):
-        """Send a round's steps: with plans from the merged cursors when nothing is in ``flight``,
-        else to the workers of the round in flight that have text beyond it, to go on where it
-        stops. None if no worker has anything to train."""
-        if flight is None:
-            plans = {w: [(i, cursors[i]) for i in sorted(self.shards)
-                         if self.owner[i] == w and cursors[i] < self.sizes[i][1]] for w in self.workers}
-            active = [w for w in self.workers if plans[w]]
-            ahead = 0
-        else:
-            active = [w for w in flight.futures if w in self.workers
-                      and self._left(w, cursors) > flight.planned[w]]
-            plans = {w: None for w in active}
-            ahead = sum(flight.planned.values())
+    def _launch(self, epoch, cursors, alpha, min_alpha, total):
+        """Send a round's steps, with plans from the merged cursors; None if no worker has text left."""
+        plans = {w: [(i, cursors[i]) for i in sorted(self.shards)
+                     if self.owner[i] == w and cursors[i] < self.sizes[i][1]] for w in self.workers}
+        active = [w for w in self.workers if plans[w]]
         if not active:
             return None
         k = len(active)
         budget = _budget(self.round_words, k)
-        done = self.done + ahead  # the words merged by the time this round trains, estimated
-        lr = (alpha, min_alpha, total / k, done / k, self.epoch_words / k, self.model.params.batch_words / k)
-        left = {w: self._left(w, cursors) - (flight.planned[w] if flight is not None else 0) for w in active}
+        lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
         number, self.launched = self.launched, self.launched + 1
         index, self.epoch_rounds = self.epoch_rounds, self.epoch_rounds + 1
         report = None if self.tail_every == 1 or index % self.tail_every == self.tail_every - 1 else HOT_WORDS
         self.unreported = report is not None  # a round reporting every row covers the rounds before it
         futures = {}
         for w in active:
-            after = flight.futures[w][1] if flight is not None else None  # runs after it (cancelled with it)
             futures[w] = (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, number,
-                                          after, report))
+                                          report))
             self.inbox[w] = []
-        planned = {w: max(0.0, min(float(budget), left[w])) for w in active}
-        return Round(epoch, index, number, futures, planned, k,
-                     max(min_alpha, alpha - (alpha - min_alpha) * done / max(1, total)),
-                     self.task_timeout + max(planned.values()) / MIN_WORDS_PER_SECOND, time.perf_counter())
+        most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in active)
+        return Round(epoch, index, number, futures, k, max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total)),
+                     self.task_timeout + most / MIN_WORDS_PER_SECOND, time.perf_counter())
 
     def _flush(self, epoch: int, alpha: float) -> Round:
         """A round that trains nothing and reports every changed row (the epoch's last word of
@@ -514,29 +475,24 @@ class ClusterRun:
         index, self.epoch_rounds = self.epoch_rounds, self.epoch_rounds + 1
         self.unreported = False
         lr = (alpha, alpha, 1, 0, 1, 1)
-        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None, None))
+        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
                    for w in self.workers}
         for w in self.workers:
             self.inbox[w] = []
-        return Round(epoch, index, number, futures, {w: 0.0 for w in self.workers}, len(self.workers), alpha,
+        return Round(epoch, index, number, futures, len(self.workers), alpha,
                      self.task_timeout, time.perf_counter())
 
-    def _finish(self, flight, cursors, launched, bar) -> float:
+    def _finish(self, flight, cursors, bar) -> float:
         """Wait for a round's results, merge them, send the merged change; returns the round's loss."""
         epoch, index, number = flight.epoch, flight.index, flight.number
-        since = max(flight.started, self.finished)  # the round's own time: from the previous round's end
         results, lost, missed = self._await(flight.futures, "training", timeout=flight.timeout)
         awaited = time.perf_counter()
-        for w in self.tainted:  # went on from a replica that missed the round before: resynced, not merged
-            results.pop(w, None)
-            missed.pop(w, None)
         for w, r in list(results.items()):
             if w not in self.workers:  # dropped meanwhile
                 del results[w]
             elif "behind" in r:  # its replica missed a merged change: full tables next
                 missed[w] = f"lost its result (replica behind, at round {r['behind']})"
                 del results[w]
-        counted, self.tainted = set(self.workers) - self.tainted, set()
         merged = self._merge(results, flight.alpha)
         merge_seconds = time.perf_counter() - awaited
         for r in results.values():
@@ -545,7 +501,7 @@ class ClusterRun:
         words = sum(r["words"] for r in results.values())
         loss = sum(r["loss"] for r in results.values())
         self.done += words
-        for w in counted & set(self.workers):
+        for w in self.workers:
             self.misses[w] = self.misses[w] + 1 if w in missed else 0
             if self.misses[w] >= MAX_MISSES:
                 lost[w] = f"lost its result {MAX_MISSES} rounds in a row"
@@ -553,9 +509,6 @@ class ClusterRun:
             logger.warning("round %d of epoch %d: the result of worker(s) %s was lost (%s); their slice is "
                            "trained again and their replicas get the merged tables", index + 1, epoch + 1,
                            sorted(missed), _reasons(missed))
-        if missed or lost:  # the next round waits for this one: plans from the merged cursors, resynced replicas
-            self.draining = True
-            self.tainted = {w for w in missed if launched is not None and w in launched.futures}
         self._drop(lost, "training")
         full = None
         if any(w in missed for w in self.workers):
@@ -566,23 +519,19 @@ class ClusterRun:
         send_seconds = time.perf_counter() - sending
         for w, future in sent.items():
             self.inbox[w].append(future)
-        self.pending = [f for w in self.inbox for f in self.inbox[w]] + \
-            ([f for _, f in launched.futures.values()] if launched is not None else [])
-        if failed:
-            self.draining = True
+        self.pending = [f for w in self.inbox for f in self.inbox[w]]
         self._drop(failed, "sending the merged change")
         up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
         down = sum(d.nbytes for d in merged.values()) * len(sent)
         if full is not None:
             down += sum(t.nbytes for t in full.values()) * sum(1 for w in sent if w in missed)
-        self.finished = time.perf_counter()
-        seconds = self.finished - since
+        seconds = time.perf_counter() - flight.started
         self.stats.append({"epoch": epoch, "round": index, "number": number, "workers": flight.k, "words": words, "seconds": seconds,
                            "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
                            "apply_seconds": max((r["apply_seconds"] for r in results.values()), default=0.0),
                            "collect_seconds": max((r["collect_seconds"] for r in results.values()), default=0.0),
-                           "await_seconds": awaited - since,
-                           "merge_seconds": merge_seconds, "send_seconds": send_seconds, "overlapped": launched is not None,
+                           "await_seconds": awaited - flight.started,
+                           "merge_seconds": merge_seconds, "send_seconds": send_seconds,
                            "bytes_up": up, "bytes_down": down, "rows": int(sum(len(d.ids) for d in merged.values())),
                            "lost": sorted(set(lost) | set(failed)), "missed": sorted(missed)})
         logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
@@ -664,7 +613,7 @@ class ClusterRun:
         try:
             save_checkpoint(self.checkpoint, self.model, self.spec, position,
                             {"shards": [s.to_json() for _, s in sorted(self.shards.items())],
-                             "round_words": self.round_words, "merge": self.rule, "overlap": self.overlap,
+                             "round_words": self.round_words, "merge": self.rule,
                              "tail_every": self.tail_every})
         except OSError as e:
             if self.checkpoint_errors == "raise":
@@ -699,8 +648,7 @@ def _reasons(workers: dict) -> str:
     return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
 
-def _step_task(run_id, inbox, plan, budget, lr, number, after, report=None):
-    """A replica's step; ``after`` (the result of the step sent before it, or None) only orders it."""
+def _step_task(run_id, inbox, plan, budget, lr, number, report=None):
     return replica.step(run_id, [box.value for box in inbox], plan, budget, lr, number, report)
 
 
@@ -734,8 +682,7 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
         shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=(),
-        task_timeout: float | None = None, checkpoint_errors: str = "raise", overlap: bool | str = "auto",
-        tail_every: int | str = "auto"):
+        task_timeout: float | None = None, checkpoint_errors: str = "raise", tail_every: int | str = "auto"):
     """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster."""
     if checkpoint is not None:
         directory = Path(checkpoint).parent
@@ -743,7 +690,7 @@ def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_
             raise FileNotFoundError(f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist")
     client, owned = connect(client, connect_timeout)
     run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir, task_timeout, checkpoint_errors,
-                     overlap, tail_every)
+                     tail_every)
     if not model._training_lock.acquire(blocking=False):
         raise RuntimeError("this model is already training; wait for that train() to return")
     try:
@@ -770,8 +717,7 @@ def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_
 
 def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | str | None = "auto",
           merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, task_timeout: float | None = None,
-          checkpoint_errors: str = "raise", overlap: bool | str = "auto", tail_every: int | str = "auto",
-          **params):
+          checkpoint_errors: str = "raise", tail_every: int | str = "auto", **params):
     """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
 
     ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
@@ -785,11 +731,7 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of
     the task) after which a worker that has not answered is dropped like a dead one.
     ``checkpoint_errors="warn"`` goes on without checkpoints when one cannot be written (the
-    CLI's own checkpoint; a checkpoint asked for fails the run). ``overlap=True``: send each
-    round before the previous one is merged, so that the workers train while the driver merges
-    and sends (their replicas then miss the other workers' last round as well as the current
-    one); ``False`` waits for every merge; ``"auto"`` overlaps up to 2 workers, where it was
-    measured to keep single-process quality (benchmarks/README.md). ``tail_every``: rounds
+    CLI's own checkpoint; a checkpoint asked for fails the run). ``tail_every``: rounds
     report the rows of the :data:`HOT_WORDS` most frequent words every round and the others
     every ``tail_every``-th round and at the epoch's end ("auto": :data:`TAIL_EVERY` with the
     ``sum`` rule, else 1, every row every round).
@@ -800,7 +742,7 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     model = Word2Vec(cache_dir=cache_dir, **params)
     return fit(model, corpus, client, round_words=round_words, merge_rule=merge, checkpoint=checkpoint,
                cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks),
-               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors, overlap=overlap, tail_every=tail_every)
+               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors, tail_every=tail_every)
 
 
 def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | None = None):
@@ -828,5 +770,5 @@ def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | Non
     model.params.alpha, model.params.min_alpha = run["alpha"], run["min_alpha"]
     return fit(model, corpus, client, round_words=cluster["round_words"], merge_rule=cluster["merge"],
                checkpoint=path, epochs=run["epochs"], start=Position(**meta["position"]), shards=shards,
-               overlap=cluster.get("overlap", "auto"), tail_every=cluster.get("tail_every", "auto"),
+               tail_every=cluster.get("tail_every", "auto"),
                callbacks=check_callbacks(callbacks))

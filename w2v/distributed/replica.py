@@ -3,8 +3,7 @@
 A worker keeps, per run (keyed by the run's id, in this module's ``_RUNS``): the scans of its
 shards until the vocabulary arrives, then their encoded ids, its replica of the tables with a copy
 of them as last reported to the driver (``base``: the merged tables plus this replica's changes
-sent but not merged back yet, which it keeps exactly in ``own``), its cursor in each shard, the
-kernel's lookup tables and its threads' scratch buffers and RNG states. Nothing here talks to the scheduler: the driver decides,
+sent but not merged back yet, which it keeps exactly in ``own``), the kernel's lookup tables and its threads' scratch buffers and RNG states. Nothing here talks to the scheduler: the driver decides,
 these functions do the work and return small results (counts, changed rows, cursors).
 
 Every task names the worker in the errors it raises, so the driver can say which worker failed.
@@ -44,7 +43,6 @@ class WorkerRun:
     tables: dict = field(default_factory=dict)     # name -> replica table
     base: dict = field(default_factory=dict)       # name -> the replica as reported (merged + own changes sent)
     own: dict = field(default_factory=dict)        # round -> {name: OwnChange} sent, not merged back yet
-    cursors: dict = field(default_factory=dict)    # shard index -> first sentence of the next step
     kernel: KernelTables | None = None
     scratch: list = field(default_factory=list)
     rng: np.ndarray | None = None
@@ -157,7 +155,7 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
 
 
 @names_worker
-def step(run_id: str, inbox: list, plan: list | None, budget: int, lr: tuple, number: int,
+def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, number: int,
          report: int | None = None) -> dict:
     """Bring the replica up to the driver's merged tables, train the next slice, return the rows it changed.
 
@@ -168,10 +166,8 @@ def step(run_id: str, inbox: list, plan: list | None, budget: int, lr: tuple, nu
     cannot have missed anything). A delta that skips a round is not applied: the step then trains
     nothing and returns ``{"behind": applied}``, and the driver sends full tables.
 
-    ``plan`` is [(shard index, first sentence)] of the shards this worker trains from, in order,
-    or None: go on where the previous step stopped (the driver sends the next round's step before
-    the previous one's result has arrived, see :mod:`.driver`). At most ``budget`` words (whole
-    sentences, at least one) are trained. ``lr`` is (alpha, min_alpha, run words / k, words done
+    ``plan`` is [(shard index, first sentence)] of the shards this worker trains from, in order;
+    at most ``budget`` words (whole sentences, at least one) are trained. ``lr`` is (alpha, min_alpha, run words / k, words done
     / k, epoch words / k, batch_words / k) for k training replicas: the kernel decays the rate on
     ``done + k * (words trained here)``, an estimate of the cluster's global count, in the same
     steps of ``batch_words`` per epoch as on one machine. ``number`` is the round. ``report``:
@@ -193,10 +189,7 @@ def step(run_id: str, inbox: list, plan: list | None, budget: int, lr: tuple, nu
                 apply_merged(state, payload, state.own.pop(merged_round, None))
                 state.applied = merged_round
         started = time.perf_counter()
-        if plan is not None:
-            state.cursors = dict(plan)
-        pieces, cursors = _slice(state, sorted(state.cursors.items()), budget)
-        state.cursors = dict(cursors)
+        pieces, cursors = _slice(state, plan, budget)
         progress, loss, occurrences = _train(state, pieces, lr)
         trained = time.perf_counter()
         deltas, state.own[number] = _collect(state, occurrences, report)
