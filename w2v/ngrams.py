@@ -148,6 +148,21 @@ class NgramTable:
         a, b = (k >> 32) - 1, (k & 0xFFFFFFFF) - 1
         return np.array([a] if b < 0 else [a, b], np.int32)
 
+    def key_strings(self, keep: np.ndarray, words: list[str], delimiter: str) -> list[str]:
+        """The keys of entries ``keep`` as delimiter-joined strings. Keys of two ids (nearly all
+        phrases) are joined from two C-level gathers, not one numpy call per entry."""
+        keep = np.asarray(keep, np.int64)
+        keys = self.entries[keep, 0]
+        pool = np.empty(len(words), object)
+        pool[:] = words
+        short = keys >= 0
+        first = pool[np.where(short, (keys >> 32) - 1, 0)].tolist()
+        second = pool[np.where(short, (keys & 0xFFFFFFFF) - 1, 0)].tolist()
+        out = [a + delimiter + b for a, b in zip(first, second)]
+        for j in np.flatnonzero(~short | ((keys & 0xFFFFFFFF) == 0)).tolist():  # longer keys, unigrams
+            out[j] = delimiter.join([words[i] for i in self.key(int(keep[j])).tolist()])
+        return out
+
     def lookup(self, key) -> int:
         key = np.asarray(key, np.int32)
         return int(K.lookup(key, 0, len(key), self.slots, self.entries, self.arena))
