@@ -307,7 +307,8 @@ class Phrases(_PhrasesTransformation):
         for ids, offsets in keeping(sentences, self._index, self.max_sentence_length, kept):
             parts = self._index.parts_arrays()
             is_conn = connector_flags(self._index, self.connector_words, is_conn)
-            table.count_sentences(ids, offsets, is_conn, parts, self.max_vocab_size)
+            table.count_sentences(ids, offsets, is_conn, parts, self.max_vocab_size, settle=False)
+        table.settle()
         if kept:  # a file's ids, for applying the phrases to it (see ngrams.KeptIds)
             self._kept = kept[0]
         return table

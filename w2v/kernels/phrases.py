@@ -335,7 +335,7 @@ def _count_pair(v, w, buf, pair_cache, slots, entries, arena, state):
 
 @njit(cache=True, nogil=True)
 def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, pair_cache,
-                 max_vocab_size, slots, entries, arena, state):
+                 max_vocab_size, settle, slots, entries, arena, state):
     """gensim's ``Phrases._learn_vocab`` over sentences ``first..`` of (ids, offsets).
 
     Every non-connector word counts as a unigram and, with the previous non-connector word of its
@@ -343,8 +343,11 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
     corpus size; after each sentence the table is pruned if it outgrew ``max_vocab_size``.
     Keys are sequences of *parts* (a word split at the delimiter), so two spans whose
     delimiter-joined strings are equal share one entry, exactly as gensim's string keys do.
-    ``word_entry[w]`` caches the entry of a one-part word's unigram (-1: not known yet), so most
-    unigrams are counted without probing the hash table; it is reset whenever entries move.
+    ``word_entry[w]`` is (entry of one-part word w's unigram or -1 if not known yet, count held
+    back): a unigram is counted there, in a dense array of a few MB whose rows of frequent words
+    stay in cache, not in its entry (one line of a table of tens of MB). The held counts go to
+    the entries before a prune and in :func:`flush_unigrams` (``settle``: at every return);
+    the entry column is reset whenever entries move.
     Returns the sentence it stopped before (len(offsets) - 1 when done; earlier when the arrays
     might not hold the next sentence's new entries: grow them and call again).
     """
@@ -364,19 +367,20 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
         if (state[N_ENTRIES] + 2 * n > limit or state[N_ENTRIES] + 2 * n > len(entries)
                 or state[ARENA_USED] + 3 * parts + 2 * n > len(arena) or parts > len(buf)):
             flush_pairs(pair_cache, entries, False)
+            if settle:
+                flush_unigrams(word_entry, entries, False)
             return s
         start = -1
         for k in range(a, b):
             _prefetch_pair(ids, k, slots, entries)
             w = ids[k]
             if not is_conn[w]:
-                e = word_entry[w]
-                if e >= 0:
-                    entries[e, 1] += 1
+                if word_entry[w, 0] >= 0:
+                    word_entry[w, 1] += 1
                 else:
                     e = _add(wp_parts, wp_start[w], wp_len[w], 1, slots, entries, arena, state)
                     if wp_len[w] == 1:
-                        word_entry[w] = e
+                        word_entry[w, 0] = e
                 if start >= 0:
                     if k == start + 1 and wp_len[w] == 1 and wp_len[ids[start]] == 1:  # the common pair
                         _count_pair(ids[start], w, buf, pair_cache, slots, entries, arena, state)
@@ -387,12 +391,26 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
         state[WORDS] += n
         if state[N_ENTRIES] > max_vocab_size:
             flush_pairs(pair_cache, entries, True)
+            flush_unigrams(word_entry, entries, True)
             prune(state[MIN_REDUCE], slots, entries, arena, state)
             state[MIN_REDUCE] += 1
             state[PRUNES] += 1
-            word_entry[:] = -1
     flush_pairs(pair_cache, entries, False)
+    if settle:
+        flush_unigrams(word_entry, entries, False)
     return n_sent
+
+
+@njit(cache=True, nogil=True)
+def flush_unigrams(word_entry, entries, clear):
+    """Add the unigram counts :func:`count_ngrams` holds in ``word_entry`` to their entries (and
+    forget the entries if ``clear``: they are about to move)."""
+    for w in range(len(word_entry)):
+        if word_entry[w, 1] > 0:
+            entries[word_entry[w, 0], 1] += word_entry[w, 1]
+            word_entry[w, 1] = 0
+        if clear:
+            word_entry[w, 0] = -1
 
 
 @njit(cache=True, nogil=True)
