@@ -155,6 +155,39 @@ def test_apply_kernel_matches_reference():
         assert model.freeze()[sentence] == expected
 
 
+def test_apply_helpers_match_reference():
+    """The apply kernel's per-word flags and pair filter, and the slots' fingerprints, against
+    numpy/Python references; the filter never misses a key of the table."""
+    from w2v.kernels import phrases as K
+
+    rng = np.random.default_rng(11)
+    index = WordIndex(["w0", "a_b", "w3"] + [f"w{i}" for i in range(4, 40)], "_")
+    parts = index.parts_arrays()
+    n = len(index.words)
+    is_conn, starts = rng.random(n - 3) < 0.3, rng.random(n - 5) < 0.5
+    flags = np.empty(n, np.uint8)
+    K.word_flags(is_conn, starts, parts[1], flags)
+    assert flags.tolist() == ref.word_flags(is_conn, starts, parts[1]).tolist()
+    assert flags[index["a_b"]] & K.ONE_PART == 0 and flags[index["w0"]] & K.ONE_PART
+
+    table = NgramTable(16)
+    sents = random_sentences(rng, n_words=300, n_sent=400)
+    idx2 = WordIndex([], "_")
+    ids = np.fromiter((idx2[w] for s in sents for w in s), np.int32)
+    offsets = np.cumsum([0] + [len(s) for s in sents]).astype(np.int64)
+    table.count_sentences(ids, offsets, np.zeros(len(idx2.words), bool), idx2.parts_arrays(), 40_000_000)
+    keys = table.entries[:len(table), 0]
+    log_bits = K.pair_filter_bits(len(table))
+    bits = np.empty(1 << (log_bits - 6), np.uint64)
+    K.pair_filter(len(table), table.entries, bits, 64 - log_bits)
+    assert bits.tolist() == ref.pair_filter(keys, log_bits).tolist()
+    mask = len(table.slots) - 1
+    used = table.slots[table.slots >= 0].astype(np.int64)
+    assert sorted((used & mask).tolist()) == list(range(len(table)))  # every entry in one slot
+    for v in used.tolist():
+        assert v & ~mask == ref.slot_fingerprint(int(keys[v & mask]), len(table.slots))
+
+
 def test_word2phrase_matches_reference(tmp_path, words):
     lines = [words[i:i + 37] for i in range(0, 60_000, 37)]
     src, out = tmp_path / "in.txt", tmp_path / "out.txt"

@@ -39,7 +39,8 @@ class NgramTable:
         self.entries = np.zeros((size // 2, 2), np.int64)
         self.arena = np.zeros(64, np.int32)
         self.state = np.array([0, 0, 1, 0, 0], np.int64)  # entries, arena used, min_reduce, words, prunes
-        self.word_entry = np.zeros(0, np.int64)  # count_ngrams' cache: unigram entry of word w, or -1
+        # count_ngrams' unigrams of one-part words: (entry of word w or -1, count held back)
+        self.word_entry = np.zeros((0, 2), np.int64)
         self.pair_cache = None  # count_ngrams' recent pairs (key, entry, pending count); made on first use
         self.unigram = np.zeros(0, np.int64)  # count_pairs' unigram counts of one-part words, held back
 
@@ -82,9 +83,11 @@ class NgramTable:
         if used + arena > len(self.arena):
             self.arena.resize(max(len(self.arena) + len(self.arena) // 2, used + arena), refcheck=False)
 
-    def count_sentences(self, ids, offsets, is_conn, parts, max_vocab_size: int) -> None:
+    def count_sentences(self, ids, offsets, is_conn, parts, max_vocab_size: int, settle: bool = True) -> None:
         """gensim's counting of every sentence of the block (pruning included); ``parts`` is
-        :meth:`WordIndex.parts_arrays`."""
+        :meth:`WordIndex.parts_arrays`. With ``settle`` False the unigram counts of one-part words
+        may be held back (a scan of every word's row, saved between the blocks of one corpus):
+        call :meth:`settle` before reading the counts."""
         first, n_sent = 0, len(offsets) - 1
         wp_start, wp_len, wp_parts = parts
         if len(self) < max_vocab_size:  # grow ahead for this block (typically ~0.3 new entries per token)
@@ -92,15 +95,22 @@ class NgramTable:
         max_parts = int(wp_len.max()) if len(wp_len) else 1
         buf = np.empty(max_parts * max(1, int(np.diff(offsets).max(initial=0))), np.int32)
         if len(self.word_entry) < len(wp_len):
-            self.word_entry = np.concatenate([self.word_entry, np.full(len(wp_len) - len(self.word_entry), -1)])
+            more = np.zeros((len(wp_len) - len(self.word_entry), 2), np.int64)
+            more[:, 0] = -1
+            self.word_entry = np.concatenate([self.word_entry, more])
         if self.pair_cache is None:
             self.pair_cache = np.full((PAIR_CACHE_ROWS, 3), -1, np.int64)
         while first < n_sent:
             first = K.count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf,
-                                   self.word_entry, self.pair_cache, max_vocab_size, *self.arrays())
+                                   self.word_entry, self.pair_cache, max_vocab_size, settle, *self.arrays())
             if first < n_sent:
                 n = int(offsets[first + 1] - offsets[first])
                 self.grow(2 * n, 3 * max_parts * n + 2 * n)
+
+    def settle(self) -> None:
+        """Add the unigram counts :meth:`count_sentences` held back to their entries."""
+        if len(self.word_entry):
+            K.flush_unigrams(self.word_entry, self.entries, False)
 
     def count_pairs(self, ids, prev: int, parts) -> None:
         """word2phrase's counting: every word and consecutive pair (``prev`` precedes ids[0]).
@@ -135,8 +145,9 @@ class NgramTable:
                 self.grow(n - first, int(other.state[K.ARENA_USED]))
 
     def prune(self, min_reduce: int) -> None:
+        self.settle()
         K.prune(min_reduce, *self.arrays())
-        self.word_entry[:] = -1
+        self.word_entry[:, 0] = -1
         if self.pair_cache is not None:
             self.pair_cache[:, 0] = -1
 
@@ -147,6 +158,21 @@ class NgramTable:
             return self.arena[s + 1:s + 1 + int(self.arena[s])]
         a, b = (k >> 32) - 1, (k & 0xFFFFFFFF) - 1
         return np.array([a] if b < 0 else [a, b], np.int32)
+
+    def key_strings(self, keep: np.ndarray, words: list[str], delimiter: str) -> list[str]:
+        """The keys of entries ``keep`` as delimiter-joined strings. Keys of two ids (nearly all
+        phrases) are joined from two C-level gathers, not one numpy call per entry."""
+        keep = np.asarray(keep, np.int64)
+        keys = self.entries[keep, 0]
+        pool = np.empty(len(words), object)
+        pool[:] = words
+        short = keys >= 0
+        first = pool[np.where(short, (keys >> 32) - 1, 0)].tolist()
+        second = pool[np.where(short, (keys & 0xFFFFFFFF) - 1, 0)].tolist()
+        out = [a + delimiter + b for a, b in zip(first, second)]
+        for j in np.flatnonzero(~short | ((keys & 0xFFFFFFFF) == 0)).tolist():  # longer keys, unigrams
+            out[j] = delimiter.join([words[i] for i in self.key(int(keep[j])).tolist()])
+        return out
 
     def lookup(self, key) -> int:
         key = np.asarray(key, np.int32)

@@ -15,7 +15,10 @@ Table layout (all numpy arrays, owned by :class:`w2v.ngrams.NgramTable`), 16 byt
   other storage. A longer key is negative: the sign bit, 23 bits of its FNV hash (bits 40-62)
   and where it starts in ``arena`` (bits 0-39);
 * ``arena`` int32: the longer keys only, each as its length followed by its ids;
-* ``slots`` int32[2^k]: entry index or -1, open addressing with linear probing, load <= 0.7;
+* ``slots`` int32[2^k]: -1, or an entry index (below the mask: there are more slots than
+  entries) or-ed with a fingerprint of its key's hash in the bits above (:func:`_fingerprint`),
+  open addressing with linear probing, load <= 0.7. A probe reads an entry only when the
+  fingerprint matches, so the slots it passes over cost no cache miss into ``entries``;
 * ``state`` int64: [entries, arena used, min_reduce, corpus words, prunes].
 
 Kernels that may add entries stop *before* a sentence that could overflow the arrays and return
@@ -70,6 +73,15 @@ def _slot(tag, mask):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _fingerprint(tag, mask):
+    """The hash bits a slot keeps beside its entry index: bits of the same product as
+    :func:`_slot` but above the ones it uses, those of a 31-bit number that the entry index
+    (below ``mask``: entries < slots) leaves free. A probe compares them in the slot array
+    and reads the entry (a cache miss into a table of MBs) only when they match."""
+    return np.int64((np.uint64(tag) * _MIX) >> np.uint64(33)) & ~mask
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _long_tag(h):
     """The sign bit and hash bits a long key's number carries (its arena start is or-ed in)."""
     return _LONG | (((h >> 41) & _HI_MASK) << 40)
@@ -77,24 +89,36 @@ def _long_tag(h):
 
 @njit(cache=True, nogil=True, inline="always")
 def _find(seq, start, length, slots, entries, arena):
-    """(slot, entry, tag) of the key seq[start:start+length]; entry -1 (and the free slot) if absent.
-    A short key is compared as one number; a long one by its hash bits, then in the arena."""
+    """(slot, entry, tag, fingerprint) of the key seq[start:start+length]; entry -1 (and the
+    free slot) if absent. A slot holds ``entry | fingerprint`` (-1 when free): the entry of a
+    slot whose fingerprint matches is compared, a short key as one number, a long one by its
+    hash bits, then in the arena."""
     mask = len(slots) - 1
     if length <= 2:
         tag = _short_key(seq, start, length)
         p = _slot(tag, mask)
+        fp = _fingerprint(tag, mask)
         while True:
-            e = slots[p]
-            if e < 0 or entries[e, 0] == tag:
-                return p, e, tag
+            v = slots[p]
+            if v < 0:
+                return p, np.int64(-1), tag, fp
+            if (v & ~mask) == fp:
+                e = v & mask
+                if entries[e, 0] == tag:
+                    return p, e, tag, fp
             p = (p + 1) & mask
     h = _fnv(seq, start, length)
     tag = _long_tag(h)
     p = _slot(h, mask)
+    fp = _fingerprint(h, mask)
     while True:
-        e = slots[p]
-        if e < 0:
-            return p, e, tag
+        v = slots[p]
+        if v < 0:
+            return p, np.int64(-1), tag, fp
+        if (v & ~mask) != fp:
+            p = (p + 1) & mask
+            continue
+        e = v & mask
         k = entries[e, 0]
         if k < 0 and (k & ~_START_MASK) == tag:
             s = k & _START_MASK
@@ -105,7 +129,7 @@ def _find(seq, start, length, slots, entries, arena):
                         same = False
                         break
                 if same:
-                    return p, e, tag
+                    return p, e, tag, fp
         p = (p + 1) & mask
 
 
@@ -113,13 +137,13 @@ def _find(seq, start, length, slots, entries, arena):
 def _add(seq, start, length, count, slots, entries, arena, state):
     """Add ``count`` to the key seq[start:start+length] (a new entry if absent); return its entry.
     The caller guarantees room: a free entry, a slot under the load limit, arena for a long key."""
-    p, e, tag = _find(seq, start, length, slots, entries, arena)
+    p, e, tag, fp = _find(seq, start, length, slots, entries, arena)
     if e >= 0:
         entries[e, 1] += count
         return e
     e = state[N_ENTRIES]
     state[N_ENTRIES] = e + 1
-    slots[p] = e
+    slots[p] = e | fp
     if length <= 2:
         entries[e, 0] = tag
     else:
@@ -152,12 +176,12 @@ def _key_part(entries, arena, e, j):
 
 @njit(cache=True, nogil=True, inline="always")
 def _entry_slot(entries, arena, e, mask):
-    """Home slot of entry e (recomputed from its key)."""
+    """(home slot, fingerprint) of entry e (recomputed from its key)."""
     k = entries[e, 0]
-    if k >= 0:
-        return _slot(k, mask)
-    s = k & _START_MASK
-    return _slot(_fnv(arena, s + 1, arena[s]), mask)
+    if k < 0:
+        s = k & _START_MASK
+        k = _fnv(arena, s + 1, arena[s])
+    return _slot(k, mask), _fingerprint(k, mask)
 
 
 @njit(cache=True, nogil=True)
@@ -168,14 +192,15 @@ def lookup(seq, start, length, slots, entries, arena):
 
 @njit(cache=True, nogil=True)
 def fill_slots(n_entries, entries, arena, slots):
-    """Place entries 0..n_entries-1 into ``slots`` (every slot is reset; a power-of-two size)."""
+    """Place entries 0..n_entries-1 into ``slots`` (every slot is reset; a power-of-two size,
+    more slots than entries: an entry index fits below the mask, its fingerprint above)."""
     slots[:] = -1
     mask = len(slots) - 1
     for e in range(n_entries):
-        p = _entry_slot(entries, arena, e, mask)
+        p, fp = _entry_slot(entries, arena, e, mask)
         while slots[p] >= 0:
             p = (p + 1) & mask
-        slots[p] = e
+        slots[p] = e | fp
 
 
 @njit(cache=True, nogil=True)
@@ -256,7 +281,7 @@ def _prefetch_pair(ids, j, slots, entries):
         tag = ((np.int64(ids[j + ENTRY_AHEAD - 1]) + 1) << 32) | (np.int64(ids[j + ENTRY_AHEAD]) + 1)
         e = slots[_slot(tag, mask)]
         if e >= 0:
-            prefetch_row(entries, e)
+            prefetch_row(entries, e & mask)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -310,7 +335,7 @@ def _count_pair(v, w, buf, pair_cache, slots, entries, arena, state):
 
 @njit(cache=True, nogil=True)
 def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, word_entry, pair_cache,
-                 max_vocab_size, slots, entries, arena, state):
+                 max_vocab_size, settle, slots, entries, arena, state):
     """gensim's ``Phrases._learn_vocab`` over sentences ``first..`` of (ids, offsets).
 
     Every non-connector word counts as a unigram and, with the previous non-connector word of its
@@ -318,8 +343,11 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
     corpus size; after each sentence the table is pruned if it outgrew ``max_vocab_size``.
     Keys are sequences of *parts* (a word split at the delimiter), so two spans whose
     delimiter-joined strings are equal share one entry, exactly as gensim's string keys do.
-    ``word_entry[w]`` caches the entry of a one-part word's unigram (-1: not known yet), so most
-    unigrams are counted without probing the hash table; it is reset whenever entries move.
+    ``word_entry[w]`` is (entry of one-part word w's unigram or -1 if not known yet, count held
+    back): a unigram is counted there, in a dense array of a few MB whose rows of frequent words
+    stay in cache, not in its entry (one line of a table of tens of MB). The held counts go to
+    the entries before a prune and in :func:`flush_unigrams` (``settle``: at every return);
+    the entry column is reset whenever entries move.
     Returns the sentence it stopped before (len(offsets) - 1 when done; earlier when the arrays
     might not hold the next sentence's new entries: grow them and call again).
     """
@@ -339,19 +367,20 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
         if (state[N_ENTRIES] + 2 * n > limit or state[N_ENTRIES] + 2 * n > len(entries)
                 or state[ARENA_USED] + 3 * parts + 2 * n > len(arena) or parts > len(buf)):
             flush_pairs(pair_cache, entries, False)
+            if settle:
+                flush_unigrams(word_entry, entries, False)
             return s
         start = -1
         for k in range(a, b):
             _prefetch_pair(ids, k, slots, entries)
             w = ids[k]
             if not is_conn[w]:
-                e = word_entry[w]
-                if e >= 0:
-                    entries[e, 1] += 1
+                if word_entry[w, 0] >= 0:
+                    word_entry[w, 1] += 1
                 else:
                     e = _add(wp_parts, wp_start[w], wp_len[w], 1, slots, entries, arena, state)
                     if wp_len[w] == 1:
-                        word_entry[w] = e
+                        word_entry[w, 0] = e
                 if start >= 0:
                     if k == start + 1 and wp_len[w] == 1 and wp_len[ids[start]] == 1:  # the common pair
                         _count_pair(ids[start], w, buf, pair_cache, slots, entries, arena, state)
@@ -362,12 +391,26 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
         state[WORDS] += n
         if state[N_ENTRIES] > max_vocab_size:
             flush_pairs(pair_cache, entries, True)
+            flush_unigrams(word_entry, entries, True)
             prune(state[MIN_REDUCE], slots, entries, arena, state)
             state[MIN_REDUCE] += 1
             state[PRUNES] += 1
-            word_entry[:] = -1
     flush_pairs(pair_cache, entries, False)
+    if settle:
+        flush_unigrams(word_entry, entries, False)
     return n_sent
+
+
+@njit(cache=True, nogil=True)
+def flush_unigrams(word_entry, entries, clear):
+    """Add the unigram counts :func:`count_ngrams` holds in ``word_entry`` to their entries (and
+    forget the entries if ``clear``: they are about to move)."""
+    for w in range(len(word_entry)):
+        if word_entry[w, 1] > 0:
+            entries[word_entry[w, 0], 1] += word_entry[w, 1]
+            word_entry[w, 1] = 0
+        if clear:
+            word_entry[w, 0] = -1
 
 
 @njit(cache=True, nogil=True)
@@ -496,32 +539,81 @@ def score_ngrams(n_entries, entries, arena, counts, scoring, min_count, len_voca
 
 # ---- applying ---------------------------------------------------------------------------------
 
+#: per-word flags of :func:`apply_phrases`: a connector word, a word whose first part begins
+#: some phrase, a word of one part
+CONNECTOR, STARTS, ONE_PART = 1, 2, 4
+
+
 @njit(cache=True, nogil=True)
-def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, threshold, scores, starts_phrase,
+def word_flags(is_conn, starts_phrase, wp_len, flags):
+    """flags[w] of every word (``CONNECTOR | STARTS | ONE_PART`` bits): one byte a word, so the
+    apply loop reads one small array per token instead of three larger ones."""
+    for w in range(len(flags)):
+        f = np.uint8(0)
+        if w < len(is_conn) and is_conn[w]:
+            f |= np.uint8(CONNECTOR)
+        if w < len(starts_phrase) and starts_phrase[w]:
+            f |= np.uint8(STARTS)
+        if wp_len[w] == 1:
+            f |= np.uint8(ONE_PART)
+        flags[w] = f
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _filter_bit(tag, shift):
+    return np.int64((np.uint64(tag) * _MIX) >> np.uint64(shift))
+
+
+def pair_filter_bits(n_entries: int) -> int:
+    """log2 of the bits of a :func:`pair_filter` for ``n_entries`` keys: about 32 bits a key
+    (~3% false positives), 2^12 to 2^24 bits (a 2 MiB filter at most)."""
+    return min(24, max(12, int(32 * max(n_entries, 1) - 1).bit_length()))
+
+
+@njit(cache=True, nogil=True)
+def pair_filter(n_entries, entries, bits, shift):
+    """A one-hash Bloom filter (``bits``: uint64 words, a power of two of them) of the table's
+    keys of two ids. :func:`apply_phrases` tests a pair here before probing the table: most pairs
+    of a text are no phrase, and the filter answers them from a few hundred KB that stay in
+    cache, where the table's slots and entries would be two more cache misses. A key's bit is the
+    top ``64 - shift`` bits of its multiplicative hash (``len(bits) * 64 == 2 ** (64 - shift)``)."""
+    bits[:] = 0
+    for e in range(n_entries):
+        k = entries[e, 0]
+        if k >= 0 and (k & _LOW32) != 0:
+            b = _filter_bit(k, shift)
+            bits[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+
+
+@njit(cache=True, nogil=True)
+def apply_phrases(ids, offsets, flags, wp_start, wp_len, wp_parts, buf, threshold, scores, bits, shift,
                   slots, entries, arena, codes, out_offsets):
     """gensim's ``analyze_sentence`` over word ids; ids < 0 are words the model does not know.
 
     Writes one code per output token: k >= 0 is input position k unchanged, -(e + 1) is the
     phrase of table entry e (which replaced the input tokens it spans). ``out_offsets`` gets the
-    output sentence offsets. ``starts_phrase[w]`` is False for a word whose first part begins
-    no phrase (its spans are not looked up). Returns the number of output tokens, or -1 - s if
-    sentence s needs a larger ``buf`` (the concatenated parts of a candidate span).
+    output sentence offsets. ``flags`` (:func:`word_flags`, one per word) say which words are
+    connectors, which begin no phrase (their spans are not looked up) and which have one part;
+    a pair of one-part words is looked up only if ``bits`` (:func:`pair_filter`) may hold it.
+    Returns the number of output tokens, or -1 - s if sentence s needs a larger ``buf`` (the
+    concatenated parts of a candidate span).
     """
     # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
-    ids, offsets, is_conn, wp_start = borrowed(ids), borrowed(offsets), borrowed(is_conn), borrowed(wp_start)
+    ids, offsets, flags, wp_start = borrowed(ids), borrowed(offsets), borrowed(flags), borrowed(wp_start)
     wp_len, wp_parts, buf, scores = borrowed(wp_len), borrowed(wp_parts), borrowed(buf), borrowed(scores)
-    starts_phrase, slots, entries, arena = borrowed(starts_phrase), borrowed(slots), borrowed(entries), borrowed(arena)
+    bits, slots, entries, arena = borrowed(bits), borrowed(slots), borrowed(entries), borrowed(arena)
     codes, out_offsets = borrowed(codes), borrowed(out_offsets)
-    n_conn = len(is_conn)
-    n_start = len(starts_phrase)
+    n_flags = len(flags)
     n = 0
     for s in range(len(offsets) - 1):
         out_offsets[s] = n
         a, b = offsets[s], offsets[s + 1]
         start = -1
+        fv = np.uint8(0)
         for k in range(a, b):
             w = ids[k]
-            if 0 <= w < n_conn and is_conn[w]:
+            fw = flags[w] if 0 <= w < n_flags else np.uint8(0)
+            if fw & CONNECTOR:
                 if start < 0:
                     codes[n] = k
                     n += 1
@@ -529,11 +621,14 @@ def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, thresh
             if start >= 0:
                 e = -1
                 v = ids[start]
-                if w >= 0 and v >= 0 and v < n_start and starts_phrase[v]:
-                    if k == start + 1 and wp_len[v] == 1 and wp_len[w] == 1:  # the common pair
-                        buf[0] = v
-                        buf[1] = w
-                        e = lookup(buf, 0, 2, slots, entries, arena)
+                if w >= 0 and (fv & STARTS):
+                    if k == start + 1 and (fv & fw & ONE_PART):  # the common pair
+                        tag = ((np.int64(v) + 1) << 32) | (np.int64(w) + 1)
+                        h = _filter_bit(tag, shift)
+                        if bits[h >> 6] & (np.uint64(1) << np.uint64(h & 63)):
+                            buf[0] = v
+                            buf[1] = w
+                            e = lookup(buf, 0, 2, slots, entries, arena)
                     else:
                         need = 0
                         for j in range(start, k + 1):
@@ -553,6 +648,7 @@ def apply_phrases(ids, offsets, is_conn, wp_start, wp_len, wp_parts, buf, thresh
                     codes[n] = j
                     n += 1
             start = k
+            fv = fw
         if start >= 0:
             for j in range(start, b):
                 codes[n] = j

@@ -62,6 +62,36 @@ def apply_phrases(sentence, phrases: dict, connectors=frozenset()):
     return out
 
 
+MIX = 0x9E3779B97F4A7C15
+
+
+def word_flags(is_conn, starts_phrase, wp_len) -> np.ndarray:
+    """numpy: kernels.phrases.word_flags (bit 1 connector, 2 begins a phrase, 4 one part)."""
+    n = len(wp_len)
+    conn = np.zeros(n, bool)
+    conn[:len(is_conn)] = is_conn[:n]
+    starts = np.zeros(n, bool)
+    starts[:len(starts_phrase)] = starts_phrase[:n]
+    return (conn * 1 + starts * 2 + (np.asarray(wp_len) == 1) * 4).astype(np.uint8)
+
+
+def pair_filter(keys: np.ndarray, log_bits: int) -> np.ndarray:
+    """numpy: kernels.phrases.pair_filter of a table whose entries have ``keys``: the bit of
+    each key of two ids (``(a + 1) << 32 | (b + 1)``), the top ``log_bits`` bits of key * MIX."""
+    keys = np.asarray(keys, np.int64)
+    two = keys[(keys >= 0) & ((keys & 0xFFFFFFFF) != 0)].astype(np.uint64)
+    with np.errstate(over="ignore"):
+        bit = (two * np.uint64(MIX)) >> np.uint64(64 - log_bits)
+    bits = np.zeros(1 << log_bits, bool)
+    bits[bit.astype(np.int64)] = True
+    return np.packbits(bits, bitorder="little").view(np.uint64)
+
+
+def slot_fingerprint(key: int, n_slots: int) -> int:
+    """Python: the bits a hash-table slot keeps beside its entry index (kernels.phrases._fingerprint)."""
+    return ((key * MIX) % (1 << 64)) >> 33 & ~(n_slots - 1)
+
+
 def word2phrase(lines, min_count=5, threshold=100.0) -> str:
     """word2phrase.c's output for a text given as lists of tokens per line (file ends with '\\n')."""
     counts: dict[str, int] = {}
