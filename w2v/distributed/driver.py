@@ -47,7 +47,9 @@ from ..vocab import Vocabulary, effective_min_count
 from . import replica
 from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
                     make_probe, scheduler_address, secs)
-from .merge import RULES, TABLES, TableDelta, merge
+from . import merge as _rules
+from .merge import TABLES, TableDelta, merge
+from .momentum import RULE as BMUF, BlockMomentum
 from .shards import Shard, assign, plan_shards
 
 try:
@@ -56,6 +58,9 @@ try:
     from distributed.scheduler import KilledWorker
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("distributed training needs dask.distributed: pip install 'w2v[dask]'") from e
+
+#: every merge rule: the stateless ones of :mod:`.merge` and block momentum (:mod:`.momentum`)
+RULES = _rules.RULES + (BMUF,)
 
 logger = logging.getLogger("w2v")
 
@@ -122,6 +127,7 @@ class ClusterRun:
         self.inbox: dict = {}   # what each worker gets with its next step (set per round)
         self.sizes: dict = {}   # shard index -> (words, sentences, raw words), once encoded
         self.membership = Membership(client)
+        self.momentum = None  # merge="bmuf": the block momentum (made at the first merge)
 
     # -- setup
 
@@ -477,6 +483,11 @@ class ClusterRun:
         merged = {}
         for name, table in self._tables().items():
             dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
+            if self.rule == BMUF:  # the change includes the momentum of rows no replica touched
+                self.momentum = self.momentum or BlockMomentum(self._tables(), len(self.workers))
+                k = sum(1 for r in results.values() if r["words"] > 0)
+                merged[name] = self.momentum.step(name, table, [r["deltas"][name] for r in results.values()], k, dim)
+                continue
             merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule,
                                  self.alpha_now)
             if len(merged[name].ids):
