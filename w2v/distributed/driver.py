@@ -663,7 +663,7 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     for the whole cluster, split between the workers training; None: one merge per epoch, Spark's
     schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`; "auto" = "sum" up to 2 workers,
     "damped" beyond: "sum" diverged with 4 and 8 workers, see benchmarks/README.md; "bmuf": block
-    momentum, :mod:`w2v.distributed.momentum`, measured worse than "damped" at 4 and 8). Threads per
+    momentum, :mod:`w2v.distributed.momentum`, measured worse than "damped" at 8 workers). Threads per
     worker are the Dask worker's ``nthreads`` (``params['workers']`` is ignored). ``checkpoint``
     is written at every epoch end; :func:`resume` (or ``w2v.resume(path, client=...)``) continues.
     ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of

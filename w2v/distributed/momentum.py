@@ -11,7 +11,8 @@ table, the driver keeps a momentum D (a dense array of the table's shape) and af
 
 and the replicas start round t+1 from the global model (classic BMUF) or, with ``nesterov``, from
 the global model + eta * D(t) (the driver's tables then hold that look-ahead point, so that a
-replica resynchronised with the driver's full tables starts where the others do). The usual
+replica resynchronised with the driver's full tables starts where the others do; the model returned
+and checkpointed is then that look-ahead point, not the global model). The usual
 setting is eta = 1 - 1/k, zeta = 1: a change that recurs every round adds up to zeta / (1 - eta) = k
 times the mean, the sum, while a change that does not recur (the replicas' noise, a row a replica
 overshot once) is filtered.
@@ -21,6 +22,12 @@ holds those rows too. To keep the bytes honest a row no replica touched this rou
 (its D set to zero, nothing sent) once its momentum is negligible: |D| < :data:`DROP` x |row| of
 the driver's table (or |D| < :data:`FLOOR`, for rows still at zero). A row touched this round
 is always sent. The momentum is not checkpointed: :func:`w2v.distributed.resume` restarts it at zero.
+
+Measured (benchmarks/README.md, "Block momentum"): at 8 workers worse than ``damped`` with every
+setting tried; at 4, classic BMUF worse and Nesterov's level with it (one seed); so it is not the
+default. One multiplier for every row cannot give the sum to rows each replica updates a few
+times and the mean to the hot rows whose changes saturate within a round, which is what
+``damped`` does row by row.
 """
 from __future__ import annotations
 
