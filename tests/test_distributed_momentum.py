@@ -56,6 +56,7 @@ def test_block_momentum_matches_the_dense_reference(nesterov):
     replica = start.astype(np.float64)
     for (deltas, _), want in zip(rounds, expected):
         sent = state.step("syn0", table, deltas, k, dim)
+        table[sent.ids] += sent.rows  # the driver applies the change
         replica[sent.ids] += sent.rows  # what a replica does with the change sent down
         np.testing.assert_allclose(table, want, atol=1e-5)
         np.testing.assert_allclose(replica, want, atol=1e-5)
@@ -69,10 +70,12 @@ def test_default_eta_and_dropping_negligible_momentum():
     assert state.eta == pytest.approx(0.75) and state.zeta == 1.0 and not state.nesterov
     one = [TableDelta(np.array([0], np.int32), np.full((1, dim), 0.4, np.float32), np.ones(1, np.float32))]
     sent = state.step("syn0", table, one, 4, dim)
+    table[sent.ids] += sent.rows
     assert sent.ids.tolist() == [0] and sent.rows[0, 0] == pytest.approx(0.1)  # mean over all 4 replicas
     rounds = 0
     while True:  # row 0 untouched from now on: it moves by 0.1 * 0.75^t until that is < DROP x its norm
         sent = state.step("syn0", table, [], 4, dim)
+        table[sent.ids] += sent.rows
         rounds += 1
         if not len(sent.ids):
             break

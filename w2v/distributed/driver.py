@@ -487,9 +487,9 @@ class ClusterRun:
                 self.momentum = self.momentum or BlockMomentum(self._tables(), len(self.workers))
                 k = sum(1 for r in results.values() if r["words"] > 0)
                 merged[name] = self.momentum.step(name, table, [r["deltas"][name] for r in results.values()], k, dim)
-                continue
-            merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule,
-                                 self.alpha_now)
+            else:
+                merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule,
+                                     self.alpha_now)
             if len(merged[name].ids):
                 table[merged[name].ids] += merged[name].rows
         return merged

@@ -63,8 +63,9 @@ class BlockMomentum:
         self.active = {name: np.zeros(0, np.int64) for name in self.momentum}  # rows with D != 0
 
     def step(self, name: str, table: np.ndarray, deltas: list, k: int, dim: int) -> TableDelta:
-        """One round of table ``name``: update D from the replicas' ``deltas`` (k replicas trained),
-        apply the change to ``table`` (the driver's copy, in place) and return it (what the replicas apply)."""
+        """One round of table ``name``: update D from the replicas' ``deltas`` (k replicas trained) and
+        return the change of ``table`` (the driver's copy, as it was at the start of the round), which
+        the driver applies to it as the replicas do."""
         touched = merge(deltas, len(table), dim, "sum")  # the replicas' changes summed, touched rows only
         if name not in self.momentum:
             return touched
@@ -84,7 +85,6 @@ class BlockMomentum:
         change = d[ids] * np.float32(1.0 + self.eta) - np.float32(self.eta) * previous[keep] if self.nesterov \
             else d[ids].copy()
         self.active[name] = ids
-        table[ids] += change
         weights = np.zeros(len(table), np.float32)
         weights[touched.ids] = touched.weights
         return TableDelta(ids.astype(np.int32), change.astype(np.float32, copy=False), weights[ids])
