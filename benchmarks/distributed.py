@@ -10,6 +10,7 @@ merge per epoch, Spark's schedule, or ``auto``: the default, 500k words for the 
 ``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S;
 ``bmufE<eta>Z<zeta>N`` is ``bmuf`` with block momentum eta (default 1 - 1/N), block learning rate
 zeta (default 1) and, with the trailing N, Nesterov's variant);
+``...:tailK`` after any of them: ``tail_every=K`` (``tail1``: every row every round);
 ``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
 epoch 3). Every run appends one JSON line to ``--out`` at once, so a long series keeps what it
 measured. Timings: ``end_to_end_s`` is the train() call (vocabulary scan on the workers, encoding,
@@ -83,7 +84,7 @@ def _losses(model):
     return [round(x / per_epoch, 5) for x in model.loss_history]
 
 
-def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
+def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill, tail_every="auto"):
     import w2v.distributed
     from dask.distributed import Client, LocalCluster
 
@@ -128,7 +129,7 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
         clock = Clock(kill_one)
         start = time.perf_counter()
         model = w2v.distributed.train(files, client, epochs=epochs, seed=seed, progress=False, cache_dir=False,
-                                      compute_loss=True, callbacks=[clock], merge=rule,
+                                      compute_loss=True, callbacks=[clock], merge=rule, tail_every=tail_every,
                                       round_words=None if round_words == "epoch" else round_words if round_words == "auto" else int(round_words),
                                       **SETTINGS)
         wall = time.perf_counter() - start
@@ -146,6 +147,9 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill):
                                                       for v in per_epoch.values()),
                     round_s=statistics.median(s["seconds"] for s in rounds),
                     round_train_s=statistics.median(s["train_seconds"] for s in rounds),
+                    round_phases_s={k: statistics.median(s.get(k, 0.0) for s in rounds) for k in
+                                    ("apply_seconds", "collect_seconds", "await_seconds", "merge_seconds",
+                                     "send_seconds")},
                     lost=[s["lost"] for s in stats if s["lost"]], killed=killed.get("worker"))
     finally:
         client.close()
@@ -160,8 +164,11 @@ def run_cell(cell, files, epochs, seed):
         if parts[0] == "single":
             result = run_single(files, epochs, seed, vectors)
         else:
-            kind, n, rule, round_words = parts
-            result = run_dist(files, int(n), rule, round_words, epochs, seed, vectors, kind == "kill")
+            kind, n, rule, round_words = parts[:4]
+            extra = parts[4:]
+            tail = [int(x[4:]) for x in extra if x.startswith("tail")]
+            result = run_dist(files, int(n), rule, round_words, epochs, seed, vectors, kind == "kill",
+                              tail_every=tail[0] if tail else "auto")
         result.update(score_vectors(vectors))
     result.update(cell=cell, seed=seed, epochs=epochs, load_1m_before=load, load_1m_after=os.getloadavg()[0])
     return result

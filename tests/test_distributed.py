@@ -22,7 +22,7 @@ from conftest import sample_words
 
 distributed = pytest.importorskip("distributed")
 
-from w2v.distributed import calls, driver  # noqa: E402 - needs distributed
+from w2v.distributed import calls, driver, wire  # noqa: E402 - needs distributed
 
 FAST = dict(sg=1, vector_size=40, epochs=3, progress=False, cache_dir=False)
 
@@ -123,9 +123,10 @@ def test_training_matches_single_process_quality(client, shards, single):
     assert isinstance(dist, w2v.Word2Vec) and dist.epochs_trained == 3 and len(dist.loss_history) == 3
     assert dist.vocab.words == single.vocab.words           # tree-reduced counts == one scan
     assert dist.corpus_total_words == single.corpus_total_words == 600_000
-    assert len([s for s in dist.cluster_stats if s["epoch"] == 0]) == 10  # 300k words per worker
+    trained = [s for s in dist.cluster_stats if s["words"]]  # and each epoch's last report of the rare rows
+    assert len([s for s in trained if s["epoch"] == 0]) == 10  # 300k words per worker
     table_bytes = dist.wv.vectors.nbytes + dist.syn1neg.nbytes
-    assert all(0 < s["bytes_up"] < 2 * table_bytes for s in dist.cluster_stats)
+    assert all(0 < s["bytes_up"] < table_bytes for s in trained)  # 2 replicas x int8 rows: < the float32 tables
     spark = w2v.distributed.train(shards, client, round_words=None, merge="mean", **FAST)
     assert len([s for s in spark.cluster_stats if s["epoch"] == 0]) == 1
     agree, agree_spark = similarity_agreement(dist, single), similarity_agreement(spark, single)
@@ -193,7 +194,8 @@ def test_bad_input_is_named_on_the_driver(client, shards, tmp_path, monkeypatch)
         w2v.train([["a", "b"]], client=client)
     for bad, message in ((dict(round_words=0), "round_words must be"), (dict(round_words="often"), "round_words must be"),
                          (dict(task_timeout=0), "task_timeout must be"), (dict(task_timeout="1 h"), "task_timeout must be"),
-                         (dict(merge="max"), r"merge='max' is not one of")):
+                         (dict(merge="max"), r"merge='max' is not one of"),
+                         (dict(tail_every=0), "tail_every must be a positive number of rounds")):
         with pytest.raises(ValueError, match=message):
             w2v.distributed.train(shards, client, **bad, **FAST)
     with pytest.raises(ConnectionError, match="127.0.0.1:9"):
@@ -269,26 +271,33 @@ def test_cli_fails_fast_without_a_scheduler(shards, tmp_path, capsys):
 
 def replicas_in_sync(monkeypatch) -> list:
     """Before the run's end, compare every replica still training with the driver's tables: its
-    tables plus the merged change it was last sent must equal them bit for bit. Returns the list
-    the checked workers are appended to (as (worker, equal))."""
+    tables plus the merged changes it was sent since its last step, minus its own changes those
+    hold, must equal them (to float32 rounding: a replica takes its own change back by subtracting
+    it; a merged change missed or applied twice is off by whole updates). Returns the list the
+    checked workers are appended to (as (worker, equal))."""
     checked = []
     real = driver.ClusterRun.close
 
-    def base_tables(run_id):
+    def replica_state(run_id):
         from w2v.distributed import replica
-        return replica._RUNS[run_id].base
+        state = replica._RUNS[run_id]
+        return state.base, state.own
 
     def checking_close(self):
-        bases = self.client.run(base_tables, self.run_id, workers=self.workers)
+        states = self.client.run(replica_state, self.run_id, workers=self.workers)
         for w in self.workers:
-            kind, _, change = self.inbox[w][0].result().value
-            tables = {name: t.copy() for name, t in bases[w].items()}
-            if kind == "full":
-                tables = change
-            else:
+            base, own = states[w]
+            tables = {name: t.copy() for name, t in base.items()}
+            for box in self.inbox[w]:
+                kind, number, change = box.result().value
+                if kind == "full":
+                    tables, own = {name: t.copy() for name, t in change.items()}, {}
+                    continue
                 for name, delta in change.items():
-                    tables[name][delta.ids] += delta.rows
-            checked.append((w, all(np.array_equal(tables[n], t) for n, t in self._tables().items())))
+                    tables[name][delta.ids] += delta.rows()
+                    if number in own:
+                        tables[name][own[number][name].ids] -= own[number][name].rows
+            checked.append((w, all(np.allclose(tables[n], t, rtol=1e-5, atol=1e-6) for n, t in self._tables().items())))
         real(self)
 
     monkeypatch.setattr(driver.ClusterRun, "close", checking_close)
@@ -458,6 +467,24 @@ def test_a_lost_step_result_resyncs_the_replica(client, shards, monkeypatch, mis
     assert [ok for _, ok in checked] == [True] * (2 if misses == 1 else 1), checked
 
 
+def test_rare_rows_travel_every_few_rounds_and_nothing_is_lost(client, shards, single, monkeypatch):
+    """With tail_every=3 (and 50 hot words on this small vocabulary) two rounds in three report
+    only the hot rows; the rest stay in the replicas until the third, and the epoch ends with a
+    round that reports what is left: the replicas end equal to the driver's model, every word is
+    trained once, and similarities agree with one process's as with every row every round."""
+    monkeypatch.setattr(driver, "HOT_WORDS", 50)
+    checked = replicas_in_sync(monkeypatch)
+    model = w2v.distributed.train(shards, client, round_words=30_000, tail_every=3, **FAST)
+    stats = [s for s in model.cluster_stats if s["epoch"] == 0]
+    assert len(stats) >= 11 and stats[-1]["words"] == 0  # 10 rounds and the epoch's last report
+    partial = [s for s in stats[:-1] if s["round"] % 3 != 2]
+    assert partial and all(s["rows"] <= 2 * 50 for s in partial)  # syn0 and syn1neg, hot rows only
+    assert all(s["rows"] > 2 * 50 for s in stats[:-1] if s["round"] % 3 == 2)
+    assert sum(s["words"] for s in model.cluster_stats) == 3 * model.vocab.total_words
+    assert [ok for _, ok in checked] == [True, True], checked
+    assert similarity_agreement(model, single) > 0.85
+
+
 @pytest.mark.parametrize("mode", [dict(sg=0), dict(sg=1, hs=1, negative=0)], ids=["cbow-ns", "sg-hs"])
 def test_cbow_and_hierarchical_softmax_on_the_cluster(client, shards, mode):
     """The other modes merge their tables too (syn1 for hierarchical softmax): similarities agree
@@ -485,24 +512,24 @@ def test_replica_applies_each_merged_change_once_and_in_order(tmp_path):
     params = model.params.to_dict()
     replica.prepare("t", 0, [Shard(0, "file", str(path))], [None], (model.vocab.words, model.vocab.counts, model.vocab.huffman_kind),
                     params, tables, 1, False, 0)
-    change = {"syn0": TableDelta(np.array([1], np.int32), np.ones((1, 4), np.float32), np.ones(1, np.float32))}
+    change = {"syn0": wire.pack(TableDelta(np.array([1], np.int32), np.ones((1, 4), np.float32), np.ones(1, np.float32)))}
     state = replica._RUNS["t"]
     before = state.base["syn0"][1].copy()
     for _ in range(2):
-        result = replica.step("t", [("delta", 0, change)], [], 0, (0.025, 0.0001, 1000, 0, 1000, 10_000))
+        result = replica.step("t", [("delta", 0, change)], [], 0, (0.025, 0.0001, 1000, 0, 1000, 10_000), 1)
         assert result["applied"] == 0 and result["words"] == 0
     np.testing.assert_allclose(state.base["syn0"][1], before + 1)
     np.testing.assert_array_equal(state.tables["syn0"], state.base["syn0"])
     lr = (0.025, 0.0001, 1000, 0, 1000, 10_000)
-    assert replica.step("t", [("delta", 2, change)], [], 0, lr) == {"behind": 0}  # round 1 never arrived: no step
+    assert replica.step("t", [("delta", 2, change)], [], 0, lr, 3) == {"behind": 0}  # round 1 never arrived: no step
     np.testing.assert_allclose(state.base["syn0"][1], before + 1)
     full = {name: np.full_like(t, 0.5) for name, t in state.tables.items()}  # the driver's tables after round 5
-    assert replica.step("t", [("full", 5, full), ("delta", 6, change)], [], 0, lr)["applied"] == 6
+    assert replica.step("t", [("full", 5, full), ("delta", 6, change)], [], 0, lr, 7)["applied"] == 6
     assert state.base["syn0"][1].tolist() == [1.5] * 4 and state.base["syn0"][0].tolist() == [0.5] * 4
     np.testing.assert_array_equal(state.tables["syn1neg"], full["syn1neg"])
     assert replica.drop("t")
     with pytest.raises(replica.ReplicaMissing, match="worker local process: no replica of run t"):
-        replica.step("t", [], [], 0, lr)
+        replica.step("t", [], [], 0, lr, 8)
 
 
 def _die_in(name):

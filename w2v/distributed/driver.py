@@ -12,17 +12,20 @@ Phases of :func:`fit`:
 3. **Replicas.** The vocabulary and the initial tables are sent once (``scatter`` to each worker);
    each worker encodes its shards and keeps the ids (:func:`.replica.prepare`).
 4. **Rounds.** Every worker trains its next ``round_words`` words (by default ROUND_WORDS for the
-   whole cluster, split between the workers) with its own threads; the
-   driver merges the changed rows (:mod:`.merge`), applies the change to its own copy of the
-   tables (the model it returns and checkpoints) and sends it to each worker (one scatter per
-   worker, so a dying worker fails only its own copy) for the next round's task.
-   The learning rate decays on the cluster's word count.
+   whole cluster, split between the workers) with its own threads and reports the rows it changed,
+   packed (:mod:`.wire`); the driver merges them (:mod:`.merge`), applies the change to its own
+   copy of the tables (the model it returns and checkpoints) and sends it to each worker (one
+   scatter per worker, so a dying worker fails only its own copy) for the next round's task; each
+   replica keeps its own change exactly and takes it back when the merged change (which holds
+   it) arrives. With the ``sum`` rule, rows beyond the :data:`HOT_WORDS` most frequent words are
+   reported every :data:`TAIL_EVERY` rounds only. The learning rate decays on the cluster's word count.
 
 Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worker that leaves the
 cluster, misses a deadline or cannot take the merged change is dropped; its part of the round is
 discarded unless it was merged already, its shards go to the surviving workers (who read and
 encode them) and continue from the last merged cursor. A live worker whose result was lost gets
-the driver's full tables. Before training a worker lost while counting or encoding gives its
+the driver's full tables (and loses the rare rows' changes it had not reported yet). Before
+training a worker lost while counting or encoding gives its
 shards to the survivors the same way (nothing was trained yet, so nothing is lost). With no
 worker left, WorkerLost names every worker and why. Epoch ends
 write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues it on a cluster.
@@ -34,7 +37,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import CancelledError
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,11 +47,11 @@ from .._fileutil import atomic_write
 from ..callbacks import check_callbacks
 from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
 from ..vocab import Vocabulary, effective_min_count
-from . import replica
+from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
                     make_probe, scheduler_address, secs)
 from . import merge as _rules
-from .merge import TABLES, TableDelta, merge
+from .merge import TABLES, merge
 from .momentum import RULE as BMUF, BlockMomentum
 from .shards import Shard, assign, plan_shards
 
@@ -69,6 +72,13 @@ logger = logging.getLogger("w2v")
 #: words the cluster trained since the replicas last agreed) is the same at any k (measured on a
 #: 4.3M-word slice of wiki17m: shorter rounds cost more bytes for little quality; benchmarks/README.md)
 ROUND_WORDS = 500_000
+#: with the ``sum`` rule (1-2 workers), rounds report the changed rows of the HOT_WORDS most frequent
+#: words every round and the other rows every TAIL_EVERY-th round (and at every epoch's end): the
+#: hot rows are the ones every replica moves all the time, whose staleness costs quality; a rare
+#: word's row is seldom touched by two replicas in a few rounds, and the tail is most of the bytes
+#: and of the work of every round (pWord2Vec syncs its hot rows more often for the same reason)
+HOT_WORDS = 4096
+TAIL_EVERY = 8
 POLL_SECONDS = 0.5
 #: seconds any driver->worker call may take before the worker is given up on (a task also gets
 #: one second per MIN_WORDS_PER_SECOND words it trains and per MIN_BYTES_PER_SECOND bytes it reads)
@@ -79,6 +89,20 @@ MIN_BYTES_PER_SECOND = 1_000_000
 MAX_MISSES = 3
 #: bytes of text per word, to weigh a shard not encoded yet (wiki17m: ~5.8 with the spaces)
 BYTES_PER_WORD = 6.0
+
+
+@dataclass
+class Round:
+    """A round sent to the workers, until its results are merged."""
+
+    epoch: int
+    index: int       # rounds of its epoch sent before it
+    number: int      # rounds sent in this run before it (its merged change carries the same number)
+    futures: dict    # worker -> (worker, future of its step)
+    k: int           # workers training in it
+    alpha: float     # learning rate at its start (the damped rule uses it)
+    timeout: float
+    started: float
 
 
 class Box:
@@ -103,7 +127,8 @@ class ClusterRun:
     """
 
     def __init__(self, model, client, round_words: int | str | None, rule: str, checkpoint, cache_dir,
-                 task_timeout: float | None = None, checkpoint_errors: str = "raise"):
+                 task_timeout: float | None = None, checkpoint_errors: str = "raise",
+                 tail_every: int | str = "auto"):
         if rule not in RULES + ("auto",):
             raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
         if round_words is not None and round_words != "auto" and (
@@ -116,7 +141,9 @@ class ClusterRun:
         if isinstance(task_timeout, bool) or not isinstance(task_timeout, (int, float)) or not task_timeout > 0:
             raise ValueError(f"task_timeout must be a positive number of seconds, got {task_timeout!r}")
         self.model, self.client = model, client
-        self.round_words, self.rule = round_words, rule
+        if tail_every != "auto" and (isinstance(tail_every, bool) or not isinstance(tail_every, int) or tail_every < 1):
+            raise ValueError(f"tail_every must be a positive number of rounds or 'auto', got {tail_every!r}")
+        self.round_words, self.rule, self.tail_every = round_words, rule, tail_every
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.cache_dir = cache_dir
         self.task_timeout = float(task_timeout)
@@ -149,6 +176,8 @@ class ClusterRun:
                     raise ValueError(f"the dask.bag has {len(fresh)} partitions, the checkpoint {len(shards)}")
         if self.rule == "auto":  # measured: sum is best at 2 workers, diverged at 4 and 8; damped did not
             self.rule = "sum" if len(self.workers) <= 2 else "damped"
+        if self.tail_every == "auto":  # measured with sum; the other rules weigh one round's updates
+            self.tail_every = TAIL_EVERY if self.rule == "sum" else 1
         logger.info("merge rule: %s; %s words per worker per round (%d workers)", self.rule,
                     "all (one merge per epoch)" if self.round_words is None else
                     f"{_budget(self.round_words, len(self.workers))}" + (" (auto)" if self.round_words == "auto" else ""),
@@ -382,7 +411,7 @@ class ClusterRun:
                    desc=f"w2v x{len(self.workers)}", smoothing=0.1, leave=False)
         self.inbox = {w: [] for w in self.workers}  # what each worker gets with its next step
         self.misses = {w: 0 for w in self.workers}  # rounds in a row its result was lost
-        self.merges = 0
+        self.launched, self.unreported = 0, False
         try:
             for epoch in range(start.epoch, epochs):
                 model._callback("on_epoch_begin")
@@ -399,11 +428,15 @@ class ClusterRun:
     def _epoch(self, epoch: int, alpha: float, min_alpha: float, total: int, bar) -> None:
         started, words0 = time.perf_counter(), self.done
         cursors = {i: 0 for i in self.shards}
-        loss = 0.0
-        rounds = 0
+        loss, rounds, self.epoch_rounds = 0.0, 0, 0
         while any(cursors[i] < self.sizes[i][1] for i in self.shards):
-            loss += self._round(epoch, rounds, cursors, alpha, min_alpha, total, bar)
+            flight = self._launch(epoch, cursors, alpha, min_alpha, total)
+            if flight is None:
+                break
+            loss += self._finish(flight, cursors, bar)
             rounds += 1
+        if self.unreported:  # rows changed since the last round that reported every row: merge them now
+            loss += self._finish(self._flush(epoch, alpha), cursors, bar)
         model = self.model
         model.wv.reset_norms()
         model.loss_history.append(loss)
@@ -418,25 +451,56 @@ class ClusterRun:
         from ..training import check_finite
         check_finite(model, epoch + 1)
 
-    def _round(self, epoch, number, cursors, alpha, min_alpha, total, bar) -> float:
-        started = time.perf_counter()
+    def _launch(self, epoch, cursors, alpha, min_alpha, total):
+        """Send a round's steps, with plans from the merged cursors; None if no worker has text left."""
         plans = {w: [(i, cursors[i]) for i in sorted(self.shards)
                      if self.owner[i] == w and cursors[i] < self.sizes[i][1]] for w in self.workers}
-        k = max(1, sum(1 for p in plans.values() if p))
+        active = [w for w in self.workers if plans[w]]
+        if not active:
+            return None
+        k = len(active)
         budget = _budget(self.round_words, k)
-        self.alpha_now = max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total))
         lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
-        self.pending = []
-        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr))
+        number, self.launched = self.launched, self.launched + 1
+        index, self.epoch_rounds = self.epoch_rounds, self.epoch_rounds + 1
+        report = None if self.tail_every == 1 or index % self.tail_every == self.tail_every - 1 else HOT_WORDS
+        self.unreported = report is not None  # a round reporting every row covers the rounds before it
+        futures = {}
+        for w in active:
+            futures[w] = (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, number,
+                                          report))
+            self.inbox[w] = []
+        most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in active)
+        return Round(epoch, index, number, futures, k, max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total)),
+                     self.task_timeout + most / MIN_WORDS_PER_SECOND, time.perf_counter())
+
+    def _flush(self, epoch: int, alpha: float) -> Round:
+        """A round that trains nothing and reports every changed row (the epoch's last word of
+        every replica reaches the driver's model before the epoch ends)."""
+        number, self.launched = self.launched, self.launched + 1
+        index, self.epoch_rounds = self.epoch_rounds, self.epoch_rounds + 1
+        self.unreported = False
+        lr = (alpha, alpha, 1, 0, 1, 1)
+        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
                    for w in self.workers}
-        most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in self.workers)
-        results, lost, missed = self._await(futures, "training",
-                                            timeout=self.task_timeout + most / MIN_WORDS_PER_SECOND)
+        for w in self.workers:
+            self.inbox[w] = []
+        return Round(epoch, index, number, futures, len(self.workers), alpha,
+                     self.task_timeout, time.perf_counter())
+
+    def _finish(self, flight, cursors, bar) -> float:
+        """Wait for a round's results, merge them, send the merged change; returns the round's loss."""
+        epoch, index, number = flight.epoch, flight.index, flight.number
+        results, lost, missed = self._await(flight.futures, "training", timeout=flight.timeout)
+        awaited = time.perf_counter()
         for w, r in list(results.items()):
-            if "behind" in r:  # its replica missed a merged change: full tables with the next step
+            if w not in self.workers:  # dropped meanwhile
+                del results[w]
+            elif "behind" in r:  # its replica missed a merged change: full tables next
                 missed[w] = f"lost its result (replica behind, at round {r['behind']})"
                 del results[w]
-        merged = self._merge(results)
+        merged = self._merge(results, flight.alpha)
+        merge_seconds = time.perf_counter() - awaited
         for r in results.values():
             for i, c in r["cursors"]:
                 cursors[i] = c
@@ -449,49 +513,58 @@ class ClusterRun:
                 lost[w] = f"lost its result {MAX_MISSES} rounds in a row"
         if missed:
             logger.warning("round %d of epoch %d: the result of worker(s) %s was lost (%s); their slice is "
-                           "trained again and their replicas get the merged tables", number + 1, epoch + 1,
+                           "trained again and their replicas get the merged tables", index + 1, epoch + 1,
                            sorted(missed), _reasons(missed))
-        number_merged, self.merges = self.merges, self.merges + 1
         self._drop(lost, "training")
         full = None
         if any(w in missed for w in self.workers):
             full = {name: t.copy() for name, t in self._tables().items()}  # the tables may change before it is sent
-        payloads = {w: ("full", number_merged, full) if w in missed else ("delta", number_merged, merged)
-                    for w in self.workers}
+        payloads = {w: ("full", number, full) if w in missed else ("delta", number, merged) for w in self.workers}
+        sending = time.perf_counter()
         sent, failed = self._send(payloads, "the merged change", nbytes=sum(d.nbytes for d in merged.values()))
-        self.inbox = {w: [future] for w, future in sent.items()}
-        self.pending = list(sent.values())
+        send_seconds = time.perf_counter() - sending
+        for w, future in sent.items():
+            self.inbox[w].append(future)
+        self.pending = [f for w in self.inbox for f in self.inbox[w]]
         self._drop(failed, "sending the merged change")
         up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
         down = sum(d.nbytes for d in merged.values()) * len(sent)
         if full is not None:
             down += sum(t.nbytes for t in full.values()) * sum(1 for w in sent if w in missed)
-        seconds = time.perf_counter() - started
-        self.stats.append({"epoch": epoch, "round": number, "workers": k, "words": words, "seconds": seconds,
+        seconds = time.perf_counter() - flight.started
+        self.stats.append({"epoch": epoch, "round": index, "number": number, "workers": flight.k, "words": words, "seconds": seconds,
                            "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
+                           "apply_seconds": max((r["apply_seconds"] for r in results.values()), default=0.0),
+                           "collect_seconds": max((r["collect_seconds"] for r in results.values()), default=0.0),
+                           "await_seconds": awaited - flight.started,
+                           "merge_seconds": merge_seconds, "send_seconds": send_seconds,
                            "bytes_up": up, "bytes_down": down, "rows": int(sum(len(d.ids) for d in merged.values())),
                            "lost": sorted(set(lost) | set(failed)), "missed": sorted(missed)})
         logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
-                    "(%d rows merged)", number + 1, epoch + 1, k, words, seconds, up / 1e6, down / 1e6,
+                    "(%d rows merged)", index + 1, epoch + 1, flight.k, words, seconds, up / 1e6, down / 1e6,
                     self.stats[-1]["rows"])
         bar.update(self.done - bar.n)
         bar.set_postfix(loss=f"{loss / max(words, 1):.4f}", MB=f"{(up + down) / 1e6:.1f}", refresh=False)
         return loss
 
-    def _merge(self, results: dict) -> dict:
-        """Merge the replicas' deltas by the run's rule and apply them to the driver's tables."""
+    def _merge(self, results: dict, alpha: float) -> dict:
+        """Merge the replicas' deltas by the run's rule and apply them to the driver's tables;
+        ``alpha``: the round's learning rate (``damped``)."""
         merged = {}
         for name, table in self._tables().items():
             dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
+            deltas = [r["deltas"][name] for r in results.values()]
+            if self.rule == "sum":  # merged, packed and applied in one pass
+                merged[name] = wire.sum_merge(deltas, table)
+                continue
             if self.rule == BMUF:  # the change includes the momentum of rows no replica touched
                 self.momentum = self.momentum or BlockMomentum(self._tables(), len(self.workers))
                 k = sum(1 for r in results.values() if r["words"] > 0)
-                merged[name] = self.momentum.step(name, table, [r["deltas"][name] for r in results.values()], k, dim)
+                change = self.momentum.step(name, table, [d.unpack() for d in deltas], k, dim)
             else:
-                merged[name] = merge([r["deltas"][name] for r in results.values()], len(table), dim, self.rule,
-                                     self.alpha_now)
-            if len(merged[name].ids):
-                table[merged[name].ids] += merged[name].rows
+                change = merge([d.unpack() for d in deltas], len(table), dim, self.rule, alpha)
+            merged[name] = wire.pack(change)
+            wire.add(table, merged[name])  # decoded as the replicas decode it: they stay equal
         return merged
 
     def _drop(self, lost: dict, what: str) -> None:
@@ -552,7 +625,8 @@ class ClusterRun:
         try:
             save_checkpoint(self.checkpoint, self.model, self.spec, position,
                             {"shards": [s.to_json() for _, s in sorted(self.shards.items())],
-                             "round_words": self.round_words, "merge": self.rule})
+                             "round_words": self.round_words, "merge": self.rule,
+                             "tail_every": self.tail_every})
         except OSError as e:
             if self.checkpoint_errors == "raise":
                 raise
@@ -586,8 +660,8 @@ def _reasons(workers: dict) -> str:
     return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
 
-def _step_task(run_id, inbox, plan, budget, lr):
-    return replica.step(run_id, [box.value for box in inbox], plan, budget, lr)
+def _step_task(run_id, inbox, plan, budget, lr, number, report=None):
+    return replica.step(run_id, [box.value for box in inbox], plan, budget, lr, number, report)
 
 
 def _prepare_task(run_id, slot, shards, partitions, params, setup, threads, cache_dir, start_round):
@@ -620,14 +694,15 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
         shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=(),
-        task_timeout: float | None = None, checkpoint_errors: str = "raise"):
+        task_timeout: float | None = None, checkpoint_errors: str = "raise", tail_every: int | str = "auto"):
     """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster."""
     if checkpoint is not None:
         directory = Path(checkpoint).parent
         if not directory.is_dir():
             raise FileNotFoundError(f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist")
     client, owned = connect(client, connect_timeout)
-    run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir, task_timeout, checkpoint_errors)
+    run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir, task_timeout, checkpoint_errors,
+                     tail_every)
     if not model._training_lock.acquire(blocking=False):
         raise RuntimeError("this model is already training; wait for that train() to return")
     try:
@@ -654,7 +729,7 @@ def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_
 
 def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | str | None = "auto",
           merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, task_timeout: float | None = None,
-          checkpoint_errors: str = "raise", **params):
+          checkpoint_errors: str = "raise", tail_every: int | str = "auto", **params):
     """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
 
     ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
@@ -669,7 +744,10 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of
     the task) after which a worker that has not answered is dropped like a dead one.
     ``checkpoint_errors="warn"`` goes on without checkpoints when one cannot be written (the
-    CLI's own checkpoint; a checkpoint asked for fails the run).
+    CLI's own checkpoint; a checkpoint asked for fails the run). ``tail_every``: rounds
+    report the rows of the :data:`HOT_WORDS` most frequent words every round and the others
+    every ``tail_every``-th round and at the epoch's end ("auto": :data:`TAIL_EVERY` with the
+    ``sum`` rule, else 1, every row every round).
     """
     from ..model import Word2Vec
 
@@ -677,7 +755,7 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     model = Word2Vec(cache_dir=cache_dir, **params)
     return fit(model, corpus, client, round_words=round_words, merge_rule=merge, checkpoint=checkpoint,
                cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks),
-               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors)
+               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors, tail_every=tail_every)
 
 
 def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | None = None):
@@ -705,4 +783,5 @@ def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | Non
     model.params.alpha, model.params.min_alpha = run["alpha"], run["min_alpha"]
     return fit(model, corpus, client, round_words=cluster["round_words"], merge_rule=cluster["merge"],
                checkpoint=path, epochs=run["epochs"], start=Position(**meta["position"]), shards=shards,
+               tail_every=cluster.get("tail_every", "auto"),
                callbacks=check_callbacks(callbacks))

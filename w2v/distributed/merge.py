@@ -62,13 +62,6 @@ class TableDelta:
         return int(self.ids.nbytes + self.rows.nbytes + self.weights.nbytes)
 
 
-def changed_rows(table: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Ids of the rows where ``table`` differs from ``base`` (the rows a round touched)."""
-    if table.size == 0:
-        return np.zeros(0, np.int32)
-    return np.flatnonzero((table != base).any(axis=1)).astype(np.int32)
-
-
 def merge(deltas: list[TableDelta], n_rows: int, dim: int, rule: str, alpha: float | None = None) -> TableDelta:
     """Combine the replicas' deltas of one table by ``rule`` (see the module docstring); ``alpha`` is
     the round's learning rate (``damped`` only)."""

@@ -2,8 +2,8 @@
 
 A worker keeps, per run (keyed by the run's id, in this module's ``_RUNS``): the scans of its
 shards until the vocabulary arrives, then their encoded ids, its replica of the tables with a copy
-of them as they were at the start of the round (``base``), the kernel's lookup tables and its
-threads' scratch buffers and RNG states. Nothing here talks to the scheduler: the driver decides,
+of them as last reported to the driver (``base``: the merged tables plus this replica's changes
+sent but not merged back yet, which it keeps exactly in ``own``), the kernel's lookup tables and its threads' scratch buffers and RNG states. Nothing here talks to the scheduler: the driver decides,
 these functions do the work and return small results (counts, changed rows, cursors).
 
 Every task names the worker in the errors it raises, so the driver can say which worker failed.
@@ -22,7 +22,8 @@ from ..kernels.sentences import SLOT_STRIDE
 from ..params import TrainParams
 from ..training import KernelTables, ThreadScratch, initial_rng_states, kernel_settings, train_sentences
 from ..vocab import Vocabulary
-from .merge import TABLES, TableDelta, changed_rows, update_weights
+from . import wire
+from .merge import TABLES, update_weights
 from .shards import Shard, read_shard
 
 CHUNK_WORDS = 100_000
@@ -40,7 +41,8 @@ class WorkerRun:
     vocab: Vocabulary | None = None
     threads: int = 1
     tables: dict = field(default_factory=dict)     # name -> replica table
-    base: dict = field(default_factory=dict)       # name -> table at the start of the round
+    base: dict = field(default_factory=dict)       # name -> the replica as reported (merged + own changes sent)
+    own: dict = field(default_factory=dict)        # round -> {name: OwnChange} sent, not merged back yet
     kernel: KernelTables | None = None
     scratch: list = field(default_factory=list)
     rng: np.ndarray | None = None
@@ -153,54 +155,62 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
 
 
 @names_worker
-def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple) -> dict:
+def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, number: int,
+         report: int | None = None) -> dict:
     """Bring the replica up to the driver's merged tables, train the next slice, return the rows it changed.
 
     ``inbox`` is what the driver sent since this worker's last step: ``("delta", n, change)``,
-    the merged change of round ``n`` (applied once, however often it arrives), or ``("full", n,
-    tables)``, the driver's merged tables after round ``n`` (sent when a step's result was lost,
-    so the replica cannot have missed anything). A delta that skips a round is not applied: the
-    step then trains nothing and returns ``{"behind": applied}``, and the driver sends full tables.
+    the merged change of round ``n`` (applied once, however often it arrives, minus this
+    replica's own change of round ``n``, which it holds already), or ``("full", n, tables)``, the
+    driver's merged tables after round ``n`` (sent when a step's result was lost, so the replica
+    cannot have missed anything). A delta that skips a round is not applied: the step then trains
+    nothing and returns ``{"behind": applied}``, and the driver sends full tables.
 
     ``plan`` is [(shard index, first sentence)] of the shards this worker trains from, in order;
-    at most ``budget`` words (whole sentences, at least one) are trained. ``lr`` is (alpha,
-    min_alpha, run words / k, words done / k, epoch words / k, batch_words / k) for k training
-    replicas: the kernel decays the rate on ``done + k * (words trained here)``, an estimate of
-    the cluster's global count, in the same steps of ``batch_words`` per epoch as on one machine.
+    at most ``budget`` words (whole sentences, at least one) are trained. ``lr`` is (alpha, min_alpha, run words / k, words done
+    / k, epoch words / k, batch_words / k) for k training replicas: the kernel decays the rate on
+    ``done + k * (words trained here)``, an estimate of the cluster's global count, in the same
+    steps of ``batch_words`` per epoch as on one machine. ``number`` is the round. ``report``:
+    None reports every changed row; a number reports only the changed rows of the first
+    ``report`` words (the most frequent) of syn0 and syn1neg, the others keep their change in the
+    replica until a round reports every row (see :data:`.driver.TAIL_EVERY`).
     """
     state = _RUNS.get(run_id)
     if state is None or state.params is None:
         raise ReplicaMissing(f"no replica of run {run_id} here (the worker process was restarted)")
     with state.lock:  # a step the driver gave up on may still run: never two on one replica
-        for kind, number, payload in inbox:
+        began = time.perf_counter()
+        for kind, merged_round, payload in inbox:
             if kind == "full":
-                resync(state, payload, number)
-            elif number > state.applied + 1:
+                resync(state, payload, merged_round)
+            elif merged_round > state.applied + 1:
                 return {"behind": state.applied}
-            elif number > state.applied:
-                apply_merged(state, payload)
-                state.applied = number
+            elif merged_round > state.applied:
+                apply_merged(state, payload, state.own.pop(merged_round, None))
+                state.applied = merged_round
         started = time.perf_counter()
         pieces, cursors = _slice(state, plan, budget)
         progress, loss, occurrences = _train(state, pieces, lr)
-        deltas = _collect(state, occurrences)
+        trained = time.perf_counter()
+        deltas, state.own[number] = _collect(state, occurrences, report)
     return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(lr[3]),
-            "loss": float(loss.sum()), "seconds": time.perf_counter() - started}
+            "loss": float(loss.sum()), "seconds": trained - started, "apply_seconds": started - began,
+            "collect_seconds": time.perf_counter() - trained}
 
 
 def resync(state: WorkerRun, tables: dict, number: int) -> None:
-    """Take the driver's merged tables after round ``number`` as this replica's."""
+    """Take the driver's merged tables after round ``number`` as this replica's; changes of its own
+    not merged by then are dropped with the replica's state."""
     for name in TABLES:
         np.copyto(state.tables[name], tables[name])
         np.copyto(state.base[name], tables[name])
+    state.own.clear()
     state.applied = number
 
 
-def apply_merged(state: WorkerRun, merged: dict) -> None:
+def apply_merged(state: WorkerRun, merged: dict, own: dict | None) -> None:
     for name, delta in merged.items():
-        if len(delta.ids):
-            state.base[name][delta.ids] += delta.rows
-            state.tables[name][delta.ids] = state.base[name][delta.ids]
+        wire.apply(state.base[name], state.tables[name], delta, None if own is None else own[name])
 
 
 def _slice(state: WorkerRun, plan: list, budget: int) -> tuple[list, list]:
@@ -274,19 +284,19 @@ def _train(state: WorkerRun, pieces: list, lr: tuple):
     return progress, loss, occurrences
 
 
-def _collect(state: WorkerRun, occurrences: np.ndarray) -> dict:
-    """The rows each table changed this round (as deltas), then the replica back at ``base``."""
+def _collect(state: WorkerRun, occurrences: np.ndarray, report: int | None) -> tuple[dict, dict]:
+    """The rows each table changed (of syn0 and syn1neg, the first ``report`` rows only, if given):
+    packed for the driver, and exact, kept until the round's merged change arrives (``base``
+    catches up with the replica on those rows)."""
     p, t = state.params, state.kernel
-    deltas = {}
+    deltas, own = {}, {}
     for name in TABLES:
-        table, base = state.tables[name], state.base[name]
-        ids = changed_rows(table, base)
-        rows = table[ids] - base[ids]
-        table[ids] = base[ids]
-        weights = update_weights(occurrences, name, p.negative, state.noise, t.points, t.codelens) \
-            if len(ids) else np.zeros(0)
-        deltas[name] = TableDelta(ids, rows, np.asarray(weights[ids] if len(ids) else weights, np.float32))
-    return deltas
+        rows = report if report is not None and name != "syn1" else None
+        deltas[name], own[name] = wire.take(state.tables[name], state.base[name], rows)
+        if len(deltas[name].ids):
+            weights = update_weights(occurrences, name, p.negative, state.noise, t.points, t.codelens)
+            deltas[name].weights = np.asarray(weights[deltas[name].ids], np.float32)
+    return deltas, own
 
 
 def drop(run_id: str) -> bool:

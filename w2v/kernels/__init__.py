@@ -7,6 +7,7 @@
 * :mod:`.reference` — plain numpy versions of the updates, for tests;
 * :mod:`.borrow` — arrays without numba's atomic reference count, which the kernels' loops use;
 * :mod:`.prefetch` — software prefetches of table rows;
+* :mod:`.exchange` — a replica's changed rows found, packed and applied (distributed training);
 * :mod:`._cache_guard` — drops numba's cached kernels when any source of the package changed.
 """
 from ._cache_guard import invalidate_stale_cache

@@ -5,6 +5,7 @@ test can run the numba kernel and this reference on copies of the same tables an
 """
 import numpy as np
 
+from . import exchange
 from .common import _TABLE_SCALE, EXP_TABLE_SIZE, MAX_EXP, SIGMOID_TABLE
 
 
@@ -76,3 +77,41 @@ def cbow_step(syn0, syn1neg, syn1, ctx, cbow_mean=1, ns_targets=(), ns_labels=()
     if lockf is not None:
         dH *= np.asarray(lockf, np.float64)[ctx][:, None]
     np.add.at(syn0, ctx, dH.astype(syn0.dtype))
+
+
+def pack_rows(rows: np.ndarray):
+    """:func:`w2v.kernels.exchange.pack_rows`: (int16 steps, float32 scales) with rows ~= steps * scales."""
+    rows = np.asarray(rows, np.float32)
+    largest = np.abs(rows).max(axis=1, initial=0.0).astype(np.float32) if rows.size else np.zeros(len(rows), np.float32)
+    scales = (largest / np.float32(exchange.STEPS)).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(scales[:, None] > 0, np.rint(rows / scales[:, None]), 0).astype(exchange.STEP_TYPE)
+    return steps, scales
+
+
+def take_changes(table: np.ndarray, base: np.ndarray):
+    """:func:`w2v.kernels.exchange.take_changes`: (ids, exact changes, steps, scales) of the changed
+    rows; base caught up with table."""
+    ids = np.flatnonzero((table != base).any(axis=1)).astype(np.int32)
+    exact = table[ids] - base[ids]
+    steps, scales = pack_rows(exact)
+    base[ids] = table[ids]
+    return ids, exact, steps, scales
+
+
+def take_merged(base: np.ndarray, table: np.ndarray, ids, steps, scales, own_ids, own_rows) -> None:
+    """:func:`w2v.kernels.exchange.take_merged`: change = steps * scales (less own_rows on own_ids),
+    added to base and table alike."""
+    change = np.zeros_like(base)
+    change[ids] = steps.astype(np.float32) * scales[:, None]
+    change[own_ids] -= own_rows
+    rows = np.union1d(ids, own_ids)
+    base[rows] += change[rows]
+    table[rows] += change[rows]
+
+
+def add_changes(base: np.ndarray, table: np.ndarray, ids, steps, scales) -> None:
+    """:func:`w2v.kernels.exchange.add_changes`: steps * scales added to those rows of base and table."""
+    change = steps.astype(np.float32) * scales[:, None]
+    base[ids] += change
+    table[ids] += change
