@@ -7,9 +7,7 @@
 Cells: ``single`` (one process, w2v.train on the same shard files, 2 threads); ``dist:N:RULE:ROUND``
 (N worker processes x 1 thread, merge RULE, ROUND words per worker per round or ``epoch`` for one
 merge per epoch, Spark's schedule, or ``auto``: the default, 500k words for the whole cluster; RULE
-``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S;
-``bmufE<eta>Z<zeta>N`` is ``bmuf`` with block momentum eta (default 1 - 1/N), block learning rate
-zeta (default 1) and, with the trailing N, Nesterov's variant);
+``dampedT`` is ``damped`` with a fixed half-saturation count T, ``dampedAS`` with DAMP_STEP = S);
 ``...:tailK`` after any of them: ``tail_every=K`` (``tail1``: every row every round);
 ``kill:N:RULE:ROUND`` (the same, one worker SIGKILLed during
 epoch 3). Every run appends one JSON line to ``--out`` at once, so a long series keeps what it
@@ -95,15 +93,6 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill, tail_ever
         else:
             mg.DAMP_UPDATES, mg.DAMP_STEP = float(rule[6:]), None
         rule = "damped"
-    if rule.startswith("bmuf") and rule != "bmuf":  # bmufE<eta>Z<zeta>N: momentum, block rate, Nesterov
-        import re
-
-        import w2v.distributed.momentum as mo
-        eta, zeta, nesterov = re.fullmatch(r"bmuf(?:E([\d.]+))?(?:Z([\d.]+))?(N?)", rule).groups()
-        mo.ETA = None if eta is None else float(eta)
-        mo.ZETA = 1.0 if zeta is None else float(zeta)
-        mo.NESTEROV = bool(nesterov)
-        rule = "bmuf"
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster)
     try:

@@ -5,12 +5,12 @@
 
 Modules, one concern each: :mod:`.shards` (the corpus as files/partitions and who reads which),
 :mod:`.replica` (what a worker keeps and does), :mod:`.merge` (how replicas' changes combine),
-:mod:`.momentum` (block momentum, the merge rule with state across rounds),
 :mod:`.wire` (changed rows as they travel: packed, found and applied by numba kernels),
 :mod:`.calls` (connecting, checking the workers, deadlines on every blocking Dask call),
 :mod:`.driver` (vocabulary reduction, the synchronous rounds, faults, checkpoints).
 ``import w2v`` never imports this package: only ``client=`` does.
 """
-from .driver import ROUND_WORDS, RULES, fit, resume, train
+from .driver import ROUND_WORDS, fit, resume, train
+from .merge import RULES
 
 __all__ = ["ROUND_WORDS", "RULES", "fit", "resume", "train"]

@@ -50,9 +50,7 @@ from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
                     make_probe, scheduler_address, secs)
-from . import merge as _rules
-from .merge import TABLES, merge
-from .momentum import RULE as BMUF, BlockMomentum
+from .merge import RULES, TABLES, merge
 from .shards import Shard, assign, plan_shards
 
 try:
@@ -61,9 +59,6 @@ try:
     from distributed.scheduler import KilledWorker
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("distributed training needs dask.distributed: pip install 'w2v[dask]'") from e
-
-#: every merge rule: the stateless ones of :mod:`.merge` and block momentum (:mod:`.momentum`)
-RULES = _rules.RULES + (BMUF,)
 
 logger = logging.getLogger("w2v")
 
@@ -154,7 +149,6 @@ class ClusterRun:
         self.inbox: dict = {}   # what each worker gets with its next step (set per round)
         self.sizes: dict = {}   # shard index -> (words, sentences, raw words), once encoded
         self.membership = Membership(client)
-        self.momentum = None  # merge="bmuf": the block momentum (made at the first merge)
 
     # -- setup
 
@@ -557,13 +551,7 @@ class ClusterRun:
             if self.rule == "sum":  # merged, packed and applied in one pass
                 merged[name] = wire.sum_merge(deltas, table)
                 continue
-            if self.rule == BMUF:  # the change includes the momentum of rows no replica touched
-                self.momentum = self.momentum or BlockMomentum(self._tables(), len(self.workers))
-                k = sum(1 for r in results.values() if r["words"] > 0)
-                change = self.momentum.step(name, table, [d.unpack() for d in deltas], k, dim)
-            else:
-                change = merge([d.unpack() for d in deltas], len(table), dim, self.rule, alpha)
-            merged[name] = wire.pack(change)
+            merged[name] = wire.pack(merge([d.unpack() for d in deltas], len(table), dim, self.rule, alpha))
             wire.add(table, merged[name])  # decoded as the replicas decode it: they stay equal
         return merged
 
@@ -737,8 +725,7 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     per worker. ``round_words``: words each worker trains between merges ("auto": :data:`ROUND_WORDS`
     for the whole cluster, split between the workers training; None: one merge per epoch, Spark's
     schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`; "auto" = "sum" up to 2 workers,
-    "damped" beyond: "sum" diverged with 4 and 8 workers, see benchmarks/README.md; "bmuf": block
-    momentum, :mod:`w2v.distributed.momentum`, measured worse than "damped" at 8 workers). Threads per
+    "damped" beyond: "sum" diverged with 4 and 8 workers, see benchmarks/README.md). Threads per
     worker are the Dask worker's ``nthreads`` (``params['workers']`` is ignored). ``checkpoint``
     is written at every epoch end; :func:`resume` (or ``w2v.resume(path, client=...)``) continues.
     ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of
