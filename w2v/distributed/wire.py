@@ -4,8 +4,8 @@ packed as int8 steps of a per-row scale (:mod:`w2v.kernels.exchange`).
 A round of 250k words per replica changes ~45k rows of each 79k-row table of wiki17m; sent as
 float32 that was 161 MB per round at 2 workers and half of every round's time went to moving,
 merging and applying it. Packed, a row of dimension d costs d + 12 bytes (id, scale, weight)
-instead of 4d + 8 (44 MB per round), and the replica finds, packs and catches up with its
-changed rows in one pass.
+instead of 4d + 8 (44 MB per round), and the replica finds its changed rows in one pass and
+packs them (and catches up with them) in a second that reads only those rows.
 
 The merge rules (:mod:`.merge`) work on float32 :class:`~.merge.TableDelta`; the driver unpacks
 what arrives, merges, and packs the merged change, which it applies to its own tables decoded
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.exchange import STEP_TYPE, add_changes, add_to, pack_rows, sum_changes, take_changes, take_merged
+from ..kernels.exchange import (STEP_TYPE, add_changes, add_to, changed_rows, pack_rows, sum_changes, take_changes,
+                                take_merged)
 from .merge import TableDelta
 
 
@@ -63,12 +64,12 @@ def take(table: np.ndarray, base: np.ndarray, rows: int | None = None) -> tuple[
         return PackedDelta(ids, np.zeros((0, dim), STEP_TYPE), np.zeros(0, np.float32), np.zeros(0, np.float32)), \
             OwnChange(ids, np.zeros((0, dim), np.float32))
     ids = np.empty(len(table), np.int32)
-    exact = np.empty(table.shape, np.float32)
-    steps = np.empty(table.shape, STEP_TYPE)
-    scales = np.empty(len(table), np.float32)
-    n = take_changes(table, base, ids, exact, steps, scales)
-    ids = ids[:n].copy()  # views of the rest: the round's result and the kept change hold their buffers
-    return PackedDelta(ids, steps[:n], scales[:n], np.ones(n, np.float32)), OwnChange(ids, exact[:n])
+    ids = ids[:changed_rows(table, base, ids)].copy()  # then buffers of the changed rows only
+    exact = np.empty((len(ids), dim), np.float32)
+    steps = np.empty((len(ids), dim), STEP_TYPE)
+    scales = np.empty(len(ids), np.float32)
+    take_changes(table, base, ids, exact, steps, scales)
+    return PackedDelta(ids, steps, scales, np.ones(len(ids), np.float32)), OwnChange(ids, exact)
 
 
 def pack(delta: TableDelta) -> PackedDelta:

@@ -10,8 +10,9 @@ change that holds it arrives, so the replicas stay equal to the driver's tables 
 rounding).
 
 In numpy the same work takes a comparison of the whole table, a gather, a subtraction, a scatter
-and the encoding, each a pass over tens of megabytes; here it is one pass that stops reading a
-row at its first changed element. :mod:`.reference` has the numpy versions the tests compare with.
+and the encoding, each a pass over tens of megabytes; here one pass finds the changed rows
+(reading a row only up to its first changed element) and a second reads only those, into
+buffers of their size. :mod:`.reference` has the numpy versions the tests compare with.
 """
 import numpy as np
 from numba import njit
@@ -37,30 +38,34 @@ def _scale(row, base):
 
 
 @njit(cache=True, nogil=True)
-def take_changes(table, base, ids, exact, steps, scales):
-    """Report every changed row: its id into ``ids``, its change (``table - base``) into ``exact``
-    and packed into ``steps``/``scales``, in row order, and ``base`` caught up with ``table`` (the
-    change is reported); return how many rows changed."""
+def changed_rows(table, base, ids):
+    """Ids of the rows where ``table`` differs from ``base`` into ``ids`` (ascending), reading a row
+    only up to its first changed element; returns how many."""
     n = 0
     dim = table.shape[1]
     for r in range(table.shape[0]):
-        changed = False
         for j in range(dim):
             if table[r, j] != base[r, j]:
-                changed = True
+                ids[n] = r
+                n += 1
                 break
-        if not changed:
-            continue
+    return n
+
+
+@njit(cache=True, nogil=True)
+def take_changes(table, base, ids, exact, steps, scales):
+    """Report the rows ``ids``: each change (``table - base``) into ``exact`` and packed into
+    ``steps``/``scales``, and ``base`` caught up with ``table`` (the change is reported)."""
+    dim = table.shape[1]
+    for n in range(ids.shape[0]):
+        r = ids[n]
         scale = _scale(table[r], base[r])
         for j in range(dim):
             d = np.float32(table[r, j] - base[r, j])
             exact[n, j] = d
             steps[n, j] = np.rint(d / scale) if np.isfinite(scale) else 0.0
             base[r, j] = table[r, j]
-        ids[n] = r
         scales[n] = scale
-        n += 1
-    return n
 
 
 @njit(cache=True, nogil=True)
