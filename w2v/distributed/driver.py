@@ -455,8 +455,7 @@ class ClusterRun:
         k = len(active)
         budget = _budget(self.round_words, k)
         lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
-        number, self.launched = self.launched, self.launched + 1
-        index, self.epoch_rounds = self.epoch_rounds, self.epoch_rounds + 1
+        index, number = self._count_round()
         report = None if self.tail_every == 1 or index % self.tail_every == self.tail_every - 1 else HOT_WORDS
         self.unreported = report is not None  # a round reporting every row covers the rounds before it
         futures = {}
@@ -468,11 +467,16 @@ class ClusterRun:
         return Round(epoch, index, number, futures, k, max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total)),
                      self.task_timeout + most / MIN_WORDS_PER_SECOND, time.perf_counter())
 
+    def _count_round(self) -> tuple[int, int]:
+        """(rounds of this epoch, rounds of the run) sent before the one being sent now."""
+        index, number = self.epoch_rounds, self.launched
+        self.epoch_rounds, self.launched = index + 1, number + 1
+        return index, number
+
     def _flush(self, epoch: int, alpha: float) -> Round:
         """A round that trains nothing and reports every changed row (the epoch's last word of
         every replica reaches the driver's model before the epoch ends)."""
-        number, self.launched = self.launched, self.launched + 1
-        index, self.epoch_rounds = self.epoch_rounds, self.epoch_rounds + 1
+        index, number = self._count_round()
         self.unreported = False
         lr = (alpha, alpha, 1, 0, 1, 1)
         futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
@@ -546,11 +550,11 @@ class ClusterRun:
         ``alpha``: the round's learning rate (``damped``)."""
         merged = {}
         for name, table in self._tables().items():
-            dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
             deltas = [r["deltas"][name] for r in results.values()]
             if self.rule == "sum":  # merged, packed and applied in one pass
                 merged[name] = wire.sum_merge(deltas, table)
                 continue
+            dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
             merged[name] = wire.pack(merge([d.unpack() for d in deltas], len(table), dim, self.rule, alpha))
             wire.add(table, merged[name])  # decoded as the replicas decode it: they stay equal
         return merged

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.exchange import (STEP_TYPE, add_changes, add_to, changed_rows, pack_rows, sum_changes, take_changes,
-                                take_merged)
+from ..kernels.exchange import STEP_TYPE, add_to, changed_rows, pack_rows, sum_changes, take_changes, take_merged
 from .merge import TableDelta
 
 
@@ -85,10 +84,10 @@ def apply(base: np.ndarray, table: np.ndarray, delta: PackedDelta, own: OwnChang
     """A replica takes a merged change, less its own change of the same round (``own``: the merged
     change holds it already), into ``base`` and ``table`` alike: a change of its own it has not
     reported yet (``table - base``) stays."""
-    if own is not None and len(own.ids):
+    if own is None:
+        own = OwnChange(np.zeros(0, np.int32), np.zeros((0, base.shape[1]), np.float32))
+    if len(delta.ids) or len(own.ids):
         take_merged(base, table, delta.ids, delta.steps, delta.scales, own.ids, own.rows)
-    elif len(delta.ids):
-        add_changes(base, table, delta.ids, delta.steps, delta.scales)
 
 
 def add(table: np.ndarray, delta: PackedDelta) -> None:

@@ -37,6 +37,13 @@ def _scale(row, base):
     return np.float32(largest / np.float32(STEPS)) if finite else np.float32(np.nan)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _step(x, scale):
+    """One element of a packed row: ``x / scale`` rounded (0 where the scale is 0 or NaN, so a
+    NaN row decodes to NaN through its scale)."""
+    return np.rint(x / scale) if scale > 0 else 0.0
+
+
 @njit(cache=True, nogil=True)
 def changed_rows(table, base, ids):
     """Ids of the rows where ``table`` differs from ``base`` into ``ids`` (ascending), reading a row
@@ -63,7 +70,7 @@ def take_changes(table, base, ids, exact, steps, scales):
         for j in range(dim):
             d = np.float32(table[r, j] - base[r, j])
             exact[n, j] = d
-            steps[n, j] = np.rint(d / scale) if np.isfinite(scale) else 0.0
+            steps[n, j] = _step(d, scale)
             base[r, j] = table[r, j]
         scales[n] = scale
 
@@ -76,21 +83,7 @@ def pack_rows(rows, steps, scales):
         scale = _scale(rows[i], None)
         scales[i] = scale
         for j in range(dim):
-            steps[i, j] = np.rint(rows[i, j] / scale) if scale > 0 else 0.0
-
-
-@njit(cache=True, nogil=True)
-def add_changes(base, table, ids, steps, scales):
-    """A replica takes a merged change: ``steps * scales`` added to those rows of ``base`` and of
-    ``table`` alike (a row's unreported change, ``table - base``, stays as it was)."""
-    dim = base.shape[1]
-    for i in range(ids.shape[0]):
-        r = ids[i]
-        s = scales[i]
-        for j in range(dim):
-            change = np.float32(steps[i, j]) * s
-            base[r, j] += change
-            table[r, j] += change
+            steps[i, j] = _step(rows[i, j], scale)
 
 
 @njit(cache=True, nogil=True)
@@ -106,9 +99,11 @@ def add_to(table, ids, steps, scales):
 
 @njit(cache=True, nogil=True)
 def take_merged(base, table, ids, steps, scales, own_ids, own_rows):
-    """:func:`add_changes` of a merged change, less the replica's own change of the same round
-    (which the merged change holds), in one pass (both ids ascending; the merged rows hold every
-    own row where the merge took the replica's result, the usual case)."""
+    """A replica takes a merged change (``steps * scales`` on rows ``ids``), less its own change of
+    the same round (which the merged change holds; none: empty ``own_ids``), added to ``base`` and
+    ``table`` alike, so a row's unreported change (``table - base``) stays as it was. One pass;
+    both ids ascending (the merged rows hold every own row where the merge took the replica's
+    result, the usual case)."""
     dim = base.shape[1]
     k = 0
     for i in range(ids.shape[0]):
@@ -173,7 +168,7 @@ def sum_changes(ids, steps, scales, weights, table, out_ids, out_steps, out_scal
             i = after[i]
         scale = _scale(row, None)
         for j in range(dim):
-            out_steps[n, j] = np.rint(row[j] / scale) if scale > 0 else 0.0
+            out_steps[n, j] = _step(row[j], scale)
             table[r, j] += np.float32(out_steps[n, j]) * scale
         out_ids[n] = r
         out_scales[n] = scale

@@ -111,7 +111,8 @@ def take_merged(base: np.ndarray, table: np.ndarray, ids, steps, scales, own_ids
 
 
 def add_changes(base: np.ndarray, table: np.ndarray, ids, steps, scales) -> None:
-    """:func:`w2v.kernels.exchange.add_changes`: steps * scales added to those rows of base and table."""
+    """:func:`w2v.kernels.exchange.take_merged` without own rows: steps * scales added to those rows
+    of base and table."""
     change = steps.astype(np.float32) * scales[:, None]
     base[ids] += change
     table[ids] += change
