@@ -239,6 +239,17 @@ def test_count_pairs_matches_reference_counts():
     assert got == expected and table.words == len(stream)
 
 
+def test_word_index_gives_new_words_the_next_ids_and_known_words_their_own():
+    index = WordIndex(["of", "new_york"], "_")
+    assert index.ids_of_words(["new", "york", "city"]).tolist() == [2, 3, 4]  # all new: the fast path
+    assert index.ids_of_words(["a", "b", "a", "c"]).tolist() == [5, 6, 5, 7]  # a repeat among new words
+    assert index.ids_of_words(["d", "of", "e"]).tolist() == [8, 0, 9]  # a known word keeps its id
+    assert index.words == ["of", "new_york", "new", "york", "city", "a", "b", "c", "d", "e"]
+    assert all(index[w] == i for i, w in enumerate(index.words)) and len(index) == len(index.words)
+    start, length, parts = index.parts_arrays()  # new_york's parts are the words new and york
+    assert parts[start[1]:start[1] + length[1]].tolist() == [2, 3] and length.tolist().count(1) == 9
+
+
 # ---- save / load ---------------------------------------------------------------------------
 
 def test_save_load_roundtrip(tmp_path, sentences):

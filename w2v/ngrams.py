@@ -269,7 +269,7 @@ class WordIndex(dict):
             chunk = self.words[done:]
             new_len = np.ones(len(chunk), np.int32)
             segments, prev = [], 0
-            for j in ([j for j, w in enumerate(chunk) if d in w] if d is not None else []):
+            for j in (_with_delimiter(chunk, d) if d is not None else []):
                 pieces = [self[p] for p in chunk[j].split(d)]
                 new_len[j] = len(pieces)
                 segments += [np.arange(done + prev, done + j), pieces]
@@ -290,11 +290,19 @@ class WordIndex(dict):
     def ids_of_words(self, words: list[str]) -> np.ndarray:
         """Ids of str ``words`` (a tokeniser's new words, say), the unknown ones added in order:
         one C-level pass each for the test, the insertion and the lookup."""
+        n0 = len(self.words)
+        if self.keys().isdisjoint(words):  # a tokeniser's new words: distinct and all new (C-level test)
+            before = len(self)
+            dict.update(self, zip(words, range(n0, n0 + len(words))))
+            if len(self) == before + len(words):
+                self.words.extend(words)
+                return np.arange(n0, n0 + len(words), dtype=np.int32)
+            for w in words:  # repeats among them: undo, and take the general path
+                dict.pop(self, w, None)
         missing = [w for w in words if w not in self]
         if len(set(missing)) < len(missing):
             missing = list(dict.fromkeys(missing))
         if missing:
-            n0 = len(self.words)
             self.words.extend(missing)
             dict.update(self, zip(missing, range(n0, n0 + len(missing))))
         return np.fromiter(map(self.__getitem__, words), np.int32, count=len(words))
@@ -304,6 +312,13 @@ class WordIndex(dict):
         old = 0 if table is None else len(table)
         new = self.ids_of_words(words[old:])
         return new if table is None else np.concatenate([table, new])
+
+
+def _with_delimiter(words: list[str], d: str) -> list[int]:
+    """Positions of the words that contain ``d`` (one C-level search first: usually none do)."""
+    if d not in "\n".join(words):
+        return []
+    return [j for j, w in enumerate(words) if d in w]
 
 
 #: suffixes gensim's reader (smart_open) decompresses but w2v's reader would not

@@ -45,6 +45,8 @@ _HI_MASK = np.int64((1 << 23) - 1)     # the 23 hash bits a long key keeps
 _LOW32 = np.int64(0xFFFFFFFF)
 #: how many tokens ahead count_ngrams asks for a pair's slot, then (half as far) for its entry
 SLOT_AHEAD, ENTRY_AHEAD = 16, 8
+#: how many entries ahead fill_slots asks for an entry's home slot
+FILL_AHEAD = 16
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -197,6 +199,8 @@ def fill_slots(n_entries, entries, arena, slots):
     slots[:] = -1
     mask = len(slots) - 1
     for e in range(n_entries):
+        if e + FILL_AHEAD < n_entries:  # the slots are MBs written at random: ask for the line early
+            prefetch_item(slots, _entry_slot(entries, arena, e + FILL_AHEAD, mask)[0])
         p, fp = _entry_slot(entries, arena, e, mask)
         while slots[p] >= 0:
             p = (p + 1) & mask
