@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import w2v
+from w2v import phrases as phrases_mod
 from w2v.kernels import phrases_reference as ref
 from w2v.ngrams import NgramTable, WordIndex
 from w2v.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases, load
@@ -60,6 +61,16 @@ def test_same_as_gensim(sentences, params):
         ours.add_vocab(part)
         theirs.add_vocab(part)
     assert_same_model(ours, theirs, sentences)
+
+
+@pytest.mark.parametrize("params", [{}, {"scoring": "npmi", "threshold": 0.5}], ids=["default", "npmi"])
+def test_scoring_a_table_in_two_threads_same_as_gensim(sentences, params, monkeypatch):
+    """A large table is scored in two halves, one per thread: phrases, scores and their order
+    are gensim's all the same (the halves are forced here on a small table)."""
+    monkeypatch.setattr(phrases_mod, "PARALLEL_SCORING_ENTRIES", 1)
+    ours, theirs = Phrases(sentences, **params), GP(sentences, **params)
+    assert list(ours.export_phrases().items()) == list(theirs.export_phrases().items())
+    assert list(ours.freeze()[sentences[:50]]) == list(theirs.freeze()[sentences[:50]])
 
 
 def scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count, corpus_word_count):

@@ -180,7 +180,7 @@ class NgramTable:
 
     def word_counts(self, parts) -> np.ndarray:
         """Count of every word's own key (its parts), 0 where it has none."""
-        return K.word_counts(len(parts[0]), *parts, self.slots, self.entries, self.arena)
+        return K.word_counts(len(parts[0]), *parts, self.word_entry, self.slots, self.entries, self.arena)
 
     def flat_keys(self):
         """(elen int32, keys int32): every entry's key length, and the keys one after another."""
@@ -564,10 +564,17 @@ def in_background(items, depth: int = 2):
 
 
 def words_arena(words: list[str]):
-    """(bytes as uint8, starts int64, lengths int32) of ``words`` in UTF-8, for the text writers."""
-    encoded = [w.encode("utf-8") for w in words]
-    lengths = np.fromiter(map(len, encoded), np.int32, count=len(encoded))
-    starts = np.zeros(len(encoded), np.int64)
-    if len(encoded) > 1:
+    """(bytes as uint8, starts int64, lengths int32) of ``words`` in UTF-8, for the text writers.
+    ASCII words (most of a vocabulary) are encoded as one string: a byte per character."""
+    text = "".join(words)
+    if text.isascii():
+        blob = text.encode("ascii")
+        lengths = np.fromiter(map(len, words), np.int32, count=len(words))
+    else:
+        encoded = [w.encode("utf-8") for w in words]
+        blob = b"".join(encoded)
+        lengths = np.fromiter(map(len, encoded), np.int32, count=len(encoded))
+    starts = np.zeros(len(words), np.int64)
+    if len(words) > 1:
         np.cumsum(lengths[:-1], out=starts[1:])
-    return np.frombuffer(b"".join(encoded), np.uint8), starts, lengths
+    return np.frombuffer(blob, np.uint8), starts, lengths

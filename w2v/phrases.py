@@ -39,6 +39,7 @@ import inspect
 import itertools
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from math import log
 from pathlib import Path
 
@@ -354,8 +355,7 @@ class Phrases(_PhrasesTransformation):
         counts = t.word_counts(self._index.parts_arrays())
         code = _KERNEL_SCORING.get(self.scoring)
         if code is not None:
-            return K.score_ngrams(n, t.entries, t.arena, counts, code, self.min_count, n, t.words,
-                                  float(self.threshold))
+            return _scored_in_halves(t, counts, code, self.min_count, float(self.threshold))
         keep, scores = [], []
         keys = t.entries[:n, 0]
         for e in np.flatnonzero((keys < 0) | (keys & 0xFFFFFFFF != 0)).tolist():  # keys of 2+ ids
@@ -626,6 +626,25 @@ def _phrased_lists(compiled: _Compiled, phrases: list, flat: list, lengths: list
     codes = codes[:n]
     where = np.where(codes >= 0, codes, len(flat) - 1 - codes)
     yield from _split(_object_array(flat + phrases), where, out_offsets)
+
+
+#: tables of fewer entries are scored in one call (a thread costs more than it saves)
+PARALLEL_SCORING_ENTRIES = 1 << 18
+
+
+def _scored_in_halves(table: NgramTable, counts, code: int, min_count: int, threshold: float):
+    """:func:`K.score_ngrams` over every entry, the two halves of a large table in two threads
+    (the kernel releases the GIL): the results, concatenated, are in entry order as one call's."""
+    n = len(table)
+    args = (table.entries, table.arena, counts, code, min_count, n, table.words, threshold)
+    if n < PARALLEL_SCORING_ENTRIES:
+        return K.score_ngrams(0, n, *args)
+    half = n // 2
+    with ThreadPoolExecutor(1) as pool:
+        upper = pool.submit(K.score_ngrams, half, n, *args)
+        lower = K.score_ngrams(0, half, *args)
+        upper = upper.result()
+    return np.concatenate([lower[0], upper[0]]), np.concatenate([lower[1], upper[1]])
 
 
 def _chunked(words: list[str]):

@@ -45,8 +45,6 @@ _HI_MASK = np.int64((1 << 23) - 1)     # the 23 hash bits a long key keeps
 _LOW32 = np.int64(0xFFFFFFFF)
 #: how many tokens ahead count_ngrams asks for a pair's slot, then (half as far) for its entry
 SLOT_AHEAD, ENTRY_AHEAD = 16, 8
-#: how many entries ahead fill_slots asks for an entry's home slot
-FILL_AHEAD = 16
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -199,8 +197,6 @@ def fill_slots(n_entries, entries, arena, slots):
     slots[:] = -1
     mask = len(slots) - 1
     for e in range(n_entries):
-        if e + FILL_AHEAD < n_entries:  # the slots are MBs written at random: ask for the line early
-            prefetch_item(slots, _entry_slot(entries, arena, e + FILL_AHEAD, mask)[0])
         p, fp = _entry_slot(entries, arena, e, mask)
         while slots[p] >= 0:
             p = (p + 1) & mask
@@ -491,10 +487,15 @@ def add_unigrams(unigram, wp_start, wp_len, wp_parts, slots, entries, arena, sta
 # ---- scoring ----------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def word_counts(n_words, wp_start, wp_len, wp_parts, slots, entries, arena):
-    """count[w] of every word id < n_words: the count of its own key (its parts), 0 if absent."""
+def word_counts(n_words, wp_start, wp_len, wp_parts, word_entry, slots, entries, arena):
+    """count[w] of every word id < n_words: the count of its own key (its parts), 0 if absent.
+    A word whose entry :func:`count_ngrams` noted in ``word_entry`` is read there (plus any count
+    still held back), the others are looked up."""
     counts = np.zeros(n_words, np.int64)
     for w in range(n_words):
+        if w < len(word_entry) and word_entry[w, 0] >= 0:
+            counts[w] = entries[word_entry[w, 0], 1] + word_entry[w, 1]
+            continue
         e = lookup(wp_parts, wp_start[w], wp_len[w], slots, entries, arena)
         if e >= 0:
             counts[w] = entries[e, 1]
@@ -502,15 +503,15 @@ def word_counts(n_words, wp_start, wp_len, wp_parts, slots, entries, arena):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def score_ngrams(n_entries, entries, arena, counts, scoring, min_count, len_vocab, corpus_words, threshold):
-    """Score every entry of two or more parts like gensim's ``export_phrases``, which splits the
-    joined string at the delimiter and scores it with the counts of its first and last pieces
-    (``counts``, per part id). Returns (entries scoring above ``threshold``, their scores), in
-    entry order. ``scoring`` 0 = original_scorer, 1 = npmi."""
+def score_ngrams(first, end, entries, arena, counts, scoring, min_count, len_vocab, corpus_words, threshold):
+    """Score entries ``first..end-1`` of two or more parts like gensim's ``export_phrases``, which
+    splits the joined string at the delimiter and scores it with the counts of its first and last
+    pieces (``counts``, per part id). Returns (entries scoring above ``threshold``, their scores),
+    in entry order. ``scoring`` 0 = original_scorer, 1 = npmi."""
     keep = np.empty(1024, np.int64)
     kept = np.empty(1024, np.float64)
     m = 0
-    for e in range(n_entries):
+    for e in range(first, end):
         length = _key_len(entries, arena, e)
         if length < 2:
             continue
