@@ -379,8 +379,10 @@ def test_save_phrased_writes_what_token_lists_give(tmp_path, delimiter):
     """The file-to-file writer (8-byte chunks) against the token-list path: multi-byte UTF-8
     words, words longer than 8 and 16 bytes, empty lines, and a multi-byte delimiter."""
     rng = np.random.default_rng(7)
-    vocab = ["new", "york", "caf\u00e9", "\u65e5\u672c", "x", "abcdefgh", "abcdefghijklmnopq", "stra\u00dfe"]
-    lines = [[vocab[i] for i in rng.choice(len(vocab), size=rng.integers(0, 40), p=[.3, .3, .1, .1, .05, .05, .05, .05])]
+    vocab = ["new", "york", "caf\u00e9", "\u65e5\u672c", "x", "abcdefgh", "abcdefghijklmnopq", "stra\u00dfe",
+             "abcdefghi", "abcdefghijklmnop"]  # 8, 17, 9 and 16 bytes: one, three, two and two chunks
+    p = [.3, .3, .1, .1, .04, .04, .03, .03, .03, .03]
+    lines = [[vocab[i] for i in rng.choice(len(vocab), size=rng.integers(0, 40), p=p)]
              for _ in range(400)]
     src = tmp_path / "in.txt"
     src.write_text("".join(" ".join(line) + "\n" for line in lines), encoding="utf-8")

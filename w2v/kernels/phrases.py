@@ -32,6 +32,7 @@ from numba import njit
 
 from .borrow import borrowed
 from .prefetch import prefetch_item, prefetch_row
+from .unaligned import store_u64
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -791,62 +792,50 @@ def pad_words8(word_bytes, starts, lengths):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _push(v, m, acc, fill, out, k):
-    """Append the m (1..8) low bytes of v to the byte stream held as (acc: ``fill`` pending bytes,
-    out[:k] full words); returns the new (acc, fill, k)."""
-    if fill > 0:
-        acc |= v << np.uint64(8 * fill)
-    else:
-        acc = v
-    if fill + m >= 8:
-        out[k] = acc
-        k += 1
-        acc = v >> np.uint64(8 * (8 - fill)) if fill > 0 else np.uint64(0)
-        fill = fill + m - 8
-    else:
-        fill += m
-    return acc, fill, k
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _push_word(chunks, first, length, acc, fill, out, k):
-    c = first
-    while length > 8:
-        acc, fill, k = _push(chunks[c], 8, acc, fill, out, k)
-        c += 1
-        length -= 8
-    return _push(chunks[c], length, acc, fill, out, k)
+def _copy_word(buf, pos, chunks, rec, w):
+    """Copy word w to buf[pos:] (``rec[w]``: its first chunk, and first chunk index << 32 | byte
+    length), 8 bytes a store: the zero padding lands past its end, where the next bytes overwrite
+    it. Returns the end."""
+    length = np.int64(rec[w, 1] & np.uint64(0xFFFFFFFF))
+    store_u64(buf, pos, rec[w, 0])
+    if length > 8:
+        c = np.int64(rec[w, 1] >> np.uint64(32)) + 1
+        for k in range(8, length, 8):
+            store_u64(buf, pos + k, chunks[c])
+            c += 1
+    return pos + length
 
 
 @njit(cache=True, nogil=True)
-def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_first, word_lengths, phrase_chunks,
-                  phrase_first, phrase_lengths, out):
+def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_rec, phrase_chunks, phrase_rec, out):
     """:func:`apply_phrases`' output as text, tokens joined by ' ', one sentence per line: code
-    k >= 0 is the word ids[k], -(e + 1) phrase e (both as :func:`pad_words8` chunks). ``out`` is
-    uint64 (at least the text's bytes / 8 + 1 items; read it as bytes). Whole 8-byte words are
-    stored, not one byte at a time: this is the file-to-file path's inner loop.
-    Returns the number of bytes written."""
-    acc = np.uint64(0)
-    fill = 0
-    k = 0
-    space, newline = np.uint64(32), np.uint64(10)
+    k >= 0 is the word ids[k], -(e + 1) phrase e (:func:`pad_words8` chunks, and per word a record
+    of ``w2v.phrases._records``). ``out`` is uint64 (at least the text's bytes / 8 + 2 items: a
+    word's last store may reach 7 bytes past the text; read it as bytes). Each token is written
+    with the space after it, a sentence's last space becomes its newline: this is the
+    file-to-file path's inner loop. Returns the number of bytes written."""
+    # arguments borrowed (the byte view too: it lives on out's memory): no atomic reference counting
+    # in the loop (see kernels.borrow)
+    codes, ids, out_offsets, buf = borrowed(codes), borrowed(ids), borrowed(out_offsets), borrowed(out.view(np.uint8))
+    word_chunks, word_rec = borrowed(word_chunks), borrowed(word_rec)
+    phrase_chunks, phrase_rec = borrowed(phrase_chunks), borrowed(phrase_rec)
+    pos = 0
     for s in range(len(out_offsets) - 1):
-        for i in range(out_offsets[s], out_offsets[s + 1]):
-            if i > out_offsets[s]:
-                acc, fill, k = _push(space, 1, acc, fill, out, k)
+        a, b = out_offsets[s], out_offsets[s + 1]
+        for i in range(a, b):
             c = codes[i]
             if c >= 0:
-                w = ids[c]
-                if word_lengths[w] > 0:
-                    acc, fill, k = _push_word(word_chunks, word_first[w], word_lengths[w], acc, fill, out, k)
+                pos = _copy_word(buf, pos, word_chunks, word_rec, ids[c])
             else:
-                e = -c - 1
-                if phrase_lengths[e] > 0:
-                    acc, fill, k = _push_word(phrase_chunks, phrase_first[e], phrase_lengths[e], acc, fill, out, k)
-        acc, fill, k = _push(newline, 1, acc, fill, out, k)
-    if fill > 0:
-        out[k] = acc
-    return 8 * k + fill
+                pos = _copy_word(buf, pos, phrase_chunks, phrase_rec, -c - 1)
+            buf[pos] = 32
+            pos += 1
+        if b > a:
+            buf[pos - 1] = 10
+        else:
+            buf[pos] = 10
+            pos += 1
+    return pos
 
 
 @njit(cache=True, nogil=True)

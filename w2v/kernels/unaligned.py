@@ -1,0 +1,32 @@
+"""An unaligned 8-byte store into a byte array (numba has no way to write a uint64 at any byte offset).
+
+The text writers (:func:`w2v.kernels.phrases.write_phrased`) copy words 8 bytes at a time from
+zero-padded chunks: a word of up to 8 bytes is one store, whatever its position in the output,
+where shifting bytes into an aligned accumulator cost a few branches per byte.
+"""
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+_I64P = ir.IntType(64).as_pointer()
+
+
+@intrinsic
+def store_u64(typingctx, array, index, value):
+    """``array[index:index + 8] = value`` as little-endian bytes (``array``: a 1-D uint8 array; the
+    caller guarantees the 8 bytes are inside it). One unaligned store (x86 and ARM64 allow them)."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and array.dtype == types.uint8
+            and isinstance(index, types.Integer) and value == types.uint64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        array_t, index_t, _ = sig.args
+        ary = context.make_array(array_t)(context, builder, args[0])
+        i = context.cast(builder, args[1], index_t, types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, array_t, ary, [i])
+        store = builder.store(args[2], builder.bitcast(ptr, _I64P))
+        store.align = 1
+        return context.get_dummy_value()
+
+    return types.void(array, index, value), codegen
