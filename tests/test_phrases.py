@@ -210,6 +210,22 @@ def test_word2phrase_matches_reference(tmp_path, words):
     assert out.read_text() == expected and stats["joined"] == expected.count("_") > 100
 
 
+def test_word2phrase_writes_long_and_multibyte_words_like_the_reference(tmp_path):
+    """The writer copies 8 bytes a store: words of 8, 9, 16 and 17 bytes and multi-byte UTF-8."""
+    rng = np.random.default_rng(5)
+    vocab = ["new", "york", "caf\u00e9", "\u65e5\u672c\u8a9e", "x", "abcdefgh", "abcdefghi", "abcdefghijklmnop",
+             "abcdefghijklmnopq"]
+    lines = [[vocab[i] for i in rng.choice(len(vocab), rng.integers(1, 30), p=[.3, .3] + [.4 / 7] * 7)]
+             for _ in range(300)]
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("".join(" ".join(line) + "\n" for line in lines), encoding="utf-8")
+    from w2v.word2phrase import word2phrase
+
+    stats = word2phrase(src, out, min_count=2, threshold=1.0, debug=0)
+    expected = ref.word2phrase(lines, 2, 1.0)
+    assert out.read_text(encoding="utf-8") == expected and stats["joined"] == expected.count("_") > 10
+
+
 @pytest.mark.parametrize("min_count,threshold", [(1, 1.0), (2, 5.0), (0, 1.0)])
 def test_word2phrase_delimited_tokens_match_reference(tmp_path, min_count, threshold):
     """Tokens written with '_' share counts with the pairs they spell, and chains of joins (a

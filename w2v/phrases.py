@@ -48,7 +48,8 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, WordIndex, gensim_line_file, id_blocks, in_background, keeping, words_arena
+from .ngrams import (NgramTable, WordBytes, WordIndex, gensim_line_file, id_blocks, in_background, keeping,
+                     words_arena)
 
 NEGATIVE_INFINITY = float("-inf")
 SAVE_FORMAT = 1
@@ -592,25 +593,19 @@ class PhrasedCorpus:
             # phrases from theirs (no second id space, no Python string per token)
             compiled = self.model._compiled()
             index = compiled.index
-            phrase_chunks, phrase_first, phrase_lengths = _chunked(compiled.phrases)
-            phrase_rec = _records(phrase_chunks, phrase_first, phrase_lengths)
+            phrases = WordBytes(compiled.phrases)
             delim = max(1, len(getattr(self.model, "delimiter", "_").encode("utf-8")))
-            word_bytes = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int32))
-            word_rec = _records(*word_bytes)
+            words = WordBytes()
             source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
             blocks = id_blocks(source, index, corpus_mod.MAX_SENTENCE_LENGTH, _kept(self.model))
             for ids, offsets, (codes, n, out_offsets) in in_background(_applied(compiled, blocks)):
-                if len(word_bytes[2]) < len(index.words):
-                    more = _chunked(index.words[len(word_bytes[2]):])
-                    word_bytes = (np.concatenate([word_bytes[0], more[0]]),
-                                  np.concatenate([word_bytes[1], more[1] + len(word_bytes[0])]),
-                                  np.concatenate([word_bytes[2], more[2]]))
-                    word_rec = _records(*word_bytes)
+                if len(words) < len(index.words):
+                    words.extend(index.words[len(words):])
                 # a phrase is its words' bytes joined by delimiters where spaces were
-                size = int(word_bytes[2][ids].sum(dtype=np.int64)) + delim * len(ids) + len(offsets)
+                size = int(words.lengths[ids].sum(dtype=np.int64)) + delim * len(ids) + len(offsets)
                 out = np.empty(size // 8 + 2, np.uint64)
-                size = K.write_phrased(codes, n, ids, out_offsets, word_bytes[0], word_rec, phrase_chunks, phrase_rec,
-                                       out)
+                size = K.write_phrased(codes, n, ids, out_offsets, words.chunks, words.records, phrases.chunks,
+                                       phrases.records, out)
                 f.write(out.view(np.uint8)[:size])
                 written += n
         return written
@@ -649,27 +644,6 @@ def _scored_in_halves(table: NgramTable, counts, code: int, min_count: int, thre
         lower = K.score_ngrams(0, half, *args)
         upper = upper.result()
     return np.concatenate([lower[0], upper[0]]), np.concatenate([lower[1], upper[1]])
-
-
-def _chunked(words: list[str]):
-    """(uint64 chunks, first chunk per word, byte length per word) of ``words`` in UTF-8, the
-    form :func:`w2v.kernels.phrases.write_phrased` copies 8 bytes at a time."""
-    blob, starts, lengths = words_arena(words)
-    chunks, first = K.pad_words8(blob, starts, lengths)
-    return chunks, first, lengths
-
-
-def _records(chunks: np.ndarray, first: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Per word, (its first chunk, first chunk index << 32 | byte length) as uint64: what
-    :func:`w2v.kernels.phrases.write_phrased` reads for a token, one 16-byte row (a word of up to
-    8 bytes needs nothing else), where three arrays meant three cache misses per token."""
-    if len(chunks) >= 1 << 32:
-        raise ValueError(f"{len(chunks)} chunks of word bytes: more than the 2**32 a record can index")
-    rec = np.zeros((len(lengths), 2), np.uint64)
-    has = lengths > 0
-    rec[has, 0] = chunks[first[has]]
-    rec[:, 1] = (first.astype(np.uint64) << np.uint64(32)) | lengths.astype(np.uint64)
-    return rec
 
 
 def _object_array(items: list) -> np.ndarray:

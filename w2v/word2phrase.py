@@ -28,7 +28,7 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, StreamingTokenizer, WordIndex, in_background, kept_blocks, words_arena
+from .ngrams import NgramTable, StreamingTokenizer, WordBytes, WordIndex, in_background, kept_blocks
 
 NO_SENTENCE_CUT = 1 << 62
 #: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
@@ -109,17 +109,16 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
                                 pairs.arena, joins)
             yield ids, ends, joins
 
-    arena, done, joined = (np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int32)), 0, 0
+    words, joined = WordBytes(), 0
     with atomic_write(output, "wb") as f:
         for ids, ends, joins in in_background(decided()):
             joined += int(joins.sum())
-            if done < len(index.words):
-                more = words_arena(index.words[done:])
-                arena = (np.concatenate([arena[0], more[0]]), np.concatenate([arena[1], more[1] + len(arena[0])]),
-                         np.concatenate([arena[2], more[2]]))
-                done = len(index.words)
-            out = np.empty(int(arena[2][ids].sum(dtype=np.int64)) + len(ids) + len(ends), np.uint8)
-            n = K.write_word2phrase(ids, ends, joins, *arena, out)
+            if len(words) < len(index.words):
+                words.extend(index.words[len(words):])
+            # a separator and the word per token, a newline per line end, and 8 bytes of slack
+            # (a word's last 8-byte store may reach 7 bytes past its end)
+            out = np.empty(int(words.lengths[ids].sum(dtype=np.int64)) + len(ids) + len(ends) + 8, np.uint8)
+            n = K.write_word2phrase(ids, ends, joins, words.chunks, words.records, out)
             f.write(out[:n])
     return {"train_words": train_words, "entries": len(table), "joined": joined,
             "seconds": time.perf_counter() - start}

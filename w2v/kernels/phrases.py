@@ -810,7 +810,7 @@ def _copy_word(buf, pos, chunks, rec, w):
 def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_rec, phrase_chunks, phrase_rec, out):
     """:func:`apply_phrases`' output as text, tokens joined by ' ', one sentence per line: code
     k >= 0 is the word ids[k], -(e + 1) phrase e (:func:`pad_words8` chunks, and per word a record
-    of ``w2v.phrases._records``). ``out`` is uint64 (at least the text's bytes / 8 + 2 items: a
+    of :func:`w2v.ngrams.word_records`). ``out`` is uint64 (at least the text's bytes / 8 + 2 items: a
     word's last store may reach 7 bytes past the text; read it as bytes). Each token is written
     with the space after it, a sentence's last space becomes its newline: this is the
     file-to-file path's inner loop. Returns the number of bytes written."""
@@ -839,9 +839,14 @@ def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_rec, phras
 
 
 @njit(cache=True, nogil=True)
-def write_word2phrase(ids, ends, joins, word_bytes, starts, lengths, out):
+def write_word2phrase(ids, ends, joins, word_chunks, word_rec, out):
     """word2phrase.c's output layout: every token preceded by ' ' (or by '_' where it was joined
-    to the previous one), '\n' where a line ends. Returns the number of bytes written."""
+    to the previous one), '\n' where a line ends; a word is copied 8 bytes a store from its
+    :func:`w2v.ngrams.word_records` row (``out``, uint8, has 8 bytes of slack past the text).
+    Returns the number of bytes written."""
+    # arguments borrowed: no atomic reference counting in the loop (see kernels.borrow)
+    ids, ends, joins, out = borrowed(ids), borrowed(ends), borrowed(joins), borrowed(out)
+    word_chunks, word_rec = borrowed(word_chunks), borrowed(word_rec)
     n = 0
     j = 0
     for k in range(len(ids)):
@@ -850,12 +855,7 @@ def write_word2phrase(ids, ends, joins, word_bytes, starts, lengths, out):
             n += 1
             j += 1
         out[n] = 95 if joins[k] else 32
-        n += 1
-        w = ids[k]
-        b = starts[w]
-        for i in range(lengths[w]):
-            out[n] = word_bytes[b + i]
-            n += 1
+        n = _copy_word(out, n + 1, word_chunks, word_rec, ids[k])
     while j < len(ends):
         out[n] = 10
         n += 1
