@@ -14,8 +14,10 @@ _I64P = ir.IntType(64).as_pointer()
 
 @intrinsic
 def store_u64(typingctx, array, index, value):
-    """``array[index:index + 8] = value`` as little-endian bytes (``array``: a 1-D uint8 array; the
-    caller guarantees the 8 bytes are inside it). One unaligned store (x86 and ARM64 allow them)."""
+    """``array[index:index + 8] = value`` in the machine's byte order (little-endian on every
+    platform numba runs on, the order :func:`w2v.kernels.phrases.pad_words8` packs bytes in);
+    ``array`` is a 1-D uint8 array and the caller guarantees the 8 bytes are inside it. One
+    unaligned store (x86-64 and ARM64 allow them)."""
     if not (isinstance(array, types.Array) and array.ndim == 1 and array.dtype == types.uint8
             and isinstance(index, types.Integer) and value == types.uint64):
         return None
