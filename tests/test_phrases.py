@@ -10,7 +10,7 @@ import pytest
 import w2v
 from w2v import phrases as phrases_mod
 from w2v.kernels import phrases_reference as ref
-from w2v.ngrams import NgramTable, WordIndex
+from w2v.ngrams import NgramTable, WordBytes, WordIndex
 from w2v.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases, load
 
 gensim_phrases = pytest.importorskip("gensim.models.phrases")
@@ -275,6 +275,24 @@ def test_word_index_gives_new_words_the_next_ids_and_known_words_their_own():
     assert all(index[w] == i for i, w in enumerate(index.words)) and len(index) == len(index.words)
     start, length, parts = index.parts_arrays()  # new_york's parts are the words new and york
     assert parts[start[1]:start[1] + length[1]].tolist() == [2, 3] and length.tolist().count(1) == 9
+
+
+def test_word_bytes_grown_in_parts_hold_every_word():
+    """The writers' word bytes grow block by block (a file not counted first brings new words in
+    every block): each record must point at its own word's chunks, whatever part it came in."""
+    words = ["new", "", "abcdefgh", "abcdefghijklmnopq", "caf\u00e9", "x", "\u65e5\u672c\u8a9e", "abcdefghi"]
+    parts = WordBytes(words[:3])
+    parts.extend(words[3:5])
+    parts.extend([])
+    parts.extend(words[5:])
+    whole = WordBytes(words)
+    for got in (parts, whole):
+        raw = got.chunks.view(np.uint8)
+        for w, word in enumerate(words):
+            first, length = int(got.records[w, 1] >> np.uint64(32)), int(got.records[w, 1] & np.uint64(0xFFFFFFFF))
+            assert bytes(raw[8 * first:8 * first + length]) == word.encode("utf-8") and got.lengths[w] == length
+            assert got.records[w, 0] == (got.chunks[first] if length else 0)
+    assert np.array_equal(parts.chunks, whole.chunks) and np.array_equal(parts.records, whole.records)
 
 
 # ---- save / load ---------------------------------------------------------------------------

@@ -580,48 +580,38 @@ def words_arena(words: list[str]):
     return np.frombuffer(blob, np.uint8), starts, lengths
 
 
-def word_chunks(words: list[str]):
-    """(uint64 chunks, first chunk per word, byte length per word) of ``words`` in UTF-8, the
-    form :func:`w2v.kernels.phrases.write_phrased` copies 8 bytes at a time."""
-    blob, starts, lengths = words_arena(words)
-    chunks, first = K.pad_words8(blob, starts, lengths)
-    return chunks, first, lengths
-
-
-def word_records(chunks: np.ndarray, first: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Per word, (its first chunk, first chunk index << 32 | byte length) as uint64: what
-    :func:`w2v.kernels.phrases.write_phrased` reads for a token, one 16-byte row (a word of up to
-    8 bytes needs nothing else), where three arrays meant three cache misses per token."""
-    if len(chunks) >= 1 << 32:
-        raise ValueError(f"{len(chunks)} chunks of word bytes: more than the 2**32 a record can index")
-    rec = np.zeros((len(lengths), 2), np.uint64)
-    has = lengths > 0
-    rec[has, 0] = chunks[first[has]]
-    rec[:, 1] = (first.astype(np.uint64) << np.uint64(32)) | lengths.astype(np.uint64)
-    return rec
-
-
 class WordBytes:
     """The UTF-8 bytes of a growing word list in the form the text writers copy (see
-    :func:`w2v.kernels.phrases.write_phrased`): zero-padded 8-byte chunks, and per word its byte
-    length and a :func:`word_records` row."""
+    :func:`w2v.kernels.phrases.write_phrased`).
+
+    ``chunks``: every word's bytes, zero-padded to whole 8-byte chunks (:func:`K.pad_words8`);
+    ``records``: per word, (its first chunk, that chunk's index << 32 | its byte length) as
+    uint64, the one 16-byte row a writer reads for a token (a word of up to 8 bytes needs
+    nothing else); ``lengths``: the byte lengths again as int32, for the writers' size bounds.
+    """
 
     def __init__(self, words=()):
         self.chunks = np.zeros(0, np.uint64)
-        self.first = np.zeros(0, np.int64)
-        self.lengths = np.zeros(0, np.int32)
         self.records = np.zeros((0, 2), np.uint64)
+        self.lengths = np.zeros(0, np.int32)
         self.extend(list(words))
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def extend(self, words: list[str]) -> None:
-        """Add ``words`` (ids continue from ``len(self)``)."""
+        """Add ``words`` (ids continue from ``len(self)``); only their own bytes are packed."""
         if not words:
             return
-        chunks, first, lengths = word_chunks(words)
-        self.first = np.concatenate([self.first, first + len(self.chunks)])
+        blob, starts, lengths = words_arena(words)
+        chunks, first = K.pad_words8(blob, starts, lengths)
+        base = len(self.chunks)
+        if base + len(chunks) >= 1 << 32:
+            raise ValueError(f"{base + len(chunks)} chunks of word bytes: more than the 2**32 a record can index")
+        records = np.zeros((len(words), 2), np.uint64)
+        has = lengths > 0
+        records[has, 0] = chunks[first[has]]
+        records[:, 1] = ((first + base).astype(np.uint64) << np.uint64(32)) | lengths.astype(np.uint64)
         self.chunks = np.concatenate([self.chunks, chunks])
+        self.records = np.concatenate([self.records, records])
         self.lengths = np.concatenate([self.lengths, lengths])
-        self.records = word_records(self.chunks, self.first, self.lengths)

@@ -809,8 +809,8 @@ def _copy_word(buf, pos, chunks, rec, w):
 @njit(cache=True, nogil=True)
 def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_rec, phrase_chunks, phrase_rec, out):
     """:func:`apply_phrases`' output as text, tokens joined by ' ', one sentence per line: code
-    k >= 0 is the word ids[k], -(e + 1) phrase e (:func:`pad_words8` chunks, and per word a record
-    of :func:`w2v.ngrams.word_records`). ``out`` is uint64 (at least the text's bytes / 8 + 2 items: a
+    k >= 0 is the word ids[k], -(e + 1) phrase e (chunks and records of a
+    :class:`w2v.ngrams.WordBytes`). ``out`` is uint64 (at least the text's bytes / 8 + 2 items: a
     word's last store may reach 7 bytes past the text; read it as bytes). Each token is written
     with the space after it, a sentence's last space becomes its newline: this is the
     file-to-file path's inner loop. Returns the number of bytes written."""
@@ -842,7 +842,7 @@ def write_phrased(codes, n_codes, ids, out_offsets, word_chunks, word_rec, phras
 def write_word2phrase(ids, ends, joins, word_chunks, word_rec, out):
     """word2phrase.c's output layout: every token preceded by ' ' (or by '_' where it was joined
     to the previous one), '\n' where a line ends; a word is copied 8 bytes a store from its
-    :func:`w2v.ngrams.word_records` row (``out``, uint8, has 8 bytes of slack past the text).
+    :class:`w2v.ngrams.WordBytes` record (``out``, uint8, has 8 bytes of slack past the text).
     Returns the number of bytes written."""
     # arguments borrowed: no atomic reference counting in the loop (see kernels.borrow)
     ids, ends, joins, out = borrowed(ids), borrowed(ends), borrowed(joins), borrowed(out)
