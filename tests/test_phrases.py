@@ -427,3 +427,24 @@ def test_save_phrased_writes_what_token_lists_give(tmp_path, delimiter):
     expected = [frozen[line] for line in lines if line]
     assert out.read_text(encoding="utf-8") == "".join(" ".join(s) + "\n" for s in expected)
     assert written == sum(map(len, expected))
+
+
+def test_save_phrased_many_blocks_with_new_words(tmp_path, monkeypatch):
+    """Text buffers are reused in turn across blocks (``TEXT_QUEUE_DEPTH + 2`` of them): with
+    64-byte read blocks the file-to-file writer goes through them many times over, while words
+    the model never saw keep arriving, and still writes exactly what the token-list path gives."""
+    from w2v import corpus as corpus_mod
+
+    learned = tmp_path / "learn.txt"
+    learned.write_text("new york is big . " * 40 + "\n", encoding="utf-8")
+    frozen = Phrases(learned, min_count=2, threshold=1e-3).freeze()
+    assert "new_york" in frozen.phrasegrams
+    lines = [f"in new york w{k} saw new york and word{k % 7} w{k} again" for k in range(300)]
+    src = tmp_path / "apply.txt"
+    src.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    out = tmp_path / "out.txt"
+    written = frozen.save_phrased(src, out)
+    expected = [frozen[line.split()] for line in lines]
+    assert out.read_text(encoding="utf-8") == "".join(" ".join(s) + "\n" for s in expected)
+    assert written == sum(map(len, expected)) == 300 * 9

@@ -590,23 +590,15 @@ class PhrasedCorpus:
                     written += len(sentence)
                 return written
             # bytes straight from the apply codes: input words from the index's UTF-8 arena,
-            # phrases from theirs (no second id space, no Python string per token)
+            # phrases from theirs (no second id space, no Python string per token); three stages
+            # that release the GIL (apply, text, write) overlap, a block apart
             compiled = self.model._compiled()
-            index = compiled.index
-            phrases = WordBytes(compiled.phrases)
             delim = max(1, len(getattr(self.model, "delimiter", "_").encode("utf-8")))
-            words = WordBytes()
             source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
-            blocks = id_blocks(source, index, corpus_mod.MAX_SENTENCE_LENGTH, _kept(self.model))
-            for ids, offsets, (codes, n, out_offsets) in in_background(_applied(compiled, blocks)):
-                if len(words) < len(index.words):
-                    words.extend(index.words[len(words):])
-                # a phrase is its words' bytes joined by delimiters where spaces were
-                size = int(words.lengths[ids].sum(dtype=np.int64)) + delim * len(ids) + len(offsets)
-                out = np.empty(size // 8 + 2, np.uint64)
-                size = K.write_phrased(codes, n, ids, out_offsets, words.chunks, words.records, phrases.chunks,
-                                       phrases.records, out)
-                f.write(out.view(np.uint8)[:size])
+            blocks = id_blocks(source, compiled.index, corpus_mod.MAX_SENTENCE_LENGTH, _kept(self.model))
+            for text, n in in_background(_phrased_text(compiled, in_background(_applied(compiled, blocks)), delim),
+                                         depth=TEXT_QUEUE_DEPTH):
+                f.write(text)
                 written += n
         return written
 
@@ -617,6 +609,32 @@ def _applied(compiled: _Compiled, blocks):
     the GIL). New words join the index in that thread, before their block is handed over."""
     for ids, offsets in blocks:
         yield ids, offsets, compiled.apply(ids, offsets)
+
+
+#: text blocks queued between the text thread and the writer; the text thread reuses its buffers
+#: in turn, so it keeps this many + 2 (queued, being written, being filled)
+TEXT_QUEUE_DEPTH = 2
+
+
+def _phrased_text(compiled: _Compiled, applied, delim: int):
+    """Yield (text, tokens) per applied block: the block as UTF-8 text (a view of one of
+    ``TEXT_QUEUE_DEPTH + 2`` buffers used in turn, so no fresh pages per block: a view is
+    rewritten only after the writer has asked for the view after it). Runs in a thread."""
+    index = compiled.index
+    phrases, words = WordBytes(compiled.phrases), WordBytes()
+    buffers = [np.zeros(0, np.uint64)] * (TEXT_QUEUE_DEPTH + 2)
+    for k, (ids, offsets, (codes, n, out_offsets)) in enumerate(applied):
+        if len(words) < len(index.words):
+            words.extend(index.words[len(words):])
+        # a phrase is its words' bytes joined by delimiters where spaces were
+        size = int(words.lengths[ids].sum(dtype=np.int64)) + delim * len(ids) + len(offsets)
+        slot = k % len(buffers)
+        if len(buffers[slot]) < size // 8 + 2:
+            buffers[slot] = np.empty(size // 8 + 2 + (size >> 5), np.uint64)  # some room to grow
+        out = buffers[slot]
+        size = K.write_phrased(codes, n, ids, out_offsets, words.chunks, words.records, phrases.chunks,
+                               phrases.records, out)
+        yield out.view(np.uint8)[:size], n
 
 
 def _phrased_lists(compiled: _Compiled, phrases: list, flat: list, lengths: list):
