@@ -9,6 +9,7 @@ the corpus and never make a Python call per token.
 """
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import sys
@@ -492,10 +493,15 @@ def _file_blocks(path, index: WordIndex, max_sentence_length: int):
     overlaps the counting or applying the caller does with each block; new words join ``index``
     here, in the caller's thread."""
     lookup = np.zeros(0, np.int32)
+    same_ids = True  # the tokeniser's ids are the index's (a fresh index, this reader alone adds)
     for ids, offsets, new_words in in_background(_tokenized_blocks(path, max_sentence_length)):
         if new_words:
-            lookup = np.concatenate([lookup, index.ids_of_words(new_words)])
-        K.remap_ids(lookup, ids)
+            new = index.ids_of_words(new_words)
+            same_ids = same_ids and new[0] == len(lookup) and new[-1] == len(lookup) + len(new) - 1 \
+                and bool(np.all(np.diff(new) == 1))
+            lookup = np.concatenate([lookup, new])
+        if not same_ids:
+            K.remap_ids(lookup, ids)
         yield ids, offsets
 
 
@@ -509,6 +515,7 @@ def _tokenized_blocks(path, max_sentence_length: int):
         ids, offsets = tok.take(keep_open)
         n = int(tok.state[0])
         new, known = (tok.new_words(known) if n > known else []), n
+        collections.deque(map(hash, new), maxlen=0)  # str caches its hash: the index's dict won't hash again
         return ids, offsets, new
 
     for block in corpus_mod.validated_blocks(path):
