@@ -5,7 +5,9 @@
 The corpus (default /work/cache/wiki17m.txt, else the bundled sample) is rewritten once, outside
 any timing, as 1,000-word lines, so gensim's ``LineSentence`` and w2v read the same sentences.
 Every run is a fresh subprocess (peak RSS is that process's alone; numba kernels come from the
-on-disk cache, warmed by an untimed run first). Default parameters (min_count=5, threshold=10).
+on-disk cache, warmed by an untimed run first; every process imports gensim's ``LineSentence``
+before its clock starts, so no row's timing holds that import, or scipy.linalg's, which numba's
+first kernel call makes where nothing has). Default parameters (min_count=5, threshold=10).
 
 Rows:
 
@@ -88,9 +90,11 @@ def child(spec: dict) -> dict:
     """One timed run in this (fresh) process."""
     corpus, lib = spec["corpus"], spec["lib"]
     result = {"lib": lib}
+    # every row imports what the token-list rows need before its clock starts: gensim's import
+    # brings scipy.linalg in, which numba's first kernel call imports otherwise (~0.15 s inside
+    # the timing of the rows that never touch gensim)
+    from gensim.models.word2vec import LineSentence
     if lib in ("gensim", "w2v"):  # learn from the file, then apply through gensim's phrases[corpus] API
-        from gensim.models.word2vec import LineSentence
-
         if lib == "gensim":
             from gensim.models.phrases import Phrases
         else:
