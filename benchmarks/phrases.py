@@ -4,7 +4,7 @@
 
 The corpus (default /work/cache/wiki17m.txt, else the bundled sample) is rewritten once, outside
 any timing, as 1,000-word lines, so gensim's ``LineSentence`` and w2v read the same sentences.
-Every run is a fresh subprocess (peak RSS is that process's alone; numba kernels come from the
+Rows run interleaved (one run of each, round after round), each in a fresh subprocess (peak RSS is that process's alone; numba kernels come from the
 on-disk cache, warmed by an untimed run first; every process imports gensim's ``LineSentence``
 before its clock starts, so no row's timing holds that import, or scipy.linalg's, which numba's
 first kernel call makes where nothing has). Default parameters (min_count=5, threshold=10).
@@ -100,24 +100,28 @@ def child(spec: dict) -> dict:
         else:
             from w2v import Phrases
 
+        cpu0 = sum(os.times()[:2])  # user + system, every thread
         t0 = time.perf_counter()
         model = Phrases(LineSentence(corpus)) if lib == "gensim" else Phrases(corpus)
         frozen = model.freeze()
         t1 = time.perf_counter()
         consume(frozen[LineSentence(corpus)])
         t2 = time.perf_counter()
+        cpu1 = sum(os.times()[:2])
         sink = Sink()
         for sentence in frozen[LineSentence(corpus)]:  # untimed: the same sentences, hashed
             sink.eat(sentence)
     elif lib == "w2v file":
         import w2v
 
+        cpu0 = sum(os.times()[:2])  # user + system, every thread
         t0 = time.perf_counter()
         model = w2v.Phrases(corpus)
         frozen = model.freeze()
         t1 = time.perf_counter()
         frozen.save_phrased(corpus, spec["out"])
         t2 = time.perf_counter()
+        cpu1 = sum(os.times()[:2])
         sink = Sink()
         with open(spec["out"], "rb") as f:  # untimed: the same digest as the token-list rows
             for line in f:
@@ -127,14 +131,16 @@ def child(spec: dict) -> dict:
     elif lib == "w2v phrase":
         from w2v.word2phrase import word2phrase
 
+        cpu0 = sum(os.times()[:2])  # user + system, every thread
         t0 = time.perf_counter()
         stats = word2phrase(corpus, spec["out"], debug=0)
         t1 = t2 = time.perf_counter()
+        cpu1 = sum(os.times()[:2])
         result.update(joined=stats["joined"])
         sink = None
     else:
         raise ValueError(lib)
-    result.update(learn_s=t1 - t0, apply_s=t2 - t1,
+    result.update(learn_s=t1 - t0, apply_s=t2 - t1, cpu_s=cpu1 - cpu0,
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     result["total_s"] = result["learn_s"] + result["apply_s"]
     if sink is not None:
@@ -198,25 +204,28 @@ def main() -> None:
              for lib in ("gensim", "w2v", "w2v file", "w2v phrase")}
     run(dict(specs["w2v"], corpus=str(REPO / "w2v" / "data" / "demo_analogies.txt")))  # warm numba's cache
     run(dict(specs["w2v phrase"], corpus=str(REPO / "w2v" / "data" / "demo_analogies.txt")))
-    runs: dict[str, list[dict]] = {}
-    for lib in ("w2v", "w2v file", "w2v phrase"):
-        runs[lib] = [run(specs[lib]) for _ in range(args.repeats)]
+    wanted = {"w2v": args.repeats, "w2v file": args.repeats, "w2v phrase": args.repeats,
+              "gensim": 0 if args.reuse_gensim else args.gensim_repeats}
+    runs: dict[str, list[dict]] = {lib: [] for lib in wanted}
+    for _ in range(max(wanted.values())):  # interleaved: a change in the machine's load hits every row alike
+        for lib, n in wanted.items():
+            if len(runs[lib]) < n:
+                runs[lib].append(run(specs[lib]))
     if args.reuse_gensim:  # gensim's runs from an earlier results file (it takes minutes)
         runs["gensim"] = json.loads(Path(args.reuse_gensim).read_text())["runs"]["gensim"]
-    else:
-        runs["gensim"] = [run(specs["gensim"]) for _ in range(args.gensim_repeats)]
     if args.word2phrase:
         runs["word2phrase.c"] = [run_c_word2phrase(args.word2phrase, corpus, CACHE / "phrased-c.txt")]
     load_after = os.getloadavg()
     g = runs["gensim"]
     out = [f"corpus: {source} as {SENTENCE_WORDS}-word lines; load average before {load_before}, "
            f"after {tuple(round(x, 1) for x in load_after)} (2 cores, shared)", "",
-           "| run | repeats | learn s | apply s | total s | speed-up vs gensim | peak RSS MB |",
-           "|---|---|---|---|---|---|---|"]
+           "| run | repeats | learn s | apply s | total s | CPU s | speed-up vs gensim | peak RSS MB |",
+           "|---|---|---|---|---|---|---|---|"]
     for lib, rs in runs.items():
         total = median(rs, "total_s")
-        out.append(f"| {lib} | {len(rs)} | {median(rs, 'learn_s'):.1f} | {median(rs, 'apply_s'):.1f} | {total:.1f} | "
-                   f"{median(g, 'total_s') / total:.1f}x | {median(rs, 'peak_rss_mb'):.0f} |")
+        cpu = f"{median(rs, 'cpu_s'):.2f}" if all("cpu_s" in r for r in rs) else ""
+        out.append(f"| {lib} | {len(rs)} | {median(rs, 'learn_s'):.2f} | {median(rs, 'apply_s'):.2f} | {total:.2f} | "
+                   f"{cpu} | {median(g, 'total_s') / total:.1f}x | {median(rs, 'peak_rss_mb'):.0f} |")
     cmp = compare_phrases(Path(specs["w2v"]["phrases_json"]), Path(specs["gensim"]["phrases_json"]))
     out += ["", f"export_phrases: gensim {cmp['n']} phrases; same set: {cmp['same_set']} (w2v only "
             f"{cmp['w2v_only']}, gensim only {cmp['gensim_only']}); max relative score difference "
