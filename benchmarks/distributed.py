@@ -23,6 +23,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -145,7 +146,7 @@ def run_dist(files, n, rule, round_words, epochs, seed, vectors, kill, tail_ever
         cluster.close()
 
 
-def run_cell(cell, files, epochs, seed):
+def run_cell(cell, files, epochs, seed, keep_vectors=None):
     parts = cell.split(":")
     with tempfile.TemporaryDirectory() as tmp:
         vectors = os.path.join(tmp, "v.bin")
@@ -159,6 +160,9 @@ def run_cell(cell, files, epochs, seed):
             result = run_dist(files, int(n), rule, round_words, epochs, seed, vectors, kind == "kill",
                               tail_every=tail[0] if tail else "auto")
         result.update(score_vectors(vectors))
+        if keep_vectors:  # for benchmarks/compare_vectors.py
+            Path(keep_vectors).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(vectors, Path(keep_vectors) / f"{cell.replace(':', '_')}_seed{seed}.bin")
     result.update(cell=cell, seed=seed, epochs=epochs, load_1m_before=load, load_1m_after=os.getloadavg()[0])
     return result
 
@@ -196,6 +200,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "distributed.jsonl"))
     ap.add_argument("--table", metavar="JSONL", help="print the table of a results file and exit")
+    ap.add_argument("--keep-vectors", metavar="DIR", help="keep each run's vectors (word2vec binary) in DIR")
     args = ap.parse_args(argv)
     if args.table:
         print(table(args.table))
@@ -204,7 +209,7 @@ def main(argv=None):
     files = sorted(str(p) for p in Path(args.shards).iterdir() if p.is_file())
     for seed in args.seeds:
         for cell in args.cells:
-            result = run_cell(cell, files, args.epochs, seed)
+            result = run_cell(cell, files, args.epochs, seed, args.keep_vectors)
             print(json.dumps(result), flush=True)
             with open(args.out, "a") as f:
                 f.write(json.dumps(result) + "\n")

@@ -96,6 +96,28 @@ def test_update_weights_of_huffman_nodes_count_the_words_below_them():
     assert update_weights(occ, "syn0", 0, None, None, None).tolist() == [10, 4, 1]
 
 
+def test_noise_draws_weigh_little_in_an_output_rows_update_count(monkeypatch):
+    """syn1neg: a row's occurrences as the target count in full, its draws as a noise word at
+    NEGATIVE_DRAW_WEIGHT each (their gradient is small): a word only drawn as noise, 1,000
+    times by each of 4 replicas in a round, is far from saturated, so ``damped`` moves it by
+    about 1.5 replicas' change, where counting every draw in full gave about one (the mean)."""
+    from w2v.distributed import merge as merge_mod
+
+    occ, noise = np.array([900, 100, 0]), np.array([0.5, 0.3, 0.2])  # 1,000 words x 5 draws
+
+    def merged_change_of_drawn_only_row():
+        u = update_weights(occ, "syn1neg", 5, noise, None, None)[2]
+        deltas = [TableDelta(np.array([2], np.int32), np.ones((1, 1), np.float32), np.array([u], np.float32))] * 4
+        return merge(deltas, 3, 1, "damped", alpha=0.025).rows[0, 0]
+
+    assert update_weights(occ, "syn1neg", 5, noise, None, None).tolist() == pytest.approx(
+        [900 + 0.05 * 2500, 100 + 0.05 * 1500, 0.05 * 1000])
+    assert merged_change_of_drawn_only_row() == pytest.approx(4 / (1 + 3 * 50 / 90), rel=1e-5)  # 1.5
+    monkeypatch.setattr(merge_mod, "NEGATIVE_DRAW_WEIGHT", 1.0)
+    assert update_weights(occ, "syn1neg", 5, noise, None, None).tolist() == [3400, 1600, 1000]
+    assert merged_change_of_drawn_only_row() == pytest.approx(4 / (1 + 3 * 1000 / 1040), rel=1e-5)  # 1.03
+
+
 def test_file_lists_and_globs_train_without_a_cluster(shards):
     one = vocab_model(min_count=1, progress=False, corpus=shards[:2])
     glob = vocab_model(min_count=1, progress=False, corpus=os.path.join(os.path.dirname(shards[0]), "part-[01].txt"))

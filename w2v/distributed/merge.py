@@ -28,6 +28,10 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     learning rate; 40 updates at alpha 0.025), since how far u updates move a row grows with
     u x alpha. Never diverged where ``sum`` did, and ended at a lower loss than ``mean`` (4 and 8
     workers); but at 2 workers it lost more analogy points than ``sum`` (benchmarks/README.md).
+    An output row's draws as a noise word count little in u (:data:`NEGATIVE_DRAW_WEIGHT`): they
+    move it little, and counted in full they damped the rows of mid-frequency and rare words,
+    which every replica draws often, towards the mean (4 workers, wiki17m: 2.4 analogy points
+    below one process with full counts, 0.6 with 0.05).
 
 Only touched rows travel, so a merged change is sparse too: :class:`TableDelta`.
 """
@@ -42,6 +46,14 @@ RULES = ("sum", "mean", "weighted", "sqrt", "damped")
 #: (update_weights' units; alpha = the round's learning rate), or DAMP_UPDATES where alpha is unknown
 DAMP_STEP = 1.0
 DAMP_UPDATES = 40.0
+#: an output row's draw as a noise word counts as this fraction of an update (update_weights):
+#: its gradient, sigma(x . y), is small once training is under way, where a positive pair's
+#: 1 - sigma(x . y) is not, so a row drawn often but seldom a target moves little and is far
+#: from saturated. Counted in full (1.0), those rows were damped towards the mean and the input
+#: rows of frequent words grew to make up for it (norms +20% at 4 workers); measured on wiki17m,
+#: 5 epochs, seed 1: 4 workers 1.0 / 0.2 / 0.05 -> analogy 0.344 / 0.355 / 0.358, 8 workers
+#: 0.1 / 0.05 / 0.02 -> 0.342 / 0.349 / 0.344 (benchmarks/README.md, session 23)
+NEGATIVE_DRAW_WEIGHT = 0.05
 TABLES = ("syn0", "syn1neg", "syn1")
 
 
@@ -110,14 +122,15 @@ def update_weights(occurrences: np.ndarray, table: str, negative: int, noise: np
 
     syn0: a word's row is updated about once per occurrence (times the window, the same factor
     for every row); syn1neg: once per occurrence as the positive target plus ``negative`` noise
-    draws per trained word; syn1: once per occurrence of every word whose Huffman path holds the
-    inner node. Estimates, for the ``weighted`` rule only: the kernels keep no per-row counters.
+    draws per trained word, each draw counted as :data:`NEGATIVE_DRAW_WEIGHT` of an update; syn1:
+    once per occurrence of every word whose Huffman path holds the inner node. Estimates, for
+    the ``weighted`` and ``damped`` rules: the kernels keep no per-row counters.
     """
     occ = occurrences.astype(np.float64)
     if table == "syn0":
         return occ
     if table == "syn1neg":
-        return occ + negative * occ.sum() * noise
+        return occ + NEGATIVE_DRAW_WEIGHT * negative * occ.sum() * noise
     counts = np.zeros(len(occ) - 1 if len(occ) else 0, np.float64)
     mask = np.arange(points.shape[1])[None, :] < codelens[:, None]
     np.add.at(counts, points[mask], np.repeat(occ, codelens))
