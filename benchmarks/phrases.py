@@ -4,10 +4,11 @@
 
 The corpus (default /work/cache/wiki17m.txt, else the bundled sample) is rewritten once, outside
 any timing, as 1,000-word lines, so gensim's ``LineSentence`` and w2v read the same sentences.
-Rows run interleaved (one run of each, round after round), each in a fresh subprocess (peak RSS is that process's alone; numba kernels come from the
-on-disk cache, warmed by an untimed run first; every process imports gensim's ``LineSentence``
-before its clock starts, so no row's timing holds that import, or scipy.linalg's, which numba's
-first kernel call makes where nothing has). Default parameters (min_count=5, threshold=10).
+Rows run interleaved (one run of each, round after round), each in a fresh subprocess (peak RSS
+is that process's alone; numba kernels come from the on-disk cache, warmed by an untimed run
+first; every process imports gensim's ``LineSentence`` before its clock starts, so no row's
+timing holds that import, or scipy.linalg's, which numba's first kernel call makes where nothing
+has). Default parameters (min_count=5, threshold=10).
 
 Rows:
 

@@ -497,8 +497,7 @@ def _file_blocks(path, index: WordIndex, max_sentence_length: int):
     for ids, offsets, new_words in in_background(_tokenized_blocks(path, max_sentence_length)):
         if new_words:
             new = index.ids_of_words(new_words)
-            same_ids = same_ids and new[0] == len(lookup) and new[-1] == len(lookup) + len(new) - 1 \
-                and bool(np.all(np.diff(new) == 1))
+            same_ids = same_ids and np.array_equal(new, np.arange(len(lookup), len(lookup) + len(new)))
             lookup = np.concatenate([lookup, new])
         if not same_ids:
             K.remap_ids(lookup, ids)
