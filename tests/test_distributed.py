@@ -16,7 +16,7 @@ import pytest
 
 import w2v
 from w2v.checkpoint import CheckpointError
-from w2v.distributed.merge import TableDelta, merge, update_weights
+from w2v.distributed.merge import TableDelta, merge, table_rule, update_weights
 
 from conftest import sample_words
 
@@ -85,6 +85,33 @@ def test_merge_rules_combine_touched_rows_only():
     assert len(merge([], 5, 2, "sum").ids) == 0
     with pytest.raises(ValueError, match="merge rule 'max'"):
         merge([a], 5, 2, "max")
+
+
+def test_saturating_merge_moves_a_row_as_far_as_all_its_updates_in_one_replica_would():
+    """``saturating``: c replicas' changes of a row, u_j updates each, scaled by f(U) / sum f(u_j),
+    f(u) = 1 - exp(-alpha u): the sum for rows barely updated, the mean for saturated ones, a
+    replica alone keeps its change, and rows without counted updates keep the sum."""
+    ids, ones = np.array([0, 1], np.int32), np.ones((2, 1), np.float32)
+
+    def merged(weights, replicas=8, alpha=0.025):
+        deltas = [TableDelta(ids, ones, np.asarray(weights, np.float32))] * replicas
+        return merge(deltas, 2, 1, "saturating", alpha=alpha).rows[:, 0]
+
+    f = lambda u: 1 - np.exp(-0.025 * u)  # noqa: E731
+    assert merged([1e-6, 1e6]) == pytest.approx([8, 1], rel=1e-4)  # cold: the sum; hot: the mean
+    assert merged([40, 10]) == pytest.approx([8 * f(320) / (8 * f(40)), 8 * f(80) / (8 * f(10))], rel=1e-5)
+    assert merged([40, 10], replicas=1) == pytest.approx([1, 1])
+    assert merged([0, 0]) == pytest.approx([8, 8])
+    # more of the sum than damped for a row updated a few dozen times per replica, less for a hot one
+    damped = lambda u: merge([TableDelta(ids, ones, np.full(2, u, np.float32))] * 8, 2, 1, "damped",  # noqa: E731
+                             alpha=0.025).rows[0, 0]
+    assert merged([4, 4])[0] > damped(4) and merged([400, 400])[0] < damped(400)
+
+
+def test_damped_runs_merge_negative_sampling_output_rows_by_saturating():
+    assert table_rule("damped", "syn1neg") == "saturating"
+    assert [table_rule("damped", t) for t in ("syn0", "syn1")] == ["damped", "damped"]
+    assert [table_rule(r, "syn1neg") for r in ("sum", "mean", "saturating")] == ["sum", "mean", "saturating"]
 
 
 def test_update_weights_of_huffman_nodes_count_the_words_below_them():

@@ -50,7 +50,7 @@ from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
                     make_probe, scheduler_address, secs)
-from .merge import RULES, TABLES, merge
+from .merge import RULES, TABLES, merge, table_rule
 from .shards import Shard, assign, plan_shards
 
 try:
@@ -547,7 +547,7 @@ class ClusterRun:
 
     def _merge(self, results: dict, alpha: float) -> dict:
         """Merge the replicas' deltas by the run's rule and apply them to the driver's tables;
-        ``alpha``: the round's learning rate (``damped``)."""
+        ``alpha``: the round's learning rate (``damped``, ``saturating``)."""
         merged = {}
         for name, table in self._tables().items():
             deltas = [r["deltas"][name] for r in results.values()]
@@ -555,7 +555,8 @@ class ClusterRun:
                 merged[name] = wire.sum_merge(deltas, table)
                 continue
             dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
-            merged[name] = wire.pack(merge([d.unpack() for d in deltas], len(table), dim, self.rule, alpha))
+            rule = table_rule(self.rule, name)
+            merged[name] = wire.pack(merge([d.unpack() for d in deltas], len(table), dim, rule, alpha))
             wire.add(table, merged[name])  # decoded as the replicas decode it: they stay equal
         return merged
 
