@@ -37,9 +37,9 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     the replicas' changes of a row added, then scaled as if the row approached a fixed point:
     u updates move it f(u) = 1 - exp(-alpha u / DAMP_STEP) of the way, so the c replicas'
     changes, together sum_j f(u_j) of the way, should have moved it f(sum_j u_j): each change
-    is scaled by f(U) / sum_j f(u_j), U = sum_j u_j. The sum for rows barely updated, the mean for saturated
-    ones, like ``damped``, but more of the sum for rows updated a few dozen times per replica
-    and less for the hottest. As the rule of every table it was worse than ``damped`` (wiki17m,
+    is scaled by f(U) / sum_j f(u_j), U = sum_j u_j. The sum for rows barely updated, the mean
+    for saturated ones, like ``damped``, but more of the sum for rows updated a few dozen times
+    per replica and less for the hottest. As the rule of every table it was worse than ``damped`` (wiki17m,
     seed 1: 4 workers 0.347 vs 0.358 analogy); for syn1neg alone, under ``damped``'s name, it
     took 8 workers from 1.42 analogy points below one process to 0.33 (medians of 3 seeds;
     benchmarks/README.md, session 24).
@@ -55,7 +55,8 @@ import numpy as np
 RULES = ("sum", "mean", "weighted", "sqrt", "damped", "saturating")
 #: ``damped``: a replica's change of a row counts as half saturated after DAMP_STEP / alpha updates
 #: (update_weights' units; alpha = the round's learning rate), or DAMP_UPDATES where alpha is unknown;
-#: ``saturating``: u updates move a row 1 - exp(-u alpha / DAMP_STEP) of the way (or u / DAMP_UPDATES)
+#: ``saturating``: u updates move a row 1 - exp(-u alpha / DAMP_STEP) of the way (1 - exp(-u / DAMP_UPDATES)
+#: where alpha is unknown)
 DAMP_STEP = 1.0
 DAMP_UPDATES = 40.0
 #: an output row's draw as a noise word counts as this fraction of an update (update_weights):
