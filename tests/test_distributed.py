@@ -548,6 +548,24 @@ def test_cbow_and_hierarchical_softmax_on_the_cluster(client, shards, mode):
     assert similarity_agreement(dist, single) > 0.5
 
 
+def test_a_damped_cluster_run_merges_input_rows_damped_and_output_rows_saturating(client, shards, monkeypatch):
+    """The driver asks :func:`merge.table_rule` per table: every round of a ``damped`` run merges
+    syn0 (and syn1) by ``damped`` and syn1neg by ``saturating`` (wiki17m, 8 workers: 1.4 analogy points
+    below one process with ``damped`` for both, 0.3 with this split)."""
+    calls = []
+
+    def recording_merge(deltas, n_rows, dim, rule, alpha=None):
+        calls.append(rule)
+        return merge(deltas, n_rows, dim, rule, alpha)
+
+    monkeypatch.setattr(driver, "merge", recording_merge)
+    dist = w2v.distributed.train(shards, client, merge="damped", round_words=100_000, **dict(FAST, epochs=1))
+    rounds = len([s for s in dist.cluster_stats if s["words"]])
+    # per round: syn0 and syn1 (hierarchical softmax's, unused here) by damped, syn1neg by saturating
+    assert rounds >= 3 and calls == ["damped", "saturating", "damped"] * rounds, calls
+    assert np.isfinite(dist.syn1neg).all() and np.abs(dist.syn1neg).sum() > 0
+
+
 def test_replica_applies_each_merged_change_once_and_in_order(tmp_path):
     """A replica applies each round's merged change once, refuses one that skips a round (the driver
     then sends full tables) and takes full tables as they are (run in this process, no cluster)."""
