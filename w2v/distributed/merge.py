@@ -39,10 +39,10 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     changes, together sum_j f(u_j) of the way, should have moved it f(sum_j u_j): each change
     is scaled by f(U) / sum_j f(u_j), U = sum_j u_j. The sum for rows barely updated, the mean
     for saturated ones, like ``damped``, but more of the sum for rows updated a few dozen times
-    per replica and less for the hottest. As the rule of every table it was worse than ``damped`` (wiki17m,
-    seed 1: 4 workers 0.347 vs 0.358 analogy); for syn1neg alone, under ``damped``'s name, it
-    took 8 workers from 1.42 analogy points below one process to 0.33 (medians of 3 seeds;
-    benchmarks/README.md, session 24).
+    per replica and less for the hottest. As the rule of every table it was worse than
+    ``damped`` (wiki17m, seed 1: 4 workers 0.347 vs 0.358 analogy); for syn1neg alone, under
+    ``damped``'s name, it took 8 workers from 1.42 analogy points below one process to 0.33
+    (medians of 3 seeds; benchmarks/README.md, session 24).
 
 Only touched rows travel, so a merged change is sparse too: :class:`TableDelta`.
 """
@@ -111,9 +111,8 @@ def merge(deltas: list[TableDelta], n_rows: int, dim: int, rule: str, alpha: flo
     touched = np.zeros(n_rows, bool)
     scales = _SCALES[rule](deltas, n_rows, alpha) if rule in _SCALES else [None] * len(deltas)
     for d, scale in zip(deltas, scales):  # ids are unique within one delta, so fancy-index += is exact
-        if scale is not None:
+        if scale is not None:  # damped, saturating: the scaled sum, no division after
             acc[d.ids] += d.rows * scale[:, None]
-            norm[d.ids] += 1.0
         elif rule == "weighted":
             acc[d.ids] += d.rows * d.weights[:, None]
             norm[d.ids] += d.weights
