@@ -48,8 +48,8 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import (NgramTable, WordBytes, WordIndex, gensim_line_file, id_blocks, in_background, keeping,
-                     words_arena)
+from .ngrams import (BLOCK_TOKENS, NgramTable, WordBytes, WordIndex, gensim_line_file, id_blocks, in_background,
+                     joined_blocks, keeping, words_arena)
 
 NEGATIVE_INFINITY = float("-inf")
 SAVE_FORMAT = 1
@@ -155,8 +155,9 @@ class _Compiled:
         self.bits, self.shift = np.empty(1 << (log_bits - 6), np.uint64), 64 - log_bits
         K.pair_filter(len(table), table.entries, self.bits, self.shift)
 
-    def apply(self, ids, offsets):
-        """(codes, number of output tokens, output offsets): see ``kernels.phrases.apply_phrases``."""
+    def _kernel_args(self, offsets) -> tuple:
+        """The phrase kernels' arguments after (ids, offsets): word flags (brought up to date
+        with the index), word parts, a key buffer for the longest sentence, the phrase table."""
         parts = self.index.parts_arrays()
         is_conn = self.is_conn = connector_flags(self.index, self.connector_words, self.is_conn)
         t = self.table
@@ -164,15 +165,29 @@ class _Compiled:
             self.starts = K.phrase_starts(len(self.index.words), parts[0], parts[2], len(t), t.entries, t.arena)
             self.flags = np.empty(len(self.index.words), np.uint8)
             K.word_flags(is_conn, self.starts, parts[1], self.flags)
-        codes = np.empty(len(ids), np.int64)
-        out_offsets = np.empty(len(offsets), np.int64)
         longest = int(np.diff(offsets).max(initial=0))
         buf = np.empty(max(1, longest * int(parts[1].max(initial=1))), np.int32)
-        n = K.apply_phrases(ids, offsets, self.flags, *parts, buf, self.threshold, self.scores, self.bits, self.shift,
-                            t.slots, t.entries, t.arena, codes, out_offsets)
+        return (self.flags, *parts, buf, self.threshold, self.scores, self.bits, self.shift, t.slots, t.entries,
+                t.arena)
+
+    def apply(self, ids, offsets):
+        """(codes, number of output tokens, output offsets): see ``kernels.phrases.apply_phrases``."""
+        codes = np.empty(len(ids), np.int64)
+        out_offsets = np.empty(len(offsets), np.int64)
+        n = K.apply_phrases(ids, offsets, *self._kernel_args(offsets), codes, out_offsets)
         if n < 0:  # pragma: no cover - buf is sized for the longest sentence
             raise RuntimeError("phrase key buffer too small")
         return codes, n, out_offsets
+
+    def positions(self, ids, offsets, phrase_ids):
+        """(output word ids, output offsets): :meth:`apply` and ``codes_to_ids`` (a phrase as
+        ``phrase_ids[entry]``) in one kernel call, so a thread applying the phrases takes the
+        GIL back once per block (while the caller builds lists it holds the GIL, and each
+        return from a kernel waits up to the 5 ms switch interval for it)."""
+        out, out_offsets = K.apply_positions(ids, offsets, *self._kernel_args(offsets), phrase_ids)
+        if len(out_offsets) == 0:  # pragma: no cover - buf is sized for the longest sentence
+            raise RuntimeError("phrase key buffer too small")
+        return out, out_offsets
 
     def ids_of(self, tokens: list) -> np.ndarray:
         """Ids of tokens (new words join the index)."""
@@ -520,13 +535,17 @@ class PhrasedCorpus:
         pool = _object_array([])
 
         def positions(blocks):  # in a thread: the pool position of every output token
-            for ids, offsets, (codes, n, out_offsets) in _applied(compiled, blocks):
-                n_words = len(index.words)
-                where = np.empty(n, np.int64)
-                K.codes_to_ids(codes, n, ids, np.arange(n_words, n_words + len(phrases), dtype=np.int32), where)
+            phrase_ids = np.zeros(0, np.int32)
+            for ids, offsets in blocks:
+                n_words = len(index.words)  # words met in this block have joined the index by now
+                if len(phrase_ids) == 0 or phrase_ids[0] != n_words:
+                    phrase_ids = np.arange(n_words, n_words + len(phrases), dtype=np.int32)
+                where, out_offsets = compiled.positions(ids, offsets, phrase_ids)
+                del ids, offsets  # a joined block's copy goes now, not when the next one comes
                 yield where, out_offsets, n_words
 
-        blocks = id_blocks(self.corpus, index, max_len, _kept(self.model))
+        # blocks of ~1M tokens: fewer returns from kernels, each a wait for the GIL (see positions)
+        blocks = joined_blocks(id_blocks(self.corpus, index, max_len, _kept(self.model)), BLOCK_TOKENS)
         for where, out_offsets, n_words in in_background(positions(blocks)):
             if len(pool) != n_words + len(phrases):  # the index grew: the pool follows
                 pool = _object_array(index.words[:n_words] + phrases)
