@@ -277,6 +277,96 @@ def test_word_index_gives_new_words_the_next_ids_and_known_words_their_own():
     assert parts[start[1]:start[1] + length[1]].tolist() == [2, 3] and length.tolist().count(1) == 9
 
 
+def test_word_index_enters_a_tokenisers_words_into_its_dict_on_first_read():
+    """Words appended with extend_new have their ids at once and are found by every read of the
+    dict (lookup, ``in``, len, iteration, a copy), but the dict is filled only when read: learning
+    from a file makes no dict entry."""
+    index = WordIndex(delimiter="_")
+    index.extend_new(["new", "york"])
+    index.extend_new(["city"])
+    assert index.words == ["new", "york", "city"] and dict.__len__(index) == 0
+    assert index["york"] == 1 and "city" in index and len(index) == 3 and list(index) == index.words
+    assert index["paris"] == 3 and index.get("city") == 2 and index.ids_of_words(["city", "x"]).tolist() == [2, 4]
+    lazy = WordIndex()
+    lazy.extend_new(["a", "b"])
+    other = lazy.copy()  # copies what is entered and what is still to enter
+    other.extend_new(["c"])
+    lazy.extend_new(["d"])
+    assert [other[w] for w in "abc"] == [0, 1, 2] and [lazy[w] for w in "abd"] == [0, 1, 2] and "c" not in lazy
+
+    model = Phrases(Path(w2v.sample_corpus_path()))
+    index = model._index
+    assert dict.__len__(index) == 0 and len(index.words) > 1000
+    frozen = model.freeze()  # token lists are looked up in the dict: the words are there
+    assert frozen._compiled().ids_of(["the", "of"]).tolist() == [index.words.index("the"), index.words.index("of")]
+
+
+def test_word_index_parts_grow_in_place_and_a_copy_grows_apart():
+    """Word parts are appended into buffers with room to spare: views handed out earlier keep
+    their contents, and a copy of the index appends into buffers of its own."""
+    index = WordIndex(["a", "b"], "_")
+    first = tuple(a.copy() for a in index.parts_arrays())
+    held = index.parts_arrays()
+    other = index.copy()
+    index.ids_of_words(["a_b", "c"])
+    other.ids_of_words(["d", "b_a_d"])
+    for got, before in zip(held, first):
+        assert np.array_equal(got, before)
+    for ix, words in ((index, ["a", "b", "a_b", "c"]), (other, ["a", "b", "d", "b_a_d"])):
+        start, length, parts = ix.parts_arrays()
+        assert ix.words == words
+        assert [parts[start[w]:start[w] + length[w]].tolist() for w in range(len(words))] == \
+            [[ix[p] for p in word.split("_")] for word in words]
+
+
+def test_tokeniser_new_words_decoded_together_are_the_words():
+    """A tokeniser's new words (multi-byte UTF-8, long, one byte) come out decoded block after
+    block, the same as its whole-file result."""
+    from w2v.ngrams import StreamingTokenizer
+
+    text = "caf\u00e9 a \u65e5\u672c\u8a9e abcdefghijklmnopqrstuvwxyz a caf\u00e9\nx stra\u00dfe a x\n"
+    tok = StreamingTokenizer(1000)
+    tok.feed(text[:30].rsplit(" ", 1)[0].encode("utf-8") + b" ")
+    got = tok.new_words(0)
+    tok.feed(text[len(text[:30].rsplit(" ", 1)[0]) + 1:].encode("utf-8"))
+    got += tok.new_words(len(got))
+    assert got == list(dict.fromkeys(text.split())) and tok.new_words(len(got)) == []
+
+
+def test_joined_blocks_keep_sentences_and_order():
+    from w2v.ngrams import joined_blocks
+
+    rng = np.random.default_rng(3)
+    blocks = []
+    for n in (3, 1, 7, 2, 12, 4):
+        lengths = rng.integers(1, 5, size=n)
+        blocks.append((rng.integers(0, 100, size=int(lengths.sum())).astype(np.int32),
+                       np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)))
+    sentences = [ids[a:b].tolist() for ids, off in blocks for a, b in zip(off[:-1], off[1:])]
+    for min_tokens in (1, 10, 25, 10_000):
+        joined = list(joined_blocks(iter(blocks), min_tokens))
+        assert [ids[a:b].tolist() for ids, off in joined for a, b in zip(off[:-1], off[1:])] == sentences
+        assert all(len(ids) >= min_tokens for ids, _ in joined[:-1]) and all(off[-1] == len(ids) for ids, off in joined)
+    assert all(a is b for (a, _), (b, _) in zip(joined_blocks(iter(blocks), 1), blocks))  # large enough: as is
+
+
+def test_positions_are_the_apply_codes_as_word_ids(sentences):
+    """The fused kernel (apply + codes_to_ids) gives what the two steps give."""
+    from w2v.kernels import phrases as K
+
+    compiled = Phrases(sentences, min_count=3, threshold=1.0).freeze()._compiled()
+    ids = compiled.ids_of([w for s in sentences[:50] for w in s])
+    offsets = np.arange(0, len(ids) + 1, 500, dtype=np.int64)
+    offsets[-1] = len(ids)
+    phrase_ids = np.arange(len(compiled.index.words), len(compiled.index.words) + len(compiled.phrases),
+                           dtype=np.int32)
+    codes, n, out_offsets = compiled.apply(ids, offsets)
+    expected = np.empty(n, np.int32)
+    K.codes_to_ids(codes, n, ids, phrase_ids, expected)
+    where, got_offsets = compiled.positions(ids, offsets, phrase_ids)
+    assert n < len(ids) and np.array_equal(where, expected) and np.array_equal(got_offsets, out_offsets)
+
+
 def test_word_bytes_grown_in_parts_hold_every_word():
     """The writers' word bytes grow block by block (a file not counted first brings new words in
     every block): each record must point at its own word's chunks, whatever part it came in."""
