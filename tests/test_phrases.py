@@ -78,6 +78,16 @@ def scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count, corpus_
     return bigram_count / (worda_count + wordb_count)
 
 
+def test_threshold_lowered_below_zero_after_training_same_as_gensim(sentences):
+    """A threshold set below 0 after training (gensim checks it only in the constructor) makes
+    n-grams rarer than min_count phrases too: their scores are negative, not skipped."""
+    ours, theirs = Phrases(sentences[:60], min_count=3), GP(sentences[:60], min_count=3)
+    ours.threshold = theirs.threshold = -0.5
+    got, expected = ours.export_phrases(), theirs.export_phrases()
+    assert got == pytest.approx(expected, rel=1e-9) and list(got) == list(expected)
+    assert min(expected.values()) < 0
+
+
 def test_custom_scorer_same_as_gensim(sentences):
     ours, theirs = Phrases(sentences, scoring=scorer, threshold=0.2), GP(sentences, scoring=scorer, threshold=0.2)
     assert ours.export_phrases() == theirs.export_phrases()
@@ -281,12 +291,17 @@ def test_word_index_enters_a_tokenisers_words_into_its_dict_on_first_read():
     """Words appended with extend_new have their ids at once and are found by every read of the
     dict (lookup, ``in``, len, iteration, a copy), but the dict is filled only when read: learning
     from a file makes no dict entry."""
-    index = WordIndex(delimiter="_")
-    index.extend_new(["new", "york"])
-    index.extend_new(["city"])
-    assert index.words == ["new", "york", "city"] and dict.__len__(index) == 0
-    assert index["york"] == 1 and "city" in index and len(index) == 3 and list(index) == index.words
-    assert index["paris"] == 3 and index.get("city") == 2 and index.ids_of_words(["city", "x"]).tolist() == [2, 4]
+    def lazy():
+        index = WordIndex(delimiter="_")
+        index.extend_new(["new", "york"])
+        index.extend_new(["city"])
+        assert index.words == ["new", "york", "city"] and dict.__len__(index) == 0
+        return index
+
+    assert lazy()["york"] == 1 and "city" in lazy() and len(lazy()) == 3 and list(lazy()) == ["new", "york", "city"]
+    assert lazy().get("city") == 2 and lazy().keys() == {"new", "york", "city"} and dict(lazy().items())["city"] == 2
+    index = lazy()
+    assert index["paris"] == 3 and index.ids_of_words(["city", "x"]).tolist() == [2, 4]
     lazy = WordIndex()
     lazy.extend_new(["a", "b"])
     other = lazy.copy()  # copies what is entered and what is still to enter
@@ -310,10 +325,11 @@ def test_word_index_parts_grow_in_place_and_a_copy_grows_apart():
     other = index.copy()
     index.ids_of_words(["a_b", "c"])
     other.ids_of_words(["d", "b_a_d"])
+    arrays = {id(ix): ix.parts_arrays() for ix in (index, other)}  # both append before either is read
     for got, before in zip(held, first):
         assert np.array_equal(got, before)
     for ix, words in ((index, ["a", "b", "a_b", "c"]), (other, ["a", "b", "d", "b_a_d"])):
-        start, length, parts = ix.parts_arrays()
+        start, length, parts = arrays[id(ix)]
         assert ix.words == words
         assert [parts[start[w]:start[w] + length[w]].tolist() for w in range(len(words))] == \
             [[ix[p] for p in word.split("_")] for word in words]

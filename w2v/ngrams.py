@@ -584,20 +584,29 @@ def _file_blocks(path, index: WordIndex, max_sentence_length: int):
     ahead in a thread (the tokeniser releases the GIL), so with a free core the tokenising
     overlaps the counting or applying the caller does with each block; new words join ``index``
     here, in the caller's thread."""
-    known = 0  # the tokeniser's words so far
-    lookup = None  # tokeniser id -> index id, once they differ
+    known, lookup = 0, None
     for ids, offsets, new_words in in_background(_tokenized_blocks(path, max_sentence_length)):
-        if new_words:
-            if lookup is None and len(index.words) == known:  # the index is this tokeniser's words
-                index.extend_new(new_words)
-            else:
-                new = index.ids_of_words(new_words)
-                if lookup is not None or not np.array_equal(new, np.arange(known, known + len(new))):
-                    lookup = np.concatenate([np.arange(known, dtype=np.int32) if lookup is None else lookup, new])
-            known += len(new_words)
+        lookup = index_lookup(index, new_words, known, lookup)
+        known += len(new_words)
         if lookup is not None:
             K.remap_ids(lookup, ids)
         yield ids, offsets
+
+
+def index_lookup(index: WordIndex, new_words: list[str], known: int, lookup):
+    """Join a tokeniser's ``new_words`` (its ids ``known..``) to ``index``; return the map from
+    the tokeniser's ids to the index's, or None while the two are the same (a fresh index that
+    only this tokeniser fills: its words are then appended as they are, see
+    :meth:`WordIndex.extend_new`, and its ids need no remapping)."""
+    if not new_words:
+        return lookup
+    if lookup is None and len(index.words) == known:  # the index holds exactly this tokeniser's words
+        index.extend_new(new_words)
+        return None
+    new = index.ids_of_words(new_words)
+    if lookup is None and np.array_equal(new, np.arange(known, known + len(new))):
+        return None
+    return np.concatenate([np.arange(known, dtype=np.int32) if lookup is None else lookup, new])
 
 
 def _tokenized_blocks(path, max_sentence_length: int):

@@ -28,7 +28,7 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, StreamingTokenizer, WordBytes, WordIndex, in_background, kept_blocks
+from .ngrams import NgramTable, StreamingTokenizer, WordBytes, WordIndex, in_background, index_lookup, kept_blocks
 
 NO_SENTENCE_CUT = 1 << 62
 #: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
@@ -63,11 +63,12 @@ def _line_blocks(path, index: WordIndex):
     """(ids in ``index``, line ends) per block of the file. The file is read and tokenised a
     block ahead in a thread (the tokeniser releases the GIL), overlapping the caller's counting
     or joining; new words join ``index`` here, in the caller's thread."""
-    lookup = np.zeros(0, np.int32)
+    known, lookup = 0, None
     for ids, ends, new_words in in_background(_tokenized_lines(path)):
-        if new_words:
-            lookup = np.concatenate([lookup, index.ids_of_words(new_words)])
-        K.remap_ids(lookup, ids)
+        lookup = index_lookup(index, new_words, known, lookup)
+        known += len(new_words)
+        if lookup is not None:
+            K.remap_ids(lookup, ids)
         yield ids, ends
 
 
