@@ -226,6 +226,18 @@ class NgramTable:
         return table
 
 
+def _entered_first(name: str):
+    """``dict.<name>`` for :class:`WordIndex`, called once the index's pending words are entered."""
+    method = getattr(dict, name)
+
+    def read(self, *args):
+        self._sync()
+        return method(self, *args)
+
+    read.__name__ = read.__qualname__ = name
+    return read
+
+
 class WordIndex(dict):
     """word -> id in first-seen order; ``words`` lists them by id. Unknown words get the next id.
 
@@ -258,34 +270,10 @@ class WordIndex(dict):
         self._mapped += 1
         return i
 
-    # the dict is read through these (each first takes in the words extend_new added)
-    def __contains__(self, word) -> bool:
-        self._sync()
-        return dict.__contains__(self, word)
-
-    def __len__(self) -> int:
-        self._sync()
-        return dict.__len__(self)
-
-    def __iter__(self):
-        self._sync()
-        return dict.__iter__(self)
-
-    def __repr__(self) -> str:
-        self._sync()
-        return dict.__repr__(self)
-
-    def keys(self):
-        self._sync()
-        return dict.keys(self)
-
-    def items(self):
-        self._sync()
-        return dict.items(self)
-
-    def get(self, word, default=None):
-        self._sync()
-        return dict.get(self, word, default)
+    # the dict is read through these: each first enters the words extend_new appended
+    __contains__, __len__, __iter__, __repr__, keys, values, items, get = (
+        _entered_first(name) for name in ("__contains__", "__len__", "__iter__", "__repr__", "keys", "values",
+                                          "items", "get"))
 
     def extend_new(self, words: list[str]) -> None:
         """Append words known to be distinct and not in the index (a tokeniser's new words,
