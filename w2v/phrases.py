@@ -535,11 +535,9 @@ class PhrasedCorpus:
         pool = _object_array([])
 
         def positions(blocks):  # in a thread: the pool position of every output token
-            phrase_ids = np.zeros(0, np.int32)
             for ids, offsets in blocks:
                 n_words = len(index.words)  # words met in this block have joined the index by now
-                if len(phrase_ids) == 0 or phrase_ids[0] != n_words:
-                    phrase_ids = np.arange(n_words, n_words + len(phrases), dtype=np.int32)
+                phrase_ids = np.arange(n_words, n_words + len(phrases), dtype=np.int32)  # after them in the pool
                 where, out_offsets = compiled.positions(ids, offsets, phrase_ids)
                 del ids, offsets  # a joined block's copy goes now, not when the next one comes
                 yield where, out_offsets, n_words
