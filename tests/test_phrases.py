@@ -535,6 +535,29 @@ def test_save_phrased_writes_what_token_lists_give(tmp_path, delimiter):
     assert written == sum(map(len, expected))
 
 
+def test_token_lists_of_a_line_file_over_many_joined_blocks_with_new_words(tmp_path, monkeypatch):
+    """``frozen[LineSentence(path)]`` of a file the model never counted: with 64-byte read blocks
+    the apply thread joins many of them, new words keep joining the index block after block, and
+    the token lists are what gensim's own iteration of the same LineSentence gives."""
+    from gensim.models.word2vec import LineSentence
+
+    from w2v import corpus as corpus_mod, ngrams
+
+    learned = tmp_path / "learn.txt"
+    learned.write_text("new york is big . " * 40 + "\n", encoding="utf-8")
+    ours = Phrases(learned, min_count=2, threshold=1e-3)
+    theirs = GP(LineSentence(str(learned)), min_count=2, threshold=1e-3)
+    lines = [f"in new york w{k} saw new york and word{k % 7} w{k} again" for k in range(300)]
+    src = tmp_path / "apply.txt"
+    src.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(ngrams, "BLOCK_TOKENS", 100)
+    monkeypatch.setattr(phrases_mod, "BLOCK_TOKENS", 100)
+    got = list(ours.freeze()[LineSentence(str(src))])
+    assert got == list(theirs.freeze()[LineSentence(str(src))])
+    assert got[0] == ["in", "new_york", "w0", "saw", "new_york", "and", "word0", "w0", "again"]
+
+
 def test_save_phrased_many_blocks_with_new_words(tmp_path, monkeypatch):
     """Text buffers are reused in turn across blocks (``TEXT_QUEUE_DEPTH + 2`` of them): with
     64-byte read blocks the file-to-file writer goes through them many times over, while words
