@@ -160,6 +160,34 @@ def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block, thread
     assert "\u200bzero" not in fast.words and "\u200b" in fast.words  # U+200B is not whitespace
 
 
+@pytest.mark.parametrize("block", [13, 1 << 20])
+def test_byte_tokenizer_reads_eight_bytes_at_a_time_exactly(tmp_path, monkeypatch, block):
+    """Words of 1-20 characters, most of them ASCII, some with a control character (a token
+    byte below 0x21), DEL or a non-ASCII character at any offset (some of whose first bytes
+    begin Unicode whitespace too), between every kind of whitespace: the 8-byte reading and
+    the byte-by-byte one (non-ASCII, control characters, a block's last 7 bytes) cut the same
+    tokens as str.split() and give a word one id, whichever way each occurrence was read."""
+    from w2v import corpus
+    monkeypatch.setattr(corpus, "BLOCK_BYTES", block)
+    monkeypatch.setattr(encode, "PARALLEL_SCAN_BYTES", 0)
+    rng = np.random.default_rng(5)
+    # the last four begin with a byte that begins Unicode whitespace too (U+00A0, U+2003, ...)
+    letters = list("abcdefghijklmnopqrstuvwxyz0123456789") * 6 + ["\x01", "\x7f", "\x1b", "é", "東",
+                                                                   "¢", "€", "〈", "ᚠ"]
+    vocab = ["".join(rng.choice(letters, size=int(rng.integers(1, 21)))) for _ in range(300)]
+    spaces = [" "] * 20 + ["\t", "\n", "\x1c", "\u00a0", "\u3000", "\r\n", "  "]
+    text = "".join(vocab[int(rng.integers(len(vocab)))] + spaces[int(rng.integers(len(spaces)))]
+                   for _ in range(6000))
+    (tmp_path / "a.txt").write_text(text + vocab[0], encoding="utf-8")  # a file that ends mid-word
+    fast = encode.scan(tmp_path / "a.txt", max_sentence_length=1000, cache_dir=False, threads=1)
+    index = encode._GrowingIndex()
+    ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path / "a.txt", 1000), index)
+    assert any(len(w.encode()) > 16 for w in fast.words) and any("\x01" in w for w in fast.words)
+    assert fast.words == list(index)
+    assert fast.ids.tolist() == ids.tolist()
+    assert fast.offsets.tolist() == offsets.tolist()
+
+
 def test_byte_tokenizer_grows_its_table_mid_chunk():
     """Over 32,768 distinct words (the first table's limit) met in chunks of CHUNK events, words
     longer than the 8 bytes the recent-words table holds inline, sharing those first 8 bytes:

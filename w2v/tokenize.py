@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros  # LLVM cttz, one instruction
 
 from .kernels.borrow import borrowed
 from .kernels.prefetch import prefetch_item
+from .kernels.unaligned import load_u64
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
+#: a word's hash mixes its bytes 8 at a time (little-endian chunks, the last one zero-padded)
+#: with these odd constants, then its length (:func:`_word_hash`)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX_END = np.uint64(0xBF58476D1CE4E5B9)
+#: SWAR constants: 0x21 (the byte after the space) and the high bit, in every byte of a word
+_BYTES_21 = np.uint64(0x2121212121212121)
+_HIGH_BITS = np.uint64(0x8080808080808080)
 
 #: byte classes: 0 = part of a token, 1 = whitespace, 2 = newline, 3 = may start Unicode whitespace
 BYTE_CLASS = np.zeros(256, np.uint8)
@@ -217,6 +224,73 @@ def _unicode_space(data, i, n):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _word_hash(h, length):
+    """The hash of a word whose 8-byte chunks were mixed into ``h`` (``(h ^ chunk) * _MIX``):
+    the length mixed in and the bits spread, so that both ends of it are good table indices
+    (the main table uses the low bits, ``recent`` the high ones)."""
+    h ^= np.uint64(length)
+    h ^= h >> np.uint64(31)
+    h *= _MIX_END
+    return h ^ (h >> np.uint64(29))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_token(data, start, n, byte_class):
+    """(end, hash, head) of the token that starts at data[start]: where it ends, its
+    :func:`_word_hash`, and its first 8 bytes as a little-endian number (zero-padded).
+
+    ASCII text is read 8 bytes at a time: one subtraction and two masks (SWAR) find the first
+    byte below 0x21 or above 0x7F in a word, and all bytes before it belong to the token (0x21
+    to 0x7F are never whitespace). If that byte is ASCII whitespace the token ends there; any
+    other (a control character, a non-ASCII byte that may be Unicode whitespace) and the
+    text's last 7 bytes are read one byte at a time, the exact rule of ``str.split``. Both
+    ways mix the same 8-byte chunks, so a word has one hash."""
+    i = start
+    h = np.uint64(0)
+    head = np.uint64(0)
+    while i + 8 <= n:
+        x = load_u64(data, i)
+        # bytes < 0x21 (exact up to the first one: borrows only start there) or >= 0x80
+        stop = ((x - _BYTES_21) & ~x & _HIGH_BITS) | (x & _HIGH_BITS)
+        if stop == 0:
+            if i == start:
+                head = x
+            h = (h ^ x) * _MIX
+            i += 8
+            continue
+        k = np.int64(trailing_zeros(stop)) >> 3
+        b = data[i + k]
+        if b >= 0x21 or byte_class[b] == 0:
+            break  # non-ASCII or a control character: byte by byte from this chunk
+        if k > 0:
+            last = x & ((np.uint64(1) << np.uint64(8 * k)) - np.uint64(1))
+            if i == start:
+                head = last
+            h = (h ^ last) * _MIX
+        return i + k, _word_hash(h, i + k - start), head
+    chunk = np.uint64(0)
+    shift = np.uint64(0)
+    while i < n:
+        c = byte_class[data[i]]
+        if c == 1 or c == 2 or (c == 3 and _unicode_space(data, i, n) > 0):
+            break
+        chunk |= np.uint64(data[i]) << shift
+        shift += np.uint64(8)
+        i += 1
+        if shift == 64:
+            if i - start == 8:
+                head = chunk
+            h = (h ^ chunk) * _MIX
+            chunk = np.uint64(0)
+            shift = np.uint64(0)
+    if shift > 0:
+        if i - start <= 8:
+            head = chunk
+        h = (h ^ chunk) * _MIX
+    return i, _word_hash(h, i - start), head
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _word_id(data, start, end, h, slots, hashes, starts, lengths, arena, state):
     """Id of the token data[start:end] with hash h, adding it to the table if it is new."""
     mask = len(slots) - 1
@@ -306,17 +380,7 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
                 i += _unicode_space(data, i, n) if c == 3 else 1
                 continue
             start = i
-            h = _FNV_OFFSET
-            head = np.uint64(0)
-            while i < n:
-                c = byte_class[data[i]]
-                if c == 1 or c == 2 or (c == 3 and _unicode_space(data, i, n) > 0):
-                    break
-                b = np.uint64(data[i])
-                h = (h ^ b) * _FNV_PRIME
-                if i - start < 8:
-                    head |= b << np.uint64(8 * (i - start))
-                i += 1
+            i, h, head = _scan_token(data, start, n, byte_class)
             t_start[m] = start
             t_end[m] = i
             t_hash[m] = h
