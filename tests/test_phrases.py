@@ -577,3 +577,49 @@ def test_save_phrased_many_blocks_with_new_words(tmp_path, monkeypatch):
     expected = [frozen[line.split()] for line in lines]
     assert out.read_text(encoding="utf-8") == "".join(" ".join(s) + "\n" for s in expected)
     assert written == sum(map(len, expected)) == 300 * 9
+
+
+def test_size_forecast_stays_under_the_final_count_of_growing_and_repeating_text():
+    """On Heaps' law growth (exponent 0.75-0.95, natural text) every forecast is at most the final
+    entry count and reaches half of it within the first fifth of the corpus; on text that
+    repeats itself (growth stops) the forecast stops at the count; an unknown size forecasts
+    nothing beyond the present count."""
+    from w2v.ngrams import SizeForecast
+
+    fractions = np.arange(1, 101) / 100
+    for beta in (0.75, 0.95):
+        final = 4_000_000
+        forecast = SizeForecast(limit=40_000_000)
+        got = [forecast(f, int(final * f ** beta)) for f in fractions]
+        assert max(got) <= final
+        assert got[19] >= final // 2  # after a fifth of the corpus
+    forecast = SizeForecast(limit=40_000_000)
+    repeating = [forecast(f, int(1e6 * min(f, 0.2) / 0.2)) for f in fractions]  # a fifth, five times
+    assert max(repeating[20:]) == 1_000_000
+    assert max(repeating) <= 4 * 1_000_000  # the cap, while it still grew
+    assert SizeForecast(limit=10**9)(None, 1234) == 1234
+
+
+def test_learning_from_a_file_sizes_its_table_ahead_with_the_same_result(lines_file, tmp_path, monkeypatch):
+    """Learning from a file (its size known) sizes the slot array for the forecast end, so fewer
+    entries are placed again on the way than from a gzip copy of it (size unknown: the table
+    doubles as it fills); both models, and their final slot arrays, are the same, and gensim's."""
+    import gzip
+
+    from gensim.models.word2vec import LineSentence
+    from w2v import corpus
+    from w2v.kernels import phrases as K
+
+    monkeypatch.setattr(corpus, "BLOCK_BYTES", 1 << 15)  # many blocks
+    placed = []
+    fill_slots = K.fill_slots
+    monkeypatch.setattr(K, "fill_slots", lambda n, *args: (placed.append(n), fill_slots(n, *args)))
+    packed = tmp_path / "lines.txt.gz"
+    packed.write_bytes(gzip.compress(lines_file.read_bytes()))
+    from_packed = Phrases(str(packed))
+    placed_packed, placed[:] = sum(placed), []
+    from_file = Phrases(str(lines_file))
+    assert 0 < sum(placed) < placed_packed
+    assert len(from_file._table.slots) == len(from_packed._table.slots)
+    gensim = GP(LineSentence(str(lines_file)))
+    assert from_file.export_phrases() == from_packed.export_phrases() == gensim.export_phrases()

@@ -48,8 +48,8 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import (BLOCK_TOKENS, NgramTable, WordBytes, WordIndex, gensim_line_file, id_blocks, in_background,
-                     joined_blocks, keeping, words_arena)
+from .ngrams import (BLOCK_TOKENS, NgramTable, ReadProgress, SizeForecast, WordBytes, WordIndex, gensim_line_file,
+                     id_blocks, in_background, joined_blocks, keeping, words_arena)
 
 NEGATIVE_INFINITY = float("-inf")
 SAVE_FORMAT = 1
@@ -323,10 +323,12 @@ class Phrases(_PhrasesTransformation):
         table = NgramTable(1 << 16)
         is_conn = np.zeros(0, np.bool_)
         kept: list = []
-        for ids, offsets in keeping(sentences, self._index, self.max_sentence_length, kept):
+        progress, forecast = ReadProgress(), SizeForecast(self.max_vocab_size)
+        for ids, offsets in keeping(sentences, self._index, self.max_sentence_length, kept, progress):
             parts = self._index.parts_arrays()
             is_conn = connector_flags(self._index, self.connector_words, is_conn)
             table.count_sentences(ids, offsets, is_conn, parts, self.max_vocab_size, settle=False)
+            table.reserve_slots(forecast(progress.fraction, len(table)))  # for the file's end, not the next block
         table.settle()
         if kept:  # a file's ids, for applying the phrases to it (see ngrams.KeptIds)
             self._kept = kept[0]

@@ -28,7 +28,8 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import NgramTable, StreamingTokenizer, WordBytes, WordIndex, in_background, index_lookup, kept_blocks
+from .ngrams import (NgramTable, ReadProgress, SizeForecast, StreamingTokenizer, WordBytes, WordIndex, in_background,
+                     index_lookup, kept_blocks)
 
 NO_SENTENCE_CUT = 1 << 62
 #: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
@@ -37,11 +38,11 @@ KEEP_TOKENS = 1 << 26
 
 
 def _tokenized_lines(path):
-    """(tokeniser ids, line ends, the words first seen in this block) per block of the file; ends
-    are positions in this block's ids where a line ends (a line that continues into the next
-    block has no end here)."""
+    """(tokeniser ids, line ends, the words first seen in this block, bytes read up to its end)
+    per block of the file; ends are positions in this block's ids where a line ends (a line that
+    continues into the next block has no end here)."""
     tok = StreamingTokenizer(NO_SENTENCE_CUT)
-    known = 0
+    known = nbytes = 0
 
     def take():
         nonlocal known
@@ -50,21 +51,24 @@ def _tokenized_lines(path):
         tok.state[2], tok.state[3] = 0, 0
         n = int(tok.state[0])
         new, known = (tok.new_words(known) if n > known else []), n
-        return ids, ends, new
+        return ids, ends, new, nbytes
 
     for block in corpus_mod.validated_blocks(path):
         tok.feed(block)
+        nbytes += len(block)
         yield take()
     tok.end_document()
     yield take()
 
 
-def _line_blocks(path, index: WordIndex):
+def _line_blocks(path, index: WordIndex, progress: ReadProgress):
     """(ids in ``index``, line ends) per block of the file. The file is read and tokenised a
     block ahead in a thread (the tokeniser releases the GIL), overlapping the caller's counting
-    or joining; new words join ``index`` here, in the caller's thread."""
-    known, lookup = 0, None
-    for ids, ends, new_words in in_background(_tokenized_lines(path)):
+    or joining; new words join ``index`` here, in the caller's thread. ``progress.done`` counts
+    the bytes up to each block's end."""
+    known, lookup, before = 0, None, progress.done
+    for ids, ends, new_words, nbytes in in_background(_tokenized_lines(path)):
+        progress.done = before + nbytes
         lookup = index_lookup(index, new_words, known, lookup)
         known += len(new_words)
         if lookup is not None:
@@ -83,9 +87,12 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     table = NgramTable(1 << 16)
     prev = -1
     kept: list = []  # the blocks of the first pass, if they fit KEEP_TOKENS
-    first_pass = (b for path in files for b in _line_blocks(path, index))
+    progress, forecast = ReadProgress(), SizeForecast(1 << 40)  # no pruning: no limit
+    progress.expect(files)
+    first_pass = (b for path in files for b in _line_blocks(path, index, progress))
     for ids, ends in kept_blocks(first_pass, KEEP_TOKENS, kept):
         table.count_pairs(ids, prev, index.parts_arrays())
+        table.reserve_slots(forecast(progress.fraction, len(table)))  # for the file's end, not the next block
         if len(ids):
             prev = int(ids[-1])
     table.finish_pairs(index.parts_arrays())
@@ -100,7 +107,7 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     pairs = table.subset(K.word2phrase_pairs(len(table), table.entries, counts, min_count, threshold, train_words))
     jfirst = K.phrase_starts(len(index.words), parts[0], parts[2], len(pairs), pairs.entries, pairs.arena)
     carry = np.array([-1, 0], np.int64)
-    blocks = kept[0] if kept else (b for path in files for b in _line_blocks(path, index))
+    blocks = kept[0] if kept else (b for path in files for b in _line_blocks(path, index, ReadProgress()))
 
     def decided():  # in a thread, a block ahead of the writer: the join decisions (GIL released)
         for ids, ends in blocks:
