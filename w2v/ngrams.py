@@ -282,9 +282,9 @@ class ReadProgress:
 
     def expect(self, paths) -> None:
         """The corpus is ``paths``: their total size, if they are all plain files."""
-        try:
-            if all(compression_of(p) is None for p in paths):
-                self.total = sum(os.stat(p).st_size for p in paths)
+        try:  # regular files only: sniffing a pipe's first bytes would take them from the reader
+            if all(os.path.isfile(p) and compression_of(p) is None for p in paths):
+                self.total = sum(os.path.getsize(p) for p in paths)
         except (OSError, ValueError):
             self.total = 0
 
