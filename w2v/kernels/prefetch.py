@@ -15,6 +15,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .unaligned import item_pointer
+
 CACHE_LINE = 64
 _I8P = ir.IntType(8).as_pointer()
 
@@ -58,10 +60,7 @@ def prefetch_item(typingctx, array, index):
         return None
 
     def codegen(context, builder, sig, args):
-        array_t, index_t = sig.args
-        ary = context.make_array(array_t)(context, builder, args[0])
-        i = context.cast(builder, args[1], index_t, types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, array_t, ary, [i])
+        ptr = item_pointer(context, builder, sig, args)
         _emit_prefetch(builder, builder.bitcast(ptr, _I8P), write=False)
         return context.get_dummy_value()
 

@@ -14,6 +14,15 @@ from numba.extending import intrinsic
 _I64P = ir.IntType(64).as_pointer()
 
 
+def item_pointer(context, builder, sig, args):
+    """The address of ``array[index]`` for an intrinsic whose first two arguments are a 1-D array
+    and an integer index (no bounds check: the caller guarantees it)."""
+    array_t, index_t = sig.args[:2]
+    ary = context.make_array(array_t)(context, builder, args[0])
+    i = context.cast(builder, args[1], index_t, types.intp)
+    return cgutils.get_item_pointer(context, builder, array_t, ary, [i])
+
+
 @intrinsic
 def store_u64(typingctx, array, index, value):
     """``array[index:index + 8] = value`` in the machine's byte order (little-endian on every
@@ -25,10 +34,7 @@ def store_u64(typingctx, array, index, value):
         return None
 
     def codegen(context, builder, sig, args):
-        array_t, index_t, _ = sig.args
-        ary = context.make_array(array_t)(context, builder, args[0])
-        i = context.cast(builder, args[1], index_t, types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, array_t, ary, [i])
+        ptr = item_pointer(context, builder, sig, args)
         store = builder.store(args[2], builder.bitcast(ptr, _I64P))
         store.align = 1
         return context.get_dummy_value()
@@ -46,10 +52,7 @@ def load_u64(typingctx, array, index):
         return None
 
     def codegen(context, builder, sig, args):
-        array_t, index_t = sig.args
-        ary = context.make_array(array_t)(context, builder, args[0])
-        i = context.cast(builder, args[1], index_t, types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, array_t, ary, [i])
+        ptr = item_pointer(context, builder, sig, args)
         load = builder.load(builder.bitcast(ptr, _I64P))
         load.align = 1
         return load
