@@ -641,18 +641,26 @@ class StreamingTokenizer(Tokenizer):
 
 
 def _file_blocks(path, index: WordIndex, max_sentence_length: int, progress: ReadProgress):
-    """(ids in ``index``, offsets) blocks of a file. The file is read and tokenised one block
-    ahead in a thread (the tokeniser releases the GIL), so with a free core the tokenising
-    overlaps the counting or applying the caller does with each block; new words join ``index``
-    here, in the caller's thread. ``progress.done`` counts the bytes up to each block's end."""
-    known, lookup, before = 0, None, progress.done
-    for ids, offsets, new_words, nbytes in in_background(_tokenized_blocks(path, max_sentence_length)):
-        progress.done = before + nbytes
+    """(ids in ``index``, offsets) blocks of a file (see :func:`indexed_blocks`)."""
+    yield from indexed_blocks(_tokenized_blocks(path, max_sentence_length), index, progress)
+
+
+def indexed_blocks(tokenized, index: WordIndex, progress: ReadProgress | None = None):
+    """(ids in ``index``, sentence or line marks) per block of a file's ``tokenized`` blocks
+    (tokeniser ids, marks, the words first seen in the block, bytes read up to its end). They
+    are made one block ahead in a thread (the tokeniser releases the GIL), so with a free core
+    the tokenising overlaps the counting or applying the caller does with each block; new words
+    join ``index`` here, in the caller's thread. ``progress.done`` counts the bytes up to each
+    block's end."""
+    known, lookup, before = 0, None, progress.done if progress else 0
+    for ids, marks, new_words, nbytes in in_background(tokenized):
+        if progress:
+            progress.done = before + nbytes
         lookup = index_lookup(index, new_words, known, lookup)
         known += len(new_words)
         if lookup is not None:
             K.remap_ids(lookup, ids)
-        yield ids, offsets
+        yield ids, marks
 
 
 def index_lookup(index: WordIndex, new_words: list[str], known: int, lookup):

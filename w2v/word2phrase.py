@@ -29,7 +29,7 @@ from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
 from .ngrams import (NgramTable, ReadProgress, SizeForecast, StreamingTokenizer, WordBytes, WordIndex, in_background,
-                     index_lookup, kept_blocks)
+                     indexed_blocks, kept_blocks)
 
 NO_SENTENCE_CUT = 1 << 62
 #: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
@@ -61,19 +61,9 @@ def _tokenized_lines(path):
     yield take()
 
 
-def _line_blocks(path, index: WordIndex, progress: ReadProgress):
-    """(ids in ``index``, line ends) per block of the file. The file is read and tokenised a
-    block ahead in a thread (the tokeniser releases the GIL), overlapping the caller's counting
-    or joining; new words join ``index`` here, in the caller's thread. ``progress.done`` counts
-    the bytes up to each block's end."""
-    known, lookup, before = 0, None, progress.done
-    for ids, ends, new_words, nbytes in in_background(_tokenized_lines(path)):
-        progress.done = before + nbytes
-        lookup = index_lookup(index, new_words, known, lookup)
-        known += len(new_words)
-        if lookup is not None:
-            K.remap_ids(lookup, ids)
-        yield ids, ends
+def _line_blocks(path, index: WordIndex, progress: ReadProgress | None = None):
+    """(ids in ``index``, line ends) per block of the file (see :func:`w2v.ngrams.indexed_blocks`)."""
+    return indexed_blocks(_tokenized_lines(path), index, progress)
 
 
 def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, debug: int = 2,
@@ -107,7 +97,7 @@ def word2phrase(train, output, min_count: int = 5, threshold: float = 100.0, deb
     pairs = table.subset(K.word2phrase_pairs(len(table), table.entries, counts, min_count, threshold, train_words))
     jfirst = K.phrase_starts(len(index.words), parts[0], parts[2], len(pairs), pairs.entries, pairs.arena)
     carry = np.array([-1, 0], np.int64)
-    blocks = kept[0] if kept else (b for path in files for b in _line_blocks(path, index, ReadProgress()))
+    blocks = kept[0] if kept else (b for path in files for b in _line_blocks(path, index))
 
     def decided():  # in a thread, a block ahead of the writer: the join decisions (GIL released)
         for ids, ends in blocks:
