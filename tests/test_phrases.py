@@ -598,6 +598,8 @@ def test_size_forecast_stays_under_the_final_count_of_growing_and_repeating_text
     assert max(repeating[20:]) == 1_000_000
     assert max(repeating) <= 4 * 1_000_000  # the cap, while it still grew
     assert SizeForecast(limit=10**9)(None, 1234) == 1234
+    assert SizeForecast(limit=10**9)(0.001, 1000) == 4000  # a thousandth read: the cap, 4x the entries so far
+    assert SizeForecast(limit=3000)(0.001, 1000) == 3000  # and never past the table's limit
 
 
 def test_learning_from_a_file_sizes_its_table_ahead_with_the_same_result(lines_file, tmp_path, monkeypatch):
