@@ -30,7 +30,7 @@ def test_hit_gives_the_same_scan(tmp_path):
     path, cd = corpus(tmp_path, "c.txt"), tmp_path / "cache"
     first = encode.scan(path, cache_dir=cd)
     second = encode.scan(path, cache_dir=cd)
-    assert isinstance(second.ids, np.memmap)  # really from the cache
+    assert not second.id_stream.in_memory  # really from the cache (a file-backed stream)
     assert first.words == second.words and (first.ids == second.ids).all()
     assert (first.offsets == second.offsets).all()
 
@@ -70,7 +70,7 @@ def test_least_recently_used_entry_is_evicted_over_the_cap(tmp_path):
     key_b = unlimited.key(b, {"max_sentence_length": 10_000, "errors": "strict"})
     os.utime(key_a.path, (old, old))
     os.utime(key_b.path, (old + 5, old + 5))  # b used after a...
-    assert isinstance(encode.scan(a, cache_dir=unlimited).ids, np.memmap)  # ...then a is used: a hit touches it
+    assert not encode.scan(a, cache_dir=unlimited).id_stream.in_memory  # ...then a is used: a hit touches it
     capped = DiskCache(cd, max_bytes=int(2.5 * size))
     encode.scan(c, cache_dir=capped)
     assert key_a.path.exists() and not key_b.path.exists() and len(entries(cd)) == 2
@@ -108,8 +108,8 @@ def test_damaged_entry_is_dropped_and_rebuilt(tmp_path):
     (entry,) = [p for p in cd.iterdir()]
     entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])  # as if half-written
     again = encode.scan(path, cache_dir=cd)
-    assert not isinstance(again.ids, np.memmap) and (again.ids == first.ids).all()
-    assert isinstance(encode.scan(path, cache_dir=cd).ids, np.memmap)
+    assert again.id_stream.in_memory and (again.ids == first.ids).all()
+    assert not encode.scan(path, cache_dir=cd).id_stream.in_memory
 
 
 def test_leftovers_of_the_first_cache_format_are_removed(tmp_path):
@@ -210,9 +210,9 @@ def test_reader_never_sees_an_entry_that_is_being_written(tmp_path):
     try:
         assert writing.wait(30)
         during = cache.load(key)
-        assert during is not None and np.array_equal(during[1], first.ids)
+        assert during is not None and np.array_equal(during[1].to_array(), first.ids)
     finally:
         release.set()
         writer.join(30)
     after = cache.load(key)
-    assert after is not None and np.array_equal(after[1], new_ids)
+    assert after is not None and np.array_equal(after[1].to_array(), new_ids)

@@ -128,7 +128,7 @@ def test_scan_cache_is_reused_and_invalidated(tmp_path, text_file):
     entries = list(cache.iterdir())
     assert len(entries) == 1 and entries[0].stat().st_size >= 4 * len(first.ids)  # one file per entry
     again = encode.scan(text_file, cache_dir=cache)
-    assert isinstance(again.ids, np.memmap)  # served from the cache
+    assert not again.id_stream.in_memory  # served from the cache
     assert again.words == first.words and np.array_equal(again.ids, first.ids)
     text_file.write_text("completely different words\n")
     changed = encode.scan(text_file, cache_dir=cache)
@@ -155,8 +155,8 @@ def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block, thread
     index = encode._GrowingIndex()
     ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path, 1000), index)
     assert fast.words == list(index)
-    assert fast.ids.tolist() == ids.tolist()
-    assert fast.offsets.tolist() == offsets.tolist()
+    assert fast.ids.tolist() == ids.to_array().tolist()
+    assert fast.offsets.tolist() == offsets.to_array().tolist()
     assert "\u200bzero" not in fast.words and "\u200b" in fast.words  # U+200B is not whitespace
 
 
@@ -184,8 +184,8 @@ def test_byte_tokenizer_reads_eight_bytes_at_a_time_exactly(tmp_path, monkeypatc
     ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path / "a.txt", 1000), index)
     assert any(len(w.encode()) > 16 for w in fast.words) and any("\x01" in w for w in fast.words)
     assert fast.words == list(index)
-    assert fast.ids.tolist() == ids.tolist()
-    assert fast.offsets.tolist() == offsets.tolist()
+    assert fast.ids.tolist() == ids.to_array().tolist()
+    assert fast.offsets.tolist() == offsets.to_array().tolist()
 
 
 def test_byte_tokenizer_grows_its_table_mid_chunk():
@@ -203,12 +203,14 @@ def test_byte_tokenizer_grows_its_table_mid_chunk():
     tok = Tokenizer(max_sentence_length=300)
     tok.feed(text.encode())
     tok.end_document()
-    words, ids, offsets = tok.result()
+    words, ids, offsets, counts = tok.result()
+    ids, offsets = ids.to_array(), offsets.to_array()
+    assert counts.tolist() == np.bincount(ids, minlength=len(words)).tolist()
     index = encode._GrowingIndex()
     ref_ids, ref_offsets = encode._encode_sentences(
         [line.split()[i:i + 300] for line in lines for i in range(0, len(line.split()), 300)], index)
     assert words == list(index)
-    assert ids.tolist() == ref_ids.tolist() and offsets.tolist() == ref_offsets.tolist()
+    assert ids.tolist() == ref_ids.to_array().tolist() and offsets.tolist() == ref_offsets.to_array().tolist()
 
 
 @pytest.mark.parametrize("threads", [1, 4])

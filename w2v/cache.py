@@ -39,6 +39,7 @@ import numpy as np
 
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
+from .idstore import IdStream, count_ids
 
 DEFAULT_MAX_BYTES = 2 << 30
 FORMAT = 2
@@ -133,38 +134,47 @@ class DiskCache:
         return Key(self.directory / f"scan-{digest}{SUFFIX}", header)
 
     def load(self, key: Key):
-        """``(words, ids, offsets)`` if the entry exists and matches the files' stamps, else None.
+        """``(words, ids, offsets, counts)`` if the entry exists and matches the files' stamps,
+        else None.
 
-        ``ids`` is a read-only memory map. A damaged entry is removed; a hit marks the entry used.
+        ``ids`` and ``offsets`` are :class:`~w2v.idstore.IdStream` s over the entry file, read
+        block by block (the file stays open: a later replacement or eviction does not touch it).
+        Reading the ids once to count them also checks them. A damaged entry is removed; a hit
+        marks the entry used.
         """
         try:
             f = open(key.path, "rb")
         except OSError:
             return None
-        with f:
-            try:
-                header, data_start = _read_header(f)
-                if {k: header.get(k) for k in ("format", "source", "options", "files")} != key.header:
-                    return None  # stale: the next store replaces it
-                scan = _read_arrays(f, header, data_start)
-            except (OSError, ValueError, KeyError, TypeError, struct.error):
-                with contextlib.suppress(OSError):
-                    key.path.unlink()
-                return None
+        try:
+            header, data_start = _read_header(f)
+            if {k: header.get(k) for k in ("format", "source", "options", "files")} != key.header:
+                f.close()
+                return None  # stale: the next store replaces it
+            scan = _read_arrays(f, header, data_start, str(key.path))
+        except (OSError, ValueError, KeyError, TypeError, struct.error):
+            f.close()
+            with contextlib.suppress(OSError):
+                key.path.unlink()
+            return None
         with contextlib.suppress(OSError):
             os.utime(key.path)  # last use, for the LRU eviction
         return scan
 
-    def store(self, key: Key, words: list[str], ids: np.ndarray, offsets: np.ndarray) -> bool:
+    def store(self, key: Key, words: list[str], ids, offsets) -> bool:
         """Write (or replace) the entry, then evict least recently used entries over the cap.
 
-        Returns whether it was written; a cache that cannot be written only costs speed.
+        ``ids`` (int32) and ``offsets`` (int64) are arrays or :class:`~w2v.idstore.IdStream` s,
+        copied block by block. Returns whether it was written; a cache that cannot be written
+        only costs speed.
         """
+        ids, offsets = IdStream.of(ids, np.int32), IdStream.of(offsets, np.int64)
         words_blob = "\n".join(words).encode("utf-8")
-        header = dict(key.header, n_ids=int(len(ids)), n_offsets=int(len(offsets)), n_words=len(words),
+        header = dict(key.header, n_ids=len(ids), n_offsets=len(offsets), n_words=len(words),
                       words_bytes=len(words_blob))
         head = _encode_header(header)
-        size = len(head) + _padded(ids.nbytes, 8) + offsets.nbytes + len(words_blob)
+        ids_bytes = 4 * len(ids)
+        size = len(head) + _padded(ids_bytes, 8) + 8 * len(offsets) + len(words_blob)
         if size > self.max_bytes:
             return False
         try:
@@ -173,9 +183,11 @@ class DiskCache:
                 return False
             with atomic_write(key.path, "wb") as f:
                 f.write(head)
-                f.write(memoryview(np.ascontiguousarray(ids, np.int32)).cast("B"))
-                f.write(b"\0" * (_padded(ids.nbytes, 8) - ids.nbytes))
-                f.write(memoryview(np.ascontiguousarray(offsets, np.int64)).cast("B"))
+                for block in ids.blocks():
+                    f.write(memoryview(block).cast("B"))
+                f.write(b"\0" * (_padded(ids_bytes, 8) - ids_bytes))
+                for block in offsets.blocks():
+                    f.write(memoryview(block).cast("B"))
                 f.write(words_blob)
         except OSError:
             return False
@@ -274,21 +286,30 @@ def _read_header(f) -> tuple[dict, int]:
     return header, _padded(len(MAGIC) + 8 + length, _ALIGN)
 
 
-def _read_arrays(f, header: dict, start: int):
+def _read_arrays(f, header: dict, start: int, name: str):
+    """(words, ids, offsets, counts) of an entry, each part checked: the ids index arrays in nogil
+    kernels, so an id out of range or offsets out of order must never get that far."""
     n_ids, n_offsets, n_words = header["n_ids"], header["n_offsets"], header["n_words"]
     ids_bytes = _padded(4 * n_ids, 8)
     expected = start + ids_bytes + 8 * n_offsets + header["words_bytes"]
     if os.fstat(f.fileno()).st_size != expected or n_offsets < 1 or n_ids < 1:
         raise ValueError("truncated or inconsistent entry")
-    ids = np.memmap(f, np.int32, "r", offset=start, shape=(n_ids,))
-    f.seek(start + ids_bytes)
-    offsets = np.frombuffer(f.read(8 * n_offsets), np.int64)
+    ids = IdStream(np.int32, file=f, offset=start, n=n_ids, name=f"cache entry {name}")
+    offsets = IdStream(np.int64, file=f, offset=start + ids_bytes, n=n_offsets, name=f"cache entry {name}")
+    f.seek(start + ids_bytes + 8 * n_offsets)
     words = f.read(header["words_bytes"]).decode("utf-8").split("\n")
-    if len(words) != n_words or offsets[0] != 0 or offsets[-1] != n_ids or np.any(np.diff(offsets) < 0):
+    if len(words) != n_words or offsets.item(0) != 0 or offsets.item(n_offsets - 1) != n_ids:
         raise ValueError("inconsistent entry")
-    if int(ids.min()) < 0 or int(ids.max()) >= n_words:  # ids index arrays in nogil kernels
-        raise ValueError("ids out of range")
-    return words, ids, offsets
+    last = 0
+    for block in offsets.blocks():
+        if block[0] < last or np.any(np.diff(block) < 0):
+            raise ValueError("sentence offsets out of order")
+        last = int(block[-1])
+    counts = np.zeros(n_words, np.int64)
+    for block in ids.blocks():
+        if not count_ids(counts, block):
+            raise ValueError("ids out of range")
+    return words, ids, offsets, counts
 
 
 def _freshness(header: dict) -> str:

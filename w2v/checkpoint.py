@@ -32,8 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
+from numpy.lib import format as npy_format
+
 from ._fileutil import atomic_write, interrupts_held
 from .encode import EncodedCorpus
+from .idstore import READ_BLOCK, IdStream, StreamWriter
 
 KIND = "w2v-checkpoint"
 FORMAT = 1
@@ -129,13 +132,13 @@ class Checkpointer:
     def _write_corpus(self, encoded: EncodedCorpus) -> tuple[str, str]:
         """The encoded corpus file of this run, written on the first checkpoint only."""
         if self._corpus is None or self._corpus[0] is not encoded:
-            digest = corpus_digest(encoded.ids, encoded.offsets)
+            digest = corpus_digest(encoded)
             name = f"{self.path.name}.corpus-{digest[:16]}.npz"
             target = self.path.with_name(name)
             if not _corpus_file_matches(target, digest):
                 with atomic_write(target) as f:
-                    np.savez(f, ids=encoded.ids, offsets=encoded.offsets,
-                             raw_words=np.int64(encoded.raw_words))
+                    _write_streams_npz(f, {"ids": encoded.id_stream, "offsets": encoded.offset_stream,
+                                           "raw_words": IdStream.of([encoded.raw_words], np.int64)})
             self._corpus = (encoded, name, digest)
         return self._corpus[1], self._corpus[2]
 
@@ -193,12 +196,51 @@ def read(path: str | os.PathLike) -> Checkpoint:
     return Checkpoint(model_meta, arrays, encoded, run, position, meta["corpus"]["file"], meta["corpus"]["digest"])
 
 
-def corpus_digest(ids: np.ndarray, offsets: np.ndarray) -> str:
-    """Content digest of an encoded corpus: identifies the corpus file a checkpoint belongs to."""
+def corpus_digest(encoded: EncodedCorpus) -> str:
+    """Content digest of an encoded corpus (its int32 ids, then its int64 offsets), read block by
+    block: identifies the corpus file a checkpoint belongs to."""
     h = hashlib.blake2b(digest_size=20)
-    for a in (np.ascontiguousarray(ids, np.int32), np.ascontiguousarray(offsets, np.int64)):
-        h.update(memoryview(a).cast("B"))
+    for block in encoded.digest_blocks():
+        h.update(memoryview(block).cast("B"))
     return h.hexdigest()
+
+
+def _write_streams_npz(f, members: dict) -> None:
+    """An uncompressed .npz (what ``np.load`` reads) of 1-D streams, each copied block by block
+    so a corpus on disk is never held in memory to be saved."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, stream in members.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as member:
+                npy_format.write_array_header_2_0(
+                    member, {"descr": npy_format.dtype_to_descr(stream.dtype), "fortran_order": False,
+                             "shape": (len(stream),)})
+                for block in stream.blocks():
+                    member.write(memoryview(block).cast("B"))
+
+
+def _read_npz_stream(z: zipfile.ZipFile, name: str, dtype, spill_dir=None) -> IdStream:
+    """A 1-D member of an .npz as a stream (spilled to disk when large), read block by block."""
+    with z.open(f"{name}.npy") as member:
+        version = npy_format.read_magic(member)
+        read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+        shape, fortran_order, stored = read_header(member)
+        if len(shape) != 1 or stored != np.dtype(dtype) or fortran_order:
+            raise ValueError(f"{name}: expected a 1-D {np.dtype(dtype)} array, found {stored} {shape}")
+        out = StreamWriter(dtype, spill_dir)
+        try:
+            left, item = shape[0] * stored.itemsize, stored.itemsize
+            while left:
+                data = member.read(min(left, READ_BLOCK * item))
+                if not data or len(data) % item:
+                    raise ValueError(f"{name}: truncated")
+                out.append(np.frombuffer(data, dtype))
+                left -= len(data)
+            if member.read(1):
+                raise ValueError(f"{name}: longer than its header says")
+            return out.finish()
+        except BaseException:
+            out.close()
+            raise
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -229,14 +271,28 @@ def _read_corpus(path: Path, info: dict) -> EncodedCorpus:
     """The checkpoint's encoded corpus, checked against the digest the checkpoint recorded."""
     corpus_path = path.with_name(info["file"])
     try:
-        with np.load(corpus_path, allow_pickle=False) as z:
-            ids, offsets, raw_words = z["ids"], z["offsets"], int(z["raw_words"])
+        encoded = _read_corpus_file(corpus_path)
     except FileNotFoundError:
         raise CheckpointError(path, f"its corpus file {str(corpus_path)!r} is missing") from None
     except _READ_ERRORS as e:
         raise CheckpointError(corpus_path, f"corpus file unreadable, truncated or corrupt ({e})") from None
-    if corpus_digest(ids, offsets) != info["digest"]:
+    if corpus_digest(encoded) != info["digest"]:
+        encoded.close()
         raise CheckpointError(corpus_path, "corpus file does not match the checkpoint (digest differs)")
+    return encoded
+
+
+def _read_corpus_file(corpus_path: Path) -> EncodedCorpus:
+    """A checkpoint's corpus file as an encoded corpus, read block by block (into a spill file
+    when large, so resuming holds no more of it in memory than the run did)."""
+    with zipfile.ZipFile(corpus_path) as z:
+        ids = _read_npz_stream(z, "ids", np.int32)
+        try:
+            offsets = _read_npz_stream(z, "offsets", np.int64)
+            raw_words = int(_read_npz_stream(z, "raw_words", np.int64).item(0))
+        except BaseException:
+            ids.close()
+            raise
     return EncodedCorpus(ids, offsets, raw_words)
 
 
@@ -245,10 +301,13 @@ def _corpus_file_matches(target: Path, digest: str) -> bool:
     if not target.is_file():
         return False
     try:
-        with np.load(target, allow_pickle=False) as z:
-            return corpus_digest(z["ids"], z["offsets"]) == digest
+        encoded = _read_corpus_file(target)
     except _READ_ERRORS:
         return False
+    try:
+        return corpus_digest(encoded) == digest
+    finally:
+        encoded.close()
 
 
 # ---- small helpers ----------------------------------------------------------------------------

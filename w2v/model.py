@@ -39,7 +39,7 @@ class EmptyVocabularyError(ValueError, RuntimeError):
     """No word is left for training (a RuntimeError too, as gensim raises for this case)."""
 
 
-def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = None,
+def train(corpus, *, callbacks=(), cache_dir=None, spill_dir=None, vocab: Vocabulary | None = None,
           checkpoint=None, checkpoint_every: int | None = None, client=None, **params) -> Word2Vec:
     """Build the vocabulary of ``corpus`` and train on it; return the trained :class:`Word2Vec`.
 
@@ -49,6 +49,8 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
     core, ``compute_loss=True`` (it costs no measurable time and fills ``loss_history``).
     ``cache_dir`` is where file scans are cached (None: the default cache; False: no cache; a
     directory, or a :class:`w2v.cache.DiskCache` for another size cap).
+    ``spill_dir`` is where the corpus's ids go once they pass 8M words (None: the system's
+    temporary directory): training memory does not grow with the corpus (see :mod:`w2v.idstore`).
     ``vocab`` uses a ready vocabulary (e.g. ``Vocabulary.read_word2vec_vocab``) instead of a scan.
     ``checkpoint`` is a file the run is saved to at every epoch end and, with ``checkpoint_every``,
     every that many words; :func:`w2v.resume` continues from it (see :mod:`w2v.checkpoint`).
@@ -64,7 +66,7 @@ def train(corpus, *, callbacks=(), cache_dir=None, vocab: Vocabulary | None = No
         return train_distributed(corpus, client, callbacks=callbacks, cache_dir=cache_dir, checkpoint=checkpoint,
                                  **params)
     checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
-    model = Word2Vec(cache_dir=cache_dir, **params)
+    model = Word2Vec(cache_dir=cache_dir, spill_dir=spill_dir, **params)
     model.build_vocab(corpus, vocab=vocab)
     model._train_run(None, model.epochs, model.alpha, model.min_alpha, checkpointer, callbacks=callbacks)
     return model
@@ -95,7 +97,8 @@ class Word2Vec(GensimModelMixin):
 
     The constructor is gensim 4.4's, positionally; w2v's own options are keyword-only:
     ``kernel``, ``progress``, ``max_sentence_length``, ``errors`` (see :class:`TrainParams`),
-    ``cache_dir`` (the scan cache of file corpora), ``checkpoint`` and ``checkpoint_every``, and
+    ``cache_dir`` (the scan cache of file corpora), ``spill_dir`` (where a large corpus's ids are
+    kept, see :func:`w2v.train`), ``checkpoint`` and ``checkpoint_every``, and
     ``client`` (train on that Dask cluster: :mod:`w2v.distributed`).
     ``hashfxn`` and ``comment`` are accepted and stored but change nothing (w2v seeds its
     vectors from ``seed`` alone). ``sentences`` may also be a file or directory path.
@@ -106,7 +109,8 @@ class Word2Vec(GensimModelMixin):
                  sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
                  trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=False, callbacks=(),
                  comment=None, max_final_vocab=None, shrink_windows=True, **options):
-        w2v_params, extras = split_options(options, ("cache_dir", "checkpoint", "checkpoint_every", "client"))
+        w2v_params, extras = split_options(options, ("cache_dir", "spill_dir", "checkpoint", "checkpoint_every",
+                                                          "client"))
         self.params = TrainParams(
             vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
             max_vocab_size=max_vocab_size, sample=sample, seed=seed, workers=workers, min_alpha=min_alpha,
@@ -116,6 +120,7 @@ class Word2Vec(GensimModelMixin):
         callbacks = check_callbacks(callbacks)
         checkpointer = Checkpointer.create(extras.get("checkpoint"), extras.get("checkpoint_every"))
         self.cache_dir = extras.get("cache_dir")
+        self.spill_dir = extras.get("spill_dir")
         self.hashfxn, self.comment = hashfxn, comment
         self._init_state()
         client = extras.get("client")
@@ -166,6 +171,7 @@ class Word2Vec(GensimModelMixin):
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("spill_dir", None)  # pickled before spill files existed
         self._training_lock = threading.Lock()
         self._encoded = self._encoded_source = self._scan = None
         self._callbacks = ()
@@ -202,8 +208,8 @@ class Word2Vec(GensimModelMixin):
         if p.max_vocab_size is not None:
             scan = self._pruned_scan(corpus, trim_rule)
         else:
-            raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir, p.workers)
-            scan = _Scan(corpus, raw.words, raw.counts(), raw, int(len(raw.ids)), raw.offsets.size - 1)
+            raw = encode.scan(corpus, p.max_sentence_length, p.errors, self.cache_dir, p.workers, self.spill_dir)
+            scan = _Scan(corpus, raw.words, raw.counts(), raw, raw.n_tokens, raw.n_sentences)
         self._scan = scan
         logger.info("collected %d word types from a corpus of %d raw words and %d sentences",
                     len(scan.words), scan.total_words, scan.corpus_count)
@@ -288,7 +294,8 @@ class Word2Vec(GensimModelMixin):
             scan.raw = None
         elif scan.corpus is not None:
             p = self.params
-            encoded = encode.encode_with_vocab(scan.corpus, vocab, p.max_sentence_length, p.errors)
+            encoded = encode.encode_with_vocab(scan.corpus, vocab, p.max_sentence_length, p.errors,
+                                               self.spill_dir)
         else:
             encoded = None  # build_vocab_from_freq: no corpus to encode
         self._remember_encoding(scan.corpus, encoded)
@@ -470,7 +477,7 @@ class Word2Vec(GensimModelMixin):
             return self._encoded
         corpus_mod.check_corpus(corpus)
         p = self.params
-        return encode.encode_with_vocab(corpus, self.vocab, p.max_sentence_length, p.errors)
+        return encode.encode_with_vocab(corpus, self.vocab, p.max_sentence_length, p.errors, self.spill_dir)
 
     def _callback(self, name: str) -> None:
         for cb in self._callbacks:
@@ -543,7 +550,7 @@ class Word2Vec(GensimModelMixin):
         """Rebuild a model from :meth:`_state`'s output."""
         model = cls.__new__(cls)
         model.params = TrainParams.from_dict(meta["params"])
-        model.cache_dir, model.hashfxn, model.comment = None, hash, None
+        model.cache_dir, model.spill_dir, model.hashfxn, model.comment = None, None, hash, None
         model._init_state()
         model.vocab = Vocabulary(meta["words"], arrays["counts"], meta.get("huffman", "word2vec"))
         model.wv = _make_kv(arrays["syn0"], model.vocab.words, model.vocab.counts)

@@ -15,6 +15,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros  # LLVM cttz, one instru
 
 from .kernels.borrow import borrowed
 from .kernels.prefetch import prefetch_item
+from .idstore import IdStream, StreamWriter, count_ids
 from .kernels.unaligned import load_u64
 
 #: a word's hash mixes its bytes 8 at a time (little-endian chunks, the last one zero-padded)
@@ -38,23 +39,32 @@ CHUNK, MISS_AHEAD = 4096, 8
 
 
 class Tokenizer:
-    """Growing state of one scan: the distinct words (as bytes), the id stream, sentence ends."""
+    """Growing state of one scan: the distinct words (as bytes) and their counts; the id stream
+    and the sentence ends go to stream writers block by block (:mod:`w2v.idstore`), so a scan
+    holds one block's ids in memory, not the corpus's."""
 
-    def __init__(self, max_sentence_length: int):
+    def __init__(self, max_sentence_length: int, spill_dir=None):
         self.max_len = max_sentence_length
         self.slots = np.full(1 << 16, -1, np.int32)       # hash table: word id or -1
         self.hashes = np.zeros(1 << 15, np.uint64)          # per word id (capacity: half the slots)
         self.starts = np.zeros(1 << 15, np.int64)           # per word id, into arena
         self.lengths = np.zeros(1 << 15, np.int32)
+        self.counts = np.zeros(1 << 15, np.int64)           # per word id: tokens flushed so far
         self.arena = np.zeros(1 << 20, np.uint8)
-        self.ids = np.zeros(1 << 20, np.int32)
-        self.offsets = np.zeros(1 << 12, np.int64)
+        self.ids = np.zeros(1 << 20, np.int32)              # the current block's ids
+        self.offsets = np.zeros(1 << 12, np.int64)          # the current block's sentence ends
         # the last word seen per hash bucket: (hash, id, its first 8 bytes, its length), a table
         # small enough for the L2 cache
         self.recent = np.full((RECENT_SIZE, 4), -1, np.int64)
-        # counters: n_words, arena_used, n_ids, n_sentences, current sentence length, and the
-        # number of ids before the first line end (-1 until one is seen; see :meth:`absorb`)
+        # counters: n_words, arena_used, ids in the current block, sentence ends in the current
+        # block, current sentence length, and the block position of the first line end (-1 until
+        # one is seen)
         self.state = np.array([0, 0, 0, 0, 0, -1], np.int64)
+        self.id_out = StreamWriter(np.int32, spill_dir)
+        self.end_out = StreamWriter(np.int64, spill_dir)
+        self.end_out.append(np.zeros(1, np.int64))          # offsets start at 0
+        self.flushed = 0              # ids handed to id_out
+        self.first_line_end = -1      # ids before the first line end, over the whole scan (see absorb)
 
     def feed(self, block: bytes) -> None:
         """Tokenise a block that ends at whitespace (a token never spans two blocks)."""
@@ -65,13 +75,26 @@ class Tokenizer:
             pos = _tokenize(data, pos, BYTE_CLASS, self.max_len, self.slots, self.hashes, self.starts,
                             self.lengths, self.arena, self.ids, self.offsets, self.state, self.recent)
             if pos >= len(data):
-                return
+                break
             self._grow_table()  # the table is half full: double it and go on from pos
+        self._flush()
 
     def end_document(self) -> None:
         """A file ends: close the open sentence (files never share a sentence)."""
         self._reserve(0)
         _end_line(self.offsets, self.state)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Count the block's ids and hand them and its sentence ends to the writers."""
+        n_ids, n_sent = int(self.state[2]), int(self.state[3])
+        if self.first_line_end < 0 and self.state[5] >= 0:
+            self.first_line_end = self.flushed + int(self.state[5])
+        count_ids(self.counts, self.ids[:n_ids])
+        self.id_out.append(self.ids[:n_ids])
+        self.end_out.append(self.offsets[:n_sent] + self.flushed)
+        self.flushed += n_ids
+        self.state[2:4] = 0
 
     def absorb(self, other: Tokenizer) -> None:
         """Append what ``other`` tokenised, as if its text had been fed to this tokeniser next.
@@ -79,10 +102,11 @@ class Tokenizer:
         This is how a corpus is scanned by several threads: each tokenises a consecutive piece
         with its own table, then the pieces are absorbed in order. ``other``'s words get this
         table's ids (new ones appended in ``other``'s first-seen order, so the order is the
-        sequential one), and the line that runs across the seam is re-cut into sentences of
-        ``max_len`` counting from where that line started here.
+        sequential one), its id stream is copied through that mapping block by block, and the
+        line that runs across the seam is re-cut into sentences of ``max_len`` counting from
+        where that line started here.
         """
-        n_other, used_other, m = (int(x) for x in other.state[:3])
+        n_other, used_other = int(other.state[0]), int(other.state[1])
         self.arena = _grown(self.arena, int(self.state[1]) + used_other)
         mapping = np.empty(n_other, np.int32)
         done = 0
@@ -92,48 +116,56 @@ class Tokenizer:
                                  mapping)
             if done < n_other:
                 self._grow_table()
-        n0 = int(self.state[2])
-        self.ids = _grown(self.ids, n0 + m)
-        self.ids[n0:n0 + m] = mapping[other.ids[:m]]
-        ends, open_len = self._seam_ends(other)
-        n_sent = int(self.state[3])
-        self.offsets = _grown(self.offsets, n_sent + len(ends))
-        self.offsets[n_sent:n_sent + len(ends)] = ends
-        first_line_here = self.state[5]
-        self.state[2:5] = n0 + m, n_sent + len(ends), open_len
-        if first_line_here < 0 and other.state[5] >= 0:
-            self.state[5] = n0 + other.state[5]
+        self.counts[mapping] += other.counts[:n_other]  # mapping is one-to-one
+        n0 = self.flushed
+        other_ids, other_ends = other.id_out.finish(), other.end_out.finish()
+        for block in other_ids.blocks():
+            self.id_out.append(mapping[block])
+        self.flushed += len(other_ids)
+        other_ids.close()
+        self.state[4] = self._append_seam_ends(other, other_ends, n0)
+        other_ends.close()
+        if self.first_line_end < 0 and other.first_line_end >= 0:
+            self.first_line_end = n0 + other.first_line_end
+            self.state[5] = 0  # seen: the kernel must not record a later line end as the first
 
-    def _seam_ends(self, other: Tokenizer) -> tuple[np.ndarray, int]:
-        """Sentence ends (as ids positions here) that ``other`` contributes, and the length of the
-        sentence left open afterwards."""
-        n0, open_here = int(self.state[2]), int(self.state[4])
-        m, other_ends = int(other.state[2]), other.offsets[:int(other.state[3])]
+    def _append_seam_ends(self, other: Tokenizer, other_ends: IdStream, n0: int) -> int:
+        """Write the sentence ends ``other`` contributes (as positions here, ``n0`` = its first
+        id's); return the length of the sentence left open afterwards."""
+        open_here, m = int(self.state[4]), other.flushed
+        first_line_end = other.first_line_end
         if open_here == 0:  # a sentence had just ended here: other started one, as it would have
-            return other_ends + n0, int(other.state[4])
-        first_line_end = int(other.state[5])
+            for block in other_ends.blocks(1):
+                self.end_out.append(block + n0)
+            return int(other.state[4])
         line = m if first_line_end < 0 else first_line_end  # other's ids on the line open here
         seam = n0 + np.arange(self.max_len - open_here, line + 1, self.max_len, dtype=np.int64)
         total = open_here + line
         if first_line_end < 0:  # the line goes on past other's end
-            return seam, total % self.max_len
+            self.end_out.append(seam)
+            return total % self.max_len
         if total % self.max_len:  # the line end closes a partial sentence
             seam = np.append(seam, n0 + line)
-        return np.concatenate([seam, other_ends[other_ends > first_line_end] + n0]), int(other.state[4])
+        self.end_out.append(seam)
+        for block in other_ends.blocks(1):
+            self.end_out.append(block[block > first_line_end] + n0)
+        return int(other.state[4])
 
-    def result(self) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(words in first-seen order, int32 ids, int64 sentence offsets starting at 0)."""
-        n_words, arena_used, n_ids, n_sent = self.state[:4].tolist()
+    def result(self) -> tuple[list[str], IdStream, IdStream, np.ndarray]:
+        """(words in first-seen order, int32 id stream, int64 sentence offsets from 0, counts)."""
+        n_words, arena_used = self.state[:2].tolist()
         arena = self.arena[:arena_used].tobytes()
         words = [arena[s:s + n].decode("utf-8") for s, n in
                  zip(self.starts[:n_words].tolist(), self.lengths[:n_words].tolist())]
-        offsets = np.concatenate([[0], self.offsets[:n_sent]])
-        ids, self.ids = self.ids, np.zeros(0, np.int32)
-        ids.resize(n_ids, refcheck=False)  # give back the spare capacity in place, no copy
-        return words, ids, offsets
+        return words, self.id_out.finish(), self.end_out.finish(), self.counts[:n_words].copy()
+
+    def close(self) -> None:
+        """Drop the streams written so far (a scan that failed or was interrupted)."""
+        self.id_out.close()
+        self.end_out.close()
 
     def _reserve(self, nbytes: int) -> None:
-        """Grow the output buffers so a block of ``nbytes`` cannot overflow them.
+        """Grow the block buffers so a block of ``nbytes`` cannot overflow them.
 
         The hash table is not sized for the worst case (it must stay small enough to live in
         cache): the kernel stops when it is half full and :meth:`_grow_table` doubles it.
@@ -146,13 +178,13 @@ class Tokenizer:
 
     def _grow_table(self) -> None:
         size = 2 * len(self.slots)
-        for name in ("hashes", "starts", "lengths"):
+        for name in ("hashes", "starts", "lengths", "counts"):
             setattr(self, name, _grown(getattr(self, name), size // 2))
         self.slots = _rehash(self.hashes, int(self.state[0]), size)
 
 
 def _grown(a: np.ndarray, needed: int) -> np.ndarray:
-    """``a`` with room for ``needed`` items, grown by 1.5x steps (the id stream can be GBs)."""
+    """``a`` with room for ``needed`` items, grown by 1.5x steps (new items are zero)."""
     if needed <= len(a):
         return a
     a.resize(max(needed, len(a) + len(a) // 2), refcheck=False)  # realloc: no second copy alive

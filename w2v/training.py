@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checkpoint import Position, RunSpec
+from .encode import SentenceBuffers
 from .kernels import hot_rows, train_chunk
 from .kernels.sentences import RING, SLOT_STRIDE, scheduled_alpha
 from .kernels.skipgram import SG_KERNELS
@@ -136,6 +137,7 @@ class ThreadScratch:
         # one unused row (the kernel turns the copies off: hot_first = len(syn1) leaves no room for it)
         self.syn1_hot = private_zeros((max(1, hot_rows), d), np.float32)
         self.syn1_base = private_zeros((max(1, hot_rows), d), np.float32)
+        self.chunk = SentenceBuffers()  # a spilled corpus's chunk, read here before training it
 
 
 def kernel_settings(p, alpha, min_alpha, total_words, epoch_words, batch_words) -> tuple:
@@ -151,7 +153,8 @@ def train_sentences(tables, enc, begin: int, end: int, t: KernelTables, settings
     """Thread ``k`` trains sentences [begin, end) of ``enc`` on ``tables`` (syn0, syn1neg, syn1): the
     one kernel call, shared by :class:`Training` and the Dask workers (:mod:`w2v.distributed`)."""
     syn0, syn1neg, syn1 = tables
-    train_chunk(syn0, syn1neg, syn1, enc.ids, enc.offsets, begin, end,
+    ids, offsets, begin, end = enc.sentences(begin, end, s.chunk)
+    train_chunk(syn0, syn1neg, syn1, ids, offsets, begin, end,
                 t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens, t.lockf, t.use_lockf,
                 *settings, progress, k * SLOT_STRIDE, stop, rng, loss,
                 s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
@@ -180,10 +183,10 @@ class ChunkQueue:
     whose loss is not in yet: dividing by them made the loss read 0 at each epoch start).
     """
 
-    def __init__(self, chunks, offsets: np.ndarray):
+    def __init__(self, chunks, words: dict):
         self._chunks = list(chunks)
         self._next = 0
-        self._offsets = offsets
+        self._words = words  # chunk -> its words
         self._current: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
         self.finished_words = 0
@@ -194,7 +197,7 @@ class ChunkQueue:
         with self._lock:
             done = self._current.pop(me, None)
             if done is not None:
-                self.finished_words += int(self._offsets[done[1]] - self._offsets[done[0]])
+                self.finished_words += self._words[done]
             if self._next >= len(self._chunks):
                 raise queue.Empty
             chunk = self._chunks[self._next]
@@ -203,17 +206,37 @@ class ChunkQueue:
             return chunk
 
 
-def plan_chunks(offsets: np.ndarray, workers: int) -> list[tuple[int, int]]:
+def plan_chunks(encoded, workers: int) -> list[tuple[int, int]]:
     """Cut sentences into consecutive chunks of about CHUNK_WORDS words (at least one sentence each).
 
     Chunks are small enough that threads finish an epoch together and large enough that the
-    Python work per chunk is nothing next to the kernel's.
+    Python work per chunk is nothing next to the kernel's. ``encoded`` is an
+    :class:`~w2v.encode.EncodedCorpus` (its offsets are read block by block).
     """
-    total = int(offsets[-1])
+    total = encoded.n_words
     target = max(10_000, min(CHUNK_WORDS, total // (4 * workers) + 1))
-    bounds = np.searchsorted(offsets, np.arange(target, total, target), side="left")
-    cuts = np.unique(np.concatenate([[0], bounds, [len(offsets) - 1]]))
+    bounds = encoded.sentence_cuts(target)
+    cuts = np.unique(np.concatenate([[0], bounds, [encoded.n_sentences]]))
     return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def chunk_words(encoded, chunks: list[tuple[int, int]]) -> dict:
+    """(begin, end) -> in-vocabulary words of that chunk, from the offsets at the chunk bounds."""
+    bounds = np.array([a for a, _ in chunks] + [chunks[-1][1]] if chunks else [0], np.int64)
+    at = {int(s): 0 for s in bounds}
+    for base, block in enumerate_blocks(encoded.offset_stream):
+        inside = bounds[(bounds >= base) & (bounds < base + len(block))]
+        for s in inside.tolist():
+            at[s] = int(block[s - base])
+    return {(a, b): at[b] - at[a] for a, b in chunks}
+
+
+def enumerate_blocks(stream):
+    """(index of its first item, block) for each block of ``stream``."""
+    base = 0
+    for block in stream.blocks():
+        yield base, block
+        base += len(block)
 
 
 class Training:
@@ -232,11 +255,11 @@ class Training:
         self.checkpointer, self.start = checkpointer, start or Position()
         p = model.params
         self.tables = KernelTables.build(model.vocab, p, getattr(model.wv, "vectors_lockf", None))
-        lengths = np.diff(encoded.offsets)
-        max_sentence = int(lengths.max()) if len(lengths) else 1
+        max_sentence = encoded.longest_sentence()
         self.scratch = [ThreadScratch(p, max(1, max_sentence), self.tables.codes.shape[1], self.tables.hot_rows)
                         for _ in range(p.workers)]
-        self.chunks = plan_chunks(encoded.offsets, p.workers)
+        self.chunks = plan_chunks(encoded, p.workers)
+        self.chunk_words = chunk_words(encoded, self.chunks)
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
         self.settings = kernel_settings(p, alpha, min_alpha, self.total_words, self.epoch_words, p.batch_words)
@@ -328,10 +351,10 @@ class Training:
         if every is None:
             yield chunks
             return
-        offsets, workers, segment, words = self.encoded.offsets, self.model.params.workers, [], 0
+        workers, segment, words = self.model.params.workers, [], 0
         for a, b in chunks:
             segment.append((a, b))
-            words += int(offsets[b] - offsets[a])
+            words += self.chunk_words.get((a, b)) or self.encoded.words_between(a, b)
             if words >= every and len(segment) % workers == 0:
                 yield segment
                 segment, words = [], 0
@@ -340,7 +363,7 @@ class Training:
 
     def _run_segment(self, chunks, epoch: int) -> None:
         """All workers train ``chunks`` and exit; the main thread draws progress meanwhile."""
-        jobs = ChunkQueue(chunks, self.encoded.offsets)
+        jobs = ChunkQueue(chunks, {c: self.chunk_words.get(c) or self.encoded.words_between(*c) for c in chunks})
         self.threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
                                          name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
         self.launched = []
