@@ -228,3 +228,17 @@ def test_scan_memory_does_not_grow_with_the_corpus(tmp_path):
         peaks.append(int(out.stdout.split()[-1]))
     words = len(text.split()) * 8
     assert peaks[1] - peaks[0] < 60, (peaks, words)
+
+
+def test_chunks_of_spilled_ids_with_in_memory_offsets_leave_the_offsets_alone(tmp_path):
+    """One long line (text8): the ids spill, the few sentence offsets stay in memory; reading a
+    chunk rebases a copy of its offsets, never the corpus's own (that corrupted later chunks)."""
+    writer = StreamWriter(np.int32, tmp_path, spill_after=10)
+    writer.append(np.arange(100, dtype=np.int32))
+    offsets = np.array([0, 30, 60, 100], np.int64)
+    enc = encode.EncodedCorpus(writer.finish(), offsets.copy(), 100)
+    buffers = encode.SentenceBuffers()
+    for _ in range(2):
+        ids, chunk_offsets, b, e = enc.sentences(1, 3, buffers)
+        assert chunk_offsets[b:e + 1].tolist() == [0, 30, 70] and ids[:70].tolist() == list(range(30, 100))
+    assert enc.offsets.tolist() == offsets.tolist()

@@ -84,21 +84,25 @@ class IdStream:
         return self.array is not None
 
     def read(self, start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Items [start, stop): a view when in memory, else read into ``out`` (or a new array)."""
+        """Items [start, stop), copied into ``out`` when given (the caller may then change them);
+        else a view when in memory, or a new array read from the file."""
         start, stop = max(0, int(start)), min(self.n, int(stop))
         count = max(0, stop - start)
-        if self.array is not None:
+        if self.array is not None and out is None:
             return self.array[start:start + count]
         buf = np.empty(count, self.dtype) if out is None or len(out) < count else out[:count]
-        _pread_exact(self.file, memoryview(buf).cast("B"), self.offset + start * self.dtype.itemsize, self.name)
+        if self.array is not None:
+            buf[:] = self.array[start:start + count]
+        else:
+            _pread_exact(self.file, memoryview(buf).cast("B"), self.offset + start * self.dtype.itemsize, self.name)
         return buf
 
     def item(self, index: int) -> int:
         return int(self.read(index, index + 1)[0])
 
     def blocks(self, start: int = 0, stop: int | None = None, size: int = READ_BLOCK):
-        """Consecutive blocks of items [start, stop), each at most ``size`` (one buffer reused when
-        read from a file: consume a block before asking for the next)."""
+        """Consecutive blocks of items [start, stop), each at most ``size``: views when in memory,
+        else one buffer refilled (consume a block before asking for the next; never change it)."""
         stop = self.n if stop is None else min(int(stop), self.n)
         buf = None if self.array is not None else np.empty(min(size, max(0, stop - start)), self.dtype)
         for a in range(int(start), stop, size):
