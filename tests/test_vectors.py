@@ -268,17 +268,16 @@ def test_unit_rows():
 def test_concurrent_queries_compute_norms_once(pair, monkeypatch):
     base, _ = pair
     wv = KeyedVectors.from_vectors(base.vectors.copy(), base.index_to_key)
-    full_normalisations = []
-    original = vectors_module.unit_rows
+    full_norms = []
+    original = vectors_module.row_norms
 
-    def counting_unit_rows(matrix):
-        if np.ndim(matrix) == 2 and len(matrix) == len(wv):
-            full_normalisations.append(threading.get_ident())
+    def counting_row_norms(matrix):
+        full_norms.append(threading.get_ident())
         return original(matrix)
 
     queries = ["king", "the", "war", "city"] * 4
     expected = [base.most_similar(q, topn=5) for q in queries]
-    monkeypatch.setattr(vectors_module, "unit_rows", counting_unit_rows)
+    monkeypatch.setattr(vectors_module, "row_norms", counting_row_norms)
     barrier = threading.Barrier(len(queries))
     results = [None] * len(queries)
 
@@ -292,7 +291,8 @@ def test_concurrent_queries_compute_norms_once(pair, monkeypatch):
     for t in threads:
         t.join()
     assert results == expected
-    assert len(full_normalisations) == 1
+    assert len(full_norms) == 1
+    assert wv._normed is None  # queries divide by the norms: no normalised copy of the table
 
 
 def test_reset_during_queries_never_serves_stale_norms():

@@ -182,7 +182,7 @@ class GensimModelMixin:
         if replace:
             from .vectors import unit_rows
 
-            self.wv.vectors[:] = unit_rows(self.wv.vectors)
+            unit_rows(self.wv.vectors, out=self.wv.vectors)  # block by block: no float64 copy of the table
             self.wv.reset_norms()
 
     # ---- using the output layer -------------------------------------------------------------------
@@ -279,7 +279,8 @@ class GensimModelMixin:
             params["negative"] = 5
         model = cls.__new__(cls)
         model.params = TrainParams(**params)
-        model.cache_dir, model.hashfxn, model.comment = None, hash, state["params"].get("comment")
+        model.cache_dir, model.spill_dir, model.hashfxn = None, None, hash
+        model.comment = state["params"].get("comment")
         model._init_state()
         vectors = state["vectors"]
         model._adopt_tables(list(state["words"]), np.asarray(state["counts"], np.int64), vectors,

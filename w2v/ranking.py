@@ -1,4 +1,9 @@
-"""The two numeric building blocks every ranking query shares: row normalisation and top-k selection.
+"""The numeric building blocks every ranking query shares: row norms and normalisation, cosine
+scores against a table, and top-k selection.
+
+A table may be as large as memory allows, or a read-only memory map shared between processes:
+everything here reads it block by block or through one BLAS product, and never makes a copy of
+it (the only full-size results are one norm or one score per row).
 
 They live apart from :mod:`w2v.vectors` so that :mod:`w2v.evaluate` (batched analogies) can use them
 without importing the KeyedVectors class, which itself delegates to the evaluators: no import circle.
@@ -8,18 +13,78 @@ from __future__ import annotations
 import numpy as np
 
 
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Return ``matrix`` with every row scaled to unit L2 length (all-zero rows stay zero).
+#: Rows per block for the passes over a whole table: 2048 rows of 300 floats is ~5 MB in float64,
+#: so the temporaries stay in cache-sized blocks whatever the table's size (a 1M x 300 table would
+#: otherwise need a 2.4 GB float64 copy for one division).
+_BLOCK_ROWS = 2048
 
-    This is the single place that normalises vectors, so every cosine in the library agrees to
-    the last bit. Norms are accumulated in float64 to avoid float32 overflow/rounding on long
-    vectors; zero rows are left as zeros instead of turning into NaNs.
+
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """L2 norm of each row of a 2-D ``matrix``, in its float dtype (float32 for integer input).
+
+    Computed block by block, squares accumulated in float64 (float32 sums over long rows drift
+    in the last digits), so the only full-size result is the one norm per row: no temporary as
+    large as the table, which may be a read-only memory map that must not be copied.
     """
     matrix = np.asarray(matrix)
-    dtype = matrix.dtype if np.issubdtype(matrix.dtype, np.floating) else np.float32
-    norms = np.sqrt(np.einsum("...i,...i->...", matrix, matrix, dtype=np.float64))
-    norms = np.where(norms == 0.0, 1.0, norms)
-    return (matrix / norms[..., None]).astype(dtype, copy=False)
+    dtype = matrix.dtype if np.issubdtype(matrix.dtype, np.floating) else np.dtype(np.float32)
+    out = np.empty(len(matrix), dtype=dtype)
+    scratch = np.empty((min(_BLOCK_ROWS, len(matrix)), matrix.shape[1]), dtype=np.float64)
+    for start in range(0, len(matrix), _BLOCK_ROWS):
+        block = scratch[: min(_BLOCK_ROWS, len(matrix) - start)]
+        np.copyto(block, matrix[start:start + len(block)], casting="unsafe")
+        out[start:start + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return out
+
+
+def unit_rows(matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Return ``matrix`` with every row scaled to unit L2 length (all-zero rows stay zero).
+
+    Norms are accumulated and each row divided in float64, then the result is rounded to the
+    input's float dtype, so a row normalised here and one normalised on its own agree to the
+    last bit; zero rows are left as zeros instead of turning into NaNs. A 2-D matrix is done
+    block by block (:func:`row_norms`), so the only full-size array is the result itself;
+    ``out`` (which may be ``matrix``) receives it in place.
+    """
+    matrix = np.asarray(matrix)
+    dtype = matrix.dtype if np.issubdtype(matrix.dtype, np.floating) else np.dtype(np.float32)
+    if matrix.ndim != 2:
+        norms = np.sqrt(np.einsum("...i,...i->...", matrix, matrix, dtype=np.float64))
+        norms = np.where(norms == 0.0, 1.0, norms)
+        result = (matrix / norms[..., None]).astype(dtype, copy=False)
+        if out is not None:
+            out[...] = result
+            return out
+        return result
+    if out is None:
+        out = np.empty(matrix.shape, dtype=dtype)
+    for start in range(0, len(matrix), _BLOCK_ROWS):
+        block = matrix[start:start + _BLOCK_ROWS].astype(np.float64)  # a copy: ``matrix`` is only read
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        norms[norms == 0.0] = 1.0
+        block /= norms[:, None]
+        out[start:start + len(block)] = block
+    return out
+
+
+def cosine_scores(table: np.ndarray, norms: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Cosine of every row of ``table`` with the unit vector(s) ``query`` (``(d,)`` or ``(d, k)``).
+
+    ``table @ query`` divided by each row's norm: the same scores as against a normalised copy
+    of the table (to float rounding), which is what gensim computes too, but read straight from
+    the table, so a query never needs a second table-sized array (nor writes to a memory-mapped
+    one). All-zero rows score 0 (gensim gives NaN).
+    """
+    if table.dtype in (np.float32, np.float64):
+        scores = table @ np.asarray(query, dtype=table.dtype)  # mixed dtypes would cast the whole table
+    else:  # float16 and friends have no BLAS product: score them block by block in float32
+        query = np.asarray(query, dtype=np.float32)
+        scores = np.empty((len(table),) + query.shape[1:], dtype=np.float32)
+        for start in range(0, len(table), _BLOCK_ROWS):
+            scores[start:start + _BLOCK_ROWS] = table[start:start + _BLOCK_ROWS].astype(np.float32) @ query
+    divisor = norms if scores.ndim == 1 else norms[:, None]
+    np.divide(scores, divisor, out=scores, where=divisor != 0)
+    return scores
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -2,9 +2,12 @@
 
 The table is a plain ``(V, d)`` array plus ``index_to_key`` / ``key_to_index`` and gensim's
 per-key attribute arrays (``expandos``, e.g. ``"count"``). Keys are any hashable (str, int, ...),
-as in gensim. Everything that ranks keys works on one cached copy of the unit-normalised table
-(:func:`w2v.ranking.unit_rows`) and one top-n selector (:func:`w2v.ranking.top_k`), so cosine
-queries are a matrix product followed by an ``argpartition``: no per-key Python loops.
+as in gensim. Everything that ranks keys scores the table itself against the query and divides by
+one cached norm per row (:func:`w2v.ranking.cosine_scores`), then picks the top n with one selector
+(:func:`w2v.ranking.top_k`): a matrix product and an ``argpartition``, no per-key Python loops.
+Queries never make a normalised copy of the table: a table as large as memory allows, or a
+read-only memory map shared by several processes, costs one float per row on top of itself. The
+normalised copy exists only once :meth:`KeyedVectors.get_normed_vectors` is asked for it.
 
 The constructor is gensim's, ``KeyedVectors(vector_size, count=0, dtype=np.float32)``; w2v's own
 code builds tables with :meth:`KeyedVectors.from_vectors`. Evaluation lives in
@@ -25,7 +28,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from . import evaluate, formats, wmd
-from .ranking import top_k, unit_rows
+from .ranking import cosine_scores, row_norms, top_k, unit_rows
 
 __all__ = ["KeyedVectors", "top_k", "unit_rows"]
 
@@ -46,8 +49,8 @@ class KeyedVectors:
     ``vectors`` is held by reference: the trainer updates it in place and then calls
     :meth:`reset_norms` (gensim code calls :meth:`fill_norms` with ``force=True``) so the cached
     norms are recomputed on the next query. Queries are safe to run from several threads at once:
-    the normalised copy is computed at most once per generation, under a lock, and published with
-    a single attribute assignment.
+    the norms (and the normalised copy, if asked for) are computed at most once per generation,
+    under a lock, and published with a single attribute assignment.
     """
 
     def __init__(self, vector_size, count=0, dtype=np.float32, mapfile_path=None):
@@ -205,14 +208,24 @@ class KeyedVectors:
         """
         if force:
             self.reset_norms()
-        if self._norms is None:
-            with self._norm_lock:
-                if self._norms is None:
-                    self._norms = np.linalg.norm(self._vectors, axis=1)
+        self._row_norms()
+
+    def _row_norms(self) -> np.ndarray:
+        """The cached per-row norms, computed (block by block, see :func:`w2v.ranking.row_norms`) on
+        first use; double-checked locking as in :meth:`get_normed_vectors`."""
+        norms = self._norms
+        if norms is not None:
+            return norms
+        with self._norm_lock:
+            if self._norms is None:
+                self._norms = row_norms(self._vectors)
+            return self._norms
 
     def get_normed_vectors(self) -> np.ndarray:
-        """The unit-normalised table, computed once and cached (read-only, shared by all queries).
+        """The unit-normalised table, computed once and cached (read-only) until :meth:`reset_norms`.
 
+        This is a second table-sized array, so nothing in w2v's queries asks for it (they divide
+        by :attr:`norms` instead); it exists for callers that want the normalised rows themselves.
         Double-checked locking: the fast path is a lock-free read of one attribute; the slow path
         computes under the lock so concurrent first queries do not each allocate a V x d copy,
         and a :meth:`reset_norms` that happens meanwhile is never overwritten by a stale result.
@@ -230,7 +243,7 @@ class KeyedVectors:
 
     def unit_normalize_all(self) -> None:
         """Scale every vector to unit length, in place (training cannot sensibly continue after this)."""
-        self._vectors[...] = unit_rows(self._vectors)
+        unit_rows(self._vectors, out=self._vectors)
         self.reset_norms()
         self.fill_norms()
 
@@ -307,8 +320,9 @@ class KeyedVectors:
 
     def get_vector(self, key, norm=False) -> np.ndarray:
         """Vector of ``key`` (a read-only view, as in gensim); ``norm=True`` gives the unit-length one."""
-        table = self.get_normed_vectors() if norm else self._vectors
-        result = table[self.get_index(key)]
+        result = self._vectors[self.get_index(key)]
+        if norm:
+            result = unit_rows(result)
         result.setflags(write=False)
         return result
 
@@ -519,12 +533,12 @@ class KeyedVectors:
             raise ValueError("cannot compute similarity with no input: give positive and/or negative terms")
         is_key = [not isinstance(t, (np.ndarray, list)) for t in terms]
         rows = self._indices(t for t, k in zip(terms, is_key) if k)
-        normed = self.get_normed_vectors()
-        vectors = np.empty((len(terms), self.vector_size), dtype=normed.dtype)
-        vectors[np.array(is_key, dtype=bool)] = normed[rows]
+        dtype = self._vectors.dtype if np.issubdtype(self._vectors.dtype, np.floating) else np.dtype(REAL)
+        vectors = np.empty((len(terms), self.vector_size), dtype=dtype)
+        vectors[np.array(is_key, dtype=bool)] = unit_rows(self._vectors[rows])
         for i, (term, key) in enumerate(zip(terms, is_key)):
             if not key:
-                vec = np.asarray(term, dtype=normed.dtype)
+                vec = np.asarray(term, dtype=dtype)
                 if vec.shape != (self.vector_size,):
                     raise ValueError(f"query vector has shape {vec.shape}, expected ({self.vector_size},)")
                 vectors[i] = unit_rows(vec) if normalize_vectors else vec
@@ -543,10 +557,9 @@ class KeyedVectors:
         return [(self.index_to_key[i + offset], float(scores[i]))
                 for i in best.tolist() if i not in excluded][: int(topn)]
 
-    def _restricted(self, restrict_vocab) -> np.ndarray:
-        """The normalised table, limited to the first ``restrict_vocab`` (most frequent) keys."""
-        normed = self.get_normed_vectors()
-        return normed if restrict_vocab is None else normed[: int(restrict_vocab)]
+    def _cosines(self, query: np.ndarray, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Cosine of rows ``start:end`` with the unit vector(s) ``query``, read from the table itself."""
+        return cosine_scores(self._vectors[start:end], self._row_norms()[start:end], query)
 
     def most_similar(self, positive=None, negative=None, topn=10, clip_start=0, clip_end=None,
                      restrict_vocab=None, indexer=None):
@@ -568,7 +581,7 @@ class KeyedVectors:
         if restrict_vocab:
             clip_start, clip_end = 0, restrict_vocab
         clip_start, clip_end = int(clip_start), int(clip_end)
-        scores = self.get_normed_vectors()[clip_start:clip_end] @ query
+        scores = self._cosines(query, clip_start, clip_end)
         return self._ranked(scores, topn, rows, offset=clip_start)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
@@ -582,7 +595,7 @@ class KeyedVectors:
         vectors, weights, rows = self._query_terms(positive, negative, normalize_vectors=True)
         if not (weights > 0).any():
             raise ValueError("cannot compute similarity with no input: most_similar_cosmul needs positive terms")
-        shifted = (1.0 + self._restricted(restrict_vocab) @ vectors.T) / 2.0
+        shifted = (1.0 + self._cosines(vectors.T, 0, None if restrict_vocab is None else int(restrict_vocab))) / 2.0
         scores = np.prod(shifted[:, weights > 0], axis=1) / (np.prod(shifted[:, weights < 0], axis=1) + 1e-6)
         return self._ranked(scores, topn, rows)
 
@@ -641,9 +654,9 @@ class KeyedVectors:
             source = self.get_vector(word_or_vector, norm=True)
         else:
             source = unit_rows(np.asarray(word_or_vector, dtype=np.float32))
-        normed = self.get_normed_vectors()
-        table = normed[self._indices(other_words)] if other_words else normed
-        return 1.0 - table @ source
+        if other_words:
+            return 1.0 - unit_rows(self._vectors[self._indices(other_words)]) @ source
+        return 1.0 - self._cosines(source)
 
     def closer_than(self, key1, key2) -> list:
         """Keys closer to ``key1`` than ``key2`` is (``key1`` itself excluded)."""
@@ -701,8 +714,9 @@ class KeyedVectors:
             logger.warning("ignoring words not in the vocabulary: %s", set(words) - set(known))
         if not known:
             raise ValueError("cannot rank an empty list of known words")
-        table = self.get_normed_vectors() if use_norm else self._vectors
-        vectors = table[self._indices(known)]
+        vectors = self._vectors[self._indices(known)]
+        if use_norm:
+            vectors = unit_rows(vectors)
         scores = vectors @ unit_rows(vectors.mean(axis=0))
         return sorted(zip(scores.tolist(), known), reverse=True)
 
