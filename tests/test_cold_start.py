@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from w2v import encode, vocab
+from w2v import encode, idstore, vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,12 +46,12 @@ def test_small_corpus_encoding_equals_the_numba_one():
     assert results[0][0] == results[1][0]
     for want, got in zip(results[0][1:], results[1][1:]):
         np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(encode.RawScan(["w"] * 50, ids, offsets).counts(), encode._count_ids(ids, 50))
+    np.testing.assert_array_equal(encode.RawScan(["w"] * 50, ids, offsets).counts(), np.bincount(ids, minlength=50))
 
 
 FIT = """
 import numpy as np, w2v
-from w2v import encode, vocab
+from w2v import encode, idstore, vocab
 from w2v.kernels import sentences
 walks = [[str(x) for x in np.random.default_rng(0).integers(0, 34, 40)] for _ in range(340)]
 for hs in (0, 1):
@@ -60,7 +60,7 @@ for hs in (0, 1):
     m.build_vocab(walks)
     m.train(walks, total_examples=len(walks), epochs=m.epochs)
 loaded = {f.__name__: len(f.signatures) for f in (vocab._huffman, vocab._fill_alias, encode._remap,
-          encode._count_ids, sentences.current_alpha, sentences.scheduled_alpha, sentences.train_chunk)}
+          idstore.count_ids, sentences.current_alpha, sentences.scheduled_alpha, sentences.train_chunk)}
 print(loaded)
 """
 

@@ -611,6 +611,9 @@ class StreamingTokenizer(Tokenizer):
     """The byte tokeniser of :mod:`w2v.tokenize`, emptied after each block so a file is never held
     whole: :meth:`take` returns the sentences completed so far and keeps the open one."""
 
+    def _flush(self) -> None:
+        """Keep the block's ids here: the caller takes them (a scan would write them to its streams)."""
+
     def take(self, keep_open: bool = True):
         """(ids, sentence offsets) of the complete sentences (all of them if not ``keep_open``,
         the open one included), and forget them."""
