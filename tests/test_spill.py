@@ -242,3 +242,17 @@ def test_chunks_of_spilled_ids_with_in_memory_offsets_leave_the_offsets_alone(tm
         ids, chunk_offsets, b, e = enc.sentences(1, 3, buffers)
         assert chunk_offsets[b:e + 1].tolist() == [0, 30, 70] and ids[:70].tolist() == list(range(30, 100))
     assert enc.offsets.tolist() == offsets.tolist()
+
+
+def test_cli_spill_dir(tmp_path, capsys, monkeypatch):
+    from w2v import cli
+
+    path = text_corpus(tmp_path, 1500)
+    out = tmp_path / "v.txt"
+    args = ["train", "-train", str(path), "-output", str(out), "-size", "8", "-iter", "1", "-min-count", "2",
+            "-cache", "0"]
+    assert cli.main(args + ["-spill-dir", str(tmp_path / "missing")]) != 0
+    assert "missing" in capsys.readouterr().err and not out.exists()
+    monkeypatch.setattr(idstore, "SPILL_AFTER", 500)
+    assert cli.main(args + ["-spill-dir", str(tmp_path)]) == 0
+    assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["c.txt", "v.txt"]

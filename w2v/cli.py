@@ -184,6 +184,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                          "such as 500M or 4G (default 2G or $W2V_CACHE_MAX); see 'w2v cache info'")
     io.add_argument("--no-cache", dest="cache", action="store_const", const="0",
                     help="same as -cache 0")
+    io.add_argument("-spill-dir", "--spill-dir", dest="spill_dir", metavar="DIR", default=None,
+                    help="where the corpus's ids go once they pass 8M words, so memory does not grow with "
+                         "the corpus (default: $TMPDIR or /tmp; the files have no name and vanish with the run)")
     io.add_argument("-checkpoint-every", "--checkpoint-every", type=int, metavar="N",
                     help="also checkpoint every N corpus words (needs -checkpoint)")
     m = p.add_argument_group("model (word2vec.c flags; gensim's names also accepted)")
@@ -287,7 +290,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
     checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint)
-    model = w2v.Word2Vec(cache_dir=cache, **{"compute_loss": True, **config})  # w2v.train's default
+    model = w2v.Word2Vec(cache_dir=cache, spill_dir=args.spill_dir,
+                         **{"compute_loss": True, **config})  # w2v.train's default
     model.build_vocab(train_corpus(args), vocab=vocab)
     check_classes(args.classes, len(model.wv))  # before training: k-means needs k <= vocabulary size
     planned = model._encoded.n_words * config["epochs"]

@@ -39,19 +39,15 @@ SMALL_CORPUS = 1 << 20
 BATCH_TOKENS = 1 << 20
 
 
-class EncodedCorpus:
-    """Vocabulary ids of a corpus: ``ids[offsets[s]:offsets[s + 1]]`` is sentence ``s``.
+class SentenceStreams:
+    """Sentences as two streams: int32 ids and int64 offsets, ``ids[offsets[s]:offsets[s + 1]]``
+    being sentence ``s``; each an :class:`~w2v.idstore.IdStream` (in memory, or in a spill or cache
+    file). ``ids`` and ``offsets`` give the whole arrays, read into memory when on disk: for small
+    corpora, tests and inspection, never for a corpus of unknown size."""
 
-    Both sequences are :class:`~w2v.idstore.IdStream` s: in memory for a small corpus, in a spill
-    or cache file for a large one. Training reads a chunk of sentences at a time
-    (:meth:`sentences`), so a corpus on disk is never held whole. ``ids`` and ``offsets`` give the
-    whole arrays (read into memory when on disk: for small corpora and inspection).
-    """
-
-    def __init__(self, ids, offsets, raw_words: int):
-        self.id_stream = IdStream.of(ids, np.int32)         # out-of-vocabulary words removed
+    def __init__(self, ids, offsets):
+        self.id_stream = IdStream.of(ids, np.int32)
         self.offset_stream = IdStream.of(offsets, np.int64)  # len = sentences + 1
-        self.raw_words = int(raw_words)                      # tokens read, in or out of the vocabulary
 
     @property
     def ids(self) -> np.ndarray:
@@ -62,16 +58,33 @@ class EncodedCorpus:
         return self.offset_stream.to_array()
 
     @property
-    def n_words(self) -> int:
-        return len(self.id_stream)
-
-    @property
     def n_sentences(self) -> int:
         return len(self.offset_stream) - 1
 
     @property
     def in_memory(self) -> bool:
         return self.id_stream.in_memory and self.offset_stream.in_memory
+
+    def close(self) -> None:
+        """Free the spill files now (they are freed anyway when the streams are collected)."""
+        self.id_stream.close()
+        self.offset_stream.close()
+
+
+class EncodedCorpus(SentenceStreams):
+    """Vocabulary ids of a corpus (out-of-vocabulary words removed), sentence by sentence.
+
+    Training reads a chunk of sentences at a time (:meth:`sentences`), so a corpus on disk is
+    never held whole.
+    """
+
+    def __init__(self, ids, offsets, raw_words: int):
+        super().__init__(ids, offsets)
+        self.raw_words = int(raw_words)  # tokens read, in or out of the vocabulary
+
+    @property
+    def n_words(self) -> int:
+        return len(self.id_stream)
 
     def sentences(self, begin: int, end: int, buffers: SentenceBuffers) -> tuple[np.ndarray, np.ndarray, int, int]:
         """``(ids, offsets, b, e)`` such that sentences ``b..e`` of the returned arrays are this
@@ -119,12 +132,6 @@ class EncodedCorpus:
         yield from self.id_stream.blocks()
         yield from self.offset_stream.blocks()
 
-    def close(self) -> None:
-        """Free the spill files now (they are freed anyway when the corpus is collected)."""
-        self.id_stream.close()
-        self.offset_stream.close()
-
-
 class SentenceBuffers:
     """One reader's buffers for :meth:`EncodedCorpus.sentences`, grown to the largest chunk read."""
 
@@ -143,36 +150,19 @@ class SentenceBuffers:
         return self.offsets
 
 
-class RawScan:
-    """The corpus as provisional ids over every distinct word (before any min_count).
-
-    ``ids`` and ``offsets`` are arrays or :class:`~w2v.idstore.IdStream` s; ``counts`` (each
-    word's count) is computed from the ids when not given.
-    """
+class RawScan(SentenceStreams):
+    """The corpus as provisional ids over every distinct word (before any min_count), first-seen
+    order; ``counts`` (each word's count) is computed from the ids when not given."""
 
     def __init__(self, words: list, ids, offsets, counts: np.ndarray | None = None, spill_dir=None):
+        super().__init__(ids, offsets)
         self.words = words
-        self.id_stream = IdStream.of(ids, np.int32)          # int32 provisional ids, first-seen order
-        self.offset_stream = IdStream.of(offsets, np.int64)  # int64 sentence offsets into ids
         self._counts = counts
         self.spill_dir = spill_dir
 
     @property
-    def ids(self) -> np.ndarray:
-        """All provisional ids in memory (read from disk if spilled: for small scans and tests)."""
-        return self.id_stream.to_array()
-
-    @property
-    def offsets(self) -> np.ndarray:
-        return self.offset_stream.to_array()
-
-    @property
     def n_tokens(self) -> int:
         return len(self.id_stream)
-
-    @property
-    def n_sentences(self) -> int:
-        return len(self.offset_stream) - 1
 
     def counts(self) -> np.ndarray:
         """Count of each word in ``words``."""
