@@ -53,7 +53,15 @@ def test_every_gensim_method_exists_with_gensim_signature(name):
     if name == "save":  # gensim's is (*args, **kwargs), forwarded to SaveLoad.save
         theirs = gensim_models.keyedvectors.utils.SaveLoad.save
     described = [(p.name, p.kind, p.default) for p in inspect.signature(theirs).parameters.values()]
+    described += TRAILING_EXTRAS.get(name, [])
     assert [(p.name, p.kind, p.default) for p in inspect.signature(ours).parameters.values()] == described
+
+
+#: keywords w2v accepts after all of gensim's: gensim's module-level ``_load_word2vec_format``
+#: (which gensim's own LoadWord2VecFormatTest calls) takes ``binary_chunk_size`` after the method's.
+TRAILING_EXTRAS = {
+    "load_word2vec_format": [("binary_chunk_size", inspect.Parameter.POSITIONAL_OR_KEYWORD, 100 * 1024)],
+}
 
 
 # ---------------------------------------------------------------------- construction and adding

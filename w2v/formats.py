@@ -21,6 +21,7 @@ never a partial file (see :func:`w2v._fileutil.atomic_write`).
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import json
@@ -30,13 +31,12 @@ import os
 import re
 import shutil
 import struct
-import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from . import gensim_pickle
+from . import formats_kernels, gensim_pickle
 from ._fileutil import UnsupportedCompression, atomic_write
 from ._fileutil import open_binary as _open_any
 
@@ -45,7 +45,19 @@ logger = logging.getLogger(__name__)
 _FLOAT = np.dtype("<f4")
 _WHITESPACE = re.compile(r"\s")
 _BATCH_LINES = 8192
-_BINARY_CHUNK_BYTES = 1 << 24
+#: gensim's default ``binary_chunk_size``: bytes per read of a binary file
+_GENSIM_BINARY_CHUNK = 100 * 1024
+#: bytes handed to the binary scanner per call (read in ``binary_chunk_size`` pieces)
+_BINARY_CHUNK_BYTES = 1 << 20
+#: bytes per read of a text file (whole lines of it are parsed per kernel call)
+_TEXT_CHUNK_BYTES = 1 << 20
+#: entries per kernel call, and rows of the float32/float64 block that stages rows the kernels
+#: cannot write straight into the table (another dtype, or only some words wanted); text tokens
+#: left to ``float()`` per call. Together with the read buffer, the loaders' fixed overhead is
+#: about 2 MB, whatever the file's size.
+_MAX_BATCH = 1 << 14
+_STAGE_BYTES = 1 << 20
+_SLOW_TOKENS = 1 << 12
 _NATIVE_MANIFEST = "keyedvectors.json"
 _NATIVE_FORMAT = "w2v.KeyedVectors"
 _NATIVE_VERSION = 2
@@ -191,34 +203,51 @@ def _write_text_rows(words, rows: np.ndarray) -> bytes:
 
 def load_word2vec_format(cls, fname, fvocab=None, binary: bool = False, encoding: str = "utf8",
                          unicode_errors: str = "strict", limit: int | None = None, datatype=np.float32,
-                         no_header: bool = False):
+                         no_header: bool = False, binary_chunk_size: int = _GENSIM_BINARY_CHUNK):
     """Read a word2vec.c text or binary file into a ``cls`` (a KeyedVectors class), as gensim does.
 
     ``fvocab`` names a ``word count`` file (word2vec.c's ``-save-vocab``) whose counts become the
     ``"count"`` attribute; without it, counts are made up in descending order (``V - row``), as
     gensim does, so the file order is kept by everything that sorts by count. ``limit`` reads
     only the first N words (the file is not read further). Words that repeat keep their first
-    vector (as gensim does). ``no_header`` is for headerless text files (GloVe-style): the
-    vocabulary size and width come from the lines themselves. ``datatype`` is the table's dtype.
+    vector (as gensim does). ``no_header`` is for headerless text files (GloVe-style): as in
+    gensim, a first pass counts the lines, so the table can be allocated once. ``datatype`` is
+    the table's dtype. ``binary_chunk_size`` is gensim's: how many bytes each read of a binary
+    file asks for (it changes nothing but the read sizes).
+
+    Memory: the table is allocated once, at its final size (the header says how many rows), and
+    every vector is written straight into its row from a bounded read buffer, so loading peaks at
+    the table plus the words (and a repeated word is dropped by moving rows down in place).
     Raises :class:`FormatError` for a bad header, a wrong number of values, a bad number or a
     truncated file (a :class:`WordDecodeError`, also a UnicodeDecodeError, for undecodable words).
     """
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0 or None, got {limit}")
+    if not isinstance(binary_chunk_size, (int, np.integer)) or isinstance(binary_chunk_size, bool) \
+            or binary_chunk_size < 1:
+        raise ValueError(f"binary_chunk_size must be a positive int (bytes per read), got {binary_chunk_size!r}")
+    datatype = np.dtype(datatype)
+    if not np.issubdtype(datatype, np.floating):
+        raise TypeError(f"datatype must be a floating-point type, got {datatype}")
     known_counts = None if fvocab is None else read_vocab_counts(fvocab, encoding, unicode_errors)
-    with open_binary(fname) as f:
-        if no_header:
-            if binary:
-                raise UnsupportedOption("no_header is only supported for text files (binary needs the width)")
-            words, table = _read_text_headerless(f, fname, limit, encoding, unicode_errors)
-            vocab_size = len(words)
-        else:
+    if no_header:
+        if binary:
+            raise UnsupportedOption("no_header is only supported for text files (binary needs the width)")
+        vocab_size, dim = _count_text_lines(fname, limit)
+        with open_binary(fname) as f:
+            words, table = _read_text_body(f, fname, vocab_size, dim, encoding, unicode_errors, datatype=datatype,
+                                           first_line_no=1)
+    else:
+        with open_binary(fname) as f:
             vocab_size, dim = _read_header(f, fname)
             if limit is not None:
                 vocab_size = min(vocab_size, limit)
-            reader = _read_binary_body if binary else _read_text_body
-            words, table = reader(f, fname, vocab_size, dim, encoding, unicode_errors)
-    words, table = _drop_duplicates(words, table, fname)
+            if binary:
+                words, table = _read_binary_body(f, fname, vocab_size, dim, encoding, unicode_errors,
+                                                 datatype=datatype, chunk_bytes=int(binary_chunk_size))
+            else:
+                words, table = _read_text_body(f, fname, vocab_size, dim, encoding, unicode_errors, datatype=datatype)
+    words, table, index = _drop_duplicates(words, table, fname)
     if known_counts is None:
         counts = vocab_size - np.arange(len(words), dtype=np.int64)
     else:
@@ -227,9 +256,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary: bool = False, encoding
             logger.warning("vocabulary file %s is incomplete: %d words missing (e.g. %r), their count is 0",
                            fvocab, len(missing), missing[0])
         counts = np.array([known_counts.get(w, 0) for w in words], dtype=np.int64)
-    if np.dtype(datatype) != table.dtype:
-        table = table.astype(datatype)
-    return cls.from_vectors(table, words, counts)
+    return cls._wrap(table, words, counts, index)
 
 
 def read_word2vec_rows(fname, keys, binary: bool = False, encoding: str = "utf8", unicode_errors: str = "strict"):
@@ -278,7 +305,7 @@ def _read_header(f, path) -> tuple[int, int]:
     return int(fields[0]), int(fields[1])
 
 
-def _new_table(path, vocab_size: int, dim: int, binary: bool) -> np.ndarray:
+def _new_table(path, vocab_size: int, dim: int, binary: bool, dtype=_FLOAT) -> np.ndarray:
     """The table for ``vocab_size`` rows, but never more rows than the file can hold.
 
     A damaged header may claim billions of words: allocating that would fail with MemoryError
@@ -292,45 +319,148 @@ def _new_table(path, vocab_size: int, dim: int, binary: bool) -> np.ndarray:
         rows = min(rows, os.path.getsize(path) // per_entry + 1)
     if rows * dim * 4 > 2**40:
         raise FormatError(path, f"header claims {vocab_size} words x {dim} dims: too large to be real")
-    return np.empty((rows, dim), dtype=np.float32)
+    return np.empty((rows, dim), dtype=np.dtype(dtype).newbyteorder("="))
 
 
-def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None):
-    """Read ``vocab_size`` binary entries, chunk by chunk, into a preallocated table.
+class _ReadWindow:
+    """A read buffer over a binary file: unconsumed bytes are ``buf[start:end]`` (``array`` is the
+    same memory as uint8, for the kernels). Each :meth:`more` reads at least ``fill`` bytes (or to
+    the end of the file) in reads of ``read_size`` bytes, straight into the buffer (``readinto``),
+    so gensim's small ``binary_chunk_size`` sets the read calls, not how often the kernels run.
+    The buffer grows only when one entry is larger than what it holds: its size stays about
+    ``fill`` plus a little."""
 
-    Each entry costs one ``bytes.find`` for the word and one ``np.frombuffer`` for the vector,
-    so the float data is never touched by Python-level loops. With ``wanted`` (a set, consumed),
-    only the first entry of each wanted word is kept, so the table never holds more rows than that.
+    def __init__(self, f, read_size: int, fill: int = 0):
+        self.f = f
+        self.read_size = read_size
+        self.fill = max(read_size, fill)
+        self._allocate(self.fill + (1 << 16))
+        self.start = self.end = 0
+        self.eof = False
+
+    def _allocate(self, size: int) -> None:
+        self.buf = bytearray(size)
+        self.array = np.frombuffer(self.buf, dtype=np.uint8)
+
+    def more(self) -> None:
+        """Move the unconsumed bytes to the front and read at least ``fill`` more after them."""
+        keep = self.end - self.start
+        if len(self.buf) - keep < self.fill:
+            old = self.array
+            self._allocate(max(2 * len(self.buf), keep + self.fill))
+            self.array[:keep] = old[self.start:self.end]
+        elif self.start:
+            self.array[:keep] = self.array[self.start:self.end].copy()
+        self.start, self.end = 0, keep
+        with memoryview(self.buf) as view:
+            while self.end - keep < self.fill:
+                got = self.f.readinto(view[self.end:self.end + min(self.read_size, len(self.buf) - self.end)])
+                if not got:
+                    self.eof = True
+                    break
+                self.end += got
+
+    def find(self, byte: bytes, start: int | None = None) -> int:
+        return self.buf.find(byte, self.start if start is None else start, self.end)
+
+    def rfind(self, byte: bytes) -> int:
+        return self.buf.rfind(byte, self.start, self.end)
+
+
+#: codecs in which the byte ``\n`` is always the character ``"\n"`` and nothing else decodes to it,
+#: and whose decoding of words joined by newlines equals decoding each (whatever ``errors``)
+_NEWLINE_SAFE_CODECS = {"utf-8", "ascii", "latin-1", "iso8859-1"}
+
+
+def _decode_words(window: _ReadWindow, starts: np.ndarray, ends: np.ndarray, encoding: str, errors: str, path,
+                  unit: str, first_number: int) -> list[str]:
+    """Decode the words at ``buf[starts[k]:ends[k]]``; an undecodable one is reported by number.
+
+    For UTF-8 and single-byte codecs the words are joined by newlines (a kernel copy) and decoded
+    and split in one call each: a million words in a fraction of the time of a million decodes.
+    """
+    n = len(starts)
+    if n and _codec_name(encoding) in _NEWLINE_SAFE_CODECS:
+        joined = np.empty(int((ends - starts).sum()) + n, dtype=np.uint8)
+        length = formats_kernels.join_words(window.array, starts, ends, n, joined)
+        if length >= 0:
+            try:
+                words = str(joined[:length - 1], encoding, errors).split("\n")
+            except UnicodeDecodeError:
+                words = None  # find the word, below
+            if words is not None and len(words) == n:
+                return words
+    buf = window.buf
+    return [_decode_word(bytes(buf[s:e]), encoding, errors, path, unit, first_number + k)
+            for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist()))]
+
+
+def _codec_name(encoding: str) -> str | None:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None,
+                      datatype=_FLOAT, chunk_bytes: int = _BINARY_CHUNK_BYTES):
+    """Read ``vocab_size`` binary entries into a preallocated table, ``chunk_bytes`` per read.
+
+    :func:`w2v.formats_kernels.scan_binary_entries` finds the entries of each buffered chunk and
+    :func:`~w2v.formats_kernels.copy_rows` copies their vectors into the table's rows (through a
+    small float32 block when the table has another dtype); Python only decodes the words. With
+    ``wanted`` (a set, consumed), only the first entry of each wanted word is kept, so the table
+    never holds more rows than that.
     """
     width = dim * _FLOAT.itemsize
-    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=True)
+    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=True,
+                       dtype=datatype)
+    batch = max(1, min(_MAX_BATCH, vocab_size))
+    starts, ends, vectors = (np.empty(batch, dtype=np.int64) for _ in range(3))
+    direct = wanted is None and table.dtype == _FLOAT and table.flags.c_contiguous
+    if direct:
+        target, stage = table.reshape(-1).view(np.uint8), None
+    else:
+        stage = np.empty((min(batch, max(1, _STAGE_BYTES // width)), dim), dtype=_FLOAT)
+        target = stage.reshape(-1).view(np.uint8)
+    window = _ReadWindow(f, chunk_bytes, _BINARY_CHUNK_BYTES)
     words: list[str] = []
-    buf = b""
-    pos = 0
-    eof = False
     seen = 0
     while seen < vocab_size:
-        space = buf.find(b" ", pos)
-        if space < 0 or len(buf) - (space + 1) < width:
-            if eof:
-                _raise_binary_truncated(path, buf, pos, space, width, seen, vocab_size)
-            chunk = f.read(_BINARY_CHUNK_BYTES)
-            eof = not chunk
-            buf = buf[pos:] + chunk
-            pos = 0
+        want = min(len(starts), vocab_size - seen, len(starts) if stage is None else len(stage))
+        n, pos = formats_kernels.scan_binary_entries(window.array, window.start, window.end, width, want,
+                                                     starts, ends, vectors)
+        if n == 0:
+            if window.eof:
+                _raise_binary_truncated(path, bytes(window.buf[window.start:window.end]), width, seen, vocab_size)
+            window.more()
             continue
-        raw = buf[pos:space].lstrip(b"\n")
-        if not raw:
-            raise FormatError(path, f"entry {seen + 1} of {vocab_size} has an empty word (bad header width?)")
-        seen += 1
-        word = _decode_word(raw, encoding, errors, path, "word", seen)
-        if wanted is None or word in wanted:
-            if wanted is not None:
-                wanted.discard(word)
-            table[len(words)] = np.frombuffer(buf, dtype=_FLOAT, count=dim, offset=space + 1)
-            words.append(word)
-        pos = space + 1 + width
+        empty = np.flatnonzero(starts[:n] == ends[:n])
+        if empty.size:
+            raise FormatError(path, f"entry {seen + int(empty[0]) + 1} of {vocab_size} has an empty word "
+                                    "(bad header width?)")
+        batch_words = _decode_words(window, starts[:n], ends[:n], encoding, errors, path, "word", seen + 1)
+        if direct:
+            formats_kernels.copy_rows(window.array, vectors, n, width, np.arange(len(words), len(words) + n), target)
+            words.extend(batch_words)
+        else:
+            keep = np.arange(n) if wanted is None else _take_wanted(batch_words, wanted)
+            formats_kernels.copy_rows(window.array, vectors[keep], len(keep), width, np.arange(len(keep)), target)
+            table[len(words):len(words) + len(keep)] = stage[:len(keep)]
+            words.extend(batch_words[k] for k in keep.tolist())
+        seen += n
+        window.start = pos
     return words, (table if wanted is None else table[:len(words)])
+
+
+def _take_wanted(batch_words: list[str], wanted: set) -> np.ndarray:
+    """Positions of the words still wanted (each taken out of ``wanted``: its first entry counts)."""
+    keep = []
+    for k, word in enumerate(batch_words):
+        if word in wanted:
+            wanted.discard(word)
+            keep.append(k)
+    return np.array(keep, dtype=np.intp)
 
 
 def _decode_word(raw: bytes, encoding: str, errors: str, path, unit: str, number: int) -> str:
@@ -343,14 +473,15 @@ def _decode_word(raw: bytes, encoding: str, errors: str, path, unit: str, number
                               exc) from None
 
 
-def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
-    """Explain why the binary data ran out before ``vocab_size`` entries."""
+def _raise_binary_truncated(path, rest: bytes, width, done, vocab_size):
+    """Explain why the binary data (``rest``, what is left unread) ran out before ``vocab_size`` entries."""
+    space = rest.find(b" ")
     if space < 0:
-        rest = buf[pos:].lstrip(b"\n")
+        rest = rest.lstrip(b"\n")
         what = f"{len(rest)} stray bytes without a word separator" if rest else "no data"
         raise TruncatedFileError(path, f"truncated: file ends after {done} of {vocab_size} words ({what} left)")
-    word = buf[pos:space].lstrip(b"\n").decode("utf8", errors="replace")
-    have = len(buf) - (space + 1)
+    word = rest[:space].lstrip(b"\n").decode("utf8", errors="replace")
+    have = len(rest) - (space + 1)
     raise TruncatedFileError(
         path,
         f"truncated: vector of word {done + 1} of {vocab_size} ({word!r}) needs {width} bytes, "
@@ -358,85 +489,101 @@ def _raise_binary_truncated(path, buf, pos, space, width, done, vocab_size):
     )
 
 
-def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None):
-    """Read ``vocab_size`` text lines in batches of a few thousand (bounded memory for huge files).
+def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: str, wanted: set | None = None,
+                    datatype=_FLOAT, first_line_no: int = 2):
+    """Read ``vocab_size`` text lines, a bounded chunk of whole lines at a time.
 
-    ``wanted`` as for :func:`_read_binary_body`.
+    :func:`w2v.formats_kernels.parse_text_lines` parses each chunk's numbers straight into the
+    table's rows (exactly, see that module); the few tokens it leaves (``nan``, more than 18
+    digits, junk) go through ``float()``, whose refusal names the line. ``wanted`` as for
+    :func:`_read_binary_body`. ``first_line_no`` is the file line of the first entry (for errors).
     """
-    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=False)
+    table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=False,
+                       dtype=datatype)
+    direct = wanted is None and table.dtype in (np.float32, np.float64)
+    batch = _MAX_BATCH if direct else max(1, min(_MAX_BATCH, _STAGE_BYTES // (8 * dim)))
+    stage = None if direct else np.empty((batch, dim), dtype=np.float64)
+    target = table if direct else stage
+    starts, ends, line_starts = (np.empty(batch, dtype=np.int64) for _ in range(3))
+    slow = max(_SLOW_TOKENS, dim)
+    slow_line, slow_col, slow_start, slow_end = (np.empty(slow, dtype=np.int64) for _ in range(4))
+    window = _ReadWindow(f, _TEXT_CHUNK_BYTES)
     words: list[str] = []
     seen = 0
     while seen < vocab_size:
-        lines = _read_lines(f, min(_BATCH_LINES, vocab_size - seen))
-        if not lines:
+        last_newline = window.rfind(b"\n")
+        if last_newline < 0 and not window.eof:
+            window.more()
+            continue
+        if window.start == window.end:
             raise TruncatedFileError(path, f"truncated: file ends after {seen} of {vocab_size} vectors "
-                                           f"(line {seen + 2} missing)")
-        batch_words, values = _parse_text_lines(lines, path, seen + 2, dim, encoding, errors)
-        if wanted is not None:
-            keep = [i for i, w in enumerate(batch_words) if w in wanted and wanted.remove(w) is None]
-            batch_words, values = [batch_words[i] for i in keep], values[keep]
-        table[len(words): len(words) + len(batch_words)] = values
-        words.extend(batch_words)
-        seen += len(lines)
+                                           f"(line {seen + first_line_no} missing)")
+        data_end = window.end if window.eof else last_newline + 1
+        row0 = len(words) if direct else 0
+        status, n, pos, n_slow = formats_kernels.parse_text_lines(
+            window.array, window.start, data_end, dim, min(batch, vocab_size - seen), target, row0,
+            starts, ends, line_starts, slow_line, slow_col, slow_start, slow_end)
+        line_no = first_line_no + seen
+        if n_slow:
+            _parse_slow_tokens(window, target, row0, dim, line_no, slow_line[:n_slow], slow_col[:n_slow],
+                               slow_start[:n_slow], slow_end[:n_slow], line_starts, path)
+        if status == formats_kernels.TEXT_BAD_LINE:
+            line = _line_at(window, pos, data_end)
+            cut = "" if line.endswith(b"\n") else " (the file ends inside this line: truncated?)"
+            raise FormatError(path, f"line {line_no + n}: {_text_line_problem(line, dim)}{cut}")
+        batch_words = _decode_words(window, starts[:n], ends[:n], encoding, errors, path, "line", line_no)
+        if direct:
+            words.extend(batch_words)
+        else:
+            keep = np.arange(n) if wanted is None else _take_wanted(batch_words, wanted)
+            table[len(words):len(words) + len(keep)] = stage[keep]
+            words.extend(batch_words[k] for k in keep.tolist())
+        seen += n
+        window.start = pos
     return words, (table if wanted is None else table[:len(words)])
 
 
-def _read_text_headerless(f, path, limit, encoding, errors):
-    """Read a text file without header: the first line decides the width."""
-    words, parts = [], []
-    dim = None
-    line_no = 0
-    while limit is None or len(words) < limit:
-        want = _BATCH_LINES if limit is None else min(_BATCH_LINES, limit - len(words))
-        lines = _read_lines(f, want)
-        if not lines:
-            break
-        if dim is None:
-            dim = len(lines[0].split()) - 1
-            if dim < 1:
-                raise FormatError(path, f"line 1 has no vector values: {lines[0][:80]!r}")
-        batch_words, values = _parse_text_lines(lines, path, line_no + 1, dim, encoding, errors)
-        words.extend(batch_words)
-        parts.append(values)
-        line_no += len(lines)
-    table = np.concatenate(parts) if parts else np.empty((0, dim or 0), dtype=np.float32)
-    return words, table
+def _line_at(window: _ReadWindow, pos: int, data_end: int) -> bytes:
+    """The line that starts at ``pos`` (with its newline, when it has one)."""
+    newline = window.find(b"\n", pos)
+    return bytes(window.buf[pos:data_end if newline < 0 else newline + 1])
 
 
-def _read_lines(f, n: int) -> list[bytes]:
-    """Up to ``n`` lines, fewer only at end of file."""
-    lines = []
-    for _ in range(n):
-        line = f.readline()
-        if not line:
-            break
-        lines.append(line)
-    return lines
+def _parse_slow_tokens(window, target, row0, dim, line_no, lines, columns, starts, ends, line_starts, path):
+    """Parse the tokens the kernel left with ``float()`` (gensim's parser); a refusal names its line."""
+    buf = window.buf
+    values = np.empty(len(lines), dtype=np.float64)
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        try:
+            values[k] = float(buf[s:e])
+        except ValueError:
+            line = _line_at(window, int(line_starts[lines[k]]), window.end)
+            raise FormatError(path, f"line {line_no + int(lines[k])}: {_text_line_problem(line, dim)}") from None
+    target[row0 + lines, columns] = values
 
 
-def _parse_text_lines(lines: list[bytes], path, first_line_no: int, dim: int, encoding: str, errors: str):
-    """Split ``word v1 .. vd`` lines into words and a (len(lines), dim) float32 block.
-
-    Each line's values are parsed by one ``np.fromstring`` call (C speed, and the per-line
-    count catches a line with too few or too many values); anything odd is re-examined by
-    :func:`_text_line_problem` to give a precise message.
-    """
-    words = []
-    block = np.empty((len(lines), dim), dtype=np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # numpy warns (not raises) on junk
-        for i, line in enumerate(lines):
-            word, _, rest = line.partition(b" ")
-            try:
-                values = np.fromstring(rest, dtype=np.float32, sep=" ")
-            except ValueError:
-                values = None
-            if not word or values is None or values.size != dim:
-                cut = "" if line.endswith(b"\n") else " (the file ends inside this line: truncated?)"
-                raise FormatError(path, f"line {first_line_no + i}: {_text_line_problem(line, dim)}{cut}")
-            block[i] = values
-            words.append(_decode_word(word, encoding, errors, path, "line", first_line_no + i))
-    return words, block
+def _count_text_lines(path, limit) -> tuple[int, int]:
+    """(number of lines, values per line) of a headerless text file: a first pass over the file
+    (gensim makes one too), so the table is allocated once at its size. The width is the first
+    line's number of fields minus the word."""
+    with open_binary(path) as f:
+        first = f.readline()
+        if not first:
+            return 0, 0
+        dim = len(first.split()) - 1
+        if dim < 1:
+            raise FormatError(path, f"line 1 has no vector values: {first[:80]!r}")
+        lines, last = 1, first
+        if limit is None or limit > 1:
+            while True:
+                chunk = f.read(_TEXT_CHUNK_BYTES)
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                last = chunk
+        if not last.endswith(b"\n") and last is not first:
+            lines += 1
+    return (lines if limit is None else min(lines, limit)), dim
 
 
 def _text_line_problem(line: bytes, dim: int) -> str:
@@ -458,15 +605,35 @@ def _text_line_problem(line: bytes, dim: int) -> str:
 
 
 def _drop_duplicates(words: list[str], table: np.ndarray, path):
-    """Keep the first vector of a word that appears more than once (gensim does the same)."""
-    if len(set(words)) == len(words):
-        return words, table
-    seen: dict[str, int] = {}
+    """Keep the first vector of a word that appears more than once (gensim does the same).
+
+    Returns the words, the table and their word -> row dict. The kept rows move down in place, a
+    block at a time (a kept row never moves up, so no row is overwritten before it is read), and
+    the table is then shrunk: no second table-sized array.
+    """
+    index = dict(zip(words, range(len(words))))
+    if len(index) == len(words):
+        return words, table, index
+    first: dict[str, int] = {}
     for i, w in enumerate(words):
-        seen.setdefault(w, i)
-    keep = np.array(sorted(seen.values()), dtype=np.intp)
+        first.setdefault(w, i)
+    keep = np.fromiter(first.values(), dtype=np.intp, count=len(first))  # ascending: dicts keep insertion order
     logger.warning("%s: %d duplicate words, keeping the first vector of each", path, len(words) - len(keep))
-    return [words[i] for i in keep.tolist()], np.ascontiguousarray(table[keep])
+    block = max(1, _STAGE_BYTES // max(1, table.itemsize * table.shape[1]))
+    for start in range(0, len(keep), block):
+        rows = keep[start:start + block]
+        table[start:start + len(rows)] = table[rows]
+    words = list(first)
+    return words, _shrunk(table, len(keep)), dict(zip(words, range(len(words))))
+
+
+def _shrunk(table: np.ndarray, rows: int) -> np.ndarray:
+    """The first ``rows`` rows of ``table``, giving the rest back to the allocator where possible."""
+    try:
+        table.resize((rows,) + table.shape[1:], refcheck=False)  # realloc: no copy (nothing else views it)
+        return table
+    except ValueError:  # not the owner of its memory (a view): keep the view
+        return table[:rows]
 
 
 # ---------------------------------------------------------------------- native format

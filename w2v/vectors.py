@@ -86,7 +86,15 @@ class KeyedVectors:
             vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-D (keys x dims) array, got shape {vectors.shape}")
-        keys = list(index_to_key)
+        return cls._wrap(vectors, list(index_to_key), counts)
+
+    @classmethod
+    def _wrap(cls, vectors: np.ndarray, keys: list, counts=None, key_to_index: dict | None = None) -> "KeyedVectors":
+        """:meth:`from_vectors` for a 2-D float table and a list of keys (held, not copied).
+
+        The word2vec loaders pass the ``key_to_index`` they built to find repeated words, so a
+        million-key file builds its dict once.
+        """
         if vectors.shape[0] != len(keys):
             raise ValueError(f"{vectors.shape[0]} vectors but {len(keys)} words")
         expandos = {}
@@ -96,16 +104,19 @@ class KeyedVectors:
                 raise ValueError(f"counts has shape {counts.shape}, expected ({len(keys)},)")
             expandos["count"] = counts
         kv = cls.__new__(cls)
-        kv._setup(vectors, keys, expandos)
+        kv._setup(vectors, keys, expandos, key_to_index)
         if len(kv.key_to_index) != len(keys):
             raise ValueError("index_to_key contains duplicate words")
         kv.next_index = len(keys)
         kv.mapfile_path = None
         return kv
 
-    def _setup(self, vectors: np.ndarray, keys: list, expandos: dict) -> None:
+    def _setup(self, vectors: np.ndarray, keys: list, expandos: dict, key_to_index: dict | None = None) -> None:
         self.index_to_key = keys
-        self.key_to_index = {k: i for i, k in enumerate(keys) if k is not None}
+        if key_to_index is None:
+            key_to_index = dict(zip(keys, range(len(keys))))  # twice as fast as a comprehension
+            key_to_index.pop(None, None)  # gensim's unfilled slots have no key
+        self.key_to_index = key_to_index
         self.expandos = expandos
         self._norm_lock = threading.Lock()
         self._generation = 0
@@ -824,16 +835,19 @@ class KeyedVectors:
 
     @classmethod
     def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
-                             limit=None, datatype=REAL, no_header=False):
+                             limit=None, datatype=REAL, no_header=False, binary_chunk_size=100 * 1024):
         """Read word2vec.c's text or binary format (``.gz``/``.bz2``/``.xz`` too).
 
-        Counts come from ``fvocab`` (``word count`` lines) when given, else are made up in
-        descending order as gensim does. ``limit`` keeps the first N keys; a truncated or
-        malformed file raises :class:`w2v.formats.FormatError` naming the file and the problem.
+        gensim 4.4's keywords and meanings (``binary_chunk_size``, the bytes per read of a binary
+        file, is the keyword of gensim's module-level ``_load_word2vec_format``). Counts come from
+        ``fvocab`` (``word count`` lines) when given, else are made up in descending order as
+        gensim does. ``limit`` keeps the first N keys; a truncated or malformed file raises
+        :class:`w2v.formats.FormatError` naming the file and the problem. The table is allocated
+        once and filled in place: loading costs the table and the keys, no temporary copies.
         """
         return formats.load_word2vec_format(cls, fname, fvocab=fvocab, binary=binary, encoding=encoding,
                                             unicode_errors=unicode_errors, limit=limit, datatype=datatype,
-                                            no_header=no_header)
+                                            no_header=no_header, binary_chunk_size=binary_chunk_size)
 
     def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8", unicode_errors="strict"):
         """Copy in the vectors of a word2vec.c file for the keys this table already has.
