@@ -4,6 +4,8 @@ what gensim reads.
 * Peak memory of loading (word2vec text and binary, native file) and of the first query, measured
   with tracemalloc (numpy reports its buffers to it): the table, the keys and one norm per row,
   no table-sized temporaries.
+* ``load(path, mmap="r")``: two processes that query the same file share its pages, and neither
+  dirties them.
 * The numba text parser against gensim's parser (``float()`` then float32) bit for bit, whatever
   the spelling of the numbers, and the readers across every chunk boundary.
 * gensim's ``binary_chunk_size`` scenarios (its LoadWord2VecFormatTest) on w2v's own loader.
@@ -15,6 +17,7 @@ import os
 import struct
 import subprocess
 import sys
+import textwrap
 import tracemalloc
 from pathlib import Path
 
@@ -22,7 +25,7 @@ import numpy as np
 import pytest
 
 import w2v.formats as formats
-from w2v.formats import FormatError
+from w2v.formats import FormatError, TruncatedFileError
 from w2v.vectors import KeyedVectors
 
 gensim_models = pytest.importorskip("gensim.models")
@@ -135,6 +138,123 @@ def test_duplicates_are_dropped_in_place(tmp_path):
     assert_bits_equal(ours.vectors, theirs.vectors[:19998])
     assert ours.expandos["count"].tolist() == [theirs.get_vecattr(i, "count") for i in range(19998)]
     assert ours.vectors.flags.owndata and ours.vectors.shape == (19998, 200)
+
+
+# ---------------------------------------------------------------------- mmap: shared, never written
+
+CHILD = textwrap.dedent("""
+    import sys
+    from w2v import KeyedVectors
+    kv = KeyedVectors.load(sys.argv[1], mmap="r")
+    kv.most_similar("w3", topn=5)
+    kv.most_similar_cosmul(["w1", "w2"], topn=5)
+    kv.distances("w4")
+    print("ready", flush=True)
+    sys.stdin.readline()
+""")
+
+
+def mapping_of(pid: int, path: Path) -> dict:
+    """The smaps fields (kB) of the mapping(s) of ``path`` in process ``pid``, summed."""
+    fields, inside = {}, False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if len(head) >= 5 and "-" in head[0] and ":" not in head[0]:
+            inside = line.endswith(str(path))
+        elif inside and line.endswith(" kB"):
+            fields[head[0].rstrip(":")] = fields.get(head[0].rstrip(":"), 0) + int(head[1])
+    return fields
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc/<pid>/smaps")
+def test_two_processes_share_one_mapped_table_and_never_dirty_it(tmp_path):
+    kv = random_kv(20_000, 100)
+    path = tmp_path / "shared.kv"
+    kv.save(path)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    children = [subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    try:
+        for child in children:
+            assert child.stdout.readline().strip() == "ready"
+        maps = [mapping_of(child.pid, path) for child in children]
+    finally:
+        for child in children:
+            child.communicate("\n", timeout=60)
+    table_kb = kv.vectors.nbytes // 1024
+    for m in maps:
+        assert m["Rss"] >= 0.9 * table_kb  # the whole table was read through the mapping...
+        assert m["Private_Dirty"] == 0 and m.get("Anonymous", 0) == 0  # ...and not one page written
+        assert m["Shared_Clean"] >= 0.9 * table_kb  # each page mapped by both processes
+        assert m["Pss"] <= 0.6 * m["Rss"]  # so each process is charged about half
+
+
+def test_mapped_table_is_read_only_and_queries_match_the_loaded_one(tmp_path):
+    kv = random_kv(3000, 40)
+    path = tmp_path / "v.kv"
+    kv.save(path)
+    mapped = KeyedVectors.load(path, mmap="r")
+    assert isinstance(mapped.vectors, np.memmap) and not mapped.vectors.flags.writeable
+    before = path.read_bytes()
+    assert mapped.most_similar("w5", topn=5) == kv.most_similar("w5", topn=5)
+    assert mapped.most_similar_cosmul(["w1", "w2"], ["w3"], topn=5) == kv.most_similar_cosmul(["w1", "w2"], ["w3"],
+                                                                                              topn=5)
+    np.testing.assert_array_equal(mapped.distances("w4"), kv.distances("w4"))
+    assert mapped.closer_than("w1", "w2") == kv.closer_than("w1", "w2")
+    np.testing.assert_array_equal(mapped.get_vector("w8", norm=True), kv.get_vector("w8", norm=True))
+    assert mapped.norms is not None and not isinstance(mapped.norms, np.memmap)
+    assert path.read_bytes() == before
+
+
+def test_mapped_table_survives_a_save_over_its_file(tmp_path):
+    kv = random_kv(500, 8)
+    path = tmp_path / "v.kv"
+    kv.save(path)
+    mapped = KeyedVectors.load(path, mmap="r")
+    random_kv(10, 8, seed=5).save(path)  # a new file renamed over the old: the mapping keeps the old one
+    np.testing.assert_array_equal(mapped.vectors, kv.vectors)
+    assert mapped.most_similar("w1", topn=3) == kv.most_similar("w1", topn=3)
+    assert len(KeyedVectors.load(path)) == 10
+
+
+@pytest.mark.parametrize("mmap", [None, "r"])
+def test_truncated_native_file_names_the_path(tmp_path, mmap):
+    kv = random_kv(1000, 16)
+    path = tmp_path / "cut.kv"
+    kv.save(path)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) - 4096)
+    with pytest.raises(TruncatedFileError, match=r"cut\.kv: truncated") as err:
+        KeyedVectors.load(path, mmap=mmap)
+    assert isinstance(err.value, EOFError)
+
+
+def test_file_cut_between_the_size_check_and_the_mapping(tmp_path, monkeypatch):
+    kv = random_kv(1000, 16)
+    path = tmp_path / "v.kv"
+    kv.save(path)
+    original = formats._mapped
+
+    def cut_then_map(f, *args):
+        os.truncate(path, 100)  # another process rewrites the file in place while w2v loads it
+        return original(f, *args)
+
+    monkeypatch.setattr(formats, "_mapped", cut_then_map)
+    with pytest.raises(TruncatedFileError, match=r"v\.kv: truncated while loading: the table needs 64000 bytes"):
+        KeyedVectors.load(path, mmap="r")
+
+
+def test_compressed_native_file_is_detected_by_content(tmp_path):
+    import gzip
+
+    kv = random_kv(200, 8)
+    kv.save(tmp_path / "v.kv")
+    (tmp_path / "gz-without-suffix").write_bytes(gzip.compress((tmp_path / "v.kv").read_bytes()))
+    back = KeyedVectors.load(tmp_path / "gz-without-suffix")
+    assert_bits_equal(back.vectors, kv.vectors)
+    np.testing.assert_array_equal(back.counts, kv.counts)
+    with pytest.raises(ValueError, match="cannot mmap a compressed file"):
+        KeyedVectors.load(tmp_path / "gz-without-suffix", mmap="r")
 
 
 # ---------------------------------------------------------------------- the text parser against gensim's

@@ -762,37 +762,51 @@ def _from_gensim(cls, data: dict):
 
 
 def _load_native_file(cls, path: Path, mmap):
-    compressed = path.suffix.lower() in _COMPRESSED
-    if compressed and mmap:
-        raise ValueError(f"{path}: cannot mmap a compressed file; load it with mmap=None")
+    """Read a native file: the header, then each array read straight into its own buffer (or, with
+    ``mmap``, the table mapped from the file, which the queries only read: its pages are the
+    page cache's, shared by every process that maps the file).
+
+    The arrays are read in file order from one open file, so a compressed file is decompressed
+    once, as a stream, with no copy of its content. The file's size is checked against every
+    array before anything is mapped or read, on the same open file that is then mapped: a file
+    truncated by someone else is a :class:`TruncatedFileError` naming it, not a crash on first
+    touch. (A mapped file truncated after loading cannot be caught: its pages then fault. w2v's
+    own :func:`save_native` never does that: it writes a new file and renames it over the old
+    one, so a process that mapped the old file keeps reading the old file's pages.)
+    """
     with open_binary(path) as f:
+        compressed = not isinstance(f, io.BufferedReader)
+        if compressed and mmap:
+            raise ValueError(f"{path}: cannot mmap a compressed file; load it with mmap=None")
         f.read(len(_NATIVE_MAGIC))
         (length,) = struct.unpack("<Q", _read_exact(f, 8, path))
         try:
             header = json.loads(_read_exact(f, length, path).decode("utf8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise FormatError(path, f"damaged header ({exc})") from None
-        data = f.read() if compressed else None
-    if not isinstance(header, dict) or header.get("format") != _NATIVE_FORMAT or "arrays" not in header:
-        raise FormatError(path, f"damaged header (expected format {_NATIVE_FORMAT!r} with an 'arrays' table)")
-    if header.get("version", 0) > _NATIVE_VERSION:
-        raise FormatError(path, f"written by a newer w2v (format version {header['version']})")
-    start = _aligned(len(_NATIVE_MAGIC) + 8 + length)
-    if compressed:  # work on the decompressed bytes as if they were the file
-        data = b"\0" * (len(_NATIVE_MAGIC) + 8 + length) + data
-    size = len(data) if compressed else path.stat().st_size
-    arrays = {}
-    for name, entry in header["arrays"].items():
-        dtype, shape, offset, count = _array_entry(entry, name, start, path)
-        if dtype.hasobject or size - offset < count * dtype.itemsize:
-            raise TruncatedFileError(path, f"truncated or damaged: array {name!r} of shape {shape} needs "
-                                    f"{count * dtype.itemsize} bytes at offset {offset}, the file has {size}")
-        if compressed:
-            arrays[name] = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
-        elif mmap and name == "vectors" and count:
-            arrays[name] = np.memmap(path, dtype=dtype, mode=mmap, offset=offset, shape=shape)
-        else:
-            arrays[name] = np.fromfile(path, dtype=dtype, count=count, offset=offset).reshape(shape)
+        if not isinstance(header, dict) or header.get("format") != _NATIVE_FORMAT or "arrays" not in header:
+            raise FormatError(path, f"damaged header (expected format {_NATIVE_FORMAT!r} with an 'arrays' table)")
+        if header.get("version", 0) > _NATIVE_VERSION:
+            raise FormatError(path, f"written by a newer w2v (format version {header['version']})")
+        start = _aligned(len(_NATIVE_MAGIC) + 8 + length)
+        position = len(_NATIVE_MAGIC) + 8 + length
+        size = None if compressed else os.fstat(f.fileno()).st_size
+        entries = sorted(((name,) + _array_entry(entry, name, start, path) for name, entry in header["arrays"].items()),
+                         key=lambda e: e[3])
+        arrays = {}
+        for name, dtype, shape, offset, count in entries:
+            nbytes = count * dtype.itemsize
+            if dtype.hasobject or offset < position or (size is not None and size - offset < nbytes):
+                raise TruncatedFileError(path, f"truncated or damaged: array {name!r} of shape {shape} needs "
+                                               f"{nbytes} bytes at offset {offset}, the file has "
+                                               f"{'fewer' if size is None else size}")
+            if mmap and name == "vectors" and count:
+                arrays[name] = _mapped(f, path, mmap, dtype, shape, offset, nbytes)
+                f.seek(position)  # np.memmap moved the file position
+                continue
+            _skip(f, offset - position, path, compressed)
+            arrays[name] = _read_array(f, dtype, count, path, name).reshape(shape)
+            position = offset + nbytes
     keys = header["index_to_key"]
     table = arrays.get("vectors")
     if table is None or table.ndim != 2 or table.shape[0] != len(keys):
@@ -809,6 +823,43 @@ def _load_native_file(cls, path: Path, mmap):
     if "vectors_lockf" in arrays:
         kv.vectors_lockf = arrays["vectors_lockf"].astype(np.float32, copy=False)
     return kv
+
+
+def _mapped(f, path, mode, dtype, shape, offset, nbytes) -> np.ndarray:
+    """The array at ``offset`` mapped from the open file ``f`` (checked again right here: the file
+    may have been cut since its size was read)."""
+    size = os.fstat(f.fileno()).st_size
+    if size - offset < nbytes:
+        raise TruncatedFileError(path, f"truncated while loading: the table needs {nbytes} bytes at offset "
+                                       f"{offset}, the file now has {size}")
+    try:
+        return np.memmap(f, dtype=dtype, mode=mode, offset=offset, shape=shape)
+    except (ValueError, OSError) as exc:
+        raise FormatError(path, f"cannot map the table ({exc})") from None
+
+
+def _skip(f, n: int, path, compressed: bool) -> None:
+    """Move ``n`` bytes forward (the alignment padding between arrays)."""
+    if n <= 0:
+        return
+    if compressed:
+        _read_exact(f, n, path)
+    else:
+        f.seek(n, os.SEEK_CUR)
+
+
+def _read_array(f, dtype: np.dtype, count: int, path, name: str) -> np.ndarray:
+    """``count`` items read straight into a new array (no intermediate bytes object)."""
+    array = np.empty(count, dtype=dtype)
+    view = memoryview(array).cast("B") if array.size else memoryview(b"")
+    done = 0
+    while done < len(view):
+        got = f.readinto(view[done:])
+        if not got:
+            raise TruncatedFileError(path, f"truncated: array {name!r} needs {len(view)} bytes, the file ends "
+                                           f"after {done}")
+        done += got
+    return array
 
 
 def _array_entry(entry, name: str, start: int, path):
