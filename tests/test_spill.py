@@ -256,3 +256,19 @@ def test_cli_spill_dir(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(idstore, "SPILL_AFTER", 500)
     assert cli.main(args + ["-spill-dir", str(tmp_path)]) == 0
     assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["c.txt", "v.txt"]
+
+
+def test_scanned_words_are_one_byte_string_decoded_on_read(tmp_path):
+    from w2v.tokenize import WordList
+
+    path = tmp_path / "u.txt"
+    path.write_text("naïve café x\nх日本 naïve\n\n x")
+    raw = encode.scan(path, cache_dir=tmp_path / "cache")
+    assert isinstance(raw.words, WordList)
+    assert raw.words == ["naïve", "café", "x", "х日本"] and raw.words[1] == "café"
+    assert raw.words[1:3] == ["café", "x"] and raw.words.select(np.array([3, 0])) == ["х日本", "naïve"]
+    assert WordList.from_joined(raw.words.joined()) == raw.words
+    again = encode.scan(path, cache_dir=tmp_path / "cache")  # the cache keeps the bytes as they are
+    assert isinstance(again.words, WordList) and again.words == raw.words
+    vocab, kept = w2v.Vocabulary.from_counts(again.words, again.counts(), 2)
+    assert vocab.words == ["naïve", "x"] and kept.tolist() == [0, 2]

@@ -40,6 +40,7 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .idstore import IdStream, count_ids
+from .tokenize import WordList
 
 DEFAULT_MAX_BYTES = 2 << 30
 FORMAT = 2
@@ -169,7 +170,7 @@ class DiskCache:
         only costs speed.
         """
         ids, offsets = IdStream.of(ids, np.int32), IdStream.of(offsets, np.int64)
-        words_blob = "\n".join(words).encode("utf-8")
+        words_blob = words.joined(b"\n") if isinstance(words, WordList) else "\n".join(words).encode("utf-8")
         header = dict(key.header, n_ids=len(ids), n_offsets=len(offsets), n_words=len(words),
                       words_bytes=len(words_blob))
         head = _encode_header(header)
@@ -297,7 +298,9 @@ def _read_arrays(f, header: dict, start: int, name: str):
     ids = IdStream(np.int32, file=f, offset=start, n=n_ids, name=f"cache entry {name}")
     offsets = IdStream(np.int64, file=f, offset=start + ids_bytes, n=n_offsets, name=f"cache entry {name}")
     f.seek(start + ids_bytes + 8 * n_offsets)
-    words = f.read(header["words_bytes"]).decode("utf-8").split("\n")
+    blob = f.read(header["words_bytes"])
+    blob.decode("utf-8")  # raises on bytes that are not UTF-8; the words are decoded only when read
+    words = WordList.from_joined(blob)
     if len(words) != n_words or offsets.item(0) != 0 or offsets.item(n_offsets - 1) != n_ids:
         raise ValueError("inconsistent entry")
     last = 0

@@ -9,13 +9,15 @@ token for token (a test checks it). UTF-8 validity is still checked by Python's 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros  # LLVM cttz, one instruction
 
+from .idstore import IdStream, StreamWriter, count_ids
 from .kernels.borrow import borrowed
 from .kernels.prefetch import prefetch_item
-from .idstore import IdStream, StreamWriter, count_ids
 from .kernels.unaligned import load_u64
 
 #: a word's hash mixes its bytes 8 at a time (little-endian chunks, the last one zero-padded)
@@ -151,12 +153,11 @@ class Tokenizer:
             self.end_out.append(block[block > first_line_end] + n0)
         return int(other.state[4])
 
-    def result(self) -> tuple[list[str], IdStream, IdStream, np.ndarray]:
+    def result(self) -> tuple[WordList, IdStream, IdStream, np.ndarray]:
         """(words in first-seen order, int32 id stream, int64 sentence offsets from 0, counts)."""
         n_words, arena_used = self.state[:2].tolist()
-        arena = self.arena[:arena_used].tobytes()
-        words = [arena[s:s + n].decode("utf-8") for s, n in
-                 zip(self.starts[:n_words].tolist(), self.lengths[:n_words].tolist())]
+        words = WordList(self.arena[:arena_used].tobytes(), self.starts[:n_words].copy(),
+                         self.lengths[:n_words].copy())
         return words, self.id_out.finish(), self.end_out.finish(), self.counts[:n_words].copy()
 
     def close(self) -> None:
@@ -181,6 +182,78 @@ class Tokenizer:
         for name in ("hashes", "starts", "lengths", "counts"):
             setattr(self, name, _grown(getattr(self, name), size // 2))
         self.slots = _rehash(self.hashes, int(self.state[0]), size)
+
+
+class WordList(Sequence):
+    """The distinct words of a scan as one UTF-8 byte string with each word's start and length:
+    ~13 bytes a word beyond its text, where a list of str costs ~60. A web corpus has tens of
+    millions of distinct tokens and a vocabulary keeps a few million of them, so the words are
+    decoded only when read (``words[i]``, :meth:`select`, iteration in batches), and written out
+    without being decoded at all (:meth:`joined`). Compares equal to a list of the same words."""
+
+    def __init__(self, arena: bytes, starts: np.ndarray, lengths: np.ndarray):
+        self.arena, self.starts, self.lengths = arena, starts, lengths
+
+    @classmethod
+    def from_joined(cls, blob: bytes, separator: bytes = b"\n") -> WordList:
+        """The words of ``blob`` separated by ``separator`` (what :meth:`joined` wrote)."""
+        if not blob:
+            return cls(b"", np.zeros(1, np.int64), np.zeros(1, np.int32))  # "".split("\n") == [""]
+        cuts = np.flatnonzero(np.frombuffer(blob, np.uint8) == separator[0])
+        starts = np.concatenate([[0], cuts + 1]).astype(np.int64)
+        ends = np.append(cuts, len(blob))
+        return cls(blob, starts, (ends - starts).astype(np.int32))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.select(range(len(self))[index])
+        start = int(self.starts[index])
+        return self.arena[start:start + int(self.lengths[index])].decode("utf-8")
+
+    def select(self, indices) -> list[str]:
+        """The words at ``indices``, decoded."""
+        arena = self.arena
+        return [arena[s:s + n].decode("utf-8") for s, n in
+                zip(self.starts[indices].tolist(), self.lengths[indices].tolist())]
+
+    def __iter__(self):
+        for first in range(0, len(self), 1 << 16):
+            yield from self.select(np.arange(first, min(first + (1 << 16), len(self))))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (list, tuple, WordList)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def joined(self, separator: bytes = b"\n") -> bytes:
+        """The words' UTF-8 bytes with ``separator`` between them, copied from the arena."""
+        if len(self) == 0:
+            return b""
+        out = np.empty(int(self.lengths.sum()) + len(self) - 1, np.uint8)
+        _join_words(np.frombuffer(self.arena, np.uint8), self.starts, self.lengths, separator[0], out)
+        return out.tobytes()
+
+    def __repr__(self) -> str:
+        return f"WordList({len(self)} words)"
+
+
+@njit(cache=True, nogil=True)
+def _join_words(arena, starts, lengths, separator, out):
+    """out = word 0, separator, word 1, ... (as :meth:`WordList.joined`)."""
+    k = 0
+    for w in range(len(starts)):
+        if w:
+            out[k] = separator
+            k += 1
+        s = starts[w]
+        for j in range(lengths[w]):
+            out[k] = arena[s + j]
+            k += 1
 
 
 def _grown(a: np.ndarray, needed: int) -> np.ndarray:

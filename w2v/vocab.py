@@ -83,7 +83,7 @@ class Vocabulary:
         keep = keep_mask(words, counts, min_count, trim_rule)
         candidates = np.flatnonzero(keep)
         kept = candidates[np.argsort(-counts[candidates], kind="stable")] if sorted_vocab else candidates
-        vocab = cls([words[i] for i in kept], counts[kept])
+        vocab = cls(words.select(kept) if hasattr(words, "select") else [words[i] for i in kept], counts[kept])
         if null_word and NULL_WORD not in vocab.word_to_id:
             vocab = vocab.extend([NULL_WORD], [1])
         return vocab, kept
