@@ -331,6 +331,34 @@ def test_readers_across_every_chunk_boundary(tmp_path, tiny_chunks, binary):
     assert_bits_equal(rows, kv.vectors[[2, 39]])
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_compressed_file_without_suffix_is_not_bounded_by_its_compressed_size(tmp_path, binary):
+    """The table is sized by the header; for a plain file it is also capped by what the file's size
+    can hold, which for compressed data (recognised by content, whatever the name) means nothing."""
+    import gzip
+
+    kv = KeyedVectors.from_vectors(np.zeros((3000, 50), np.float32), [f"w{i}" for i in range(3000)])
+    plain = tmp_path / "plain"
+    kv.save_word2vec_format(plain, binary=binary)
+    path = tmp_path / "vectors"  # gzip data, no .gz in the name
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    assert path.stat().st_size < 3000 * 50  # fewer bytes than even one byte per value
+    back = KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert back.index_to_key == kv.index_to_key and not back.vectors.any()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_readers_never_write_past_the_table(tmp_path, monkeypatch, binary):
+    """A file that holds more entries than its size allowed when the table was made (it grew while
+    being read): an error, not a write past the table's end by the unchecked kernels."""
+    path = tmp_path / "v"
+    random_kv(50, 4).save_word2vec_format(path, binary=binary)
+    original = formats._new_table
+    monkeypatch.setattr(formats, "_new_table", lambda path, rows, *a, **k: original(path, rows - 7, *a, **k))
+    with pytest.raises(FormatError, match=r"holds more than the 43 entries its size allows \(43 read\)"):
+        KeyedVectors.load_word2vec_format(path, binary=binary)
+
+
 @pytest.mark.parametrize("data, message", [
     (b"2 3\na 1 2 3\nb 1 2\n", r"line 3: expected a word and 3 values, found 2 values"),
     (b"2 3\na 1 2 3 4\nb 1 2 3\n", r"line 2: expected a word and 3 values, found 4 values"),

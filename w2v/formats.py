@@ -305,16 +305,17 @@ def _read_header(f, path) -> tuple[int, int]:
     return int(fields[0]), int(fields[1])
 
 
-def _new_table(path, vocab_size: int, dim: int, binary: bool, dtype=_FLOAT) -> np.ndarray:
+def _new_table(path, vocab_size: int, dim: int, binary: bool, dtype=_FLOAT, f=None) -> np.ndarray:
     """The table for ``vocab_size`` rows, but never more rows than the file can hold.
 
     A damaged header may claim billions of words: allocating that would fail with MemoryError
     (or swap) before the reader could say where the data really ends. Each binary entry takes at
     least 2 + 4*dim bytes and each text line at least 2*dim + 2, so a plain file bounds the rows;
-    a compressed file's claim is only bounded by what could be real.
+    a compressed file's claim (``f``, the open file, says which it is) is only bounded by what
+    could be real. The readers never write past the table's rows, whatever the file holds.
     """
     rows = vocab_size
-    if Path(path).suffix.lower() not in (".gz", ".bz2", ".xz"):
+    if f is None or isinstance(f, io.BufferedReader):
         per_entry = 2 + 4 * dim if binary else 2 * dim + 2
         rows = min(rows, os.path.getsize(path) // per_entry + 1)
     if rows * dim * 4 > 2**40:
@@ -414,7 +415,7 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
     """
     width = dim * _FLOAT.itemsize
     table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=True,
-                       dtype=datatype)
+                       dtype=datatype, f=f)
     batch = max(1, min(_MAX_BATCH, vocab_size))
     starts, ends, vectors = (np.empty(batch, dtype=np.int64) for _ in range(3))
     direct = wanted is None and table.dtype == _FLOAT and table.flags.c_contiguous
@@ -427,7 +428,7 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
     words: list[str] = []
     seen = 0
     while seen < vocab_size:
-        want = min(len(starts), vocab_size - seen, len(starts) if stage is None else len(stage))
+        want = min(len(starts), vocab_size - seen, _room(table, words, path, seen) if direct else len(stage))
         n, pos = formats_kernels.scan_binary_entries(window.array, window.start, window.end, width, want,
                                                      starts, ends, vectors)
         if n == 0:
@@ -451,6 +452,15 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
         seen += n
         window.start = pos
     return words, (table if wanted is None else table[:len(words)])
+
+
+def _room(table: np.ndarray, words: list, path, seen: int) -> int:
+    """Rows left in ``table`` (the kernels write rows unchecked: they are never given more)."""
+    room = len(table) - len(words)
+    if room <= 0:
+        raise FormatError(path, f"holds more than the {len(table)} entries its size allows ({seen} read): "
+                                "did it change while being read?")
+    return room
 
 
 def _take_wanted(batch_words: list[str], wanted: set) -> np.ndarray:
@@ -499,7 +509,7 @@ def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: s
     :func:`_read_binary_body`. ``first_line_no`` is the file line of the first entry (for errors).
     """
     table = _new_table(path, vocab_size if wanted is None else min(vocab_size, len(wanted)), dim, binary=False,
-                       dtype=datatype)
+                       dtype=datatype, f=f)
     direct = wanted is None and table.dtype in (np.float32, np.float64)
     batch = _MAX_BATCH if direct else max(1, min(_MAX_BATCH, _STAGE_BYTES // (8 * dim)))
     stage = None if direct else np.empty((batch, dim), dtype=np.float64)
@@ -520,8 +530,9 @@ def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: s
                                            f"(line {seen + first_line_no} missing)")
         data_end = window.end if window.eof else last_newline + 1
         row0 = len(words) if direct else 0
+        lines = min(batch, vocab_size - seen, _room(table, words, path, seen) if direct else batch)
         status, n, pos, n_slow = formats_kernels.parse_text_lines(
-            window.array, window.start, data_end, dim, min(batch, vocab_size - seen), target, row0,
+            window.array, window.start, data_end, dim, lines, target, row0,
             starts, ends, line_starts, slow_line, slow_col, slow_start, slow_end)
         line_no = first_line_no + seen
         if n_slow:
