@@ -18,6 +18,12 @@ Native format (version 2, one file)
 
 Every write is atomic: the reader of a path sees the old content or the complete new content,
 never a partial file (see :func:`w2v._fileutil.atomic_write`).
+
+Reading costs the table and the keys, nothing table-sized besides: the word2vec readers allocate
+the table once (the header gives its size) and the kernels of :mod:`w2v.formats_kernels` write
+each vector into its row from a read buffer of about 1 MB; the native reader reads each array
+straight into its own memory, or maps the table (``mmap='r'``: one copy in the page cache,
+shared by every process that maps the file; queries only read it).
 """
 from __future__ import annotations
 
@@ -744,7 +750,9 @@ def load_native(cls, fname, mmap: str | None = None):
     """Load vectors saved by :func:`save_native`, by an older w2v (a directory), or by gensim.
 
     ``mmap='r'`` (or ``'r+'``, ``'c'``) memory-maps the table of an uncompressed native file, or
-    the arrays gensim stored in separate ``.npy`` files.
+    the arrays gensim stored in separate ``.npy`` files. With ``'r'`` the table's pages are the
+    page cache's: processes that map the same file share one copy, and queries never write to
+    it (the norms they need are a separate array of one float per row).
     """
     if mmap not in (None, "r", "r+", "c"):
         raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")

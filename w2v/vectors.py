@@ -887,7 +887,9 @@ class KeyedVectors:
         Files saved by gensim 0.12-4.x (``wv.save`` or ``model.save``; for a model, its vectors are
         returned) are read by :mod:`w2v.gensim_pickle` without gensim and without running pickled
         code. ``mmap='r'`` memory-maps the table (for gensim files, the arrays gensim stored in
-        separate ``.npy`` files).
+        separate ``.npy`` files): processes that map one file share one copy of it, and queries
+        only read it. A file truncated before or while loading is a
+        :class:`w2v.formats.TruncatedFileError` naming it.
         """
         return formats.load_native(cls, fname, mmap=mmap)
 
