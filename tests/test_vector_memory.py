@@ -25,12 +25,22 @@ import numpy as np
 import pytest
 
 import w2v.formats as formats
+import w2v.formats_kernels as formats_kernels
 from w2v.formats import FormatError, TruncatedFileError
 from w2v.vectors import KeyedVectors
 
 gensim_models = pytest.importorskip("gensim.models")
 GensimKV = gensim_models.KeyedVectors
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=["kernels", "python"])
+def scanners(request, monkeypatch):
+    """Run a reader test with the numba kernels and again with their Python twins (what files
+    below ``KERNEL_MIN_BYTES`` are read with while no kernel is loaded yet): same results."""
+    kernels = request.param == "kernels"
+    monkeypatch.setattr(formats_kernels, "scanners_for", lambda nbytes: formats_kernels.Scanners(kernels))
+    return request.param
 
 
 def random_kv(rows: int, dim: int, seed: int = 0) -> KeyedVectors:
@@ -85,6 +95,7 @@ def big(tmp_path_factory):
     return kv, small, folder
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.parametrize("kind", ["binary", "text", "native"])
 def test_loading_costs_the_table_and_the_keys(big, kind):
     kv, small, folder = big
@@ -121,6 +132,7 @@ def test_first_query_costs_one_norm_per_row(big):
     assert loaded._normed is None  # nothing made a normalised copy of the table
 
 
+@pytest.mark.usefixtures("scanners")
 def test_duplicates_are_dropped_in_place(tmp_path):
     words = [f"w{i}" for i in range(20000)]
     words[20000 - 3] = words[5]  # repeated: gensim keeps the first vector
@@ -278,6 +290,7 @@ def spellings(values: np.ndarray) -> list[str]:
     return out
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # float16, as in gensim
 def test_text_numbers_parse_bit_for_bit_as_gensim(tmp_path):
     rng = np.random.default_rng(2)
@@ -310,6 +323,7 @@ def tiny_chunks(monkeypatch):
     monkeypatch.setattr(formats, "_SLOW_TOKENS", 2)
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # float16, as in gensim
 @pytest.mark.parametrize("binary", [False, True])
 def test_readers_across_every_chunk_boundary(tmp_path, tiny_chunks, binary):
@@ -331,6 +345,7 @@ def test_readers_across_every_chunk_boundary(tmp_path, tiny_chunks, binary):
     assert_bits_equal(rows, kv.vectors[[2, 39]])
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.parametrize("binary", [False, True])
 def test_compressed_file_without_suffix_is_not_bounded_by_its_compressed_size(tmp_path, binary):
     """The table is sized by the header; for a plain file it is also capped by what the file's size
@@ -347,6 +362,7 @@ def test_compressed_file_without_suffix_is_not_bounded_by_its_compressed_size(tm
     assert back.index_to_key == kv.index_to_key and not back.vectors.any()
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.parametrize("binary", [False, True])
 def test_readers_never_write_past_the_table(tmp_path, monkeypatch, binary):
     """A file that holds more entries than its size allowed when the table was made (it grew while
@@ -359,6 +375,7 @@ def test_readers_never_write_past_the_table(tmp_path, monkeypatch, binary):
         KeyedVectors.load_word2vec_format(path, binary=binary)
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.parametrize("data, message", [
     (b"2 3\na 1 2 3\nb 1 2\n", r"line 3: expected a word and 3 values, found 2 values"),
     (b"2 3\na 1 2 3 4\nb 1 2 3\n", r"line 2: expected a word and 3 values, found 4 values"),
@@ -377,6 +394,7 @@ def test_malformed_text_with_tiny_chunks(tmp_path, tiny_chunks, data, message):
     assert str(err.value).startswith(str(path))
 
 
+@pytest.mark.usefixtures("scanners")
 def test_headerless_text_matches_gensim(tmp_path, tiny_chunks):
     kv = random_kv(25, 4, seed=6)
     path = tmp_path / "glove.txt"
@@ -390,6 +408,7 @@ def test_headerless_text_matches_gensim(tmp_path, tiny_chunks):
     assert_bits_equal(ours.vectors, kv.vectors)
 
 
+@pytest.mark.usefixtures("scanners")
 def test_words_decode_like_gensim(tmp_path):
     words = ["café", "naïve", "日本", "a\rb", "x" * 300]
     table = np.arange(len(words) * 2, dtype=np.float32).reshape(-1, 2)
@@ -426,6 +445,7 @@ def write_dict(path: Path, word2vec_dict: dict) -> None:
             f.write(word.encode() + b" " + np.array(vector, dtype=np.float32).tobytes())
 
 
+@pytest.mark.usefixtures("scanners")
 @pytest.mark.parametrize("w2v_dict", [
     {"abc": [1, 2, 3], "cde": [4, 5, 6], "def": [7, 8, 9]},
     {"abc": [1, 2, 3], "cdefg": [4, 5, 6], "d": [7, 8, 9]},

@@ -337,13 +337,15 @@ class _ReadWindow:
     The buffer grows only when one entry is larger than what it holds: its size stays about
     ``fill`` plus a little."""
 
-    def __init__(self, f, read_size: int, fill: int = 0):
+    def __init__(self, f, read_size: int, fill: int = 0, expected_bytes: int | None = None):
         self.f = f
         self.read_size = read_size
         self.fill = max(read_size, fill)
         self._allocate(self.fill + (1 << 16))
         self.start = self.end = 0
         self.eof = False
+        self.ops = formats_kernels.scanners_for(_stream_size(f) if expected_bytes is None
+                                                else min(expected_bytes, _stream_size(f)))
 
     def _allocate(self, size: int) -> None:
         self.buf = bytearray(size)
@@ -379,6 +381,15 @@ class _ReadWindow:
 _NEWLINE_SAFE_CODECS = {"utf-8", "ascii", "latin-1", "iso8859-1"}
 
 
+def _stream_size(f) -> int:
+    """About how many bytes ``f`` will give: its size, times 4 if it decompresses (a guess)."""
+    try:
+        size = os.fstat(f.fileno()).st_size
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return formats_kernels.KERNEL_MIN_BYTES
+    return size if isinstance(f, io.BufferedReader) else 4 * size
+
+
 def _decode_words(window: _ReadWindow, starts: np.ndarray, ends: np.ndarray, encoding: str, errors: str, path,
                   unit: str, first_number: int) -> list[str]:
     """Decode the words at ``buf[starts[k]:ends[k]]``; an undecodable one is reported by number.
@@ -389,7 +400,7 @@ def _decode_words(window: _ReadWindow, starts: np.ndarray, ends: np.ndarray, enc
     n = len(starts)
     if n and _codec_name(encoding) in _NEWLINE_SAFE_CODECS:
         joined = np.empty(int((ends - starts).sum()) + n, dtype=np.uint8)
-        length = formats_kernels.join_words(window.array, starts, ends, n, joined)
+        length = window.ops.join_words(window.buf, starts, ends, n, joined)
         if length >= 0:
             try:
                 words = str(joined[:length - 1], encoding, errors).split("\n")
@@ -430,13 +441,13 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
     else:
         stage = np.empty((min(batch, max(1, _STAGE_BYTES // width)), dim), dtype=_FLOAT)
         target = stage.reshape(-1).view(np.uint8)
-    window = _ReadWindow(f, chunk_bytes, _BINARY_CHUNK_BYTES)
+    window = _ReadWindow(f, chunk_bytes, _BINARY_CHUNK_BYTES, expected_bytes=vocab_size * (width + 16))
     words: list[str] = []
     seen = 0
     while seen < vocab_size:
         want = min(len(starts), vocab_size - seen, _room(table, words, path, seen) if direct else len(stage))
-        n, pos = formats_kernels.scan_binary_entries(window.array, window.start, window.end, width, want,
-                                                     starts, ends, vectors)
+        n, pos = window.ops.scan_binary_entries(window.buf, window.start, window.end, width, want, starts, ends,
+                                                vectors)
         if n == 0:
             if window.eof:
                 _raise_binary_truncated(path, bytes(window.buf[window.start:window.end]), width, seen, vocab_size)
@@ -448,11 +459,11 @@ def _read_binary_body(f, path, vocab_size: int, dim: int, encoding: str, errors:
                                     "(bad header width?)")
         batch_words = _decode_words(window, starts[:n], ends[:n], encoding, errors, path, "word", seen + 1)
         if direct:
-            formats_kernels.copy_rows(window.array, vectors, n, width, np.arange(len(words), len(words) + n), target)
+            window.ops.copy_rows(window.buf, vectors, n, width, np.arange(len(words), len(words) + n), target)
             words.extend(batch_words)
         else:
             keep = np.arange(n) if wanted is None else _take_wanted(batch_words, wanted)
-            formats_kernels.copy_rows(window.array, vectors[keep], len(keep), width, np.arange(len(keep)), target)
+            window.ops.copy_rows(window.buf, vectors[keep], len(keep), width, np.arange(len(keep)), target)
             table[len(words):len(words) + len(keep)] = stage[:len(keep)]
             words.extend(batch_words[k] for k in keep.tolist())
         seen += n
@@ -523,7 +534,7 @@ def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: s
     starts, ends, line_starts = (np.empty(batch, dtype=np.int64) for _ in range(3))
     slow = max(_SLOW_TOKENS, dim)
     slow_line, slow_col, slow_start, slow_end = (np.empty(slow, dtype=np.int64) for _ in range(4))
-    window = _ReadWindow(f, _TEXT_CHUNK_BYTES)
+    window = _ReadWindow(f, _TEXT_CHUNK_BYTES, expected_bytes=vocab_size * (dim * 10 + 16))
     words: list[str] = []
     seen = 0
     while seen < vocab_size:
@@ -537,8 +548,8 @@ def _read_text_body(f, path, vocab_size: int, dim: int, encoding: str, errors: s
         data_end = window.end if window.eof else last_newline + 1
         row0 = len(words) if direct else 0
         lines = min(batch, vocab_size - seen, _room(table, words, path, seen) if direct else batch)
-        status, n, pos, n_slow = formats_kernels.parse_text_lines(
-            window.array, window.start, data_end, dim, lines, target, row0,
+        status, n, pos, n_slow = window.ops.parse_text_lines(
+            window.buf, window.start, data_end, dim, lines, target, row0,
             starts, ends, line_starts, slow_line, slow_col, slow_start, slow_end)
         line_no = first_line_no + seen
         if n_slow:

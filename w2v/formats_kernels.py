@@ -231,3 +231,97 @@ def parse_text_lines(buf, pos, end, dim, max_lines, out, first_row, word_start, 
             return TEXT_BAD_LINE, n, np.int64(start), slow_before
         n += 1
     return TEXT_OK, n, np.int64(i), n_slow
+
+
+# ---------------------------------------------------------------------- small files: the Python twins
+#
+# A process's first call of any kernel costs about 0.4 s (numba sets up its compiler and loads
+# the cached machine code), which is more than reading a small file takes in Python. Files below
+# KERNEL_MIN_BYTES are therefore read by these twins (same arguments, same results), unless the
+# kernels are already loaded in this process. They loop per entry, not per byte: ``bytearray.find``
+# for separators, numpy for the vectors, ``np.fromstring`` (C's strtod, then the float32 rounding:
+# the same values as ``float()``) for a text line's numbers.
+
+#: bytes (of file) from which the kernels pay for their first call
+KERNEL_MIN_BYTES = 32 << 20
+
+
+def scan_binary_entries_py(buf, pos, end, width, max_entries, word_start, word_end, vector_start):
+    """:func:`scan_binary_entries` in Python (``buf`` a bytearray)."""
+    n = 0
+    while n < max_entries:
+        space = buf.find(b" ", pos, end)
+        if space < 0 or end - (space + 1) < width:
+            break
+        start = pos
+        while start < space and buf[start] == _NEWLINE:
+            start += 1
+        word_start[n], word_end[n], vector_start[n] = start, space, space + 1
+        n += 1
+        pos = space + 1 + width
+    return n, pos
+
+
+def copy_rows_py(buf, vector_start, count, width, rows, out):
+    """:func:`copy_rows` in Python: one numpy slice copy per row."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    for src, row in zip(vector_start[:count].tolist(), rows[:count].tolist()):
+        out[row * width:(row + 1) * width] = data[src:src + width]
+
+
+def join_words_py(buf, word_start, word_end, count, out):
+    """:func:`join_words` in Python."""
+    words = [buf[s:e] for s, e in zip(word_start[:count].tolist(), word_end[:count].tolist())]
+    if any(b"\n" in w for w in words):
+        return -1
+    joined = b"\n".join(words) + b"\n"
+    out[:len(joined)] = np.frombuffer(joined, dtype=np.uint8)
+    return len(joined)
+
+
+def parse_text_lines_py(buf, pos, end, dim, max_lines, out, first_row, word_start, word_end,
+                        line_start, slow_line, slow_col, slow_start, slow_end):
+    """:func:`parse_text_lines` in Python. It leaves no slow tokens: a line whose numbers
+    ``np.fromstring`` cannot read whole (junk, or the wrong count) is reported as a bad line,
+    which the caller then describes."""
+    import warnings
+
+    n = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # numpy warns on junk: make it an error
+        while n < max_lines and pos < end:
+            newline = buf.find(b"\n", pos, end)
+            line_end = end if newline < 0 else newline
+            line_start[n] = pos
+            space = buf.find(b" ", pos, line_end)
+            if space <= pos:  # empty word, blank line, or no values at all
+                return TEXT_BAD_LINE, n, pos, 0
+            try:
+                values = np.fromstring(bytes(buf[space + 1:line_end]), dtype=np.float64, sep=" ")
+            except (ValueError, DeprecationWarning):
+                return TEXT_BAD_LINE, n, pos, 0
+            if values.size != dim:
+                return TEXT_BAD_LINE, n, pos, 0
+            out[first_row + n] = values
+            word_start[n], word_end[n] = pos, space
+            n += 1
+            pos = line_end if newline < 0 else newline + 1
+    return TEXT_OK, n, pos, 0
+
+
+class Scanners:
+    """The four scanners a reader uses: the numba kernels, or their Python twins."""
+
+    def __init__(self, kernels: bool):
+        self.kernels = kernels
+        self.scan_binary_entries = scan_binary_entries if kernels else scan_binary_entries_py
+        self.copy_rows = copy_rows if kernels else copy_rows_py
+        self.join_words = join_words if kernels else join_words_py
+        self.parse_text_lines = parse_text_lines if kernels else parse_text_lines_py
+
+
+def scanners_for(nbytes: int) -> Scanners:
+    """The kernels for ``nbytes`` of file from :data:`KERNEL_MIN_BYTES` on, or once any kernel is
+    loaded in this process; the Python twins otherwise."""
+    warm = any(k.signatures for k in (scan_binary_entries, copy_rows, join_words, parse_text_lines))
+    return Scanners(warm or nbytes >= KERNEL_MIN_BYTES)
