@@ -1,12 +1,12 @@
 """Numba scanners for word2vec.c files: the per-entry loops of :mod:`w2v.formats`' readers.
 
 A word2vec.c file is a sequence of variable-length entries (a word, then its vector), so where
-one entry ends is only known once the previous one is read. A Python loop over entries costs a
-few microseconds each (a million words: seconds), and parsing text numbers one by one in Python
-or with ``np.fromstring`` costs about 200 ns per number (a 300k x 300 text file: 18 s). These
+one entry ends is only known once the previous one is read: a Python loop has to visit every
+entry, and parsing text numbers one by one (``float()``, ``np.fromstring``) goes through a
+general-purpose string-to-double routine per number, both far slower than the disk. These
 kernels walk the bytes of one buffered chunk at a time instead, and write the vectors straight
-into the rows of the preallocated table; Python is left with decoding the words (one call each)
-and with explaining errors.
+into the rows of the preallocated table; Python is left with decoding the words (one call per
+chunk) and with explaining errors (figures: ``benchmarks/memory_vectors.py``).
 
 Text numbers are parsed exactly: a decimal with at most 18 significant digits and a power of ten
 within 10^±22 is ``mantissa * 10^e`` (or ``/ 10^-e``) with both operands exact in float64, so the
@@ -63,8 +63,9 @@ def scan_binary_entries(buf, pos, end, width, max_entries, word_start, word_end,
 @njit(cache=True, nogil=True)
 def copy_rows(buf, vector_start, count, width, rows, out):
     """Copy ``count`` vectors of ``width`` bytes from ``buf`` into rows ``rows`` of ``out`` (the
-    table as one flat uint8 array). Unsigned indices: no negative-index wraparound test per byte,
-    so the inner loop compiles to a vectorised copy (about 30x faster than with signed ones)."""
+    table as one flat uint8 array). The indices are unsigned: with signed ones numba tests each
+    for a negative (wraparound) value, which keeps the inner loop from compiling to a vectorised
+    copy."""
     w = np.uint64(width)
     for k in range(count):
         src = np.uint64(vector_start[k])
@@ -235,8 +236,8 @@ def parse_text_lines(buf, pos, end, dim, max_lines, out, first_row, word_start, 
 
 # ---------------------------------------------------------------------- small files: the Python twins
 #
-# A process's first call of any kernel costs about 0.4 s (numba sets up its compiler and loads
-# the cached machine code), which is more than reading a small file takes in Python. Files below
+# A process's first call of any kernel costs a fraction of a second (numba sets up its compiler
+# and loads the cached machine code), more than reading a small file takes in Python. Files below
 # KERNEL_MIN_BYTES are therefore read by these twins (same arguments, same results), unless the
 # kernels are already loaded in this process. They loop per entry, not per byte: ``bytearray.find``
 # for separators, numpy for the vectors, ``np.fromstring`` (C's strtod, then the float32 rounding:

@@ -114,7 +114,7 @@ class KeyedVectors:
     def _setup(self, vectors: np.ndarray, keys: list, expandos: dict, key_to_index: dict | None = None) -> None:
         self.index_to_key = keys
         if key_to_index is None:
-            key_to_index = dict(zip(keys, range(len(keys))))  # twice as fast as a comprehension
+            key_to_index = dict(zip(keys, range(len(keys))))  # built in C, no Python-level loop
             key_to_index.pop(None, None)  # gensim's unfilled slots have no key
         self.key_to_index = key_to_index
         self.expandos = expandos
