@@ -322,7 +322,7 @@ def dask_client(args: argparse.Namespace):
     if args.scheduler is not None:
         from .distributed.calls import connect
 
-        try:  # a refused address fails at once; an unanswered one after 10s
+        try:  # a refused address fails at once; one that never answers after 15s
             client, _ = connect(args.scheduler)
         except ConnectionError as e:
             raise CliError(str(e)) from None

@@ -19,6 +19,13 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError("distributed training needs dask.distributed: pip install 'w2v[dask]'") from e
 
 CONNECT_TIMEOUT = 10
+#: seconds past the connect timeout after which a scheduler address that has not completed Dask's
+#: handshake is given up (Dask itself would wait for good on a listener that never answers)
+HANDSHAKE_MARGIN = 5
+
+
+class Deadline(TimeoutError):
+    """A blocking call given up by :func:`bounded` (a TimeoutError raised by the call itself is not one)."""
 
 
 class WorkerLost(RuntimeError):
@@ -29,8 +36,14 @@ def connect(client, timeout: float = CONNECT_TIMEOUT):
     """(client, owned): a Client for a scheduler address, or the given Client checked to be connected."""
     if isinstance(client, str):
         refused(client, timeout)
-        try:
-            return distributed.Client(client, timeout=timeout, set_as_default=False), True
+        address = client
+        try:  # bounded: Client(timeout=) does not bound the handshake with a listener that never answers
+            return bounded(lambda: distributed.Client(address, timeout=timeout, set_as_default=False),
+                           timeout + HANDSHAKE_MARGIN, f"connecting to the Dask scheduler at {address!r}"), True
+        except Deadline:
+            raise ConnectionError(f"cannot reach the Dask scheduler at {client!r}: something listens there "
+                                  f"but gave no Dask handshake within {secs(timeout + HANDSHAKE_MARGIN)} "
+                                  "(is it a Dask scheduler's address and port?)") from None
         except (OSError, TimeoutError) as e:
             raise ConnectionError(f"cannot reach the Dask scheduler at {client!r} "
                                   f"(tried for {timeout:g}s): {e}") from None
@@ -108,7 +121,7 @@ def bounded(fn, timeout: float, what: str):
     """
     job = Job(fn)
     if not job.finished.wait(timeout):
-        raise TimeoutError(f"{what} did not finish within {secs(timeout)}")
+        raise Deadline(f"{what} did not finish within {secs(timeout)}")
     if job.error is not None:
         raise job.error
     return job.value

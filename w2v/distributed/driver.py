@@ -307,9 +307,10 @@ class ClusterRun:
                     wake.wait(POLL_SECONDS)
                     wake.clear()
                 else:
-                    try:
-                        distributed.wait([f for _, f in pending.values()], timeout=POLL_SECONDS,
-                                         return_when="FIRST_COMPLETED")
+                    try:  # wait() asks for the default client: a CLI's or an address's is not one
+                        with self.client.as_current():
+                            distributed.wait([f for _, f in pending.values()], timeout=POLL_SECONDS,
+                                             return_when="FIRST_COMPLETED")
                     except (TimeoutError, FuturesCancelledError, CancelledError):
                         pass  # each future's own status is read below
                 now = time.monotonic()

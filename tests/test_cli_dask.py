@@ -1,0 +1,91 @@
+"""The Dask command line as the README shows it, run end to end: ``python -m w2v train ... -dask-workers 2``
+(a LocalCluster of its own) and ``-scheduler ADDRESS`` (a LocalCluster this test starts), in a fresh
+process whose only Dask client is the one the CLI makes (issue 29: it was never the default client,
+and the driver's waits asked for the default one: "No clients found").
+
+Small: four shards of 5k words, one epoch, 16 dimensions.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import sample_words
+
+distributed = pytest.importorskip("distributed")
+
+FLAGS = ["-iter", "1", "-size", "16", "-min-count", "2", "-q", "-cache", "0"]
+
+
+@pytest.fixture(scope="module")
+def shard_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli-shards")
+    words = sample_words(20_000)
+    for k in range(4):
+        part = words[k * 5_000:(k + 1) * 5_000]
+        (root / f"part-{k}.txt").write_text("\n".join(" ".join(part[i:i + 50]) for i in range(0, len(part), 50)) + "\n")
+    return root
+
+
+def w2v_train(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "w2v", "train", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def check_vectors(path, shard_dir):
+    vocabulary = {w for p in shard_dir.iterdir() for w in p.read_text().split()}
+    rows = path.read_text().splitlines()
+    count, size = map(int, rows[0].split())
+    assert size == 16 and count == len(rows) - 1 and 100 < count <= len(vocabulary)
+    assert all(len(row.split()) == 17 for row in rows[1:])
+
+
+def test_dask_workers_starts_a_local_cluster_and_trains(shard_dir, tmp_path):
+    out = tmp_path / "v.txt"
+    proc = w2v_train("-train", shard_dir, "-output", out, "-dask-workers", "2", *FLAGS)
+    assert proc.returncode == 0, proc.stderr
+    assert "No clients found" not in proc.stderr and "on a Dask cluster" in proc.stderr
+    check_vectors(out, shard_dir)
+    assert not (tmp_path / "v.txt.partial.ckpt").exists()  # the CLI's own checkpoint, removed after the run
+
+
+def test_scheduler_address_of_a_running_cluster(shard_dir, tmp_path):
+    out = tmp_path / "v.txt"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        proc = w2v_train("-train", shard_dir, "-output", out, "-scheduler", cluster.scheduler_address, *FLAGS)
+    assert proc.returncode == 0, proc.stderr
+    check_vectors(out, shard_dir)
+
+
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_scheduler_is_named_at_once(shard_dir, tmp_path):
+    address = f"tcp://127.0.0.1:{unused_port()}"
+    started = time.monotonic()
+    proc = w2v_train("-train", shard_dir, "-output", tmp_path / "v.txt", "-scheduler", address, *FLAGS, timeout=60)
+    assert proc.returncode == 2 and time.monotonic() - started < 30
+    assert f"w2v: error: cannot reach the Dask scheduler at '{address}'" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "v.txt").exists()
+
+
+def test_a_listener_that_never_answers_does_not_hang_the_command(shard_dir, tmp_path):
+    """Something accepts connections at the address but speaks no Dask: Dask's own connect would wait
+    for good there; the command gives up after the connect timeout and names the address."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        started = time.monotonic()
+        proc = w2v_train("-train", shard_dir, "-output", tmp_path / "v.txt", "-scheduler", address, *FLAGS,
+                         timeout=120)
+    assert proc.returncode == 2 and time.monotonic() - started < 60, proc.stderr
+    assert f"cannot reach the Dask scheduler at '{address}'" in proc.stderr and "handshake" in proc.stderr
