@@ -1,11 +1,13 @@
 """What gensim scores with ``w2v demo``'s settings on the bundled sample: the figures the demo prints.
 
-``w2v demo`` trains on the 2M-word sample for 3 epochs and reports analogy accuracy (gensim's
-questions-words.txt when gensim is installed, else the bundled 108 demo analogies, top 30,000
-words). A bare 0.12 means nothing without a reference, so this script trains gensim 4 with the
+``w2v demo`` trains on the 2M-word sample for 3 epochs and reports analogy accuracy on the bundled
+demo analogies (``w2v/data/demo_analogies.txt``, top 30,000 words), whether or not gensim is
+installed. A bare 0.12 means nothing without a reference, so this script trains gensim 4 with the
 same settings (skip-gram and CBOW, one worker, seeds 1-3) beside w2v, and prints one table. The
-figures are copied into ``w2v/cli.py`` (``GENSIM_DEMO_REFERENCE``); w2v never imports gensim at
-runtime.
+"bundled demo analogies" column for gensim is copied into ``w2v/cli.py``
+(``GENSIM_DEMO_REFERENCE``): the demo prints it beside its own figure, as a stored reference for
+the same questions; w2v never imports gensim at runtime. Re-run it when the bundled questions or
+the demo's settings change. The questions-words column (gensim's 10k questions) is context only.
 
     python benchmarks/demo_reference.py [--seeds 1 2 3] [--epochs 3]
 """

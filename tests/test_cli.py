@@ -5,6 +5,7 @@ epoch, in-process through ``cli.main`` so numba compiles once per test session.
 """
 from __future__ import annotations
 
+import importlib.util
 import lzma
 import re
 import subprocess
@@ -273,11 +274,42 @@ def test_demo_is_reproducible_and_prints_gensims_figure(tiny_corpus, monkeypatch
         assert cli.main(["demo", "--epochs", "1", "--quiet"]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
-    assert "gensim with the same settings on the same sample: 0." in outputs[0]
+    assert "gensim on the same questions, settings and sample (stored reference, 3 epochs): 0." in outputs[0]
     assert "not comparable" in outputs[0]  # 1 epoch here, the reference is for DEMO_EPOCHS
 
 
+DEMO_IN_A_FRESH_PROCESS = """
+import sys
+if {block_gensim}:
+    sys.modules["gensim"] = None  # as if gensim were not installed: importing it, or finding it, fails
+import w2v
+from w2v import cli
+w2v.sample_corpus_path = lambda: {corpus!r}
+sys.exit(cli.main(["demo", "--epochs", "1", "--quiet"]))
+"""
+
+
+def test_demo_prints_the_same_figures_with_or_without_gensim(tiny_corpus):
+    """Issue 29: with gensim installed the demo scored gensim's 10k questions, without it the bundled
+    ones, and printed one reference beside both. It scores the bundled questions either way now, and
+    its reference is gensim's stored figure for exactly those questions."""
+    if importlib.util.find_spec("gensim") is None:
+        pytest.skip("needs gensim installed, to compare a run that can see it with one that cannot")
+    outputs = []
+    for block in (True, False):
+        proc = subprocess.run([sys.executable, "-c", DEMO_IN_A_FRESH_PROCESS.format(block_gensim=block,
+                                                                                   corpus=str(tiny_corpus))],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1]
+    scores = [line for line in outputs[0].splitlines() if "accuracy" in line or "gensim" in line]
+    assert scores[0].startswith("analogy accuracy on the bundled demo analogies (")
+    assert "gensim on the same questions" in scores[1] and "stored reference" in scores[1], scores
+
+
 def test_demo_reference_figures_are_filled_in():
+    assert set(cli.GENSIM_DEMO_REFERENCE) == {"skip-gram", "CBOW"}  # for the bundled questions only
     for key, figures in cli.GENSIM_DEMO_REFERENCE.items():
         seed1, low, high = figures
         assert 0 < low <= seed1 <= high < 1, key
