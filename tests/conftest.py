@@ -1,10 +1,27 @@
-"""Shared fixtures: slices of the bundled sample corpus (real English text) written as small files."""
+"""Shared fixtures: slices of the bundled sample corpus (real English text) written as small files.
+
+The suite never writes into the user's cache: ``W2V_CACHE_DIR`` and ``XDG_CACHE_HOME`` point at a
+temporary directory of this test session (removed when it ends), set here, before any test runs,
+so the subprocesses and Dask workers the tests start inherit them too. A value the shell had set
+is overridden on purpose: it may well be the user's real cache. ``tests/test_isolation.py`` runs
+part of the suite with a throwaway ``HOME`` and checks that nothing was written there.
+"""
+import atexit
 import lzma
+import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
 import w2v
+
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="w2v-tests-"))
+os.environ["W2V_CACHE_DIR"] = str(SESSION_DIR / "w2v-cache")
+os.environ["XDG_CACHE_HOME"] = str(SESSION_DIR / "xdg-cache")
+atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
 
 
 def sample_words(n: int) -> list[str]:
