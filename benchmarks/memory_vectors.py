@@ -112,6 +112,11 @@ def ensure_files(data_dir: Path, binary_rows: int, text_rows: int, dim: int) -> 
 # --------------------------------------------------------------------------- runs
 
 
+def head_commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def loadavg() -> float:
     try:
         return float(Path("/proc/loadavg").read_text().split()[0])
@@ -165,7 +170,8 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def markdown(doc: dict) -> str:
-    out = [f"# Loading vectors: gensim {doc['gensim_version']} vs w2v {doc['commit']}", "",
+    moved = "" if doc["commit_after"] == doc["commit"] else f" (HEAD was {doc['commit_after']} at the end)"
+    out = [f"# Loading vectors: gensim {doc['gensim_version']} vs w2v {doc['commit']}{moved}", "",
            f"{doc['date']}, {doc['machine']}; medians over {doc['runs_per_lib']} fresh processes per library and "
            "file, libraries alternating. Load = `load_word2vec_format(path, binary=...)`; first query = "
            "`most_similar(word, topn=10)` (includes the row norms); peak RSS = `/usr/bin/time -f %M` of the "
@@ -209,6 +215,7 @@ def main(argv=None) -> None:
     if args.out and REPO in args.data_dir.resolve().parents:
         raise SystemExit("--data-dir must be outside the repository (the files are large)")
     files = ensure_files(args.data_dir, args.binary_rows, args.text_rows, args.dim)
+    commit = head_commit()  # what is measured: read before the runs (HEAD may move meanwhile)
     kinds, libs = args.kinds.split(","), args.libs.split(",")
     runs = []
     for kind in kinds:
@@ -224,16 +231,17 @@ def main(argv=None) -> None:
                 result.update(kind=kind, round=round_no, file_bytes=path.stat().st_size)
                 this_round.append(result)
                 print(f"{kind} round {round_no + 1}: {lib:6s} load {result['load_s']:6.2f} s, first query "
-                      f"{result['query_s']:5.2f} s, peak RSS {result['peak_rss_kb'] / 1e6:5.2f} GB "
+                      f"{result['query_s']:5.2f} s, peak RSS {result['peak_rss_kb'] * 1024 / 1e9:5.2f} GB "
                       f"(load avg {result['loadavg_1min']:.2f})", flush=True)
             if set(libs) == set(LIBS):
                 check_same(this_round)
             runs += this_round
     import gensim
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                            text=True).stdout.strip()
-    doc = {"date": time.strftime("%Y-%m-%d"), "commit": commit, "gensim_version": gensim.__version__,
+    if head_commit() != commit:
+        print(f"note: HEAD moved from {commit} to {head_commit()} during the run", flush=True)
+    doc = {"date": time.strftime("%Y-%m-%d"), "commit": commit, "commit_after": head_commit(),
+           "gensim_version": gensim.__version__,
            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
            "runs_per_lib": args.runs, "command": " ".join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])),
            "summary": summarise(runs), "runs": runs}
