@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import io
 import lzma
+import os
+import pty
+import re
+import select
 import subprocess
 import sys
 import time
@@ -149,6 +153,77 @@ def test_training_shows_the_compile_step_before_the_first_epoch(corpus, tmp_path
     assert lines[0].startswith("w2v: compiling kernels (once per install"), lines
     assert lines[1].startswith("w2v: kernels ready in"), lines
     assert all("% epoch" in line for line in lines[2:]) and len(lines) > 2
+
+
+# --------------------------------------------------------------------------- a pseudo-terminal
+
+
+def run_in_a_pty(args, timeout=300) -> str:
+    """Everything ``args`` writes to its terminal, a fresh pseudo-terminal whose size is 0 x 0 (as
+    ``script`` gives one when it is not run from a terminal itself, or an editor's terminal)."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=max(1, deadline - time.monotonic())) == 0, b"".join(chunks).decode(errors="replace")
+    finally:
+        proc.kill()
+        os.close(master)
+    return b"".join(chunks).decode(errors="replace")
+
+
+BAR = re.compile(r"w2v:\s+\d+%\|.*\|.*w/s")
+
+
+def test_cli_draws_the_bar_in_a_pseudo_terminal(corpus, tmp_path):
+    """Issue 29: under ``script -q -c "w2v train ..." /dev/null`` no bar was drawn (the terminal said
+    0 x 0 and tqdm drew nothing there)."""
+    shown = run_in_a_pty([sys.executable, "-m", "w2v", "train", "-train", str(corpus), "-output",
+                          str(tmp_path / "v.txt"), "-size", "16", "-iter", "3", "-threads", "1", "-min-count", "3"])
+    assert BAR.search(shown), shown
+    assert "% epoch" not in shown  # the plain lines are for a redirected stderr
+
+
+def test_library_draws_the_bar_in_a_pseudo_terminal(corpus):
+    """``w2v.train`` with the default progress=None ("auto") draws the bar when stderr is a terminal."""
+    script = f"import w2v; w2v.train({str(corpus)!r}, epochs=2, cache_dir=False, vector_size=16, min_count=3, workers=1)"
+    assert BAR.search(run_in_a_pty([sys.executable, "-c", script]))
+
+
+def test_bar_size_falls_back_when_the_terminal_reports_none(monkeypatch):
+    class Tty:
+        def fileno(self):
+            return 99
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
+    assert progress.bar_size(Tty()) == {"ncols": 80, "nrows": 24}
+    monkeypatch.setenv("COLUMNS", "120")
+    assert progress.bar_size(Tty())["ncols"] == 120
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((100, 30)))
+    assert progress.bar_size(Tty()) == {}
+    assert progress.bar_size(io.StringIO()) == {}  # no descriptor: tqdm decides
 
 
 # --------------------------------------------------------------------------- the loss shown

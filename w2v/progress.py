@@ -18,6 +18,10 @@ average is taken over finished chunks only (see :class:`LossWindow`).
 Before the first epoch, :func:`kernel_step` makes numba's first dispatch its own step: on a cold
 cache (first run after installing or upgrading) it says "compiling kernels (once per install)"
 instead of sitting at 0% for the 15-40 s numba takes.
+
+On a terminal that reports no size (a pseudo-terminal such as ``script``'s or an editor's, whose
+size was never set, reads 0 x 0) the bar is drawn as on an 80 x 24 screen (:data:`FALLBACK_SIZE`,
+or ``$COLUMNS`` x ``$LINES``): tqdm would draw nothing there.
 """
 from __future__ import annotations
 
@@ -38,6 +42,8 @@ LOSS_WINDOW = 1_000_000
 LINE_STEP = 0.10
 #: with a warm cache on disk, a first dispatch slower than this is announced as a compile after all
 SLOW_LOAD_SECONDS = 2.0
+#: (columns, rows) to draw the bar in on a terminal that reports a size of 0 (and no $COLUMNS/$LINES)
+FALLBACK_SIZE = (80, 24)
 
 
 def interactive(stream=None) -> bool:
@@ -58,6 +64,26 @@ def progress_mode(progress: bool | None, stream=None) -> str:
     if interactive(stream):
         return "bar"
     return "lines" if progress else "off"
+
+
+def bar_size(stream) -> dict:
+    """``ncols``/``nrows`` for tqdm where the terminal reports a size of 0, as a pseudo-terminal whose
+    size was never set does (``script``'s, an editor's): tqdm then draws nothing at all (it reads
+    -1 rows and takes its bar for one below the screen). ``$COLUMNS``/``$LINES`` or 80 x 24 instead;
+    {} (tqdm asks the terminal, as usual) when the size is known or there is no terminal."""
+    try:
+        columns, lines = os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError):  # no descriptor (a notebook) or not a terminal
+        return {}
+    size = {}
+    for key, value, variable, fallback in (("ncols", columns, "COLUMNS", FALLBACK_SIZE[0]),
+                                           ("nrows", lines, "LINES", FALLBACK_SIZE[1])):
+        if value <= 0:
+            try:
+                size[key] = max(1, int(os.environ.get(variable, "")))
+            except ValueError:
+                size[key] = fallback
+    return size
 
 
 class LossWindow:
@@ -95,8 +121,8 @@ class Progress:
     """The display of one training run: a tqdm bar, plain lines, or nothing (``mode``)."""
 
     def __init__(self, total: int, initial: int, epochs: int, mode: str, stream=None,
-                 show_loss: bool = True, loss_window: int = LOSS_WINDOW):
-        self.total, self.epochs, self.mode = max(1, total), epochs, mode
+                 show_loss: bool = True, loss_window: int = LOSS_WINDOW, desc: str = "w2v"):
+        self.total, self.epochs, self.mode, self.desc = max(1, total), epochs, mode, desc
         self.stream = sys.stderr if stream is None else stream
         self.show_loss = show_loss
         self.loss = LossWindow(loss_window)
@@ -109,25 +135,27 @@ class Progress:
     def _bar(self):
         if self.bar is None:
             self.bar = tqdm(total=self.total, initial=self.start_words, unit="w", unit_scale=True,
-                            desc="w2v", smoothing=0.1, leave=False, file=self.stream)
+                            desc=self.desc, smoothing=0.1, leave=False, file=self.stream,
+                            **bar_size(self.stream))
         return self.bar
 
     def begin(self) -> None:
         """Training starts now (after the kernel step): rates are counted from here."""
         self.started = time.perf_counter()
 
-    def update(self, done: int, epoch: int, loss_words: int, loss_total: float) -> None:
-        """Record ``done`` words trained (``epoch`` is 0-based) and the loss of finished chunks."""
+    def update(self, done: int, epoch: int, loss_words: int, loss_total: float, extra: dict | None = None) -> None:
+        """Record ``done`` words trained (``epoch`` is 0-based) and the loss of finished chunks
+        (``extra``: more fields for the bar, e.g. a cluster's MB sent)."""
         self.done = done
         self.loss.add(loss_words, loss_total)
         if self.mode == "bar":
             bar = self._bar()
-            bar.update(done - bar.n)
             postfix = {"epoch": f"{epoch + 1}/{self.epochs}"}
             loss = self.loss.value()
             if self.show_loss and loss is not None:
                 postfix["loss"] = f"{loss:.4f}"
-            bar.set_postfix(postfix, refresh=False)
+            bar.set_postfix({**postfix, **(extra or {})}, refresh=False)  # shown by the update's redraw
+            bar.update(done - bar.n)
         elif self.mode == "lines":
             if done / self.total >= self.next_line - 1e-9:
                 self._line(epoch)

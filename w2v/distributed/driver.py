@@ -41,11 +41,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._fileutil import atomic_write
 from ..callbacks import check_callbacks
 from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
+from ..progress import Progress, progress_mode
 from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
@@ -402,8 +402,11 @@ class ClusterRun:
         total = max(1, self.epoch_words * epochs)
         self.done = start.run_words
         self.spec = RunSpec(epochs, alpha, min_alpha, None)
-        bar = tqdm(total=total, initial=self.done, unit="w", unit_scale=True, disable=not model.params.progress,
-                   desc=f"w2v x{len(self.workers)}", smoothing=0.1, leave=False)
+        bar = Progress(total, self.done, epochs, progress_mode(model.params.progress),
+                       show_loss=bool(model.params.compute_loss), desc=f"w2v x{len(self.workers)}")
+        self.loss_words, self.loss_total = self.done, 0.0  # the display's running loss per word
+        bar.loss.reset(self.loss_words, self.loss_total)
+        bar.begin()
         self.inbox = {w: [] for w in self.workers}  # what each worker gets with its next step
         self.misses = {w: 0 for w in self.workers}  # rounds in a row its result was lost
         self.launched, self.unreported = 0, False
@@ -542,8 +545,8 @@ class ClusterRun:
         logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
                     "(%d rows merged)", index + 1, epoch + 1, flight.k, words, seconds, up / 1e6, down / 1e6,
                     self.stats[-1]["rows"])
-        bar.update(self.done - bar.n)
-        bar.set_postfix(loss=f"{loss / max(words, 1):.4f}", MB=f"{(up + down) / 1e6:.1f}", refresh=False)
+        self.loss_words, self.loss_total = self.loss_words + words, self.loss_total + loss
+        bar.update(self.done, epoch, self.loss_words, self.loss_total, extra={"MB": f"{(up + down) / 1e6:.1f}"})
         return loss
 
     def _merge(self, results: dict, alpha: float) -> dict:
