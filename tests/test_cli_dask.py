@@ -89,3 +89,32 @@ def test_a_listener_that_never_answers_does_not_hang_the_command(shard_dir, tmp_
                          timeout=120)
     assert proc.returncode == 2 and time.monotonic() - started < 60, proc.stderr
     assert f"cannot reach the Dask scheduler at '{address}'" in proc.stderr and "handshake" in proc.stderr
+
+
+def test_workers_with_a_cold_kernel_cache_compile_as_an_announced_step(shard_dir, tmp_path, monkeypatch, capsys):
+    """A first run on fresh workers sat a minute or two at 0% while each worker compiled. Workers
+    whose probe says their numba cache is cold now compile first, as a step announced before and
+    timed after. (The workers here are warm; the driver is told they are cold.)"""
+    from w2v import cli
+    from w2v.distributed import driver
+
+    told = []
+    monkeypatch.setattr(driver, "cold_workers", lambda reports: told.append(sorted(reports)) or sorted(reports))
+    out = tmp_path / "v.txt"
+    assert cli.main(["train", "-train", str(shard_dir), "-output", str(out), "-dask-workers", "2", "-iter", "1",
+                     "-size", "16", "-min-count", "2", "-cache", "0"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    said = [i for i, line in enumerate(lines) if line.startswith("w2v: compiling kernels on 2 Dask workers")]
+    ready = [i for i, line in enumerate(lines) if line.startswith("w2v: kernels ready in")]
+    trained = [i for i, line in enumerate(lines) if line.startswith("w2v: trained 1 epoch")]
+    assert len(told) == 1 and len(told[0]) == 2 and len(said) == 1 and ready and trained, lines
+    assert said[0] < ready[0] < trained[0], lines
+    check_vectors(out, shard_dir)
+
+
+def test_probe_reports_whether_the_worker_would_compile():
+    from w2v.distributed import calls
+
+    report = calls.make_probe()()
+    assert report["cold"] in (True, False)
+    assert calls.cold_workers({"a": {"cold": True}, "b": {"cold": False}, "c": {}}) == ["a"]

@@ -31,3 +31,29 @@ def test_phrase_errors(tmp_path, capsys):
     assert main(["phrase", "-train", str(empty), "-output", str(tmp_path / "o")]) == 2
     assert "contains no words" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_first_phrase_run_says_it_compiles_and_how_long_it_took(tmp_path):
+    """Issue 29: the first ``w2v phrase`` sat ~27 s with no message. With numba's cache pointed at
+    an empty directory (a fresh install) it says so before compiling and the time after, before its
+    summary; that takes one real compile (~15-30 s)."""
+    import os
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.txt"
+    src.write_text("new york is big\ni love new york city\n" * 20)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    proc = subprocess.run([sys.executable, "-m", "w2v", "phrase", "-train", str(src), "-output", str(tmp_path / "o"),
+                           "-min-count", "2", "-threshold", "2"], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    said = [i for i, line in enumerate(lines) if line.startswith("w2v: compiling kernels (once per install")]
+    ready = [i for i, line in enumerate(lines) if line.startswith("w2v: kernels ready in")]
+    summary = [i for i, line in enumerate(lines) if line.startswith("w2v: joined")]
+    assert len(said) == 1 and len(ready) == 1 and said[0] < ready[0] < summary[0], lines
+    assert lines.index("Starting training using file " + str(src)) < said[0]  # the first compile is the scan's
+    # a second run loads the cached kernels: nothing to say
+    again = subprocess.run([sys.executable, "-m", "w2v", "phrase", "-train", str(src), "-output", str(tmp_path / "o"),
+                            "-min-count", "2", "-threshold", "2"], capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0 and "compiling" not in again.stderr, again.stderr

@@ -21,7 +21,7 @@ import pytest
 
 import w2v
 from w2v import progress, training
-from w2v.progress import LossWindow, kernel_step, progress_mode
+from w2v.progress import LossWindow, compile_notices, kernel_step, progress_mode
 
 SMALL = dict(vector_size=16, window=3, min_count=3, workers=1, sg=1, seed=3)
 
@@ -153,6 +153,42 @@ def test_training_shows_the_compile_step_before_the_first_epoch(corpus, tmp_path
     assert lines[0].startswith("w2v: compiling kernels (once per install"), lines
     assert lines[1].startswith("w2v: kernels ready in"), lines
     assert all("% epoch" in line for line in lines[2:]) and len(lines) > 2
+
+
+def test_compile_notices_announce_a_real_compile_before_it_and_time_it_after():
+    """numba's own compile event drives the notice: any command's compile is announced, wherever in
+    the command it happens; a function already compiled (or loaded from the cache) says nothing."""
+    from numba import njit
+
+    said = []
+
+    @njit(cache=False)
+    def fresh(x):  # a new function object: numba must compile it at the first call
+        return x * 2 + 1
+
+    def spy(text):
+        said.append((text, fresh.overloads.copy()))  # what was compiled when it was said
+
+    with compile_notices(spy):
+        assert fresh(20) == 41
+        assert len(said) == 1 and said[0][0] == progress.COMPILE_MESSAGE and not said[0][1]  # before
+    assert said[1][0].startswith("kernels ready in ") and said[1][0].endswith("s")
+    said.clear()
+    with compile_notices(spy):
+        assert fresh(1) == 3  # compiled already: silent
+    assert said == []
+
+
+def test_nested_notices_announce_once_and_the_inner_step_says_the_time():
+    """``w2v train``: the command announces the corpus scan's compile; its training step, whose
+    kernels compile next, says when all are ready (once, with the compile time since the message)."""
+    from numba import njit
+
+    outer, inner = [], []
+    with compile_notices(outer.append):
+        njit(cache=False)(lambda x: x + 1)(1)
+        kernel_step(FakeDispatcher(), lambda: njit(cache=False)(lambda x: x - 1)(1), inner.append)
+    assert outer == [progress.COMPILE_MESSAGE] and len(inner) == 1 and inner[0].startswith("kernels ready in")
 
 
 # --------------------------------------------------------------------------- a pseudo-terminal

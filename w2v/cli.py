@@ -70,6 +70,21 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def say_status(text: str) -> None:
+    """A status line of w2v's own (``w2v: ...``), e.g. the compile notices."""
+    log(f"w2v: {text}")
+
+
+def compiles_announced(args: argparse.Namespace):
+    """Around a command: a numba compile is announced before it starts and timed after (see
+    :func:`w2v.progress.compile_notices`), unless the command was asked to be quiet."""
+    if getattr(args, "quiet", False) or getattr(args, "debug", 1) <= 0:
+        return contextlib.nullcontext()
+    from .progress import compile_notices
+
+    return compile_notices(say_status)
+
+
 def check_readable(path: str, what: str) -> None:
     """Fail fast, before any slow work, with a message that names the file."""
     if not os.path.exists(path):
@@ -356,7 +371,7 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
 
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} on a Dask cluster")
     start, started_at = time.perf_counter(), time.time()
-    with dask_client(args) as client:
+    with dask_client(args) as client, compiles_announced(args):  # compile times said before the summary
         model = train_on_cluster(corpus, client, checkpoint=checkpoint, checkpoint_errors="warn" if own_checkpoint
                                  else "raise", cache_dir=cache_setting(args.cache), **config)
     planned = model.corpus_total_words * config["epochs"]
@@ -712,7 +727,8 @@ def cmd_phrase(args: argparse.Namespace) -> int:
 
     if args.debug > 0:
         log(f"Starting training using file {args.train}")
-    stats = word2phrase(args.train, args.output, args.min_count, args.threshold, args.debug, log=log)
+    with compiles_announced(args):  # the compile time is said before the summary
+        stats = word2phrase(args.train, args.output, args.min_count, args.threshold, args.debug, log=log)
     if args.debug > 0:
         log(f"w2v: joined {stats['joined']} pairs of {stats['train_words']} words into {args.output} "
             f"in {stats['seconds']:.1f}s")
@@ -902,7 +918,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return args.func(args)
+        with compiles_announced(args):
+            return args.func(args)
     except (CliError, ValueError, TypeError, OSError, KeyError, FloatingPointError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"w2v: error: {message}", file=sys.stderr)

@@ -17,7 +17,10 @@ average is taken over finished chunks only (see :class:`LossWindow`).
 
 Before the first epoch, :func:`kernel_step` makes numba's first dispatch its own step: on a cold
 cache (first run after installing or upgrading) it says "compiling kernels (once per install)"
-instead of sitting at 0% for the 15-40 s numba takes.
+instead of sitting at 0% for the 15-40 s numba takes. Commands that compile kernels elsewhere
+(``w2v phrase``, the corpus scan of ``w2v train``) say the same through :func:`compile_notices`,
+which hears numba announce each compile (its ``numba:compile`` event; a kernel loaded from the
+cache sends none).
 
 On a terminal that reports no size (a pseudo-terminal such as ``script``'s or an editor's, whose
 size was never set, reads 0 x 0) the bar is drawn as on an 80 x 24 screen (:data:`FALLBACK_SIZE`,
@@ -25,6 +28,7 @@ or ``$COLUMNS`` x ``$LINES``): tqdm would draw nothing there.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -42,6 +46,8 @@ LOSS_WINDOW = 1_000_000
 LINE_STEP = 0.10
 #: with a warm cache on disk, a first dispatch slower than this is announced as a compile after all
 SLOW_LOAD_SECONDS = 2.0
+#: what is said before numba compiles (the first time after installing or upgrading w2v)
+COMPILE_MESSAGE = "compiling kernels (once per install; numba caches them, later runs start in about a second)..."
 #: (columns, rows) to draw the bar in on a terminal that reports a size of 0 (and no $COLUMNS/$LINES)
 FALLBACK_SIZE = (80, 24)
 
@@ -197,33 +203,119 @@ def kernel_cache_is_cold(dispatcher) -> bool | None:
     return not os.path.exists(index)
 
 
+class CompileNotices:
+    """Says :data:`COMPILE_MESSAGE` when numba starts compiling while a step listens (see
+    :func:`compile_notices`), and how long the compiles took when that step ends.
+
+    numba broadcasts a ``numba:compile`` event around every compile (a kernel loaded from its cache
+    sends none); this object hears them from any thread. Compiles run one at a time (numba holds a
+    global lock), so one depth counter tells a top-level compile from the callees compiled inside it.
+    """
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.sayers: list = []  # the listening steps' ``say``, innermost last
+        self.depth = 0
+        self.began = 0.0  # when the top-level compile now running began
+        self.seconds = 0.0  # compile time since the announcement
+        self.announced = False
+        self.listener = None
+
+    def install(self) -> None:
+        """Register with numba once per process (its listeners are global)."""
+        with self.lock:
+            if self.listener is not None:
+                return
+            from numba.core import event
+
+            notices = self
+
+            class Listener(event.Listener):
+                def on_start(self, ev):
+                    notices.started()
+
+                def on_end(self, ev):
+                    notices.ended()
+
+            self.listener = Listener()
+            event.register("numba:compile", self.listener)
+
+    def started(self) -> None:
+        with self.lock:
+            self.depth += 1
+            if self.depth == 1:
+                self.began = time.perf_counter()
+                if self.sayers:
+                    self.announce()
+
+    def ended(self) -> None:
+        with self.lock:
+            self.depth = max(0, self.depth - 1)
+            if self.depth == 0:
+                self.seconds += time.perf_counter() - self.began
+
+    def announce(self, text: str = COMPILE_MESSAGE) -> None:
+        """Say ``text`` now (once until the next :meth:`report`), if a step listens."""
+        with self.lock:
+            if self.announced or not self.sayers:
+                return
+            self.announced, self.seconds = True, 0.0
+            self.sayers[-1](text)
+
+    def report(self, say=None, at_least: float = 0.0) -> None:
+        """After an announcement: say (with ``say``, else the innermost step's) the compile time
+        since then (``at_least``: a step's own measure, for a slow cache load, or a compile in
+        other processes, which send this one no compile event)."""
+        with self.lock:
+            if not self.announced:
+                return
+            self.announced = False
+            say = say or (self.sayers[-1] if self.sayers else None)
+            if say is not None:
+                say(f"kernels ready in {max(self.seconds, at_least):.1f}s")
+
+
+NOTICES = CompileNotices()
+
+
+@contextlib.contextmanager
+def compile_notices(say):
+    """Within this block, a numba compile is announced with ``say`` before it starts, and the time
+    the compiles took is said when the block ends (by the innermost block: ``w2v train``'s
+    command announces the corpus scan's compile, its training step says when all are ready)."""
+    NOTICES.install()
+    with NOTICES.lock:
+        NOTICES.sayers.append(say)
+    try:
+        yield NOTICES
+    finally:
+        with NOTICES.lock:
+            NOTICES.sayers.remove(say)
+        NOTICES.report(say)
+
+
 def kernel_step(dispatcher, first_call, say) -> None:
     """Run ``first_call`` (a kernel dispatch that trains nothing) as a step of its own.
 
     On a cold cache ``say`` announces the compile before it starts; with a cache on disk the load
     takes about a second and is announced only if it turns out slow (numba compiles afresh for
-    argument types the cache does not hold). The time it took is said when it was announced.
+    argument types the cache does not hold). The time it took is said when it was announced
+    (including the compiles of an enclosing :func:`compile_notices` since its announcement).
     """
     if getattr(dispatcher, "overloads", None):
         return  # already in this process
-    announced = threading.Event()
-
-    def announce():
-        announced.set()
-        say("compiling kernels (once per install; numba caches them, later runs start in about a second)...")
-
-    timer = None
-    if kernel_cache_is_cold(dispatcher):
-        announce()
-    else:
-        timer = threading.Timer(SLOW_LOAD_SECONDS, announce)
-        timer.daemon = True
-        timer.start()
-    started = time.perf_counter()
-    try:
-        first_call()
-    finally:
-        if timer is not None:
-            timer.cancel()
-    if announced.is_set():
-        say(f"kernels ready in {time.perf_counter() - started:.1f}s")
+    with compile_notices(say) as notices:
+        timer = None
+        if kernel_cache_is_cold(dispatcher):
+            notices.announce()
+        else:
+            timer = threading.Timer(SLOW_LOAD_SECONDS, notices.announce)
+            timer.daemon = True
+            timer.start()
+        started = time.perf_counter()
+        try:
+            first_call()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        notices.report(say, at_least=time.perf_counter() - started)

@@ -89,10 +89,22 @@ def make_probe():
         try:
             import w2v
             from w2v.kernels._cache_guard import source_fingerprint as fingerprint
-            return {"version": w2v.__version__, "kernels": fingerprint()}
+            report = {"version": w2v.__version__, "kernels": fingerprint()}
         except Exception as e:  # noqa: BLE001 - reported to the driver, which raises
             return {"error": f"{type(e).__name__}: {e}"}
+        try:  # whether numba would compile the training kernels here (not load them from its cache)
+            from w2v.kernels import train_chunk
+            from w2v.progress import kernel_cache_is_cold
+            report["cold"] = bool(kernel_cache_is_cold(train_chunk))
+        except Exception:  # noqa: BLE001 - an older w2v: check_workers names the version
+            pass
+        return report
     return probe
+
+
+def cold_workers(reports: dict) -> list:
+    """The workers whose probe says their numba cache is cold (they would compile in the first round)."""
+    return sorted(address for address, report in reports.items() if report.get("cold"))
 
 
 def check_workers(reports: dict) -> None:

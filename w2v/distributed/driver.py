@@ -48,8 +48,8 @@ from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json
 from ..progress import Progress, progress_mode
 from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
-from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers, connect,
-                    make_probe, scheduler_address, secs)
+from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers,
+                    cold_workers, connect, make_probe, scheduler_address, secs)
 from .merge import RULES, TABLES, merge, table_rule
 from .shards import Shard, assign, plan_shards
 
@@ -154,12 +154,14 @@ class ClusterRun:
 
     def setup(self, corpus, shards: list[Shard] | None = None) -> None:
         client = self.client
-        check_workers(bounded(lambda: client.run(make_probe()), self.task_timeout,
-                              f"asking the workers of scheduler {scheduler_address(client)!r} for their w2v"))
+        reports = bounded(lambda: client.run(make_probe()), self.task_timeout,
+                          f"asking the workers of scheduler {scheduler_address(client)!r} for their w2v")
+        check_workers(reports)
         info = bounded(lambda: client.scheduler_info(n_workers=-1)["workers"], 3 * CONNECT_TIMEOUT,
                        f"asking the scheduler {scheduler_address(client)!r} for its workers")
         self.workers = sorted(info)
         self.threads = {w: max(1, int(info[w].get("nthreads", 1))) for w in self.workers}
+        self._warm_up([w for w in cold_workers(reports) if w in info])
         if shards is None:
             shards, parts = plan_shards(corpus)
         else:
@@ -191,6 +193,23 @@ class ClusterRun:
 
     def _params(self) -> dict:
         return self.model.params.to_dict()
+
+    def _warm_up(self, cold: list) -> None:
+        """Workers whose numba cache is cold compile their kernels now, as a step that is announced
+        before and timed after (through the caller's :func:`w2v.progress.compile_notices`, as one
+        process's compile is), instead of sitting in the first round for a minute."""
+        if not cold:
+            return
+        from ..progress import NOTICES
+
+        started = time.perf_counter()
+        logger.info("compiling the kernels on %d worker(s) whose numba cache is cold", len(cold))
+        NOTICES.announce(f"compiling kernels on {len(cold)} Dask worker{'s' * (len(cold) != 1)} (once per install; "
+                         "numba caches them, later runs start in about a second)...")
+        futures = {w: (w, self._submit(replica.warm_up, w, self._params())) for w in cold}
+        self._await(futures, "compiling the kernels", fetch=False, timeout=self.task_timeout)  # a loss shows later
+        NOTICES.report(at_least=time.perf_counter() - started)
+        logger.info("kernels compiled on the workers in %.1fs", time.perf_counter() - started)
 
     def _read_timeout(self, shards) -> float:
         """Deadline of a task that reads ``shards``: TASK_TIMEOUT plus their size at MIN_BYTES_PER_SECOND."""

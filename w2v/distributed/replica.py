@@ -85,6 +85,27 @@ def _run(run_id: str) -> WorkerRun:
 
 
 @names_worker
+def warm_up(params: dict) -> float:
+    """Compile (or load) this worker's kernels with the run's settings: a few words of a temporary
+    file trained for one epoch (its scan compiles the tokenizer too). Returns the seconds it took.
+    Run where the worker's numba cache is cold, so that the compile is a step of its own."""
+    import os
+    import tempfile
+
+    from ..model import train
+
+    started = time.perf_counter()
+    settings = {**params, "workers": 1, "epochs": 1, "min_count": 1, "max_final_vocab": None,
+                "max_vocab_size": None, "progress": False}
+    with tempfile.TemporaryDirectory(prefix="w2v-warm-up-") as tmp:
+        path = os.path.join(tmp, "warm-up.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("compile the kernels of this worker once\n" * 20)
+        train(path, cache_dir=False, **settings)
+    return time.perf_counter() - started
+
+
+@names_worker
 def count_shard(run_id: str, shard: Shard, partition, params: dict, cache_dir) -> tuple[list, np.ndarray]:
     """Read one shard with w2v's tokeniser, keep its scan here, return its words and counts."""
     p = TrainParams(**params)
