@@ -246,6 +246,38 @@ def test_library_draws_the_bar_in_a_pseudo_terminal(corpus):
     assert BAR.search(run_in_a_pty([sys.executable, "-c", script]))
 
 
+# --------------------------------------------------------------------------- words/s
+
+
+def test_cli_summary_words_per_second_is_the_progress_lines_figure(corpus, tmp_path):
+    """Issue 29: the summary said 7,907 words/s where the progress said 1.4M: it timed the kernel load
+    and setup too. Both now count from the first epoch's start to the end of training; the time
+    before it is reported apart."""
+    proc = subprocess.run([sys.executable, "-m", "w2v", "train", "-train", str(corpus), "-output",
+                           str(tmp_path / "v.txt"), "-size", "16", "-iter", "3", "-threads", "1", "-min-count", "3"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    final = re.search(r"w2v: 100% epoch 3/3, [\d,]+ of ([\d,]+) words, ([\d,]+) words/s", proc.stderr)
+    summary = re.search(r"w2v: trained 3 epochs, ([\d,]+) words in ([\d.]+)s \(([\d,]+) words/s\)", proc.stderr)
+    assert final and summary, proc.stderr
+    number = lambda text: int(text.replace(",", ""))  # noqa: E731
+    assert number(final.group(1)) == number(summary.group(1))
+    assert abs(number(final.group(2)) / number(summary.group(3)) - 1) < 0.03, proc.stderr
+    assert "s in all, with setup and kernel loading" in proc.stderr or float(summary.group(2)) > 0
+
+
+def test_final_line_is_said_at_close_over_the_whole_run():
+    """The 100% line waits for close() (after the last epoch's checkpoint and callbacks), so its
+    words/s spans the same interval as the summary's."""
+    stream = FakeStream(tty=False)
+    display = progress.Progress(1000, 0, 1, "lines", stream=stream)
+    display.begin()
+    display.update(1000, 0, 1000, 500.0)
+    assert "100%" not in stream.getvalue()
+    display.close()
+    assert stream.getvalue().splitlines()[-1].startswith("w2v: 100% epoch 1/1, 1,000 of 1,000 words")
+
+
 def test_bar_size_falls_back_when_the_terminal_reports_none(monkeypatch):
     class Tty:
         def fileno(self):

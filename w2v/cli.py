@@ -309,10 +309,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     model.build_vocab(train_corpus(args), vocab=vocab)
     check_classes(args.classes, len(model.wv))  # before training: k-means needs k <= vocabulary size
     planned = model._encoded.n_words * config["epochs"]
-    start, started_at = time.perf_counter(), time.time()
+    clock, started_at = TrainingClock(), time.time()
     model.train(total_words=model.corpus_total_words, epochs=model.epochs, compute_loss=model.compute_loss,
-                checkpoint=checkpointer)
-    log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
+                checkpoint=checkpointer, callbacks=[clock])
+    log(trained_message(model, config["epochs"], planned, clock))
     if model.interrupted:
         return finish_interrupted(model, args, output, streamed, checkpoint, started_at)
     write_outputs(model, args, output)
@@ -370,12 +370,12 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     from .distributed import train as train_on_cluster
 
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} on a Dask cluster")
-    start, started_at = time.perf_counter(), time.time()
+    clock, started_at = TrainingClock(), time.time()
     with dask_client(args) as client, compiles_announced(args):  # compile times said before the summary
         model = train_on_cluster(corpus, client, checkpoint=checkpoint, checkpoint_errors="warn" if own_checkpoint
-                                 else "raise", cache_dir=cache_setting(args.cache), **config)
+                                 else "raise", cache_dir=cache_setting(args.cache), callbacks=[clock], **config)
     planned = model.corpus_total_words * config["epochs"]
-    log(trained_message(model, config["epochs"], planned, time.perf_counter() - start))
+    log(trained_message(model, config["epochs"], planned, clock))
     if model.interrupted:
         return finish_interrupted(model, args, output, streamed, checkpoint, started_at, cluster=True)
     write_outputs(model, args, output)
@@ -502,16 +502,51 @@ def cache_setting(value: str | None):
     return False if cap == 0 else DiskCache(max_bytes=cap)
 
 
-def trained_message(model, epochs: int, planned: int, seconds: float) -> str:
-    """What was actually trained (after Ctrl-C: complete epochs and words, not the plan)."""
+class TrainingClock:
+    """A training callback timing the epochs: from the first epoch's start to the end of training.
+
+    That is the interval the progress display counts its words/s over (it starts after the
+    kernels are compiled or loaded), so the summary's words/s and the progress's agree; the time
+    before it (reading the corpus, loading or compiling kernels) is reported apart.
+    """
+
+    def __init__(self):
+        self.created = time.perf_counter()
+        self.began = self.ended = None
+
+    def on_epoch_begin(self, model) -> None:
+        if self.began is None:
+            self.began = time.perf_counter()
+
+    def on_train_end(self, model) -> None:
+        self.ended = time.perf_counter()
+
+    def seconds(self) -> tuple[float, float]:
+        """(seconds of the epochs, seconds since the clock was made)."""
+        now = time.perf_counter()
+        end = self.ended if self.ended is not None else now
+        began = self.began if self.began is not None else self.created
+        return max(end - began, 0.0), now - self.created
+
+
+def trained_message(model, epochs: int, planned: int, clock: TrainingClock) -> str:
+    """What was actually trained (after Ctrl-C: complete epochs and words, not the plan), and how
+    fast: words/s over the epochs' time, the interval the progress display counts too."""
     words = model.last_train_words
+    seconds, total = clock.seconds()
     speed = f"{words / max(seconds, 1e-9):,.0f} words/s"
     if model.interrupted:
         done = f"{model.epochs_trained} of {epochs} epochs complete, {words:,} of {planned:,} words"
     else:
         done = f"{epochs} epoch{'s' if epochs != 1 else ''}, {words:,} words"
-    return (f"w2v: trained {done} in {seconds:.1f}s ({speed}); {len(model.wv)} words in vocabulary, "
-            f"{model.corpus_total_words:,} words in corpus")
+    before = f"; {total:.1f}s in all, with setup and kernel loading" if total - seconds >= 0.05 else ""
+    return (f"w2v: trained {done} in {duration(seconds)} ({speed}){before}; {len(model.wv)} words in "
+            f"vocabulary, {model.corpus_total_words:,} words in corpus")
+
+
+def duration(seconds: float) -> str:
+    """Seconds to two decimals under 10 s (a small file trains in hundredths), else to one."""
+    return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.1f}s"
 
 
 def write_vectors(model, output: str, binary: int) -> None:

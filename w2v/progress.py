@@ -136,18 +136,22 @@ class Progress:
         self.started = time.perf_counter()
         self.start_words = initial
         self.next_line = (int(initial / self.total / LINE_STEP) + 1) * LINE_STEP
-        self.bar = None  # drawn at the first update, so a compile step before it stands on its own
+        self.bar = None  # drawn at begin() (after the compile step, which stands on its own) or the first update
+        self.final_epoch = None  # the run reached 100% in this epoch; its line is said at close()
 
     def _bar(self):
         if self.bar is None:
             self.bar = tqdm(total=self.total, initial=self.start_words, unit="w", unit_scale=True,
-                            desc=self.desc, smoothing=0.1, leave=False, file=self.stream,
+                            desc=self.desc, smoothing=0, leave=False, file=self.stream,
                             **bar_size(self.stream))
         return self.bar
 
     def begin(self) -> None:
-        """Training starts now (after the kernel step): rates are counted from here."""
+        """Training starts now (after the kernel step): rates are counted from here, the bar's too
+        (tqdm counts from when the bar is made)."""
         self.started = time.perf_counter()
+        if self.mode == "bar":
+            self._bar()
 
     def update(self, done: int, epoch: int, loss_words: int, loss_total: float, extra: dict | None = None) -> None:
         """Record ``done`` words trained (``epoch`` is 0-based) and the loss of finished chunks
@@ -163,7 +167,9 @@ class Progress:
             bar.set_postfix({**postfix, **(extra or {})}, refresh=False)  # shown by the update's redraw
             bar.update(done - bar.n)
         elif self.mode == "lines":
-            if done / self.total >= self.next_line - 1e-9:
+            if done >= self.total:  # said by close(), after the last epoch's checkpoint and callbacks
+                self.final_epoch = epoch
+            elif done / self.total >= self.next_line - 1e-9:
                 self._line(epoch)
                 self.next_line = (int(done / self.total / LINE_STEP + 1e-9) + 1) * LINE_STEP
 
@@ -187,6 +193,11 @@ class Progress:
                 print(f"w2v: {text}", file=self.stream, flush=True)
 
     def close(self) -> None:
+        """The run is over: the 100% line is said now, so its words/s, like every line's, is the
+        words over the time since :meth:`begin` (the interval ``w2v train``'s summary uses too)."""
+        if self.final_epoch is not None:
+            self._line(self.final_epoch)
+            self.final_epoch = None
         if self.bar is not None:
             self.bar.close()
 
