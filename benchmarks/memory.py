@@ -34,8 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import json, sys, time, resource
-lib, path, min_count, sg, hs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-params = dict(vector_size=100, window=5, min_count=min_count, sg=sg, hs=hs, negative=0 if hs else 5, epochs=1,
+lib, path, min_count, sg, hs, epochs = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:7])
+params = dict(vector_size=100, window=5, min_count=min_count, sg=sg, hs=hs, negative=0 if hs else 5, epochs=epochs,
               workers=2, sample=1e-3, seed=1)
 t0, c0 = time.perf_counter(), time.process_time()
 if lib == "w2v":
@@ -43,7 +43,7 @@ if lib == "w2v":
     model = w2v.Word2Vec(cache_dir=False, progress=False, **params)
     model.build_vocab(path)
     t1 = time.perf_counter()
-    model.train(total_examples=model.corpus_count, epochs=1)
+    model.train(total_examples=model.corpus_count, epochs=epochs)
     vocab = len(model.wv)
 else:
     from gensim.models import Word2Vec
@@ -52,12 +52,12 @@ else:
     model = Word2Vec(**params)
     model.build_vocab(corpus)
     t1 = time.perf_counter()
-    model.train(corpus, total_examples=model.corpus_count, epochs=1)
+    model.train(corpus, total_examples=model.corpus_count, epochs=epochs)
     vocab = len(model.wv)
 t2 = time.perf_counter()
 print(json.dumps({"scan_s": t1 - t0, "train_s": t2 - t1, "wall_s": t2 - t0, "cpu_s": time.process_time() - c0,
                   "corpus_words": int(model.corpus_total_words), "vocab": vocab,
-                  "train_words_per_s": model.corpus_total_words / (t2 - t1)}))
+                  "train_words_per_s": epochs * model.corpus_total_words / (t2 - t1)}))
 """
 
 
@@ -85,7 +85,7 @@ def wait_for_quiet(max_load: float, timeout: float = 60.0) -> float:
         time.sleep(5)
 
 
-def one_run(lib: str, path: Path, min_count: int, sg: int, hs: int) -> dict:
+def one_run(lib: str, path: Path, min_count: int, sg: int, hs: int, epochs: int = 1) -> dict:
     """One fresh process. ``lib`` is ``gensim``, ``w2v`` (this tree) or ``w2v:SOURCE`` (w2v imported
     from another source tree, e.g. an older commit's ``git archive``, for before/after runs)."""
     time_file = Path(tempfile.mkstemp(prefix="w2v-time-")[1])
@@ -93,7 +93,7 @@ def one_run(lib: str, path: Path, min_count: int, sg: int, hs: int) -> dict:
     env = dict(os.environ, PYTHONPATH=source or str(REPO))
     try:
         out = subprocess.run(["/usr/bin/time", "-o", str(time_file), "-f", "%M %e %U %S", sys.executable, "-c", CHILD,
-                              name, str(path), str(min_count), str(sg), str(hs)],
+                              name, str(path), str(min_count), str(sg), str(hs), str(epochs)],
                              capture_output=True, text=True, cwd=tempfile.gettempdir(), env=env, check=True)
         peak_kb, wall, user, system = time_file.read_text().split()[-4:]
     finally:
@@ -110,6 +110,9 @@ def main(argv=None) -> None:
     ap.add_argument("--libs", default="w2v,gensim")
     ap.add_argument("--mode", default="cbow", choices=["cbow", "sg", "sg-hs"])
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--epochs", default="1",
+                    help="epochs per copies value, e.g. '16,1' with --copies 1,16: the same words trained, "
+                         "in a run of the same length, from a corpus 16 times smaller")
     ap.add_argument("--fixed-min-count", action="store_true")
     ap.add_argument("--max-load", type=float, default=1.0)
     ap.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the load to fall")
@@ -121,14 +124,17 @@ def main(argv=None) -> None:
     sizes = [int(c) for c in args.copies.split(",")]
     libs = args.libs.split(",")
     paths = {n: copies_of(args.corpus, n, workdir) for n in sizes}
+    epochs = [int(e) for e in args.epochs.split(",")]
+    epochs_of = dict(zip(sizes, epochs if len(epochs) == len(sizes) else epochs * len(sizes)))
     runs = []
     for r in range(args.repeat):
         for n in sizes:
             for lib in libs:
                 load = wait_for_quiet(args.max_load, args.wait)
                 min_count = 5 if args.fixed_min_count else 5 * n
-                row = one_run(lib, paths[n], min_count, sg, hs)
-                row.update(lib=lib, copies=n, min_count=min_count, mode=args.mode, round=r, load_at_start=load)
+                row = one_run(lib, paths[n], min_count, sg, hs, epochs_of[n])
+                row.update(lib=lib, copies=n, epochs=epochs_of[n], min_count=min_count, mode=args.mode, round=r,
+                           load_at_start=load)
                 runs.append(row)
                 print(json.dumps(row), flush=True)
     table = summarise(runs)
@@ -139,14 +145,14 @@ def main(argv=None) -> None:
 
 
 def summarise(runs: list) -> str:
-    lines = ["| library | copies | corpus words | min_count | vocab | peak RSS MB | train words/s (corpus words / training s) | wall s | CPU s | runs | load at start |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    keys = sorted({(r["lib"], r["copies"]) for r in runs}, key=lambda k: (k[1], k[0]))
-    for lib, n in keys:
-        rs = [r for r in runs if (r["lib"], r["copies"]) == (lib, n)]
+    lines = ["| library | copies | epochs | corpus words | min_count | vocab | peak RSS MB | train words/s (corpus words x epochs / training s) | wall s | CPU s | runs | load at start |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = sorted({(r["lib"], r["copies"], r.get("epochs", 1)) for r in runs}, key=lambda k: (k[1], k[2], k[0]))
+    for lib, n, epochs in keys:
+        rs = [r for r in runs if (r["lib"], r["copies"], r.get("epochs", 1)) == (lib, n, epochs)]
         med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
         loads = ", ".join(f"{r['load_at_start']:.2f}" for r in rs)
-        lines.append(f"| {lib} | {n} | {rs[0]['corpus_words'] / 1e6:.1f}M | {rs[0]['min_count']} | "
+        lines.append(f"| {lib} | {n} | {epochs} | {rs[0]['corpus_words'] / 1e6:.1f}M | {rs[0]['min_count']} | "
                      f"{rs[0]['vocab']} | {med('peak_rss_mb'):.0f} | {med('train_words_per_s') / 1e6:.2f}M | "
                      f"{med('process_wall_s'):.1f} | {med('process_cpu_s'):.1f} | {len(rs)} | "
                      f"{loads} |")
