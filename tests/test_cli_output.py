@@ -142,3 +142,48 @@ def test_sigint_keeps_the_existing_output_and_saves_the_partial_run_beside_it(tm
 def test_partial_vectors_of_a_compressed_output_are_compressed_too():
     assert cli.partial_path("v.txt") == "v.txt.partial"
     assert cli.partial_path("dir/v.txt.gz") == "dir/v.txt.partial.gz"
+
+
+def test_resume_finishes_an_interrupted_train_with_its_own_outputs(tmp_path, capsys):
+    """``w2v resume CKPT`` after Ctrl-C: the run continues, writes what ``w2v train`` was asked to
+    write (binary vectors, the vocabulary), and removes every file the interruption left."""
+    corpus = tmp_path / "c.txt"
+    words = sample_words(100_000)
+    corpus.write_text("\n".join(" ".join(words[i:i + 50]) for i in range(0, len(words), 50)) + "\n")
+    out, vocab = tmp_path / "vectors.bin", tmp_path / "vocab.txt"
+    ck = tmp_path / "vectors.bin.partial.ckpt"
+    proc = subprocess.Popen([sys.executable, "-m", "w2v", "train", "-train", str(corpus), "-output", str(out),
+                             "-binary", "1", "-save-vocab", str(vocab), "-size", "16", "-iter", "60", "-threads", "2",
+                             "-min-count", "3", "-q", "-cache", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not ck.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and f"w2v resume {ck}" in stderr, stderr
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left[:2] == ["c.txt", "vectors.bin.partial"] and left[2].startswith("vectors.bin.partial.ckpt")
+    assert not out.exists() and not vocab.exists()
+    assert cli.main(["resume", str(ck), "-q"]) == 0
+    wv = w2v.KeyedVectors.load_word2vec_format(out, binary=True)
+    assert wv.vectors.shape[1] == 16 and len(wv) > 1000 and vocab.read_text().count("\n") == len(wv)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt", "vectors.bin", "vocab.txt"]
+    assert "wrote binary vectors" in capsys.readouterr().err
+
+
+def test_resume_to_another_output_keeps_the_checkpoint(tmp_path, small_corpus):
+    out, ck = tmp_path / "v.txt", tmp_path / "run.ckpt"
+    assert cli.main(["train", "-train", str(small_corpus), "-output", str(out), "-checkpoint", str(ck), *FLAGS]) == 0
+    assert ck.exists()  # a -checkpoint the user named stays
+    other = tmp_path / "again.txt"
+    assert cli.main(["resume", str(ck), "-output", str(other), "-q"]) == 0  # a finished run: nothing left to train
+    assert header(other.read_text()) == header(out.read_text()) and ck.exists()
+    bare = tmp_path / "bare.ckpt"
+    w2v.train(small_corpus, vector_size=8, epochs=1, min_count=3, checkpoint=bare, progress=False)
+    assert cli.main(["resume", str(bare)]) == 2  # not written by w2v train: no output to write

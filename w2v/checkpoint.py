@@ -82,9 +82,12 @@ class RunSpec:
 class Checkpointer:
     """Writes the checkpoints of one run to ``path``; the training driver calls :meth:`save`."""
 
-    def __init__(self, path: str | os.PathLike, every: int | None = None):
+    def __init__(self, path: str | os.PathLike, every: int | None = None, notes: dict | None = None):
         self.path = Path(path)
         self.every = _check_every(every)
+        # what the program that started the run needs to finish it (``w2v train``: its outputs),
+        # JSON; kept in every checkpoint and carried over by w2v.resume
+        self.notes = notes
         directory = self.path.parent if str(self.path.parent) else Path(".")
         if not directory.is_dir():  # fail now, not after the first epoch
             raise FileNotFoundError(f"checkpoint {str(self.path)!r}: directory {str(directory)!r} does not exist")
@@ -119,6 +122,8 @@ class Checkpointer:
                 "position": asdict(position),
                 "corpus": {"file": corpus_name, "digest": digest, "n_words": encoded.n_words,
                            "n_sentences": encoded.n_sentences, "raw_words": encoded.raw_words}}
+        if self.notes:
+            meta["notes"] = self.notes
         model_meta, arrays = model._state()
         meta["model"] = model_meta
         with atomic_write(self.path) as f:

@@ -303,7 +303,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         vocab = w2v.Vocabulary.read_word2vec_vocab(args.read_vocab)
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} "
         f"({', '.join(f'{k}={v}' for k, v in config.items() if k != 'progress')})")
-    checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint)
+    checkpointer = make_checkpointer(checkpoint, args.checkpoint_every, own_checkpoint,
+                                     output_notes(args, output, own_checkpoint))
     model = w2v.Word2Vec(cache_dir=cache, spill_dir=args.spill_dir,
                          **{"compute_loss": True, **config})  # w2v.train's default
     model.build_vocab(train_corpus(args), vocab=vocab)
@@ -453,9 +454,10 @@ def checkpoint_path(args: argparse.Namespace, output: str, streamed: bool) -> tu
     return f"{output}.partial.ckpt", True
 
 
-def make_checkpointer(path: str | None, every: int | None, own: bool):
+def make_checkpointer(path: str | None, every: int | None, own: bool, notes: dict | None = None):
     """A Checkpointer; the CLI's own one warns and stops checkpointing if it cannot write (a full
-    disk must not end a run the user never asked to checkpoint)."""
+    disk must not end a run the user never asked to checkpoint). ``notes`` (:func:`output_notes`)
+    go into every checkpoint, so ``w2v resume`` can write what this run would have written."""
     if path is None:
         return None
     from .checkpoint import Checkpointer
@@ -472,7 +474,68 @@ def make_checkpointer(path: str | None, every: int | None, own: bool):
                 self.failed = True
                 log(f"w2v: warning: cannot write checkpoint {path} ({e}); training goes on without it")
 
-    return (BestEffortCheckpointer if own else Checkpointer)(path, every)
+    return (BestEffortCheckpointer if own else Checkpointer)(path, every, notes=notes)
+
+
+def output_notes(args: argparse.Namespace, output: str, own_checkpoint: bool) -> dict:
+    """What a finished run writes, with absolute paths: ``w2v resume`` reads it from the checkpoint."""
+    absolute = lambda p: None if p is None else os.path.abspath(p)  # noqa: E731
+    return {"command": "train", "output": absolute(output), "binary": int(args.binary),
+            "classes": args.classes, "save_vocab": absolute(args.save_vocab), "accuracy": absolute(args.accuracy),
+            "own_checkpoint": bool(own_checkpoint)}
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Finish an interrupted ``w2v train``: continue its checkpoint, then write what the run would
+    have written (its -output, -binary, -classes, -save-vocab, -accuracy, stored in the checkpoint),
+    and remove the files the interruption left (the checkpoint and its corpus file, when they were
+    the CLI's own, and ``OUTPUT.partial``). Interrupted again, it leaves them as ``train`` does."""
+    check_readable(args.checkpoint, "checkpoint")
+    from .checkpoint import read_info
+
+    notes = read_info(args.checkpoint).get("notes") or {}
+    output = args.output or notes.get("output")
+    if output is None:
+        raise CliError(f"checkpoint {args.checkpoint} was not written by `w2v train` (it names no output): "
+                       "give -output FILE")
+    outputs = argparse.Namespace(output=output, binary=notes.get("binary", 0) if args.binary is None else args.binary,
+                                 classes=notes.get("classes"), save_vocab=notes.get("save_vocab"),
+                                 accuracy=notes.get("accuracy"))
+    check_writable(output, "vectors")
+    own = bool(notes.get("own_checkpoint")) and not args.output
+    started_at = time.time()
+    with dask_client(args) as client:
+        import w2v
+
+        log(f"w2v: resuming {args.checkpoint}")
+        model = w2v.resume(args.checkpoint, client=client, progress=False if args.quiet else None)
+    if model.interrupted:
+        return finish_interrupted(model, outputs, output, False, args.checkpoint, started_at, client is not None)
+    log(f"w2v: training finished ({model.epochs_trained} epochs complete)")
+    write_outputs(model, outputs, output)
+    if own:
+        remove_checkpoint(args.checkpoint)
+        with contextlib.suppress(OSError):
+            os.unlink(partial_path(output))
+    return 0
+
+
+def add_resume_command(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("resume", help="finish an interrupted `w2v train` from its checkpoint", allow_abbrev=False,
+                       description="Continue the run saved in CHECKPOINT (w2v train writes OUTPUT.partial.ckpt "
+                                   "at each epoch end) and write the outputs that run was asked for.")
+    p.add_argument("checkpoint", metavar="CHECKPOINT")
+    p.add_argument("-output", "--output", metavar="FILE",
+                   help="write the vectors here instead of the run's own -output (the checkpoint is then kept)")
+    p.add_argument("-binary", "--binary", type=int, choices=(0, 1), default=None,
+                   help="with -output: 1 = word2vec.c's binary format (default: the run's own setting)")
+    p.add_argument("-scheduler", "--scheduler", metavar="ADDRESS",
+                   help="a distributed run's checkpoint continues on this Dask scheduler")
+    p.add_argument("-dask-workers", "--dask-workers", type=int, metavar="N",
+                   help="... or on a local Dask cluster of N worker processes")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_resume, threads=None)
+    return p
 
 
 def remove_checkpoint(path: str) -> None:
@@ -591,7 +654,10 @@ def resume_hint(checkpoint: str | None, started_at: float, cluster: bool = False
     if not os.path.exists(checkpoint) or os.path.getmtime(checkpoint) < started_at:
         return f"w2v: no checkpoint was written yet ({checkpoint} is written at each epoch end)"
     on = ", client=...)" if cluster else ")"  # a distributed run continues on a cluster
-    return f"w2v: last checkpoint: {checkpoint} (continue with w2v.resume({checkpoint!r}{on})"
+    if cluster:
+        return f"w2v: last checkpoint: {checkpoint} (continue with w2v.resume({checkpoint!r}{on})"
+    return (f"w2v: last checkpoint: {checkpoint} (finish the run with: w2v resume {checkpoint}; "
+            f"or in Python w2v.resume({checkpoint!r}))")
 
 
 # --------------------------------------------------------------------------- queries
@@ -881,6 +947,7 @@ def add_demo_command(sub) -> argparse.ArgumentParser:
 #: sub-command name -> the function that adds its parser (and sets ``func``), in help order
 COMMANDS: dict[str, Callable[..., argparse.ArgumentParser]] = {
     "train": add_train_command,
+    "resume": add_resume_command,
     "similar": add_similar_command,
     "analogy": add_analogy_command,
     "eval": add_eval_command,

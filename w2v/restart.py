@@ -56,7 +56,7 @@ def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = Non
     if progress is not None:
         model.params.progress = bool(progress)
     run = state.run
-    checkpointer = ckpt.Checkpointer(path, run.every)
+    checkpointer = ckpt.Checkpointer(path, run.every, notes=ckpt.read_info(path).get("notes"))
     checkpointer.adopt_corpus(state.encoded, state.corpus_file, state.corpus_digest)
     model._train_run(state.encoded, run.epochs, run.alpha, run.min_alpha, checkpointer, state.position,
                      callbacks=callbacks)
