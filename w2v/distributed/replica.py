@@ -165,6 +165,9 @@ def _encode_shards(state: WorkerRun, shards: list, partitions: list, cache_dir) 
         if raw is None:
             raw = read_shard(shard, partition, p.max_sentence_length, p.errors, cache_dir, 1)
         enc = raw.encode(state.vocab, consume=True)
+        # the sentence offsets (8 bytes a sentence) in memory: every round slices and plans by them;
+        # the ids stay where the encoding put them (a spill file past 8M words), read a chunk at a time
+        enc = EncodedCorpus(enc.id_stream, enc.offsets, enc.raw_words)
         state.encoded[shard.index] = enc
         sizes[shard.index] = (enc.n_words, enc.n_sentences, enc.raw_words)
     state.scans.clear()
@@ -301,7 +304,8 @@ def _train(state: WorkerRun, pieces: list, lr: tuple):
     occurrences = np.zeros(len(state.vocab), np.int64)
     for index, a, b in pieces:
         enc = state.encoded[index]
-        occurrences += np.bincount(enc.ids[enc.offsets[a]:enc.offsets[b]], minlength=len(state.vocab))
+        offsets = enc.offsets
+        occurrences += np.bincount(enc.id_stream.read(offsets[a], offsets[b]), minlength=len(state.vocab))
     return progress, loss, occurrences
 
 
