@@ -87,21 +87,31 @@ def _run(run_id: str) -> WorkerRun:
 @names_worker
 def warm_up(params: dict) -> float:
     """Compile (or load) this worker's kernels with the run's settings: a few words of a temporary
-    file trained for one epoch (its scan compiles the tokenizer too). Returns the seconds it took.
-    Run where the worker's numba cache is cold, so that the compile is a step of its own."""
+    file read by the shard reader and trained by the very call :func:`_train` makes, so every
+    kernel a round needs is compiled here. Returns the seconds it took. Run where the worker's
+    numba cache is cold, so that the compile is a step of its own."""
     import os
     import tempfile
 
-    from ..model import train
-
     started = time.perf_counter()
-    settings = {**params, "workers": 1, "epochs": 1, "min_count": 1, "max_final_vocab": None,
-                "max_vocab_size": None, "progress": False}
+    p = TrainParams(**{**params, "workers": 1, "epochs": 1, "min_count": 1, "max_final_vocab": None,
+                       "max_vocab_size": None, "progress": False})
     with tempfile.TemporaryDirectory(prefix="w2v-warm-up-") as tmp:
         path = os.path.join(tmp, "warm-up.txt")
         with open(path, "w", encoding="utf-8") as f:
             f.write("compile the kernels of this worker once\n" * 20)
-        train(path, cache_dir=False, **settings)
+        raw = read_shard(Shard(0, "file", path), None, p.max_sentence_length, p.errors, False, 1)
+    vocab, kept = Vocabulary.from_counts(raw.words, raw.counts(), 1)
+    encoded = raw.encode(vocab, consume=True, kept=kept)
+    kernel = KernelTables.build(vocab, p)
+    d, v = p.vector_size, len(vocab)
+    tables = (np.full((v, d), 0.01, np.float32), np.zeros((v if p.negative else 0, d), np.float32),
+              np.zeros((v if p.hs else 0, d), np.float32))
+    scratch = ThreadScratch(p, encoded.longest_sentence(), kernel.codes.shape[1], kernel.hot_rows)
+    settings = kernel_settings(p, p.alpha, p.min_alpha, encoded.n_words, encoded.n_words, p.batch_words)
+    train_sentences(tables, encoded, 0, encoded.n_sentences, kernel, settings, np.zeros(SLOT_STRIDE, np.int64),
+                    0, np.zeros(1, np.int32), initial_rng_states(p.seed, 1)[0], np.zeros(SLOT_STRIDE, np.float64),
+                    scratch)
     return time.perf_counter() - started
 
 
