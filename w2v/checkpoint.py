@@ -36,7 +36,7 @@ from numpy.lib import format as npy_format
 
 from ._fileutil import atomic_write, interrupts_held
 from .encode import EncodedCorpus
-from .idstore import READ_BLOCK, IdStream, StreamWriter
+from .idstore import READ_BLOCK, IdStream, StreamWriter, dropped_on_error
 
 KIND = "w2v-checkpoint"
 FORMAT = 1
@@ -232,7 +232,7 @@ def _read_npz_stream(z: zipfile.ZipFile, name: str, dtype, spill_dir=None) -> Id
         if len(shape) != 1 or stored != np.dtype(dtype) or fortran_order:
             raise ValueError(f"{name}: expected a 1-D {np.dtype(dtype)} array, found {stored} {shape}")
         out = StreamWriter(dtype, spill_dir)
-        try:
+        with dropped_on_error(out):
             left, item = shape[0] * stored.itemsize, stored.itemsize
             while left:
                 data = member.read(min(left, READ_BLOCK * item))
@@ -243,9 +243,6 @@ def _read_npz_stream(z: zipfile.ZipFile, name: str, dtype, spill_dir=None) -> Id
             if member.read(1):
                 raise ValueError(f"{name}: longer than its header says")
             return out.finish()
-        except BaseException:
-            out.close()
-            raise
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -292,12 +289,9 @@ def _read_corpus_file(corpus_path: Path) -> EncodedCorpus:
     when large, so resuming holds no more of it in memory than the run did)."""
     with zipfile.ZipFile(corpus_path) as z:
         ids = _read_npz_stream(z, "ids", np.int32)
-        try:
+        with dropped_on_error(ids):
             offsets = _read_npz_stream(z, "offsets", np.int64)
             raw_words = int(_read_npz_stream(z, "raw_words", np.int64).item(0))
-        except BaseException:
-            ids.close()
-            raise
     return EncodedCorpus(ids, offsets, raw_words)
 
 

@@ -28,7 +28,7 @@ from numba import njit
 
 from . import corpus as corpus_mod
 from .cache import DiskCache, default_cache_dir  # noqa: F401  (still importable from here)
-from .idstore import READ_BLOCK, IdStream, StreamWriter, count_ids, spill_directory
+from .idstore import READ_BLOCK, IdStream, StreamWriter, count_ids, dropped_on_error, spill_directory
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
 
@@ -173,7 +173,8 @@ class RawScan(SentenceStreams):
             else:
                 self._counts = np.zeros(n, np.int64)
                 for block in self.id_stream.blocks():
-                    count_ids(self._counts, block)
+                    if not count_ids(self._counts, block):
+                        raise ValueError(f"{self.id_stream.name}: a word id outside the scan's {n} words")
         return self._counts
 
     def encode(self, vocab: Vocabulary, consume: bool = False, kept: np.ndarray | None = None) -> EncodedCorpus:
@@ -207,11 +208,11 @@ def _remap_streams(lookup: np.ndarray, ids: IdStream, offsets: IdStream, spill_d
     """:func:`_apply_lookup` over streams: a group of whole sentences (about READ_BLOCK ids) at a
     time, written to new streams, so neither side is ever held whole."""
     id_out, end_out = StreamWriter(np.int32, spill_dir), StreamWriter(np.int64, spill_dir)
-    try:
+    with dropped_on_error(id_out, end_out):
         end_out.append(np.zeros(1, np.int64))
         kept_words = 0
         id_buf, out = np.empty(READ_BLOCK, np.int32), np.empty(READ_BLOCK, np.int32)
-        for base, block in _offset_blocks(offsets):
+        for block in _offset_blocks(offsets):
             s = 0
             while s < len(block) - 1:
                 # whole sentences of about READ_BLOCK ids (at least one, however long)
@@ -228,19 +229,14 @@ def _remap_streams(lookup: np.ndarray, ids: IdStream, offsets: IdStream, spill_d
                 kept_words += n
                 s = e
         return EncodedCorpus(id_out.finish(), end_out.finish(), len(ids))
-    except BaseException:
-        id_out.close()
-        end_out.close()
-        raise
 
 
 def _offset_blocks(offsets: IdStream):
-    """(index of the first, block) of consecutive offset blocks that overlap by one item, so that
-    each block's sentences are whole: block k's last offset is block k+1's first."""
-    step = READ_BLOCK
+    """Consecutive offset blocks that overlap by one item, so that each block's sentences are
+    whole: block k's last offset is block k+1's first."""
     n = len(offsets)
-    for first in range(0, max(1, n - 1), step):
-        yield first, offsets.read(first, min(n, first + step + 1)).copy()
+    for first in range(0, max(1, n - 1), READ_BLOCK):
+        yield offsets.read(first, min(n, first + READ_BLOCK + 1)).copy()
 
 
 def _apply_lookup(lookup: np.ndarray, ids: np.ndarray, offsets: np.ndarray, out=None) -> EncodedCorpus:
@@ -313,7 +309,7 @@ def _encode_sentences(sentences, index: dict, spill_dir=None) -> tuple[IdStream,
     long iterable corpus spills to disk like a file corpus.
     """
     id_out, end_out = StreamWriter(np.int32, spill_dir), StreamWriter(np.int64, spill_dir)
-    try:
+    with dropped_on_error(id_out, end_out):
         end_out.append(np.zeros(1, np.int64))
         batch: list = []
         lengths: list = []
@@ -328,10 +324,6 @@ def _encode_sentences(sentences, index: dict, spill_dir=None) -> tuple[IdStream,
         if lengths:
             _write_batch(lookup, batch, lengths, done, id_out, end_out)
         return id_out.finish(), end_out.finish()
-    except BaseException:
-        id_out.close()
-        end_out.close()
-        raise
 
 
 def _write_batch(lookup, batch: list, lengths: list, done: int, id_out, end_out) -> int:

@@ -21,6 +21,7 @@ an error naming the file, never garbage ids.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import tempfile
@@ -197,6 +198,18 @@ class StreamWriter:
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+@contextlib.contextmanager
+def dropped_on_error(*streams):
+    """Close ``streams`` (writers or finished streams: their spill files are freed) if the block
+    raises, Ctrl-C included; on success they are the caller's."""
+    try:
+        yield
+    except BaseException:
+        for stream in streams:
+            stream.close()
+        raise
 
 
 @njit(cache=True, nogil=True)

@@ -220,25 +220,6 @@ def plan_chunks(encoded, workers: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
-def chunk_words(encoded, chunks: list[tuple[int, int]]) -> dict:
-    """(begin, end) -> in-vocabulary words of that chunk, from the offsets at the chunk bounds."""
-    bounds = np.array([a for a, _ in chunks] + [chunks[-1][1]] if chunks else [0], np.int64)
-    at = {int(s): 0 for s in bounds}
-    for base, block in enumerate_blocks(encoded.offset_stream):
-        inside = bounds[(bounds >= base) & (bounds < base + len(block))]
-        for s in inside.tolist():
-            at[s] = int(block[s - base])
-    return {(a, b): at[b] - at[a] for a, b in chunks}
-
-
-def enumerate_blocks(stream):
-    """(index of its first item, block) for each block of ``stream``."""
-    base = 0
-    for block in stream.blocks():
-        yield base, block
-        base += len(block)
-
-
 class Training:
     """One call of ``model.train``: runs ``epochs`` epochs of the encoded corpus on the model's tables.
 
@@ -259,7 +240,6 @@ class Training:
         self.scratch = [ThreadScratch(p, max(1, max_sentence), self.tables.codes.shape[1], self.tables.hot_rows)
                         for _ in range(p.workers)]
         self.chunks = plan_chunks(encoded, p.workers)
-        self.chunk_words = chunk_words(encoded, self.chunks)
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
         self.settings = kernel_settings(p, alpha, min_alpha, self.total_words, self.epoch_words, p.batch_words)
@@ -354,7 +334,7 @@ class Training:
         workers, segment, words = self.model.params.workers, [], 0
         for a, b in chunks:
             segment.append((a, b))
-            words += self.chunk_words.get((a, b)) or self.encoded.words_between(a, b)
+            words += self.encoded.words_between(a, b)
             if words >= every and len(segment) % workers == 0:
                 yield segment
                 segment, words = [], 0
@@ -363,7 +343,7 @@ class Training:
 
     def _run_segment(self, chunks, epoch: int) -> None:
         """All workers train ``chunks`` and exit; the main thread draws progress meanwhile."""
-        jobs = ChunkQueue(chunks, {c: self.chunk_words.get(c) or self.encoded.words_between(*c) for c in chunks})
+        jobs = ChunkQueue(chunks, {c: self.encoded.words_between(*c) for c in chunks})
         self.threads = [threading.Thread(target=self._worker, args=(k, jobs), daemon=True,
                                          name=f"w2v-train-{k}") for k in range(self.model.params.workers)]
         self.launched = []
