@@ -629,3 +629,20 @@ def test_a_worker_lost_before_training_hands_its_shards_over(shards, single, w2v
     assert model.wv.index_to_key == single.wv.index_to_key
     assert model.corpus_total_words == single.corpus_total_words
     assert sum(s["words"] for s in model.cluster_stats) == model.vocab.total_words
+
+
+def test_warm_up_compiles_the_round_kernels_without_the_model(monkeypatch):
+    """A cold worker's warm-up reads a file with the shard reader and trains it through
+    train_sentences, the call a round makes; it does not go through w2v.model (an import circle)."""
+    from w2v import tokenize
+    from w2v.distributed import replica
+    from w2v.kernels import sentences
+
+    calls = []
+    original = replica.train_sentences
+    monkeypatch.setattr(replica, "train_sentences", lambda *a: calls.append(a[1].n_words) or original(*a))
+    for params in (dict(vector_size=8, sg=1, hs=1, negative=0), dict(vector_size=8, sg=0, negative=3)):
+        assert replica.warm_up(params) > 0
+    assert calls == [140, 140]  # 20 lines of 7 words, min_count 1
+    assert sentences.train_chunk.signatures and tokenize._tokenize.signatures
+    assert "from ..model" not in open(replica.__file__).read()
