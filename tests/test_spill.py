@@ -67,6 +67,8 @@ def test_spill_dir_errors_name_the_path(tmp_path):
     a_file.write_text("x")
     with pytest.raises(SpillError, match="is not a directory"):
         idstore.spill_directory(a_file)
+    with pytest.raises(TypeError, match="spill_dir must be a directory path"):
+        idstore.spill_directory(5)
     with pytest.raises(SpillError, match="nowhere"):  # checked before the corpus is read
         w2v.train(text_corpus(tmp_path), spill_dir=missing, cache_dir=False, **SMALL)
 

@@ -46,6 +46,8 @@ def spill_directory(spill_dir=None) -> Path:
     Checked at once (it exists, is a directory, can be written), so a bad setting fails before the
     corpus is read, naming the path.
     """
+    if spill_dir is not None and not isinstance(spill_dir, (str, os.PathLike)):
+        raise TypeError(f"spill_dir must be a directory path or None, got {type(spill_dir).__name__} {spill_dir!r}")
     path = Path(tempfile.gettempdir() if spill_dir is None else spill_dir).expanduser()
     if not path.exists():
         raise SpillError(errno.ENOENT, f"spill directory {str(path)!r} does not exist (spill_dir=)")
