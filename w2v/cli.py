@@ -309,7 +309,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                          **{"compute_loss": True, **config})  # w2v.train's default
     model.build_vocab(train_corpus(args), vocab=vocab)
     check_classes(args.classes, len(model.wv))  # before training: k-means needs k <= vocabulary size
-    planned = model._encoded.n_words * config["epochs"]
+    planned = model.encoded_corpus.n_words * config["epochs"]
     clock, started_at = TrainingClock(), time.time()
     model.train(total_words=model.corpus_total_words, epochs=model.epochs, compute_loss=model.compute_loss,
                 checkpoint=checkpointer, callbacks=[clock])

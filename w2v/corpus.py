@@ -225,10 +225,10 @@ def _iterable_sentences(corpus, max_len: int) -> Iterator[list[str]]:
             except TypeError:
                 raise TypeError(f"corpus sentence {n} is a {type(sentence).__name__}, "
                                 "expected a list of str tokens") from None
-        yield from _chunks(sentence, max_len)
+        yield from split_long(sentence, max_len)
 
 
-def _chunks(tokens: list, max_len: int) -> Iterator[list]:
+def split_long(tokens: list, max_len: int) -> Iterator[list]:
     """Split one sentence into pieces of at most ``max_len`` tokens (no truncation, no empties)."""
     if len(tokens) <= max_len:
         if tokens:
@@ -249,14 +249,14 @@ def _file_sentences(path: Path, max_len: int, errors: str) -> Iterator[list[str]
         lines = text.split("\n")
         for line in lines[:-1]:
             pending.extend(line.split())
-            yield from _chunks(pending, max_len)
+            yield from split_long(pending, max_len)
             pending = []
         pending.extend(lines[-1].split())
         if len(pending) >= max_len:
             cut = len(pending) - len(pending) % max_len
-            yield from _chunks(pending[:cut], max_len)
+            yield from split_long(pending[:cut], max_len)
             pending = pending[cut:]
-    yield from _chunks(pending, max_len)
+    yield from split_long(pending, max_len)
 
 
 def _decoded_blocks(path: Path, errors: str) -> Iterator[str]:

@@ -176,6 +176,14 @@ class Word2Vec(GensimModelMixin):
         self._encoded = self._encoded_source = self._scan = None
         self._callbacks = ()
 
+    @property
+    def encoded_corpus(self):
+        """The corpus ``build_vocab`` encoded (an :class:`~w2v.encode.EncodedCorpus`), or None.
+
+        ``train()`` without a corpus trains on it; the command line reads its word count to plan
+        the progress bar."""
+        return self._encoded
+
     # ---- vocabulary --------------------------------------------------------------------------
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,

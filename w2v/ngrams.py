@@ -482,7 +482,7 @@ def file_key(corpus, max_sentence_length: int):
     line_file = gensim_line_file(corpus)
     if line_file is not None:
         path, max_len = line_file
-    elif isinstance(corpus, (str, os.PathLike)) and not hasattr(corpus, "_output_blocks"):
+    elif isinstance(corpus, (str, os.PathLike)) and not hasattr(corpus, "output_blocks"):
         path, max_len = Path(corpus), max_sentence_length
     else:
         return None
@@ -555,7 +555,7 @@ def joined_blocks(blocks, min_tokens: int):
 def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH,
               kept: KeptIds | None = None, progress: ReadProgress | None = None):
     """Yield ``(ids, offsets)`` blocks of whole sentences of ``corpus``, ids in ``index`` (which
-    grows with new words). Accepts a path, a phrased corpus (anything with ``_output_blocks``),
+    grows with new words). Accepts a path, a phrased corpus (anything with ``output_blocks``),
     gensim's ``LineSentence`` of a file (read as that file) or an iterable of token lists.
     ``kept``: ids of a file read before in ``index``'s id space, used if ``corpus`` is that file.
     ``progress``: follows the bytes read, for a file corpus."""
@@ -568,9 +568,9 @@ def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MA
         progress.expect([line_file[0]])
         yield from _file_blocks(line_file[0], index, line_file[1], progress)
         return
-    if hasattr(corpus, "_output_blocks"):
+    if hasattr(corpus, "output_blocks"):
         lookup = np.zeros(0, np.int32)
-        for ids, offsets, words in corpus._output_blocks(max_sentence_length):
+        for ids, offsets, words in corpus.output_blocks(max_sentence_length):
             if len(lookup) < len(words):
                 lookup = index.lookup_for(words, lookup)
             yield lookup[ids], offsets

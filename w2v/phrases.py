@@ -504,7 +504,7 @@ class PhrasedCorpus:
     """``phrases[corpus]``: the corpus with phrases joined, read again on every iteration.
 
     Iterating yields token lists (gensim's API). :func:`w2v.train`, :class:`Phrases` and another
-    model's ``[...]`` read it as blocks of ids instead (``_output_blocks``), so a file corpus goes
+    model's ``[...]`` read it as blocks of ids instead (``output_blocks``), so a file corpus goes
     from bytes to phrased word ids without a Python string per token.
     """
 
@@ -568,7 +568,7 @@ class PhrasedCorpus:
         if len(lengths) > 1:
             yield from _phrased_lists(compiled, phrases, flat, lengths)
 
-    def _output_blocks(self, max_sentence_length: int):
+    def output_blocks(self, max_sentence_length: int):
         """Yield (ids, offsets, words): the phrased corpus as ids into ``words`` (a list that grows)."""
         compiled = self.model._compiled()
         index = compiled.index
@@ -589,7 +589,7 @@ class PhrasedCorpus:
         from .encode import RawScan
 
         parts, offsets, words, total = [], [np.zeros(1, np.int64)], [], 0
-        for ids, off, words in self._output_blocks(max_sentence_length):
+        for ids, off, words in self.output_blocks(max_sentence_length):
             parts.append(ids)
             offsets.append(off[1:] + total)
             total += len(ids)

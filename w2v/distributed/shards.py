@@ -126,6 +126,6 @@ class _UrlSentences:
             opened = fsspec.open(self.url, "rt", encoding="utf-8", errors=self.errors, compression="infer")
             with opened as f:
                 for line in f:
-                    yield from corpus_mod._chunks(line.split(), self.max_len)
+                    yield from corpus_mod.split_long(line.split(), self.max_len)
         except FileNotFoundError:
             raise FileNotFoundError(f"corpus shard {self.url!r} does not exist") from None
