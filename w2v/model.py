@@ -430,10 +430,10 @@ class Word2Vec(GensimModelMixin):
                 _json_keys(self.vocab.words)  # a key a checkpoint cannot hold fails now, not after an epoch
             self._callbacks = tuple(callbacks)
             self._loss_mark, self._loss_base = len(self.loss_history), 0.0
-            self._callback("on_train_begin")
+            self.fire_callbacks("on_train_begin")
             run = Training(self, encoded, epochs, alpha, min_alpha, checkpointer, start)
             self.interrupted = not run.run()
-            self._callback("on_train_end")
+            self.fire_callbacks("on_train_end")
             words = int(run.progress.sum())
         finally:
             self._callbacks = ()
@@ -487,7 +487,9 @@ class Word2Vec(GensimModelMixin):
         p = self.params
         return encode.encode_with_vocab(corpus, self.vocab, p.max_sentence_length, p.errors, self.spill_dir)
 
-    def _callback(self, name: str) -> None:
+    def fire_callbacks(self, name: str) -> None:
+        """Call ``name`` (``"on_epoch_begin"``, ...) on each callback of the running ``train()``, as gensim
+        does; the training loops (threads here, rounds on Dask) call it at their epoch bounds."""
         for cb in self._callbacks:
             method = getattr(cb, name, None)
             if method is not None:

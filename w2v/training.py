@@ -267,10 +267,10 @@ class Training:
             for epoch in range(self.start.epoch, self.epochs):
                 pos = self.start if epoch == self.start.epoch else Position(epoch, 0, int(self.progress.sum()))
                 if pos.sentence == 0:
-                    model._callback("on_epoch_begin")
+                    model.fire_callbacks("on_epoch_begin")
                 if not self._epoch(pos):
                     return False
-                model._callback("on_epoch_end")
+                model.fire_callbacks("on_epoch_end")
         except KeyboardInterrupt:  # outside the workers' time: in a callback or a checkpoint write
             self._stop_workers()
             logger.info("training interrupted; the model keeps what was trained")

@@ -431,10 +431,10 @@ class ClusterRun:
         self.launched, self.unreported = 0, False
         try:
             for epoch in range(start.epoch, epochs):
-                model._callback("on_epoch_begin")
+                model.fire_callbacks("on_epoch_begin")
                 self._epoch(epoch, alpha, min_alpha, total, bar)
                 self._checkpoint(Position(epoch + 1, 0, self.done))  # before the callback, as on one machine
-                model._callback("on_epoch_end")
+                model.fire_callbacks("on_epoch_end")
         except KeyboardInterrupt:
             logger.info("training interrupted; the model keeps every merged round")
             return False
@@ -726,13 +726,13 @@ def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_
         p = model.params
         model._callbacks = tuple(callbacks)
         model._loss_mark, model._loss_base = len(model.loss_history), 0.0  # gensim's running_training_loss
-        model._callback("on_train_begin")
+        model.fire_callbacks("on_train_begin")
         start = start or Position()
         model.interrupted = not run.train(p.epochs if epochs is None else epochs, p.alpha, p.min_alpha, start)
         model.last_train_words = run.done - start.run_words
         model.train_count += 1
         model.min_alpha_yet_reached = float(p.min_alpha)
-        model._callback("on_train_end")
+        model.fire_callbacks("on_train_end")
     finally:
         model._callbacks = ()
         model._training_lock.release()
