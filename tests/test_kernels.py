@@ -141,7 +141,7 @@ def test_negative_sampling_can_skip_saturated_pairs_like_gensim():
     np.testing.assert_array_equal(syn1neg, before)
 
 
-@njit(cache=True)
+@njit  # not cached: its cache would not notice a change to path_update_range in w2v.kernels.common
 def _path_update(H, syn1, targets, labels, t0, t1, alpha, dH, G):
     return path_update_range(H, 0, syn1, targets, labels, t0, t1, alpha, dH, G, True)
 

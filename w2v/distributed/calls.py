@@ -11,7 +11,7 @@ import socket
 import threading
 
 from .. import __version__ as W2V_VERSION
-from ..kernels._cache_guard import source_fingerprint
+from ..kernels.cache_guard import source_fingerprint
 
 try:
     import distributed
@@ -88,7 +88,7 @@ def make_probe():
     def probe():
         try:
             import w2v
-            from w2v.kernels._cache_guard import source_fingerprint as fingerprint
+            from w2v.kernels.cache_guard import source_fingerprint as fingerprint
             report = {"version": w2v.__version__, "kernels": fingerprint()}
         except Exception as e:  # noqa: BLE001 - reported to the driver, which raises
             return {"error": f"{type(e).__name__}: {e}"}

@@ -8,9 +8,9 @@
 * :mod:`.borrow` — arrays without numba's atomic reference count, which the kernels' loops use;
 * :mod:`.prefetch` — software prefetches of table rows;
 * :mod:`.exchange` — a replica's changed rows found, packed and applied (distributed training);
-* :mod:`._cache_guard` — drops numba's cached kernels when any source of the package changed.
+* :mod:`.cache_guard` — drops numba's cached kernels of a module when a source they were compiled from changed.
 """
-from ._cache_guard import invalidate_stale_cache
+from .cache_guard import invalidate_stale_cache
 
 invalidate_stale_cache()  # before any kernel is loaded from numba's cache
 
