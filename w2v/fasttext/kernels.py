@@ -1,0 +1,371 @@
+"""The numba kernels of FastText training: gensim's ``fasttext_inner`` updates over subword rows.
+
+A word's input vector is the sum of its own row (``vectors_vocab``) and its n-gram rows
+(``vectors_ngrams``, by the bucket ids precomputed per vocabulary word, CSR), divided as gensim
+divides; the input gradient is added, unscaled, to every one of those rows. The rules, exactly as
+gensim 4's ``fasttext_inner.pyx`` has them (which is what its quality figures were obtained with):
+
+* skip-gram: the *centre* word is the input and each context word a target (word2vec's skip-gram
+  has it the other way round). The centre's sum is divided by its number of n-grams (not n-grams
+  + 1; a word without n-grams is its own row), and each (centre, context) pair trains the
+  context's targets and then moves the centre's rows.
+* CBOW: the sum of every row of every context word (own rows and n-gram rows) divided by the
+  number of rows (``cbow_mean=1``), or the plain sum with the gradient divided by it instead.
+* sigmoid from fastText's 512-entry table on [-8, 8); a saturated score leaves the pair untouched,
+  except in CBOW with negative sampling, where it counts as 0 or 1 (gensim's differing rules kept).
+* negatives drawn per pair with probability ~ count**ns_exponent; a draw of the true word is skipped.
+
+One change of order, not of result: in skip-gram gensim re-gathers the centre's rows for every
+pair, which after the previous pair's update equal the old rows plus that update. Here the
+centre's input vector is gathered once, moved by the exact same amount after each pair, and the
+summed update is scattered into the rows once per centre word. Single-threaded this is gensim's
+arithmetic (up to float rounding); it gathers and scatters the ~20 rows of a word once per centre
+instead of once per context word.
+"""
+import numpy as np
+from numba import njit
+
+from ..kernels.borrow import borrowed
+from ..kernels.common import draw_noise, next_u32, rand_below
+from ..kernels.sentences import SLOT_STRIDE, scheduled_alpha
+
+#: fastText's sigmoid table (gensim's ``fasttext_inner``): 512 entries on [-8, 8)
+MAX_EXP = 8.0
+EXP_TABLE_SIZE = 512
+TABLE_SCALE = np.float32(EXP_TABLE_SIZE / MAX_EXP / 2)
+
+
+def _sigmoid_tables():
+    grid = (np.arange(EXP_TABLE_SIZE, dtype=np.float32) / np.float32(EXP_TABLE_SIZE) * 2 - 1) * np.float32(MAX_EXP)
+    e = np.exp(grid.astype(np.float64)).astype(np.float32)
+    sig = (e / (e + np.float32(1.0))).astype(np.float32)
+    return sig, np.log(sig).astype(np.float32)
+
+
+SIGMOID, LOG_SIGMOID = _sigmoid_tables()
+_MAX_EXP32 = np.float32(MAX_EXP)
+
+
+@njit(cache=True, inline="always")
+def table_index(f):
+    """gensim's index into the table for -8 < f < 8."""
+    return min(max(int((f + _MAX_EXP32) * TABLE_SCALE), 0), EXP_TABLE_SIZE - 1)
+
+
+@njit(cache=True, inline="always")
+def pair_loss(f, label):
+    """-log P(label | f) from the log table (linear beyond it): the loss one pair adds."""
+    x = f if label > np.float32(0.5) else -f
+    if x <= -_MAX_EXP32:
+        return -np.float64(x)
+    if x >= _MAX_EXP32:
+        return 0.0
+    return -np.float64(LOG_SIGMOID[table_index(x)])
+
+
+@njit(cache=True, inline="always")
+def train_target(neu1, work, syn_out, row, label, alpha, clip_saturated, compute_loss):
+    """One (input, target row) pair: ``work += g * syn_out[row]``, ``syn_out[row] += g * neu1``;
+    return the pair's loss (0 unless ``compute_loss``)."""
+    d = neu1.shape[0]
+    f = np.float32(0.0)
+    for j in range(d):
+        f += neu1[j] * syn_out[row, j]
+    if f <= -_MAX_EXP32 or f >= _MAX_EXP32:
+        if not clip_saturated:
+            return pair_loss(f, label) if compute_loss else 0.0
+        s = np.float32(0.0) if f <= -_MAX_EXP32 else np.float32(1.0)
+    else:
+        s = SIGMOID[table_index(f)]
+    g = (label - s) * alpha
+    for j in range(d):
+        o = syn_out[row, j]
+        work[j] += g * o
+        syn_out[row, j] = o + g * neu1[j]
+    return pair_loss(f, label) if compute_loss else 0.0
+
+
+@njit(cache=True, inline="always")
+def train_word_targets(neu1, work, syn1neg, syn1, word, neg_targets, n_neg, codes, points, codelens,
+                       hs, alpha, ns_clip, compute_loss):
+    """Train ``neu1`` against ``word``: its Huffman path (``hs``), then ``neg_targets[:n_neg]``
+    (the word itself first, label 1, then the negatives); the input gradient accumulates in
+    ``work``. Return the loss."""
+    loss = 0.0
+    if hs:
+        for t in range(codelens[word]):
+            loss += train_target(neu1, work, syn1, points[word, t], np.float32(1.0) - codes[word, t], alpha,
+                                 False, compute_loss)
+    for t in range(n_neg):
+        label = np.float32(1.0) if t == 0 else np.float32(0.0)
+        loss += train_target(neu1, work, syn1neg, neg_targets[t], label, alpha, ns_clip, compute_loss)
+    return loss
+
+
+@njit(cache=True, inline="always")
+def add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word):
+    """neu1 += the word's own row and each of its n-gram rows; return how many rows were added."""
+    d = neu1.shape[0]
+    for j in range(d):
+        neu1[j] += vectors_vocab[word, j]
+    first, last = ngram_starts[word], ngram_starts[word + 1]
+    for k in range(first, last):
+        r = ngram_ids[k]
+        for j in range(d):
+            neu1[j] += vectors_ngrams[r, j]
+    return 1 + last - first
+
+
+@njit(cache=True, inline="always")
+def word_row_growth(vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, word, use_lockf):
+    """How much the sum of the word's rows grows per unit of gradient scattered into them.
+
+    A bucket listed m times (a repeated n-gram such as "ana" in "banana", or a collision) is in
+    the sum m times and receives the gradient m times, so it adds m * m: gensim's re-gathered sum
+    grows by ``1 + sum of m * m`` (``row_growth[word]``, precomputed), or with lock factors by
+    each listed row's factor times its multiplicity.
+    """
+    if not use_lockf:
+        return row_growth[word]
+    first, last = ngram_starts[word], ngram_starts[word + 1]
+    s = vocab_lockf[word % vocab_lockf.shape[0]]
+    for k in range(first, last):
+        r = ngram_ids[k]
+        m = 0
+        for k2 in range(first, last):
+            m += ngram_ids[k2] == r
+        s += ngrams_lockf[r % ngrams_lockf.shape[0]] * np.float32(m)
+    return s
+
+
+@njit(cache=True)
+def row_growths(ngram_starts, ngram_ids):
+    """``1 + sum over the word's distinct buckets of multiplicity**2`` per word, float32 (V,)."""
+    n = ngram_starts.shape[0] - 1
+    out = np.empty(n, np.float32)
+    for w in range(n):
+        first, last = ngram_starts[w], ngram_starts[w + 1]
+        total = 1
+        for k in range(first, last):
+            for k2 in range(first, last):
+                total += ngram_ids[k2] == ngram_ids[k]
+        out[w] = np.float32(total)
+    return out
+
+
+@njit(cache=True, inline="always")
+def scatter_word_rows(work, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word,
+                      vocab_lockf, ngrams_lockf, use_lockf):
+    """Add ``work`` to the word's own row and to each of its n-gram rows (times their lock factors)."""
+    d = work.shape[0]
+    s = vocab_lockf[word % vocab_lockf.shape[0]] if use_lockf else np.float32(1.0)
+    for j in range(d):
+        vectors_vocab[word, j] += s * work[j]
+    for k in range(ngram_starts[word], ngram_starts[word + 1]):
+        r = ngram_ids[k]
+        s = ngrams_lockf[r % ngrams_lockf.shape[0]] if use_lockf else np.float32(1.0)
+        for j in range(d):
+            vectors_ngrams[r, j] += s * work[j]
+
+
+@njit(cache=True)
+def sg_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth, vocab_lockf,
+              ngrams_lockf, use_lockf, codes, points, codelens, hs, centre, contexts, n_contexts, neg_targets,
+              neg_counts, alpha, neu1, work, work_total, compute_loss):
+    """Skip-gram for one centre word against ``contexts[:n_contexts]``; return the loss.
+
+    ``neg_targets[k, :neg_counts[k]]`` are context k's negative-sampling targets (the context word
+    then its negatives; ``neg_counts[k] = 0`` without negative sampling). ``row_growth``: see
+    :func:`word_row_growth`. ``neu1``, ``work`` and ``work_total`` are (d,) float32 scratch rows.
+    """
+    d = neu1.shape[0]
+    for j in range(d):
+        neu1[j] = 0.0
+        work_total[j] = 0.0
+    n_rows = add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
+    divisor = np.float32(max(n_rows - 1, 1))        # gensim: the number of n-grams (or 1 without)
+    if n_rows > 1:
+        inv = np.float32(1.0) / divisor
+        for j in range(d):
+            neu1[j] *= inv
+    step = word_row_growth(vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, centre,
+                           use_lockf) / divisor
+    loss = 0.0
+    for k in range(n_contexts):
+        word = contexts[k]
+        for method in range(2):     # gensim: the HS update, then the NS one from the rows HS moved
+            n_neg = neg_counts[k] if method == 1 else 0
+            if (method == 0 and not hs) or (method == 1 and n_neg == 0):
+                continue
+            for j in range(d):
+                work[j] = 0.0
+            loss += train_word_targets(neu1, work, syn1neg, syn1, word, neg_targets[k], n_neg, codes, points,
+                                       codelens, method == 0, alpha, False, compute_loss)
+            for j in range(d):
+                work_total[j] += work[j]
+                neu1[j] += step * work[j]
+    scatter_word_rows(work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre,
+                      vocab_lockf, ngrams_lockf, use_lockf)
+    return loss
+
+
+@njit(cache=True)
+def cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, vocab_lockf, ngrams_lockf,
+                use_lockf, codes, points, codelens, hs, centre, contexts, n_contexts, neg_targets, n_neg, cbow_mean,
+                alpha, neu1, work, compute_loss):
+    """CBOW: the rows of ``contexts[:n_contexts]`` predict ``centre``; return the loss.
+
+    ``neg_targets[:n_neg]`` are the centre word then its negatives (``n_neg = 0``: no negative
+    sampling). gensim runs the HS and the NS update one after the other, each gathering the rows
+    as the previous one left them; so does this (the common case runs one of them).
+    """
+    d = neu1.shape[0]
+    if n_contexts == 0:
+        return 0.0
+    loss = 0.0
+    for method in range(2):
+        if (method == 0 and not hs) or (method == 1 and n_neg == 0):
+            continue
+        for j in range(d):
+            neu1[j] = 0.0
+            work[j] = 0.0
+        count = 0
+        for k in range(n_contexts):
+            count += add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, contexts[k])
+        inv = np.float32(1.0) / np.float32(count)
+        if cbow_mean:
+            for j in range(d):
+                neu1[j] *= inv
+        loss += train_word_targets(neu1, work, syn1neg, syn1, centre, neg_targets, n_neg if method == 1 else 0,
+                                   codes, points, codelens, method == 0, alpha, True, compute_loss)
+        if not cbow_mean:               # gensim: the gradient of a sum is divided over its rows
+            for j in range(d):
+                work[j] *= inv
+        for k in range(n_contexts):
+            scatter_word_rows(work, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, contexts[k],
+                              vocab_lockf, ngrams_lockf, use_lockf)
+    return loss
+
+
+@njit(cache=True, inline="always")
+def draw_targets(word, negative, rng, alias_thr, alias_idx, targets):
+    """The word then ``negative`` noise draws, a draw of the word itself skipped; return how many."""
+    targets[0] = word
+    t = 1
+    for _ in range(negative):
+        k = draw_noise(rng, alias_thr, alias_idx)
+        targets[t] = k
+        t += k != word
+    return t
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth,
+                         vocab_lockf, ngrams_lockf, use_lockf, ids, offsets, s_begin, s_end,
+                         keep_thr, alias_thr, alias_idx, codes, points, codelens,
+                         sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss,
+                         alpha0, min_alpha, total_words, epoch_words, batch_words,
+                         progress, slot, stop, rng, loss_out, sent, contexts, neg_targets, neg_counts,
+                         neu1, work, work_total):
+    """Train FastText on sentences [s_begin, s_end) of the encoded corpus; return the words read.
+
+    Tables (updated in place, Hogwild):
+      vectors_vocab  float32 (V, d)  the words' own input rows
+      vectors_ngrams float32 (B, d)  the n-gram bucket rows (B may be 0)
+      syn1neg        float32 (V, d)  negative-sampling output rows ((0, d) when negative = 0)
+      syn1           float32 (V, d)  Huffman inner-node rows ((0, d) when hs = 0)
+    Subwords: ngram_starts int64 (V+1,), ngram_ids int32: word w's bucket ids are
+      ngram_ids[ngram_starts[w]:ngram_starts[w+1]]; row_growth float32 (V,): :func:`row_growths`.
+    Locks: vocab_lockf, ngrams_lockf float32 (>= 1,): row r's update is scaled by lockf[r % len]
+      (gensim's ``vectors_vocab_lockf``/``vectors_ngrams_lockf``), read only when ``use_lockf``.
+    Corpus: ids int32 (word ids), offsets int64 (sentence s is ids[offsets[s]:offsets[s+1]]).
+    Sampling: keep_thr uint64 (V,) subsampling thresholds out of 2**32; alias_thr uint64, alias_idx
+      int32: the noise alias table; codes uint8 (V, L), points int32 (V, L), codelens int32 (V,):
+      the Huffman paths.
+    Settings (ints): sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss.
+    Schedule: alpha0, min_alpha (float), total_words, epoch_words, batch_words (int): the rate
+      decays linearly over the words of all threads, ``progress`` int64 (workers * SLOT_STRIDE,)
+      (this thread's counter at ``slot``).
+    stop int32 (1,): non-zero makes the loop return at the next sentence; rng uint64 (>= 1,): this
+      thread's RNG state; loss_out float64: the loss is added at ``slot``.
+    Scratch (this thread's): sent int32 (longest sentence,), contexts int32 (2 * window,),
+      neg_targets int32 (2 * window, negative + 1), neg_counts int32 (2 * window,),
+      neu1, work, work_total float32 (d,).
+    """
+    vectors_vocab, vectors_ngrams = borrowed(vectors_vocab), borrowed(vectors_ngrams)
+    syn1neg, syn1 = borrowed(syn1neg), borrowed(syn1)
+    ngram_starts, ngram_ids, row_growth = borrowed(ngram_starts), borrowed(ngram_ids), borrowed(row_growth)
+    vocab_lockf, ngrams_lockf = borrowed(vocab_lockf), borrowed(ngrams_lockf)
+    ids, offsets, keep_thr = borrowed(ids), borrowed(offsets), borrowed(keep_thr)
+    alias_thr, alias_idx = borrowed(alias_thr), borrowed(alias_idx)
+    codes, points, codelens = borrowed(codes), borrowed(points), borrowed(codelens)
+    progress, stop, rng, loss_out = borrowed(progress), borrowed(stop), borrowed(rng), borrowed(loss_out)
+    sent, contexts, neg_targets, neg_counts = borrowed(sent), borrowed(contexts), borrowed(neg_targets), \
+        borrowed(neg_counts)
+    neu1, work, work_total = borrowed(neu1), borrowed(work), borrowed(work_total)
+    words = 0
+    loss = 0.0
+    for s in range(s_begin, s_end):
+        if stop[0] != 0:
+            break
+        done = 0
+        for k in range(0, progress.shape[0], SLOT_STRIDE):
+            done += progress[k]
+        alpha = np.float32(scheduled_alpha(alpha0, min_alpha, done, total_words, epoch_words, batch_words))
+        n = 0
+        for k in range(offsets[s], offsets[s + 1]):
+            w = ids[k]
+            sent[n] = w
+            n += next_u32(rng) < keep_thr[w]
+        for i in range(n):
+            reach = window - (rand_below(rng, window) if shrink_windows else 0)
+            lo = max(0, i - reach)
+            hi = min(n, i + reach + 1)
+            centre = sent[i]
+            if sg:
+                K = 0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    contexts[K] = sent[j]
+                    neg_counts[K] = draw_targets(sent[j], negative, rng, alias_thr, alias_idx,
+                                                 neg_targets[K]) if negative > 0 else 0
+                    K += 1
+                loss += sg_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
+                                  row_growth, vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens, hs, centre,
+                                  contexts, K, neg_targets, neg_counts, alpha, neu1, work, work_total,
+                                  compute_loss)
+            else:
+                K = 0
+                for j in range(lo, hi):
+                    if j != i:
+                        contexts[K] = sent[j]
+                        K += 1
+                n_neg = draw_targets(centre, negative, rng, alias_thr, alias_idx, neg_targets[0]) \
+                    if negative > 0 else 0
+                loss += cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
+                                    vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens, hs, centre,
+                                    contexts, K, neg_targets[0], n_neg, cbow_mean, alpha, neu1, work, compute_loss)
+        length = offsets[s + 1] - offsets[s]
+        progress[slot] += length
+        words += length
+    loss_out[slot] += loss
+    return words
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def compose_word_vectors(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, out):
+    """out[w] = (vectors_vocab[w] + sum of w's n-gram rows) / (1 + its n-grams): the vocabulary
+    words' vectors as gensim and fastText compose them after training (float32 (V, d) each)."""
+    d = vectors_vocab.shape[1]
+    for w in range(vectors_vocab.shape[0]):
+        for j in range(d):
+            out[w, j] = vectors_vocab[w, j]
+        first, last = ngram_starts[w], ngram_starts[w + 1]
+        for k in range(first, last):
+            r = ngram_ids[k]
+            for j in range(d):
+                out[w, j] += vectors_ngrams[r, j]
+        inv = np.float32(1.0) / np.float32(1 + last - first)
+        for j in range(d):
+            out[w, j] *= inv
