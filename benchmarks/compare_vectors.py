@@ -8,7 +8,8 @@ save), e.g. from ``benchmarks/distributed.py --keep-vectors DIR``. Prints, per f
 top-10 neighbours (among the 30,000 most frequent words) each model has in common with the first,
 for 200 words sampled per band (seeded); and each model's accuracy per section of gensim's
 questions-words.txt (restricted to the 30,000 most frequent words, as the benchmarks score).
-Used to find what distributed training changed (benchmarks/README.md, session 23).
+Used to find what distributed training changed (benchmarks/README.md, "Distributed": the noise draws
+in an output row's update count, 2026-12-03).
 """
 from __future__ import annotations
 

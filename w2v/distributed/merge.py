@@ -42,7 +42,7 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     per replica and less for the hottest. As the rule of every table it was worse than
     ``damped`` (wiki17m, seed 1: 4 workers 0.347 vs 0.358 analogy); for syn1neg alone, under
     ``damped``'s name, it took 8 workers from 1.42 analogy points below one process to 0.33
-    (medians of 3 seeds; benchmarks/README.md, session 24).
+    (medians of 3 seeds; benchmarks/results/2026-12-03-56591ca-distributed-outputs.jsonl).
 
 Only touched rows travel, so a merged change is sparse too: :class:`TableDelta`.
 """
@@ -65,7 +65,7 @@ DAMP_UPDATES = 40.0
 #: from saturated. Counted in full (1.0), those rows were damped towards the mean and the input
 #: rows of frequent words grew to make up for it (norms +20% at 4 workers); measured on wiki17m,
 #: 5 epochs, seed 1: 4 workers 1.0 / 0.2 / 0.05 -> analogy 0.344 / 0.355 / 0.358, 8 workers
-#: 0.1 / 0.05 / 0.02 -> 0.342 / 0.349 / 0.344 (benchmarks/README.md, session 23)
+#: 0.1 / 0.05 / 0.02 -> 0.342 / 0.349 / 0.344 (benchmarks/results/2026-12-03-63f0bc5-distributed-draws.jsonl)
 NEGATIVE_DRAW_WEIGHT = 0.05
 TABLES = ("syn0", "syn1neg", "syn1")
 #: tables a rule merges by another rule: under ``damped`` the output rows of negative sampling
