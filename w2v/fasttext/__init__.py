@@ -5,9 +5,11 @@ corpus path as :class:`w2v.Word2Vec`; ``model.wv`` answers for any string. Faceb
 models are read and written by :func:`load_facebook_model`, :func:`load_facebook_vectors` and
 :func:`save_facebook_model`; ``python -m w2v.fasttext`` is fastText's command line.
 """
+from .facebook import FacebookFormatError, load_facebook_model, load_facebook_vectors, save_facebook_model
 from .hashing import compute_ngrams, compute_ngrams_bytes, ft_hash_bytes, ft_ngram_hashes, ngram_buckets
 from .keyedvectors import FastTextKeyedVectors
 from .model import FastText
 
-__all__ = ["FastText", "FastTextKeyedVectors", "compute_ngrams", "compute_ngrams_bytes", "ft_hash_bytes",
+__all__ = ["FacebookFormatError", "FastText", "FastTextKeyedVectors", "load_facebook_model", "load_facebook_vectors",
+           "save_facebook_model", "compute_ngrams", "compute_ngrams_bytes", "ft_hash_bytes",
            "ft_ngram_hashes", "ngram_buckets"]

@@ -29,6 +29,7 @@ import numpy as np
 from .._fileutil import atomic_write
 from ..vocab import Vocabulary
 from .keyedvectors import REAL, FastTextKeyedVectors
+from .model import FastText
 
 logger = logging.getLogger("w2v")
 
@@ -210,8 +211,6 @@ def load(path, encoding="utf-8", full_model=True) -> dict:
 
 
 def _model_from(data: dict, name: str):
-    from .model import FastText
-
     hs = int(data["loss"] == LOSS_HS)
     negative = max(0, data["neg"]) if (data["neg"] > 0 or hs) else 5
     model = FastText(vector_size=data["dim"], window=max(1, data["ws"]), epochs=max(1, data["epoch"]),

@@ -126,7 +126,7 @@ class FastTextKeyedVectors(KeyedVectors):
         return vec / len(hashes)
 
     def __getitem__(self, key_or_keys):
-        if isinstance(key_or_keys, (str, int, np.integer)) or key_or_keys in self.key_to_index:
+        if is_single_key(key_or_keys, self.key_to_index):
             return self.get_vector(key_or_keys)
         keys = list(key_or_keys)
         if not keys:
@@ -262,6 +262,16 @@ class FastTextKeyedVectors(KeyedVectors):
             if name.startswith("expando:"):
                 kv.expandos[name.partition(":")[2]] = values
         return kv
+
+
+def is_single_key(key, key_to_index) -> bool:
+    """A str/int key, or a hashable (a tuple) that is itself a key; lists and arrays are several keys."""
+    if isinstance(key, (str, int, np.integer)):
+        return True
+    try:
+        return key in key_to_index
+    except TypeError:
+        return False
 
 
 def _grown(table, rows: int, d: int, rng) -> np.ndarray:
