@@ -39,7 +39,7 @@ def main() -> None:
             while os.getloadavg()[0] > args.max_load:
                 time.sleep(2)
             wall, cpu = time.perf_counter(), time.process_time()
-            model._train_run(encoded, 1, model.alpha, model.min_alpha)
+            model.run_training(encoded, 1, model.alpha, model.min_alpha)
             runs[name].append({"s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
                                "load": os.getloadavg()[0]})
             print(name, json.dumps(runs[name][-1]), flush=True)

@@ -124,10 +124,9 @@ class Checkpointer:
                            "n_sentences": encoded.n_sentences, "raw_words": encoded.raw_words}}
         if self.notes:
             meta["notes"] = self.notes
-        model_meta, arrays = model._state()
+        model_meta, arrays = model.to_state()
         meta["model"] = model_meta
-        with atomic_write(self.path) as f:
-            np.savez(f, meta=_json_bytes(meta), **arrays)
+        write_state(self.path, meta, arrays)
         self._remove_stale_corpus_files(corpus_name)
 
     def adopt_corpus(self, encoded: EncodedCorpus, name: str, digest: str) -> None:
@@ -179,13 +178,13 @@ def read_info(path: str | os.PathLike) -> dict:
 
     Cheap enough to poll: e.g. ``read_info(p)["position"]["epoch"]``.
     """
-    meta, _ = _read_state(path, arrays=False)
+    meta, _ = read_state(path, arrays=False)
     return meta
 
 
 def read(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint and its corpus file; raises CheckpointError naming the file if unusable."""
-    meta, arrays = _read_state(path, arrays=True)
+    meta, arrays = read_state(path, arrays=True)
     if meta.get("distributed") is not None:
         raise CheckpointError(path, "is a distributed run's checkpoint (its corpus stays on the workers): "
                                     "continue it with w2v.resume(path, client=...)")
@@ -245,9 +244,18 @@ def _read_npz_stream(z: zipfile.ZipFile, name: str, dtype, spill_dir=None) -> Id
             return out.finish()
 
 
+def write_state(path, meta: dict, arrays: dict) -> None:
+    """Write a checkpoint file atomically: ``meta`` (JSON, with KIND and FORMAT) beside the model's arrays.
+
+    Both checkpoint writers use it: :class:`Checkpointer` (one process, with a corpus file) and the
+    Dask driver (with the shard list instead)."""
+    with atomic_write(path) as f:
+        np.savez(f, meta=_json_bytes(meta), **arrays)
+
+
 # ---- reading ----------------------------------------------------------------------------------
 
-def _read_state(path, arrays: bool) -> tuple[dict, dict]:
+def read_state(path, arrays: bool) -> tuple[dict, dict]:
     """Meta (and the model arrays) of a checkpoint, every read failure turned into CheckpointError."""
     try:
         with np.load(path, allow_pickle=False) as z:

@@ -171,10 +171,9 @@ class GensimModelMixin:
         """Share ``other_model``'s vocabulary and corpus size, with freshly initialised tables."""
         if other_model.vocab is None:
             raise ValueError("reset_from: the other model has no vocabulary")
-        self.vocab = other_model.vocab
         self.corpus_count = other_model.corpus_count
         self.corpus_total_words = other_model.corpus_total_words
-        self._allocate(len(self.vocab))
+        self.adopt_vocabulary(other_model.vocab)
 
     def init_sims(self, replace=False) -> None:
         """gensim 3's leftover: norms are computed when needed; ``replace=True`` unit-normalises
@@ -258,7 +257,7 @@ class GensimModelMixin:
     # ---- gensim's files -------------------------------------------------------------------------
 
     @classmethod
-    def _from_gensim_state(cls, state: dict):
+    def from_gensim_state(cls, state: dict):
         """A model from :func:`w2v.gensim_pickle.load_gensim_word2vec`'s plain data.
 
         Both libraries lay ``syn1`` out as V x d (V-1 inner nodes, one unused row), so tables
@@ -281,7 +280,7 @@ class GensimModelMixin:
         model.params = TrainParams(**params)
         model.cache_dir, model.spill_dir, model.hashfxn = None, None, hash
         model.comment = state["params"].get("comment")
-        model._init_state()
+        model.clear_state()
         vectors = state["vectors"]
         model._adopt_tables(list(state["words"]), np.asarray(state["counts"], np.int64), vectors,
                             state.get("syn1neg"), state.get("syn1"))

@@ -7,6 +7,7 @@ parameter lives in one :class:`~w2v.params.TrainParams`; the gensim attributes (
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,15 +29,12 @@ from .gensim_compat import GensimModelMixin, class_only, split_options
 from .params import TrainParams
 from .training import Training, initial_rng_states
 from .vectors import KeyedVectors
-from .vocab import Vocabulary, count_words_pruned, effective_min_count, keep_mask
+from .vocab import (EmptyVocabularyError, Vocabulary, check_trainable, count_words_pruned,  # noqa: F401 (re-exported)
+                    effective_min_count, keep_mask)
 
 logger = logging.getLogger("w2v")
 SAVE_FORMAT = 1
 MAX_WORDS_IN_BATCH = 10_000
-
-
-class EmptyVocabularyError(ValueError, RuntimeError):
-    """No word is left for training (a RuntimeError too, as gensim raises for this case)."""
 
 
 def train(corpus, *, callbacks=(), cache_dir=None, spill_dir=None, vocab: Vocabulary | None = None,
@@ -62,13 +60,13 @@ def train(corpus, *, callbacks=(), cache_dir=None, spill_dir=None, vocab: Vocabu
     params.setdefault("compute_loss", True)
     if client is not None:
         _check_cluster_options(vocab=vocab, checkpoint_every=checkpoint_every)
-        from .distributed import train as train_distributed
-        return train_distributed(corpus, client, callbacks=callbacks, cache_dir=cache_dir, checkpoint=checkpoint,
-                                 **params)
+        from .distributed.driver import fit
+        return fit(Word2Vec(cache_dir=cache_dir, **params), corpus, client, cache_dir=cache_dir, checkpoint=checkpoint,
+                   callbacks=callbacks)
     checkpointer = Checkpointer.create(checkpoint, checkpoint_every)  # bad paths fail before the scan
     model = Word2Vec(cache_dir=cache_dir, spill_dir=spill_dir, **params)
     model.build_vocab(corpus, vocab=vocab)
-    model._train_run(None, model.epochs, model.alpha, model.min_alpha, checkpointer, callbacks=callbacks)
+    model.run_training(None, model.epochs, model.alpha, model.min_alpha, checkpointer, callbacks=callbacks)
     return model
 
 
@@ -122,21 +120,21 @@ class Word2Vec(GensimModelMixin):
         self.cache_dir = extras.get("cache_dir")
         self.spill_dir = extras.get("spill_dir")
         self.hashfxn, self.comment = hashfxn, comment
-        self._init_state()
+        self.clear_state()
         client = extras.get("client")
         if client is not None and (sentences is not None or corpus_file is not None):  # w2v.distributed
             _check_cluster_options(trim_rule=trim_rule, checkpoint_every=extras.get("checkpoint_every"))
-            from .distributed import fit
+            from .distributed.driver import fit
             fit(self, sentences if sentences is not None else corpus_file, client, cache_dir=self.cache_dir,
                 checkpoint=extras.get("checkpoint"), callbacks=callbacks)
         elif sentences is not None or corpus_file is not None:
             self.build_vocab(sentences, corpus_file, trim_rule=trim_rule)
-            self._train_run(None, self.epochs, self.alpha, self.min_alpha, checkpointer, callbacks=callbacks)
+            self.run_training(None, self.epochs, self.alpha, self.min_alpha, checkpointer, callbacks=callbacks)
         elif trim_rule is not None or callbacks:
             logger.warning("Word2Vec() without a corpus: trim_rule and callbacks apply only to the training "
                            "the constructor does; pass them to build_vocab() and train()")
 
-    def _init_state(self) -> None:
+    def clear_state(self) -> None:
         """Empty tables and counters (also what :meth:`reset_from` and the loaders start from)."""
         d = self.params.vector_size
         self.vocab: Vocabulary | None = None
@@ -287,15 +285,7 @@ class Word2Vec(GensimModelMixin):
 
     def _install_vocab(self, vocab: Vocabulary, kept, update: bool) -> None:
         """Make ``vocab`` the model's, size the tables, and encode the scanned corpus against it."""
-        if len(vocab) == 0:
-            raise EmptyVocabularyError(
-                f"no word of the corpus reaches min_count={self.effective_min_count}; "
-                "lower min_count or give a larger corpus")
-        if self.params.hs and len(vocab) < 2:
-            raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
-        old = len(self.vocab) if update else 0
-        self.vocab = vocab
-        self._allocate(len(vocab), keep=old)
+        self.adopt_vocabulary(vocab, keep=len(self.vocab) if update else 0)
         scan = self._scan
         if scan.raw is not None:
             encoded = scan.raw.encode(vocab, consume=True, kept=None if update else kept)
@@ -320,6 +310,15 @@ class Word2Vec(GensimModelMixin):
         self._scan = None
         if self._encoded is not None:
             self.corpus_count, self.corpus_total_words = self._encoded.n_sentences, self._encoded.raw_words
+
+    def adopt_vocabulary(self, vocab: Vocabulary, keep: int = 0) -> None:
+        """Make ``vocab`` the model's and size its tables (rows ``[0, keep)`` carry over).
+
+        ``build_vocab`` comes here after its scan, a Dask run after its workers' counts are merged;
+        both refuse an empty vocabulary with the same error (:func:`w2v.vocab.check_trainable`)."""
+        check_trainable(vocab, self.effective_min_count, bool(self.params.hs))
+        self.vocab = vocab
+        self._allocate(len(vocab), keep=keep)
 
     def _allocate(self, n: int, keep: int = 0) -> None:
         """Tables for n words; rows [0, keep) carry over, new input rows are uniform in [-1, 1)/dim.
@@ -408,41 +407,67 @@ class Word2Vec(GensimModelMixin):
         checkpointer = extras.get("checkpoint")
         if not isinstance(checkpointer, Checkpointer):  # a path (or None); the CLI passes its own object
             checkpointer = Checkpointer.create(checkpointer, extras.get("checkpoint_every"))
-        return self._train_run(corpus, epochs, self.alpha, self.min_alpha, checkpointer,
-                               callbacks=check_callbacks(callbacks), totals=(total_examples, total_words))
+        return self.run_training(corpus, epochs, self.alpha, self.min_alpha, checkpointer,
+                                 callbacks=check_callbacks(callbacks), totals=(total_examples, total_words))
 
-    def _train_run(self, corpus, epochs, alpha, min_alpha, checkpointer=None, start=None, callbacks=(),
-                   totals=(None, None)):
-        """One run under the training lock (``corpus`` may be an already encoded corpus).
+    def run_training(self, corpus, epochs, alpha, min_alpha, checkpointer=None, start=None, callbacks=(),
+                     totals=(None, None)) -> tuple[int, int]:
+        """One training run in this process: what ``train()``, ``w2v.train`` and :func:`w2v.resume` do.
 
-        The lock is taken before the corpus is encoded, so a second train() on a model that is
-        training fails at once and changes nothing. :func:`w2v.resume` enters here with ``start``.
+        ``corpus``: a corpus, an :class:`~w2v.encode.EncodedCorpus`, or None (the one ``build_vocab``
+        encoded); ``epochs``, ``alpha`` -> ``min_alpha``: the run's schedule; ``checkpointer``: a
+        :class:`~w2v.checkpoint.Checkpointer` or None; ``start``: the
+        :class:`~w2v.checkpoint.Position` a resumed run continues from; ``totals``: gensim's
+        ``(total_examples, total_words)``, checked against the corpus. The lock is taken before
+        the corpus is encoded, so a second train() on a model that is training fails at once and
+        changes nothing. Returns gensim's ``(trained words, raw words)``.
         """
+        started = time.perf_counter()
+        try:
+            with self.training_lock():
+                self._check_trainable(alpha)
+                encoded = corpus if isinstance(corpus, encode.EncodedCorpus) else self._encoding_for(corpus)
+                _check_totals(encoded, *totals)
+                if checkpointer is not None:
+                    _json_keys(self.vocab.words)  # a key a checkpoint cannot hold fails now, not after an epoch
+                self.begin_run(callbacks)
+                run = Training(self, encoded, epochs, alpha, min_alpha, checkpointer, start)
+                self.interrupted = not run.run()
+                self.end_run(min_alpha)
+                words = int(run.progress.sum())
+        finally:
+            self._encoded = self._encoded_source = None
+        self.total_train_time += time.perf_counter() - started
+        return words - (start.run_words if start is not None else 0), encoded.raw_words * epochs
+
+    # ---- the protocol of one training run (this process's threads, or a Dask cluster's rounds) ----
+
+    @contextlib.contextmanager
+    def training_lock(self):
+        """Hold the model's training lock for one run, or fail at once if a run holds it.
+
+        Taken before anything is read or encoded, so a second ``train()`` (another thread, a
+        callback) changes nothing; on the way out the run's callbacks are dropped."""
         if not self._training_lock.acquire(blocking=False):
             raise RuntimeError("this model is already training (in another thread or from a callback); "
                                "wait for that train() to return")
-        started = time.perf_counter()
         try:
-            self._check_trainable(alpha)
-            encoded = corpus if isinstance(corpus, encode.EncodedCorpus) else self._encoding_for(corpus)
-            _check_totals(encoded, *totals)
-            if checkpointer is not None:
-                _json_keys(self.vocab.words)  # a key a checkpoint cannot hold fails now, not after an epoch
-            self._callbacks = tuple(callbacks)
-            self._loss_mark, self._loss_base = len(self.loss_history), 0.0
-            self.fire_callbacks("on_train_begin")
-            run = Training(self, encoded, epochs, alpha, min_alpha, checkpointer, start)
-            self.interrupted = not run.run()
-            self.fire_callbacks("on_train_end")
-            words = int(run.progress.sum())
+            yield self
         finally:
             self._callbacks = ()
             self._training_lock.release()
-            self._encoded = self._encoded_source = None
+
+    def begin_run(self, callbacks=()) -> None:
+        """Install the run's callbacks, restart gensim's ``running_training_loss``, call ``on_train_begin``."""
+        self._callbacks = tuple(callbacks)
+        self._loss_mark, self._loss_base = len(self.loss_history), 0.0
+        self.fire_callbacks("on_train_begin")
+
+    def end_run(self, min_alpha: float) -> None:
+        """Call ``on_train_end`` and count the finished run (gensim's ``train_count``, ``min_alpha_yet_reached``)."""
+        self.fire_callbacks("on_train_end")
         self.train_count += 1
-        self.total_train_time += time.perf_counter() - started
         self.min_alpha_yet_reached = float(min_alpha)
-        return words - (start.run_words if start is not None else 0), encoded.raw_words * epochs
 
     def _check_trainable(self, alpha) -> None:
         """Refuse a model whose tables cannot train (a clear error here, never a kernel traceback)."""
@@ -505,7 +530,7 @@ class Word2Vec(GensimModelMixin):
         no effect (w2v writes no pickle). An existing file is replaced only once the new one is
         complete. A writable binary file object is written to directly.
         """
-        meta, arrays = self._state()
+        meta, arrays = self.to_state()
         payload = dict(meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8), **arrays)
         if hasattr(fname_or_handle, "write"):
             np.savez(fname_or_handle, **payload)
@@ -513,7 +538,7 @@ class Word2Vec(GensimModelMixin):
         with atomic_write(fname_or_handle) as f:
             np.savez(f, **payload)
 
-    def _state(self) -> tuple[dict, dict]:
+    def to_state(self) -> tuple[dict, dict]:
         """Everything :meth:`save` writes, as (JSON-able meta, arrays); checkpoints store it too."""
         if self.vocab is None:
             raise ValueError("cannot save a model without a vocabulary")
@@ -541,7 +566,7 @@ class Word2Vec(GensimModelMixin):
         from . import gensim_compat
 
         if gensim_compat.is_gensim_file(fname):
-            return cls._from_gensim_state(gensim_compat.load_gensim_state(fname, mmap))
+            return cls.from_gensim_state(gensim_compat.load_gensim_state(fname, mmap))
         try:
             with np.load(fname, allow_pickle=False) as z:
                 meta = json.loads(z["meta"].tobytes().decode("utf-8"))
@@ -553,15 +578,15 @@ class Word2Vec(GensimModelMixin):
             raise ValueError(f"{str(fname)!r} is not a w2v model file: {e}") from None
         if meta.get("format") != SAVE_FORMAT:
             raise ValueError(f"{str(fname)!r}: unsupported model format {meta.get('format')!r}")
-        return cls._from_state(meta, arrays)
+        return cls.from_state(meta, arrays)
 
     @classmethod
-    def _from_state(cls, meta: dict, arrays: dict) -> Word2Vec:
+    def from_state(cls, meta: dict, arrays: dict) -> Word2Vec:
         """Rebuild a model from :meth:`_state`'s output."""
         model = cls.__new__(cls)
         model.params = TrainParams.from_dict(meta["params"])
         model.cache_dir, model.spill_dir, model.hashfxn, model.comment = None, None, hash, None
-        model._init_state()
+        model.clear_state()
         model.vocab = Vocabulary(meta["words"], arrays["counts"], meta.get("huffman", "word2vec"))
         model.wv = _make_kv(arrays["syn0"], model.vocab.words, model.vocab.counts)
         if "vectors_lockf" in arrays:

@@ -31,7 +31,7 @@ def load(path: str | os.PathLike) -> LoadedCheckpoint:
     """Read checkpoint ``path`` into a model; CheckpointError naming the file if it is unusable."""
     state = ckpt.read(path)
     try:
-        model = Word2Vec._from_state(state.model_meta, state.model_arrays)
+        model = Word2Vec.from_state(state.model_meta, state.model_arrays)
     except (KeyError, TypeError, ValueError) as e:
         raise ckpt.CheckpointError(path, f"inconsistent content ({e})") from None
     return LoadedCheckpoint(model, state.encoded, state.run, state.position, state.corpus_file, state.corpus_digest)
@@ -49,7 +49,7 @@ def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = Non
     """
     callbacks = check_callbacks(callbacks)
     if client is not None or ckpt.read_info(path).get("distributed") is not None:
-        from .distributed import resume as resume_distributed
+        from .cluster import resume as resume_distributed
         return resume_distributed(path, client, corpus=corpus, callbacks=callbacks, progress=progress)
     state = load(path)
     model = state.model
@@ -58,6 +58,6 @@ def resume(path: str | os.PathLike, *, callbacks=(), progress: bool | None = Non
     run = state.run
     checkpointer = ckpt.Checkpointer(path, run.every, notes=ckpt.read_info(path).get("notes"))
     checkpointer.adopt_corpus(state.encoded, state.corpus_file, state.corpus_digest)
-    model._train_run(state.encoded, run.epochs, run.alpha, run.min_alpha, checkpointer, state.position,
+    model.run_training(state.encoded, run.epochs, run.alpha, run.min_alpha, checkpointer, state.position,
                      callbacks=callbacks)
     return model

@@ -358,3 +358,19 @@ def _huffman(counts):
             if k > 0:
                 points[a, i - k] = point[k] - v
     return codes, points, lengths
+
+
+class EmptyVocabularyError(ValueError, RuntimeError):
+    """No word is left for training (a RuntimeError too, as gensim raises for this case)."""
+
+
+def check_trainable(vocab: Vocabulary, min_count: int, hs: bool) -> None:
+    """Refuse a vocabulary nothing can be trained on, with what to change.
+
+    One rule for every way a vocabulary reaches a model (a scan, a given vocabulary, a Dask
+    cluster's merged counts); ``min_count`` is the effective one, the value that cut the words."""
+    if len(vocab) == 0:
+        raise EmptyVocabularyError(f"no word of the corpus reaches min_count={min_count}; "
+                                   "lower min_count or give a larger corpus")
+    if hs and len(vocab) < 2:
+        raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")

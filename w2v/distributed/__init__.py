@@ -10,7 +10,8 @@ Modules, one concern each: :mod:`.shards` (the corpus as files/partitions and wh
 :mod:`.driver` (vocabulary reduction, the synchronous rounds, faults, checkpoints).
 ``import w2v`` never imports this package: only ``client=`` does.
 """
-from .driver import ROUND_WORDS, fit, resume, train
+from ..cluster import resume, train
+from .driver import ROUND_WORDS, fit
 from .merge import RULES
 
 __all__ = ["ROUND_WORDS", "RULES", "fit", "resume", "train"]

@@ -42,9 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._fileutil import atomic_write
-from ..callbacks import check_callbacks
-from ..checkpoint import FORMAT, KIND, CheckpointError, Position, RunSpec, _json_bytes, _read_state
+from ..checkpoint import FORMAT, KIND, Position, RunSpec, write_state
 from ..progress import Progress, progress_mode
 from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
@@ -184,11 +182,9 @@ class ClusterRun:
         model = self.model
         if model.vocab is None:
             vocab = self._vocabulary()
-            _check_vocabulary(vocab, model.params)
-            model.vocab = vocab
             model.effective_min_count = effective_min_count(self.counts, model.params.min_count,
                                                             model.params.max_final_vocab)
-            model._allocate(len(vocab))
+            model.adopt_vocabulary(vocab)
         self._prepare()
 
     def _params(self) -> dict:
@@ -685,24 +681,12 @@ def _prepare_task(run_id, slot, shards, partitions, params, setup, threads, cach
     return replica.prepare(run_id, slot, shards, partitions, vocab, params, tables, threads, cache_dir, start_round)
 
 
-def _check_vocabulary(vocab: Vocabulary, p) -> None:
-    """The single-process rule (``Word2Vec.build_vocab``): words left to train, two for hs."""
-    from ..model import EmptyVocabularyError
-
-    if len(vocab) == 0:
-        raise EmptyVocabularyError(f"no word of the corpus reaches min_count={p.min_count}; "
-                                   "lower min_count or give a larger corpus")
-    if p.hs and len(vocab) < 2:
-        raise ValueError("hierarchical softmax needs at least 2 words in the vocabulary")
-
-
 def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluster: dict) -> None:
     """w2v's checkpoint format with the shard list instead of an encoded corpus file."""
-    meta, arrays = model._state()
+    meta, arrays = model.to_state()
     full = {"kind": KIND, "format": FORMAT, "model": meta, "run": asdict(spec), "position": asdict(position),
             "corpus": None, "distributed": cluster}
-    with atomic_write(path) as f:
-        np.savez(f, meta=_json_bytes(full), **arrays)
+    write_state(path, full, arrays)
 
 
 # ---- entry points -----------------------------------------------------------------------------
@@ -719,84 +703,18 @@ def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_
     client, owned = connect(client, connect_timeout)
     run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir, task_timeout, checkpoint_errors,
                      tail_every)
-    if not model._training_lock.acquire(blocking=False):
-        raise RuntimeError("this model is already training; wait for that train() to return")
     try:
-        run.setup(corpus, shards)
-        p = model.params
-        model._callbacks = tuple(callbacks)
-        model._loss_mark, model._loss_base = len(model.loss_history), 0.0  # gensim's running_training_loss
-        model.fire_callbacks("on_train_begin")
-        start = start or Position()
-        model.interrupted = not run.train(p.epochs if epochs is None else epochs, p.alpha, p.min_alpha, start)
-        model.last_train_words = run.done - start.run_words
-        model.train_count += 1
-        model.min_alpha_yet_reached = float(p.min_alpha)
-        model.fire_callbacks("on_train_end")
+        with model.training_lock():
+            run.setup(corpus, shards)
+            p = model.params
+            model.begin_run(callbacks)
+            start = start or Position()
+            model.interrupted = not run.train(p.epochs if epochs is None else epochs, p.alpha, p.min_alpha, start)
+            model.last_train_words = run.done - start.run_words
+            model.end_run(p.min_alpha)
     finally:
-        model._callbacks = ()
-        model._training_lock.release()
         run.close()
         model.cluster_stats = run.stats
         if owned:
             client.close()
     return model
-
-
-def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | str | None = "auto",
-          merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, task_timeout: float | None = None,
-          checkpoint_errors: str = "raise", tail_every: int | str = "auto", **params):
-    """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
-
-    ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
-    ``dask.bag`` of token lists; every file (partition) is a shard, and there must be at least one
-    per worker. ``round_words``: words each worker trains between merges ("auto": :data:`ROUND_WORDS`
-    for the whole cluster, split between the workers training; None: one merge per epoch, Spark's
-    schedule); ``merge``: the rule (:mod:`w2v.distributed.merge`; "auto" = "sum" up to 2 workers,
-    "damped" beyond: "sum" diverged with 4 and 8 workers, see benchmarks/README.md). Threads per
-    worker are the Dask worker's ``nthreads`` (``params['workers']`` is ignored). ``checkpoint``
-    is written at every epoch end; :func:`resume` (or ``w2v.resume(path, client=...)``) continues.
-    ``task_timeout``: seconds (default :data:`TASK_TIMEOUT`, plus time for the words or bytes of
-    the task) after which a worker that has not answered is dropped like a dead one.
-    ``checkpoint_errors="warn"`` goes on without checkpoints when one cannot be written (the
-    CLI's own checkpoint; a checkpoint asked for fails the run). ``tail_every``: rounds
-    report the rows of the :data:`HOT_WORDS` most frequent words every round and the others
-    every ``tail_every``-th round and at the epoch's end ("auto": :data:`TAIL_EVERY` with the
-    ``sum`` rule, else 1, every row every round).
-    """
-    from ..model import Word2Vec
-
-    params.setdefault("compute_loss", True)  # as w2v.train
-    model = Word2Vec(cache_dir=cache_dir, **params)
-    return fit(model, corpus, client, round_words=round_words, merge_rule=merge, checkpoint=checkpoint,
-               cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks),
-               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors, tail_every=tail_every)
-
-
-def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | None = None):
-    """Continue a distributed run from its epoch-end checkpoint ``path`` on ``client``'s cluster.
-
-    The shards are read again by the workers (files must still be where they were; a dask.bag
-    corpus must be passed again as ``corpus``); vocabulary, tables and position come from the file.
-    """
-    from ..model import Word2Vec
-
-    meta, arrays = _read_state(path, arrays=True)
-    cluster = meta.get("distributed")
-    if cluster is None:
-        raise CheckpointError(path, "is a single-process checkpoint: resume it without client=")
-    if client is None:
-        raise CheckpointError(path, "is a distributed run's checkpoint: pass client= (a Dask client or "
-                                    "scheduler address) to continue it")
-    model = Word2Vec._from_state(meta["model"], arrays)
-    if progress is not None:
-        model.params.progress = bool(progress)
-    shards = [Shard(**s) for s in cluster["shards"]]
-    if shards and shards[0].kind == "bag" and corpus is None:
-        raise CheckpointError(path, "was trained on a dask.bag: pass the same bag again as corpus=")
-    run = meta["run"]
-    model.params.alpha, model.params.min_alpha = run["alpha"], run["min_alpha"]
-    return fit(model, corpus, client, round_words=cluster["round_words"], merge_rule=cluster["merge"],
-               checkpoint=path, epochs=run["epochs"], start=Position(**meta["position"]), shards=shards,
-               tail_every=cluster.get("tail_every", "auto"),
-               callbacks=check_callbacks(callbacks))
