@@ -48,8 +48,12 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import (BLOCK_TOKENS, NgramTable, ReadProgress, SizeForecast, WordBytes, WordIndex, gensim_line_file,
-                     id_blocks, in_background, joined_blocks, keeping, words_arena)
+from .file_blocks import ReadProgress, in_background
+from .ngram_table import NgramTable
+from .ngrams import BLOCK_TOKENS, gensim_line_file, id_blocks, joined_blocks, keeping
+from .size_forecast import SizeForecast
+from .word_bytes import WordBytes, words_arena
+from .word_index import WordIndex
 
 NEGATIVE_INFINITY = float("-inf")
 SAVE_FORMAT = 1

@@ -28,8 +28,12 @@ import numpy as np
 from . import corpus as corpus_mod
 from ._fileutil import atomic_write
 from .kernels import phrases as K
-from .ngrams import (NgramTable, ReadProgress, SizeForecast, StreamingTokenizer, WordBytes, WordIndex, in_background,
-                     indexed_blocks, kept_blocks)
+from .file_blocks import ReadProgress, StreamingTokenizer, in_background, indexed_blocks
+from .ngram_table import NgramTable
+from .ngrams import kept_blocks
+from .size_forecast import SizeForecast
+from .word_bytes import WordBytes
+from .word_index import WordIndex
 
 NO_SENTENCE_CUT = 1 << 62
 #: the first pass keeps the ids of a file up to this many tokens (4 bytes each) for the second,
