@@ -209,6 +209,11 @@ class FastTextKeyedVectors(KeyedVectors):
             return 1.0 - unit_rows(self[other_words]) @ source
         return super().distances(source)
 
+    def wmdistance(self, document1, document2, norm=True) -> float:
+        """Word Mover's Distance; unseen words take part with their n-gram vectors (as in gensim)."""
+        words = list(dict.fromkeys(t for t in list(document1) + list(document2) if t in self))
+        return self.vectors_for_all(words).wmdistance(document1, document2, norm=norm)
+
     # ---- growing ---------------------------------------------------------------------------------
 
     def resize_vectors(self, seed=0) -> None:

@@ -260,6 +260,27 @@ class FastText(Word2Vec):
                 raise FloatingPointError(f"training diverged in epoch {epoch}: {name} contain NaN or inf "
                                          f"(alpha={self.params.alpha} may be too large)")
 
+    def estimate_memory(self, vocab_size=None, report=None) -> dict:
+        """gensim's estimate, in bytes, of the vocabulary, the tables and the n-gram lists (same formula)."""
+        wv = self.wv
+        vocab_size = vocab_size or len(wv)
+        item = np.dtype(np.float32).itemsize
+        report = report or {}
+        report["vocab"] = vocab_size * (700 if self.hs else 500)
+        report["syn0_vocab"] = vocab_size * self.vector_size * item
+        if self.hs:
+            report["syn1"] = vocab_size * self.layer1_size * item
+        if self.negative:
+            report["syn1neg"] = vocab_size * self.layer1_size * item
+        if wv.bucket:
+            report["syn0_ngrams"] = wv.bucket * self.vector_size * item
+            starts, _ = wv.ngram_table()
+            report["buckets_word"] = 64 + 100 * len(wv) + 4 * int(starts[-1])
+        report["total"] = sum(report.values())
+        logger.info("estimated required memory for %i words, %i buckets and %i dimensions: %i bytes",
+                    len(wv), wv.bucket, self.vector_size, report["total"])
+        return report
+
     # ---- persistence ---------------------------------------------------------------------------
 
     def save(self, fname_or_handle, separately=None, sep_limit=10 * 1024**2, ignore=frozenset(),
