@@ -22,7 +22,7 @@ from conftest import sample_words
 
 distributed = pytest.importorskip("distributed")
 
-from w2v.distributed import calls, driver, wire  # noqa: E402 - needs distributed
+from w2v.distributed import calls, driver, tasks, wire  # noqa: E402 - needs distributed
 
 FAST = dict(sg=1, vector_size=40, epochs=3, progress=False, cache_dir=False)
 
@@ -468,7 +468,7 @@ def test_a_hung_worker_is_dropped_at_its_deadline(client, shards, w2v_log, monke
 def test_a_worker_that_cannot_take_the_merged_change_is_dropped(client, shards, monkeypatch):
     """The send of a merged change fails for one worker (as when it dies during the transfer): its
     contribution to that round is merged already, so its shards go on from the merged cursors."""
-    real = driver.ClusterRun._send
+    real = tasks.TaskRunner.send
     sends = []
 
     def failing(self, payloads, what, **kw):
@@ -480,7 +480,7 @@ def test_a_worker_that_cannot_take_the_merged_change_is_dropped(client, shards, 
             failed[victim] = "failed the merged change (CommClosedError: in this test)"
         return sent, failed
 
-    monkeypatch.setattr(driver.ClusterRun, "_send", failing)
+    monkeypatch.setattr(tasks.TaskRunner, "send", failing)
     model = w2v.distributed.train(shards, client, round_words=30_000, **{**FAST, "epochs": 1})
     lost = [s for s in model.cluster_stats if s["lost"]]
     assert len(lost) == 1 and lost[0]["round"] == 2 and lost[0]["workers"] == 2 and lost[0]["words"] > 0
@@ -493,18 +493,18 @@ def test_a_lost_step_result_resyncs_the_replica(client, shards, monkeypatch, mis
     """A live worker's step is cancelled: its slice is trained again, its replica gets the driver's
     full tables with its next step (and is in sync with the driver at the end); lost MAX_MISSES
     rounds in a row, the worker is dropped like a dead one."""
-    real = driver.ClusterRun._submit
+    real = tasks.TaskRunner.submit
     steps = []
 
     def cancelling(self, fn, worker, *args):
         future = real(self, fn, worker, *args)
-        if fn is driver._step_task and worker == sorted(self.workers)[-1]:
+        if fn is driver.step_task and worker == sorted(self.watched())[-1]:
             steps.append(worker)
             if 3 <= len(steps) < 3 + misses:
                 self.client.cancel([future])
         return future
 
-    monkeypatch.setattr(driver.ClusterRun, "_submit", cancelling)
+    monkeypatch.setattr(tasks.TaskRunner, "submit", cancelling)
     checked = replicas_in_sync(monkeypatch)
     model = w2v.distributed.train(shards, client, round_words=30_000, **{**FAST, "epochs": 1})
     missed = [s for s in model.cluster_stats if s["missed"]]

@@ -160,7 +160,7 @@ class Checkpointer:
 class Checkpoint:
     """A checkpoint read back: the model's state, its encoded corpus, and how to continue the run.
 
-    ``model_meta``/``model_arrays`` are what ``Word2Vec._state`` wrote; :mod:`w2v.restart` turns
+    ``model_meta``/``model_arrays`` are what ``Word2Vec.to_state`` wrote; :mod:`w2v.restart` turns
     them into a model (this module knows the file, not the model class).
     """
 

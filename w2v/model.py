@@ -29,8 +29,7 @@ from .gensim_compat import GensimModelMixin, class_only, split_options
 from .params import TrainParams
 from .training import Training, initial_rng_states
 from .vectors import KeyedVectors
-from .vocab import (EmptyVocabularyError, Vocabulary, check_trainable, count_words_pruned,  # noqa: F401 (re-exported)
-                    effective_min_count, keep_mask)
+from .vocab import Vocabulary, check_trainable, count_words_pruned, effective_min_count, keep_mask
 
 logger = logging.getLogger("w2v")
 SAVE_FORMAT = 1

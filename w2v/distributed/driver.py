@@ -33,10 +33,8 @@ write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from concurrent.futures import CancelledError
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -46,17 +44,11 @@ from ..checkpoint import FORMAT, KIND, Position, RunSpec, write_state
 from ..progress import Progress, progress_mode
 from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
-from .calls import (CONNECT_TIMEOUT, Job, Membership, WorkerLost, alive_workers, bounded, check_workers,
-                    cold_workers, connect, make_probe, scheduler_address, secs)
-from .merge import RULES, TABLES, merge, table_rule
+from .calls import (CONNECT_TIMEOUT, WorkerLost, bounded, check_workers, cold_workers, connect, make_probe,
+                    scheduler_address)
+from .merge import RULES, merge, table_rule
 from .shards import Shard, assign, plan_shards
-
-try:
-    import distributed
-    from distributed.client import FuturesCancelledError
-    from distributed.scheduler import KilledWorker
-except ImportError as e:  # pragma: no cover - exercised only without the extra
-    raise ImportError("distributed training needs dask.distributed: pip install 'w2v[dask]'") from e
+from .tasks import MIN_BYTES_PER_SECOND, Box, TaskRunner
 
 logger = logging.getLogger("w2v")
 
@@ -72,12 +64,10 @@ ROUND_WORDS = 500_000
 #: and of the work of every round (pWord2Vec syncs its hot rows more often for the same reason)
 HOT_WORDS = 4096
 TAIL_EVERY = 8
-POLL_SECONDS = 0.5
 #: seconds any driver->worker call may take before the worker is given up on (a task also gets
 #: one second per MIN_WORDS_PER_SECOND words it trains and per MIN_BYTES_PER_SECOND bytes it reads)
 TASK_TIMEOUT = 300.0
 MIN_WORDS_PER_SECOND = 10_000
-MIN_BYTES_PER_SECOND = 1_000_000
 #: rounds in a row a live worker's result may be lost before it is dropped like a dead one
 MAX_MISSES = 3
 #: bytes of text per word, to weigh a shard not encoded yet (wiki17m: ~5.8 with the spaces)
@@ -96,13 +86,6 @@ class Round:
     alpha: float     # learning rate at its start (the damped rule uses it)
     timeout: float
     started: float
-
-
-class Box:
-    """A value scattered as one object (``client.scatter`` would split a dict or list)."""
-
-    def __init__(self, value):
-        self.value = value
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -143,10 +126,9 @@ class ClusterRun:
         self.run_id = f"w2v-{uuid.uuid4().hex[:12]}"
         self.stats: list[dict] = []
         self.workers: list[str] = []
-        self.pending: list = []
         self.inbox: dict = {}   # what each worker gets with its next step (set per round)
         self.sizes: dict = {}   # shard index -> (words, sentences, raw words), once encoded
-        self.membership = Membership(client)
+        self.tasks = TaskRunner(client, self.task_timeout, lambda: self.workers)
 
     # -- setup
 
@@ -202,8 +184,8 @@ class ClusterRun:
         logger.info("compiling the kernels on %d worker(s) whose numba cache is cold", len(cold))
         NOTICES.announce(f"compiling kernels on {len(cold)} Dask worker{'s' * (len(cold) != 1)} (once per install; "
                          "numba caches them, later runs start in about a second)...")
-        futures = {w: (w, self._submit(replica.warm_up, w, self._params())) for w in cold}
-        self._await(futures, "compiling the kernels", fetch=False, timeout=self.task_timeout)  # a loss shows later
+        futures = {w: (w, self.tasks.submit(replica.warm_up, w, self._params())) for w in cold}
+        self.tasks.wait(futures, "compiling the kernels", fetch=False, timeout=self.task_timeout)  # a loss shows later
         NOTICES.report(at_least=time.perf_counter() - started)
         logger.info("kernels compiled on the workers in %.1fs", time.perf_counter() - started)
 
@@ -219,11 +201,11 @@ class ClusterRun:
         todo = sorted(self.shards)
         while todo:  # a lost worker's shards (counted or not: its results died with it) go to the others
             for index in todo:
-                futures[index] = self._submit(replica.count_shard, self.owner[index], self.run_id,
-                                              self.shards[index], self.partitions[index], self._params(),
-                                              self.cache_dir)
-            _, lost, missed = self._await({i: (self.owner[i], futures[i]) for i in todo}, "reading the corpus",
-                                          fetch=False, timeout=timeout)
+                futures[index] = self.tasks.submit(replica.count_shard, self.owner[index], self.run_id,
+                                                   self.shards[index], self.partitions[index], self._params(),
+                                                   self.cache_dir)
+            _, lost, missed = self.tasks.wait({i: (self.owner[i], futures[i]) for i in todo}, "reading the corpus",
+                                              fetch=False, timeout=timeout)
             gone = {**lost, **missed}
             todo = [i for i in sorted(self.shards) if self.owner[i] in gone]
             if gone:
@@ -235,9 +217,9 @@ class ClusterRun:
             if len(level) % 2:
                 nxt.append(level[-1])
             level = nxt
-        self.pending.extend(level)
-        results, _, _ = self._await({"vocabulary": (None, level[0])}, "merging the vocabulary counts",
-                                    tolerate=False, timeout=timeout)
+        self.tasks.pending.extend(level)
+        results, _, _ = self.tasks.wait({"vocabulary": (None, level[0])}, "merging the vocabulary counts",
+                                        tolerate=False, timeout=timeout)
         words, counts = results["vocabulary"]
         p = self.model.params
         vocab, _ = Vocabulary.from_counts(words, counts, p.min_count, p.max_final_vocab, None, bool(p.sorted_vocab),
@@ -251,13 +233,12 @@ class ClusterRun:
     def _prepare(self) -> None:
         """Send vocabulary and tables once; each worker encodes its shards and sets up its replica."""
         model = self.model
-        client = self.client
         lockf = getattr(model.wv, "vectors_lockf", None)  # gensim's per-word locks travel with the tables
         setup = Box(((model.vocab.words, model.vocab.counts, model.vocab.huffman_kind),
                      {**self._tables(), "lockf": lockf}))
         table_bytes = sum(t.nbytes for t in self._tables().values())
-        sent, failed = self._send({w: setup for w in self.workers}, "sending the vocabulary and tables",
-                                  box=False, nbytes=table_bytes)
+        sent, failed = self.tasks.send({w: setup for w in self.workers}, "sending the vocabulary and tables",
+                                       box=False, nbytes=table_bytes)
         if failed:  # nothing was encoded yet: the survivors take the shards and encode them below
             self._hand_over(failed, [i for i in sorted(self.shards) if self.owner[i] in failed],
                             "sending the vocabulary and tables")
@@ -265,11 +246,11 @@ class ClusterRun:
         futures = {}
         for slot, w in enumerate(self.workers):
             mine = [s for i, s in sorted(self.shards.items()) if self.owner[i] == w]
-            futures[w] = (w, self._submit(_prepare_task, w, self.run_id, slot, mine,
-                                          [self.partitions[s.index] for s in mine], self._params(), sent[w],
-                                          self.threads[w], self.cache_dir, len(self.stats)))
-        results, lost, missed = self._await(futures, "encoding the corpus",
-                                            timeout=self._read_timeout(self.shards.values()))
+            futures[w] = (w, self.tasks.submit(prepare_task, w, self.run_id, slot, mine,
+                                               [self.partitions[s.index] for s in mine], self._params(), sent[w],
+                                               self.threads[w], self.cache_dir, len(self.stats)))
+        results, lost, missed = self.tasks.wait(futures, "encoding the corpus",
+                                                timeout=self._read_timeout(self.shards.values()))
         self.sizes = {}
         for sizes in results.values():
             self.sizes.update(sizes)
@@ -281,133 +262,6 @@ class ClusterRun:
     def _tables(self) -> dict:
         m = self.model
         return {"syn0": m.wv.vectors, "syn1neg": m.syn1neg, "syn1": m.syn1}
-
-    # -- task plumbing
-
-    def _submit(self, fn, worker, *args):
-        future = self.client.submit(fn, *args, workers=[worker], allow_other_workers=False, pure=False)
-        self.pending.append(future)
-        return future
-
-    def _cancel(self, futures) -> None:
-        """Cancel tasks the run gave up on (best effort, bounded: the scheduler may be busy with a death)."""
-        futures = [f for f in futures if f.status not in ("finished", "cancelled")]
-        if futures:
-            try:
-                bounded(lambda: self.client.cancel(futures), CONNECT_TIMEOUT, "cancelling tasks")
-            except Exception as e:  # noqa: BLE001 - a task that cannot be cancelled is only ignored
-                logger.debug("cancelling %d task(s) failed: %s", len(futures), e)
-
-    def _await(self, futures: dict, what: str, *, tolerate: bool = True, fetch: bool = True,
-               timeout: float | None = None) -> tuple[dict, dict, dict]:
-        """(results, lost, missed) of ``{key: (worker, future)}``, waited for at most ``timeout`` s.
-
-        ``lost`` maps the workers to drop (gone from the scheduler, past the deadline, killed) to
-        why; ``missed`` the live workers whose result was lost (cancelled, a failed transfer). A
-        task's own error is raised at once (tasks name their worker). Results are transferred in
-        threads (``fetch``) so that the scheduler is polled meanwhile: a finished task whose worker
-        dies before its result arrived would otherwise block ``result()`` for good (a task pinned
-        to a dead worker never runs again). Without ``tolerate`` any loss raises WorkerLost.
-        """
-        timeout = self.task_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        pending = dict(futures)
-        wake = threading.Event()
-        jobs = {key: Job(future.result, wake) for key, (_, future) in pending.items()} if fetch else {}
-        results, lost, missed = {}, {}, {}
-        gone, polled = set(), time.monotonic()
-        try:
-            while pending:
-                if fetch:
-                    wake.wait(POLL_SECONDS)
-                    wake.clear()
-                else:
-                    try:  # wait() asks for the default client: a CLI's or an address's is not one
-                        with self.client.as_current():
-                            distributed.wait([f for _, f in pending.values()], timeout=POLL_SECONDS,
-                                             return_when="FIRST_COMPLETED")
-                    except (TimeoutError, FuturesCancelledError, CancelledError):
-                        pass  # each future's own status is read below
-                now = time.monotonic()
-                if now - polled >= POLL_SECONDS or not fetch:
-                    gone |= self.membership.gone(set(self.workers) | {w for w, _ in pending.values()})
-                    polled = now
-                expired = now > deadline
-                for key, (worker, future) in list(pending.items()):
-                    reason = self._outcome(key, worker, future, jobs.get(key), gone, expired, timeout, results)
-                    if reason is None:
-                        continue
-                    del pending[key]
-                    if reason == "done":
-                        continue
-                    if worker is None or not tolerate:
-                        raise WorkerLost(f"{'worker ' + worker if worker else 'a task'} {reason} while {what}"
-                                         + (", before training started: nothing was lost, run again"
-                                            if not tolerate else ""))
-                    if reason.startswith("lost its result"):
-                        missed[worker] = reason
-                    else:
-                        lost[worker] = reason
-                        self._cancel([future])
-        finally:
-            if pending:
-                self._cancel([f for _, f in pending.values()])
-        return results, lost, missed
-
-    def _outcome(self, key, worker, future, job, gone: set, expired: bool, timeout: float, results: dict):
-        """What became of one task: None (still waiting), "done" (in ``results``) or why it failed."""
-        if job is not None and job.finished.is_set():
-            if job.error is None:
-                results[key] = job.value
-                return "done"
-            error = job.error
-        elif job is None and future.status == "finished":
-            results[key] = None
-            return "done"
-        elif job is None and future.status in ("error", "cancelled"):
-            error = future.exception() if future.status == "error" else CancelledError()
-        elif worker in gone:
-            return "left the cluster"
-        elif expired:
-            return f"did not answer within {secs(timeout)}"
-        else:
-            return None
-        if future.status == "error":  # the task ran and raised
-            if isinstance(error, (KilledWorker, replica.ReplicaMissing)):
-                return f"was lost ({type(error).__name__}: {error})"
-            if worker in gone:
-                return "left the cluster"
-            raise error
-        alive = alive_workers(self.client)  # a cancelled task is often the first sign of a dead worker
-        if worker in gone or (alive and worker not in alive):
-            return "left the cluster"
-        return f"lost its result ({type(error).__name__})"
-
-    def _send(self, payloads: dict, what: str, *, box: bool = True, nbytes: int = 0) -> tuple[dict, dict]:
-        """Scatter each worker its payload, to it alone and all at once: ({worker: future}, {worker: why}).
-
-        One scatter per worker (not one broadcast) so that a worker dying during the transfer
-        fails only its own copy; each is bounded by TASK_TIMEOUT plus its bytes at MIN_BYTES_PER_SECOND.
-        """
-        wake = threading.Event()
-        jobs = {}
-        for w, payload in payloads.items():
-            data = Box(payload) if box else payload
-            jobs[w] = Job(lambda w=w, data=data: self.client.scatter(data, workers=[w], hash=False), wake)
-        timeout = self.task_timeout + nbytes / MIN_BYTES_PER_SECOND
-        deadline = time.monotonic() + timeout
-        while not all(j.finished.is_set() for j in jobs.values()) and time.monotonic() < deadline:
-            wake.wait(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-            wake.clear()
-        sent, failed = {}, {}
-        for w, job in jobs.items():
-            if not job.finished.is_set():
-                failed[w] = f"did not take {what} within {secs(timeout)}"
-            elif job.error is not None:
-                failed[w] = f"failed {what} ({type(job.error).__name__}: {job.error})"
-            else:
-                sent[w] = job.value
-        return sent, failed
 
     # -- training
 
@@ -479,8 +333,8 @@ class ClusterRun:
         self.unreported = report is not None  # a round reporting every row covers the rounds before it
         futures = {}
         for w in active:
-            futures[w] = (w, self._submit(_step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, number,
-                                          report))
+            futures[w] = (w, self.tasks.submit(step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, number,
+                                               report))
             self.inbox[w] = []
         most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in active)
         return Round(epoch, index, number, futures, k, max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total)),
@@ -498,7 +352,7 @@ class ClusterRun:
         index, number = self._count_round()
         self.unreported = False
         lr = (alpha, alpha, 1, 0, 1, 1)
-        futures = {w: (w, self._submit(_step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
+        futures = {w: (w, self.tasks.submit(step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
                    for w in self.workers}
         for w in self.workers:
             self.inbox[w] = []
@@ -508,7 +362,7 @@ class ClusterRun:
     def _finish(self, flight, cursors, bar) -> float:
         """Wait for a round's results, merge them, send the merged change; returns the round's loss."""
         epoch, index, number = flight.epoch, flight.index, flight.number
-        results, lost, missed = self._await(flight.futures, "training", timeout=flight.timeout)
+        results, lost, missed = self.tasks.wait(flight.futures, "training", timeout=flight.timeout)
         awaited = time.perf_counter()
         for w, r in list(results.items()):
             if w not in self.workers:  # dropped meanwhile
@@ -538,11 +392,11 @@ class ClusterRun:
             full = {name: t.copy() for name, t in self._tables().items()}  # the tables may change before it is sent
         payloads = {w: ("full", number, full) if w in missed else ("delta", number, merged) for w in self.workers}
         sending = time.perf_counter()
-        sent, failed = self._send(payloads, "the merged change", nbytes=sum(d.nbytes for d in merged.values()))
+        sent, failed = self.tasks.send(payloads, "the merged change", nbytes=sum(d.nbytes for d in merged.values()))
         send_seconds = time.perf_counter() - sending
         for w, future in sent.items():
             self.inbox[w].append(future)
-        self.pending = [f for w in self.inbox for f in self.inbox[w]]
+        self.tasks.pending = [f for w in self.inbox for f in self.inbox[w]]
         self._drop(failed, "sending the merged change")
         up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
         down = sum(d.nbytes for d in merged.values()) * len(sent)
@@ -598,9 +452,9 @@ class ClusterRun:
         for w in self.workers:
             mine = [s for s in orphans if self.owner[s.index] == w]
             if mine:
-                futures[w] = (w, self._submit(replica.adopt, w, self.run_id, mine,
-                                              [self.partitions[s.index] for s in mine], self.cache_dir))
-        adopted, more, missed = self._await(futures, "taking over shards", timeout=self._read_timeout(orphans))
+                futures[w] = (w, self.tasks.submit(replica.adopt, w, self.run_id, mine,
+                                                   [self.partitions[s.index] for s in mine], self.cache_dir))
+        adopted, more, missed = self.tasks.wait(futures, "taking over shards", timeout=self._read_timeout(orphans))
         for sizes in adopted.values():
             self.sizes.update(sizes)
         self._drop({**more, **missed}, "taking over shards")
@@ -651,7 +505,7 @@ class ClusterRun:
     def close(self) -> None:
         """Forget the run on every worker still there (best effort and bounded: the run is over either way)."""
         try:
-            self._cancel(self.pending)
+            self.tasks.cancel(self.tasks.pending)
             bounded(lambda: self.client.run(replica.drop, self.run_id, on_error="ignore"), CONNECT_TIMEOUT,
                     "forgetting the run on the workers")
         except Exception:  # noqa: BLE001 - a closing client or a vanished worker: nothing to clean
@@ -672,11 +526,13 @@ def _reasons(workers: dict) -> str:
     return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
 
-def _step_task(run_id, inbox, plan, budget, lr, number, report=None):
+def step_task(run_id, inbox, plan, budget, lr, number, report=None):
+    """The task a round runs on a worker: unbox what the driver scattered to it and train (:func:`.replica.step`)."""
     return replica.step(run_id, [box.value for box in inbox], plan, budget, lr, number, report)
 
 
-def _prepare_task(run_id, slot, shards, partitions, params, setup, threads, cache_dir, start_round):
+def prepare_task(run_id, slot, shards, partitions, params, setup, threads, cache_dir, start_round):
+    """The task that sets a worker's replica up from the scattered vocabulary and tables (:func:`.replica.prepare`)."""
     vocab, tables = setup.value
     return replica.prepare(run_id, slot, shards, partitions, vocab, params, tables, threads, cache_dir, start_round)
 
