@@ -34,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--libs", default=",".join(harness.LIBS), help="default: %(default)s")
     p.add_argument("--kernel", default="auto", choices=("auto", "shared", "exact", "batched"), help="w2v's kernel")
     p.add_argument("--no-score", action="store_true", help="skip the quality evaluation (timing only)")
+    p.add_argument("--max-load", type=float, default=None,
+                   help="start each run only once the 1-minute load average is below this (e.g. 1.0); "
+                        "the load each run started at is recorded either way")
+    p.add_argument("--wait", type=float, default=600.0, help="longest wait for --max-load, seconds (default 600)")
     p.add_argument("--out", default=str(harness.RESULTS / "latest"),
                    help="output prefix for .json/.md/.png (default: benchmarks/results/latest)")
     args = p.parse_args(argv)
@@ -60,6 +64,8 @@ def run_grid(args, corpus: Path) -> list[dict]:
                 # another benchmark's (nn_overlap.py keeps its own for --reuse).
                 # Repeat r uses seed first_seed + r in both libraries: the medians average over
                 # seeds too, so a quality difference is not one lucky seed.
+                if args.max_load is not None:
+                    harness.wait_for_quiet(args.max_load, args.wait)
                 run = harness.run_spec(lib, mode, epochs, workers, corpus, kernel=args.kernel,
                                        seed=args.first_seed + repeat, tag=f"-p{os.getpid()}")
                 if "error" not in run and not args.no_score:

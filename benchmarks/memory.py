@@ -27,8 +27,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import harness
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,15 +77,6 @@ def copies_of(corpus: Path, n: int, workdir: Path) -> Path:
     return target
 
 
-def wait_for_quiet(max_load: float, timeout: float = 60.0) -> float:
-    start = time.monotonic()
-    while True:
-        load = os.getloadavg()[0]
-        if load < max_load or time.monotonic() - start > timeout:
-            return load
-        time.sleep(5)
-
-
 def one_run(lib: str, path: Path, min_count: int, sg: int, hs: int, epochs: int = 1) -> dict:
     """One fresh process. ``lib`` is ``gensim``, ``w2v`` (this tree) or ``w2v:SOURCE`` (w2v imported
     from another source tree, e.g. an older commit's ``git archive``, for before/after runs)."""
@@ -130,7 +122,7 @@ def main(argv=None) -> None:
     for r in range(args.repeat):
         for n in sizes:
             for lib in libs:
-                load = wait_for_quiet(args.max_load, args.wait)
+                load = harness.wait_for_quiet(args.max_load, args.wait)
                 min_count = 5 if args.fixed_min_count else 5 * n
                 row = one_run(lib, paths[n], min_count, sg, hs, epochs_of[n])
                 row.update(lib=lib, copies=n, epochs=epochs_of[n], min_count=min_count, mode=args.mode, round=r,
