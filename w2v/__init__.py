@@ -11,6 +11,7 @@ its tables) -> :mod:`w2v.encode` (int32 ids) -> :mod:`w2v.training` (threads, ep
 from .callbacks import CallbackAny2Vec
 from .classes import kmeans
 from .corpus import CorpusError, DirectoryCorpus, sample_corpus_path
+from .fasttext import FastText
 from .model import Word2Vec, load, train
 from .params import TrainParams
 from .phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phrases
@@ -20,7 +21,7 @@ from .vocab import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP, Vocabulary
 
 __version__ = "0.1.0"
 
-__all__ = ["CallbackAny2Vec", "CorpusError", "DirectoryCorpus", "ENGLISH_CONNECTOR_WORDS", "FrozenPhrases",
+__all__ = ["CallbackAny2Vec", "CorpusError", "DirectoryCorpus", "ENGLISH_CONNECTOR_WORDS", "FastText", "FrozenPhrases",
            "KeyedVectors", "Phrases", "RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "TrainParams", "Vocabulary",
            "Word2Vec", "kmeans", "load", "resume", "sample_corpus_path", "train",
            "__version__"]
