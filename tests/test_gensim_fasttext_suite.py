@@ -6,7 +6,8 @@ FastText (the class, ``FastTextKeyedVectors``, the Facebook loaders/saver and th
 functions) so they come from :mod:`w2v.fasttext`, runs it with pytest in a subprocess, and compares
 the outcomes with ``gensim_fasttext_expected_failures.txt``. Strict in every direction:
 
-* a test that fails and is not listed fails this test;
+* a test that calls w2v.fasttext, fails and is not listed fails this test (a failure of a test that
+  never calls it, e.g. of gensim's own Word2Vec tests the file imports, is printed, not counted);
 * a listed test that passes fails this test (the list must shrink with the code);
 * each listed test names what its failure must contain (an exception type or a message
   fragment), and a listed test failing for another reason fails this test;
@@ -170,7 +171,11 @@ def test_gensim_fasttext_suite(tmp_path):
           f"w2v.fasttext (not counted); {sum(r[0] == 'skipped' for r in results.values())} skipped")
     unknown = [t for t in expected if t not in results]
     assert not unknown, f"{EXPECTED.name} lists tests that do not exist: {unknown}"
-    unexpected = [t for t in ran_failed if t not in expected]
+    untouched_failed = [t for t in ran_failed if not touched.get(t) and t not in expected]
+    if untouched_failed:  # gensim's own tests (its Word2Vec class, imported by the file): not w2v's to fix
+        print("failing without calling w2v.fasttext (gensim's own code, not counted):\n  "
+              + "\n  ".join(untouched_failed))
+    unexpected = [t for t in ran_failed if t not in expected and touched.get(t)]
     assert not unexpected, ("gensim tests failing on w2v that are not in " + EXPECTED.name + ":\n  "
                             + "\n  ".join(unexpected) + "\n\n" + log[-6000:])
     fixed = [t for t in expected if results[t][0] == "passed"]
