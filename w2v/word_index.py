@@ -78,7 +78,9 @@ class WordIndex(dict):
         dict.update(other, dict.items(self))  # the words entered so far; the rest stay to be entered
         other.words = list(self.words)
         other._mapped = self._mapped
-        other._wp_start, other._wp_len, other._wp_parts = self._wp_start.copy(), self._wp_len.copy(), self._wp_parts.copy()
+        other._wp_start = self._wp_start.copy()
+        other._wp_len = self._wp_len.copy()
+        other._wp_parts = self._wp_parts.copy()
         return other
 
     def parts_arrays(self):
