@@ -27,6 +27,7 @@ from numba import njit
 
 from ..kernels.borrow import borrowed
 from ..kernels.common import draw_noise, next_u32, rand_below
+from ..kernels.prefetch import prefetch_row
 from ..kernels.sentences import SLOT_STRIDE, scheduled_alpha
 
 #: fastText's sigmoid table (gensim's ``fasttext_inner``): 512 entries on [-8, 8)
@@ -247,6 +248,19 @@ def cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngra
     return loss
 
 
+#: how many words ahead a word's own and n-gram rows are prefetched: the n-gram table (2M buckets,
+#: 800 MB at d=100) is far larger than the caches, and each word gathers ~10-20 of its rows
+PREFETCH_AHEAD = 2
+
+
+@njit(cache=True, inline="always")
+def prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word):
+    """Start loading the word's own row and its n-gram rows (they are gathered a few words later)."""
+    prefetch_row(vectors_vocab, word)
+    for k in range(ngram_starts[word], ngram_starts[word + 1]):
+        prefetch_row(vectors_ngrams, ngram_ids[k])
+
+
 @njit(cache=True, inline="always")
 def draw_targets(word, negative, rng, alias_thr, alias_idx, targets):
     """The word then ``negative`` noise draws, a draw of the word itself skipped; return how many."""
@@ -317,7 +331,13 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
             w = ids[k]
             sent[n] = w
             n += next_u32(rng) < keep_thr[w]
+        for i in range(min(PREFETCH_AHEAD, n)):
+            prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i])
         for i in range(n):
+            # skip-gram gathers the centre's rows; CBOW the rows of the word entering the window
+            ahead = i + PREFETCH_AHEAD if sg else i + window + 1
+            if ahead < n:
+                prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[ahead])
             reach = window - (rand_below(rng, window) if shrink_windows else 0)
             lo = max(0, i - reach)
             hi = min(n, i + reach + 1)
@@ -369,3 +389,20 @@ def compose_word_vectors(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids,
         inv = np.float32(1.0) / np.float32(1 + last - first)
         for j in range(d):
             out[w, j] *= inv
+
+
+@njit(nogil=True, cache=True)
+def fill_uniform(table, low, high, seed):
+    """Fill a float32 table with uniform values in [low, high) from a splitmix64 stream started at
+    ``seed`` (uint64): the n-gram table's initialisation, one pass, no temporary arrays. The state
+    lives in a register (a state array in memory made each draw wait on the previous store)."""
+    flat = table.reshape(-1)
+    scale = np.float32(high - low) / np.float32(2.0**24)
+    base = np.float32(low)
+    z0 = np.uint64(seed)
+    for k in range(flat.shape[0]):
+        z = z0 + np.uint64(k + 1) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        flat[k] = base + np.float32(np.int64(z >> np.uint64(40))) * scale

@@ -55,8 +55,8 @@ class FastTextTables:
         ngrams_lockf = _lock_array(wv.vectors_ngrams_lockf, "vectors_ngrams_lockf")
         use_lockf = not ((vocab_lockf == 1.0).all() and (ngrams_lockf == 1.0).all())
         starts, ids = wv.ngram_table()
-        return cls(starts, ids, row_growths(starts, ids), vocab.keep_thresholds(p.sample), alias_thr, alias_idx, codes, points,
-                   codelens, vocab_lockf, ngrams_lockf, use_lockf)
+        return cls(starts, ids, row_growths(starts, ids), vocab.keep_thresholds(p.sample), alias_thr, alias_idx,
+                   codes, points, codelens, vocab_lockf, ngrams_lockf, use_lockf)
 
 
 def _lock_array(lockf, name: str) -> np.ndarray:
