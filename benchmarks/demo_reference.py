@@ -4,7 +4,7 @@
 demo analogies (``w2v/data/demo_analogies.txt``, top 30,000 words), whether or not gensim is
 installed. A bare 0.12 means nothing without a reference, so this script trains gensim 4 with the
 same settings (skip-gram and CBOW, one worker, seeds 1-3) beside w2v, and prints one table. The
-"bundled demo analogies" column for gensim is copied into ``w2v/cli.py``
+"bundled demo analogies" column for gensim is copied into ``w2v/cli/demo.py``
 (``GENSIM_DEMO_REFERENCE``): the demo prints it beside its own figure, as a stored reference for
 the same questions; w2v never imports gensim at runtime. Re-run it when the bundled questions or
 the demo's settings change. The questions-words column (gensim's 10k questions) is context only.

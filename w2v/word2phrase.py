@@ -66,7 +66,7 @@ def _tokenized_lines(path):
 
 
 def _line_blocks(path, index: WordIndex, progress: ReadProgress | None = None):
-    """(ids in ``index``, line ends) per block of the file (see :func:`w2v.ngrams.indexed_blocks`)."""
+    """(ids in ``index``, line ends) per block of the file (see :func:`w2v.file_blocks.indexed_blocks`)."""
     return indexed_blocks(_tokenized_lines(path), index, progress)
 
 
