@@ -181,6 +181,12 @@ class Word2Vec(GensimModelMixin):
         the progress bar."""
         return self._encoded
 
+    def release_encoded_corpus(self) -> None:
+        """Forget the corpus ``build_vocab`` encoded (its ids, in memory or in a spill file).
+
+        ``train()`` does this when it ends; a subclass with its own training loop calls it too."""
+        self._encoded = self._encoded_source = None
+
     # ---- vocabulary --------------------------------------------------------------------------
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
@@ -435,7 +441,7 @@ class Word2Vec(GensimModelMixin):
                 self.end_run(min_alpha)
                 words = int(run.progress.sum())
         finally:
-            self._encoded = self._encoded_source = None
+            self.release_encoded_corpus()
         self.total_train_time += time.perf_counter() - started
         return words - (start.run_words if start is not None else 0), encoded.raw_words * epochs
 
