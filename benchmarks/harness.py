@@ -74,7 +74,7 @@ def resolve_corpus(path: str | os.PathLike | None = None) -> Path:
 
 def write_text(path, text: str) -> None:
     """Write a result file atomically (w2v's writer): an interrupted run never leaves half a file."""
-    from w2v._fileutil import atomic_write
+    from w2v.fileutil import atomic_write
 
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(text)

@@ -15,7 +15,7 @@ import pytest
 
 import w2v
 from conftest import read_fifo_in_thread, sample_words
-from w2v import _fileutil, cli
+from w2v import fileutil, cli
 
 FLAGS = ["-size", "8", "-window", "3", "-iter", "1", "-min-count", "3", "-threads", "1", "-q", "-cache", "0"]
 
@@ -52,7 +52,7 @@ def test_fifo_output_is_streamed_and_stays_a_fifo(small_corpus, tmp_path):
         t.join(10)
     finally:
         if t.is_alive():
-            _fileutil.release_stream(fifo)
+            fileutil.release_stream(fifo)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert header(got["data"].decode())[1] == 8
     assert sorted(os.listdir(tmp_path)) == ["vectors.fifo"]  # no checkpoint beside a stream

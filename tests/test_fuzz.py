@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import w2v
 from w2v import corpus as corpus_mod
-from w2v import _fileutil, encode
+from w2v import fileutil, encode
 from w2v.formats import FormatError
 
 FUZZ = settings(max_examples=60, deadline=None,
@@ -53,7 +53,7 @@ def _plain(path) -> bool:
     """False for bytes that start like a compressed file: those are read as that format
     (tests/test_corpus_input.py), not as text."""
     try:
-        return _fileutil.compression_of(path) is None
+        return fileutil.compression_of(path) is None
     except ValueError:
         return False
 

@@ -1,4 +1,4 @@
-"""Writes that must not destroy anything: every writer goes through ``_fileutil.atomic_write``, which
+"""Writes that must not destroy anything: every writer goes through ``fileutil.atomic_write``, which
 does what ``open(path, "w")`` does (umask, kept mode, symlinks followed, streams written as streams)
 but replaces a regular file only once the new content is complete.
 
@@ -17,8 +17,8 @@ import pytest
 
 import w2v
 from conftest import read_fifo_in_thread
-from w2v import _fileutil
-from w2v._fileutil import atomic_write, check_writable, own_fd
+from w2v import fileutil
+from w2v.fileutil import atomic_write, check_writable, own_fd
 
 ROOT = os.geteuid() == 0
 
@@ -106,7 +106,7 @@ def test_dangling_symlink_creates_its_target(tmp_path, umask022):
 def unblock(fifo, thread):
     """If the reader is still waiting for a writer (the bug), give it end-of-file."""
     if thread.is_alive():
-        _fileutil.release_stream(fifo)
+        fileutil.release_stream(fifo)
         thread.join(5)
 
 

@@ -18,7 +18,7 @@ from the cache, on the project's shared 2-core machine at load 14, where 5 epoch
 take minutes), so a larger default would mostly keep scans nobody reads again, on a disk the
 user did not choose to fill; users of larger corpora raise it.
 
-Concurrency: an entry is one file written by :func:`~w2v._fileutil.atomic_write` (temp file,
+Concurrency: an entry is one file written by :func:`~w2v.fileutil.atomic_write` (temp file,
 fsync, rename), so a reader sees the old entry, the new one or none, never half of one; a reader
 maps the file it opened, which stays valid even if another process replaces or evicts it.
 """
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from . import corpus as corpus_mod
-from ._fileutil import atomic_write
+from .fileutil import atomic_write
 from .idstore import IdStream, count_ids
 from .tokenize import WordList
 

@@ -16,7 +16,7 @@ Files
     written once per run: 4 bytes per word is too much to rewrite every few million words, and
     keeping it means resuming never needs the corpus again (not even an in-memory one, nor a file
     that has since changed). The state names the corpus file by a digest of its content, which is
-    checked when resuming. Both files are written with :func:`w2v._fileutil.atomic_write`, the
+    checked when resuming. Both files are written with :func:`w2v.fileutil.atomic_write`, the
     corpus file first, so at any moment ``PATH`` is a complete checkpoint whose corpus file exists.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 
 from numpy.lib import format as npy_format
 
-from ._fileutil import atomic_write, interrupts_held
+from .fileutil import atomic_write, interrupts_held
 from .encode import EncodedCorpus
 from .idstore import READ_BLOCK, IdStream, StreamWriter, dropped_on_error
 
@@ -111,7 +111,7 @@ class Checkpointer:
         """Write one checkpoint (corpus file first if this run has not written it yet).
 
         A Ctrl-C during the write is held until the checkpoint is complete (see
-        :func:`~w2v._fileutil.interrupts_held`), so an interrupted run always has its last one.
+        :func:`~w2v.fileutil.interrupts_held`), so an interrupted run always has its last one.
         """
         with interrupts_held():
             self._save(model, encoded, run, position)

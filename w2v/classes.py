@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._fileutil import atomic_write
+from .fileutil import atomic_write
 
 ROWS_PER_BLOCK = 8192
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
-from ._fileutil import compression_of, open_binary
+from .fileutil import compression_of, open_binary
 
 MAX_SENTENCE_LENGTH = 10_000
 BLOCK_BYTES = 1 << 20
@@ -336,7 +336,7 @@ def _newlines_before(path: Path, offset: int) -> int:
 def is_compressed(path: Path) -> bool:
     """Whether ``path`` is read through a decompressor (then it can only be read from its start).
 
-    Decided by the file's first bytes, as :func:`~w2v._fileutil.open_binary` decides.
+    Decided by the file's first bytes, as :func:`~w2v.fileutil.open_binary` decides.
     """
     try:
         return compression_of(path) is not None

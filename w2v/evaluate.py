@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._fileutil import open_binary
+from .fileutil import open_binary
 from .ranking import top_k
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from . import corpus as corpus_mod
-from ._fileutil import compression_of
+from .fileutil import compression_of
 from .kernels import phrases as K
 from .tokenize import Tokenizer
 from .word_index import WordIndex

@@ -17,7 +17,7 @@ Native format (version 2, one file)
     by older w2v) is still read.
 
 Every write is atomic: the reader of a path sees the old content or the complete new content,
-never a partial file (see :func:`w2v._fileutil.atomic_write`).
+never a partial file (see :func:`w2v.fileutil.atomic_write`).
 
 Reading costs the table and the keys, nothing table-sized besides: the word2vec readers allocate
 the table once (the header gives its size) and the kernels of :mod:`w2v.formats_kernels` write
@@ -43,8 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from . import formats_kernels, gensim_pickle
-from ._fileutil import UnsupportedCompression, atomic_write
-from ._fileutil import open_binary as _open_any
+from .fileutil import UnsupportedCompression, atomic_write
+from .fileutil import open_binary as _open_any
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ import pickle
 
 import numpy as np
 
-from ._fileutil import open_binary
+from .fileutil import open_binary
 
 __all__ = ["GensimObject", "SafeUnpickler", "UnsafePickleError", "GensimFormatError", "is_pickle_file",
            "load_gensim_object", "load_gensim_keyed_vectors", "load_gensim_word2vec"]

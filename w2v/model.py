@@ -22,7 +22,7 @@ import numpy as np
 
 from . import corpus as corpus_mod
 from . import encode
-from ._fileutil import atomic_write
+from .fileutil import atomic_write
 from .callbacks import check_callbacks
 from .checkpoint import Checkpointer
 from .gensim_compat import GensimModelMixin, class_only, split_options

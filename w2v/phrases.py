@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from . import corpus as corpus_mod
-from ._fileutil import atomic_write
+from .fileutil import atomic_write
 from .kernels import phrases as K
 from .file_blocks import ReadProgress, in_background
 from .ngram_table import NgramTable

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ._fileutil import atomic_write
+from .fileutil import atomic_write
 
 MAX_CODE_LENGTH = 64
 #: vocabularies up to this size build their alias table and Huffman tree with the plain-Python

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from . import corpus as corpus_mod
-from ._fileutil import atomic_write
+from .fileutil import atomic_write
 from .kernels import phrases as K
 from .file_blocks import ReadProgress, StreamingTokenizer, in_background, indexed_blocks
 from .ngram_table import NgramTable

@@ -8,7 +8,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .._fileutil import release_stream
+from ..fileutil import release_stream
 from .common import CliError, log
 
 

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from .._fileutil import open_binary
+from ..fileutil import open_binary
 
 EXIT_USAGE = 2
 STDOUT = "/dev/stdout"  # what ``-output -`` means; written to descriptor 1, never opened by name

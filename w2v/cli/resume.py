@@ -6,7 +6,7 @@ import contextlib
 import os
 import time
 
-from .._fileutil import check_writable
+from ..fileutil import check_writable
 from .checkpoints import finish_interrupted, partial_path, remove_checkpoint
 from .cluster import dask_client
 from .common import CliError, check_readable, log

@@ -12,7 +12,7 @@ import argparse
 import os
 import time
 
-from .._fileutil import check_writable
+from ..fileutil import check_writable
 from ..params import KERNELS, available_cores
 from .checkpoints import checkpoint_path, finish_interrupted, make_checkpointer, output_notes, remove_checkpoint
 from .cluster import dask_client

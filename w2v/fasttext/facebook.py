@@ -26,7 +26,7 @@ import zlib
 
 import numpy as np
 
-from .._fileutil import atomic_write
+from ..fileutil import atomic_write
 from ..vocab import Vocabulary
 from .keyedvectors import REAL, FastTextKeyedVectors
 from .model import FastText

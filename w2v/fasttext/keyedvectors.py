@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 
-from .._fileutil import atomic_write
+from ..fileutil import atomic_write
 from ..ranking import unit_rows
 from ..vectors import KeyedVectors
 from .hashing import ft_ngram_hashes, ngram_buckets

@@ -32,7 +32,7 @@ import os
 import re
 from pathlib import Path
 
-from .._fileutil import atomic_write
+from ..fileutil import atomic_write
 
 #: the package whose kernels are guarded (``w2v/``)
 PACKAGE = Path(__file__).resolve().parent.parent
