@@ -42,9 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import formats_kernels, gensim_pickle
+from . import fileutil, formats_kernels, gensim_pickle
 from .fileutil import UnsupportedCompression, atomic_write
-from .fileutil import open_binary as _open_any
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ def open_binary(path):
     as EOFError, OSError, LZMAError or zlib.error from inside the reading code).
     """
     try:
-        f = _open_any(path)
+        f = fileutil.open_binary(path)
     except UnsupportedCompression as e:
         raise FormatError(path, str(e)) from None
     compressed = not isinstance(f, io.BufferedReader)
