@@ -160,40 +160,6 @@ def test_training_only_touches_the_vocabulary_rows_it_sees():
     np.testing.assert_array_equal(model.wv.vectors[lonely], before)
 
 
-def _neighbours(model, word, n=10):
-    v = model.wv.vectors / np.linalg.norm(model.wv.vectors, axis=1, keepdims=True)
-    sims = v @ v[model.wv.key_to_index[word]]
-    return [model.wv.index_to_key[i] for i in np.argsort(-sims)[1:n + 1]]
-
-
-NUMBERS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "zero", "one"}
-
-
-@pytest.mark.parametrize("params", [
-    dict(sg=1), dict(sg=1, kernel="exact"), dict(sg=1, kernel="batched"), dict(sg=0),
-    dict(sg=0, cbow_mean=0, alpha=0.01), dict(sg=1, hs=1, negative=0), dict(sg=0, hs=1, negative=0),
-], ids=["sg-shared", "sg-exact", "sg-batched", "cbow", "cbow-sum", "sg-hs", "cbow-hs"])
-def test_quality_on_real_text(params):
-    """Every mode learns that numbers neighbour numbers on 2M words of Wikipedia."""
-    model = w2v.train(w2v.sample_corpus_path(), vector_size=50, epochs=2, workers=2,
-                      progress=False, cache_dir=False, **params)
-    near = _neighbours(model, "three")
-    assert len(NUMBERS & set(near)) >= 4, near
-
-
-def test_analogy_accuracy_on_real_text():
-    gensim_utils = pytest.importorskip("gensim.test.utils")
-    model = w2v.train(w2v.sample_corpus_path(), sg=1, vector_size=50, epochs=3, workers=2,
-                      progress=False, cache_dir=False)
-    # w2v's evaluator equals gensim's to 1e-3 (tests/test_evaluate.py) and is batched, so fast
-    acc = model.wv.evaluate_word_analogies(gensim_utils.datapath("questions-words.txt"),
-                                           restrict_vocab=30000)[0]
-    assert acc > THRESHOLD_SG_ANALOGY, acc
-
-
-THRESHOLD_SG_ANALOGY = 0.025  # measured 0.042 (3 epochs, dim 50); an untrained model scores 0
-
-
 def test_initial_vectors_are_uniform_like_gensim():
     """Input rows start uniform in [-1, 1)/vector_size (gensim 4), output rows at zero."""
     model = w2v.Word2Vec(vector_size=40, min_count=1, progress=False)
