@@ -1,6 +1,8 @@
 """KeyedVectors.embedding_matrix (weights for Keras/PyTorch embedding layers) and its example script."""
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,24 +85,84 @@ def test_numpy_int_indices_are_accepted(wv):
     np.testing.assert_array_equal(matrix[1:], wv[["w1", "w2"]])
 
 
-def run_example(*args):
-    return subprocess.run([sys.executable, str(EXAMPLE), *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+def run_example(*args, block_torch=False):
+    """Run the example in a fresh interpreter; ``block_torch`` makes ``import torch`` fail there."""
+    code = ("import runpy, sys\n"
+            f"if {block_torch!r}:\n    sys.modules['torch'] = None\n"
+            f"sys.argv = {[str(EXAMPLE), *map(str, args)]!r}\n"
+            f"runpy.run_path({str(EXAMPLE)!r}, run_name='__main__')\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("embedding_layer_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_one_hot_product_is_the_row_lookup(wv):
+    """The numpy half of the example: one_hot(ids) @ W selects rows of W, exactly."""
+    example = load_example()
+    ids = np.array([3, 0, 49, 3, 7])
+    hot = example.one_hot(ids, len(wv))
+    assert hot.shape == (5, 50) and hot.dtype == np.float32
+    np.testing.assert_array_equal(hot.sum(axis=1), 1)
+    np.testing.assert_array_equal(hot.argmax(axis=1), ids)
+    np.testing.assert_array_equal(hot @ wv.vectors, wv.vectors[ids])
+
+
+def test_example_check_fails_when_the_two_formulations_disagree(wv, monkeypatch, capsys):
+    example = load_example()
+    ids = np.array([1, 2, 3])
+    example.compare_one_hot_and_lookup(wv.vectors, ids)
+    assert "one_hot(ids) @ W == W[ids]: True" in capsys.readouterr().out
+    monkeypatch.setattr(example, "one_hot", lambda ids, n, dtype=np.float32: np.ones((len(ids), n), dtype))
+    with pytest.raises(SystemExit, match="disagree"):
+        example.compare_one_hot_and_lookup(wv.vectors, ids)
+    assert "one_hot(ids) @ W == W[ids]: False" in capsys.readouterr().out
+
+
+def test_example_word_index_rows_are_the_vectors(wv):
+    """keras_style_word_index: 1-based, the vectors' words in order, then 10 unknown words."""
+    example = load_example()
+    word_index = example.keras_style_word_index(wv)
+    assert list(word_index) == wv.index_to_key + [f"unseen-word-{i}" for i in range(10)]
+    assert list(word_index.values()) == list(range(1, 61))
+    W, missing = wv.embedding_matrix(word_index, oov="random", padding_idx=0, return_missing=True)
+    assert missing == [f"unseen-word-{i}" for i in range(10)]
+    np.testing.assert_array_equal(W[0], 0)
+    np.testing.assert_array_equal(W[1:51], wv.vectors)
 
 
 def test_example_runs_and_shows_the_equivalence():
+    result = run_example(block_torch=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "vectors: 100000 words x 100 dims"
+    assert lines[1].startswith("embedding matrix (100001, 100) for 100000 tokenizer words; row 0 = padding; "
+                               "10 unknown words got random rows (e.g. ['unseen-word-0', 'unseen-word-1'])")
+    assert "one_hot(ids) @ W == W[ids]: True" in lines
+    assert re.search(r"^  lookup is [\d,]+x faster$", result.stdout, re.M)
+    assert lines[-1] == "torch is not installed: skipping the torch.nn.Embedding part (pip install torch)"
+
+
+def test_example_initialises_a_torch_embedding_from_the_matrix():
+    pytest.importorskip("torch", reason="torch is not installed: the example's torch.nn.Embedding part is "
+                                        "untested here (the numpy part is tested above)")
     result = run_example()
     assert result.returncode == 0, result.stderr
-    assert "one_hot(ids) @ W == W[ids]: True" in result.stdout
-    assert "embedding matrix (100001, 100)" in result.stdout
-    assert "lookup is" in result.stdout
-    assert ("torch.nn.Embedding" in result.stdout) or ("torch is not installed" in result.stdout)
+    assert result.stdout.splitlines()[-1] == ("torch.nn.Embedding(100001, 100) initialised; layer(ids) == W[ids]: "
+                                              "True; trainable: True")
 
 
 def test_example_accepts_a_vectors_file(tmp_path, wv):
     path = tmp_path / "small.txt"
     wv.save_word2vec_format(path)
-    result = run_example(path)
+    result = run_example(path, block_torch=True)
     assert result.returncode == 0, result.stderr
-    assert "vectors: 50 words x 6 dims" in result.stdout
-    assert "one_hot(ids) @ W == W[ids]: True" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "vectors: 50 words x 6 dims"
+    assert lines[1].startswith("embedding matrix (61, 6) for 60 tokenizer words; row 0 = padding; "
+                               "10 unknown words got random rows")
+    assert "one_hot(ids) @ W == W[ids]: True" in lines
