@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import w2v
@@ -117,18 +118,35 @@ def rows(text: str) -> list[tuple[str, float]]:
     return [(line.split()[1], float(line.split()[2])) for line in text.strip().splitlines()]
 
 
-def test_similar_prints_ranked_neighbours(trained, capsys):
+@pytest.fixture(scope="module")
+def kv(trained):
+    """The trained vectors as the library loads them: what the commands must answer from."""
+    return w2v.KeyedVectors.load_word2vec_format(str(trained["text"]))
+
+
+def assert_same_answers(printed, expected):
+    """The printed ``rank word similarity`` rows are ``expected`` (word, similarity) pairs, to 4 decimals."""
+    assert [w for w, _ in printed] == [w for w, _ in expected]
+    np.testing.assert_allclose([s for _, s in printed], [s for _, s in expected], atol=6e-5)
+
+
+def test_similar_prints_the_vectors_nearest_neighbours(trained, kv, capsys):
     assert cli.main(["similar", str(trained["text"]), "king", "-n", "5"]) == 0
-    neighbours = rows(capsys.readouterr().out)
-    assert len(neighbours) == 5 and "king" not in [w for w, _ in neighbours]
-    sims = [s for _, s in neighbours]
-    assert sims == sorted(sims, reverse=True) and all(-1 <= s <= 1 for s in sims)
+    printed = capsys.readouterr().out
+    assert [line.split()[0] for line in printed.strip().splitlines()] == ["1", "2", "3", "4", "5"]
+    assert_same_answers(rows(printed), kv.most_similar("king", topn=5))
 
 
-def test_analogy_prints_answers(trained, capsys):
+def test_analogy_answers_a_is_to_b_as_c_is_to(trained, kv, capsys):
+    """``w2v analogy man king woman``: man is to king as woman is to ? = king - man + woman."""
     assert cli.main(["analogy", str(trained["text"]), "man", "king", "woman", "-n", "3"]) == 0
     answers = rows(capsys.readouterr().out)
-    assert len(answers) == 3 and not {"man", "king", "woman"} & {w for w, _ in answers}
+    expected = kv.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
+    assert_same_answers(answers, expected)
+    # the order matters: each other reading of the three words gives other answers here
+    for positive, negative in ((["man", "woman"], ["king"]), (["man", "king"], ["woman"])):
+        other = kv.most_similar(positive=positive, negative=negative, topn=3)
+        assert [w for w, _ in other] != [w for w, _ in expected], (positive, negative)
 
 
 def test_unknown_word_is_one_line_error(trained, capsys):
@@ -137,13 +155,19 @@ def test_unknown_word_is_one_line_error(trained, capsys):
     assert err.count("\n") == 0 and "qqqzzzxx" in err
 
 
-def test_eval_prints_three_scores(trained, capsys):
-    pytest.importorskip("gensim")
+def test_eval_prints_the_vectors_three_scores(trained, kv, capsys):
+    gensim_utils = pytest.importorskip("gensim.test.utils")
     assert cli.main(["eval", str(trained["text"])]) == 0
     table = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in table[1:]] == ["questions-words", "wordsim353", "simlex999"]
     scores = [float(re.search(r"\s(-?\d\.\d{4})(\s|$)", line).group(1)) for line in table[1:]]
-    assert all(-1 <= s <= 1 for s in scores)
+    accuracy, sections = kv.evaluate_word_analogies(gensim_utils.datapath("questions-words.txt"),
+                                                    restrict_vocab=30000)  # the command's default
+    expected = [accuracy] + [kv.evaluate_word_pairs(gensim_utils.datapath(name))[1][0]
+                             for name in ("wordsim353.tsv", "simlex999.txt")]
+    np.testing.assert_allclose(scores, expected, atol=6e-5)
+    questions = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
+    assert f"{questions} questions" in table[1]
 
 
 def test_eval_without_gensim_data_asks_for_paths(trained, capsys, monkeypatch):

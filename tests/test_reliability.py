@@ -480,15 +480,28 @@ EXTREMES = {"alpha": dict(alpha=0.5), "dim": dict(vector_size=1000), "window": d
             "all": dict(alpha=0.5, vector_size=1000, window=50)}
 
 
+class InitialVectors:
+    """A callback that keeps a copy of the input vectors as training starts."""
+
+    def on_train_begin(self, model):
+        self.vectors = model.wv.vectors.copy()
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_extreme_settings_leave_finite_tables(mode):
+    """Finite tables, and trained ones: nearly every input row moved and the output side learned."""
     words = sample_words(20_000)
     corpus = [words[i:i + 20] for i in range(0, len(words), 20)]
     for name, extreme in EXTREMES.items():
-        model = w2v.train(corpus, **{**dict(vector_size=16, epochs=1, workers=2, progress=False, min_count=1),
-                                     **MODES[mode], **extreme})
+        start = InitialVectors()
+        settings = {**dict(vector_size=16, epochs=1, workers=2, progress=False, min_count=1), **MODES[mode], **extreme}
+        model = w2v.train(corpus, callbacks=[start], **settings)
         for table in (model.wv.vectors, model.syn1neg, model.syn1):
             assert np.isfinite(table).all(), (mode, name)
+        moved = (model.wv.vectors != start.vectors).any(axis=1).mean()
+        assert moved > 0.9, (mode, name, moved)
+        output = model.syn1 if settings.get("hs") else model.syn1neg
+        assert (output != 0).any(axis=1).mean() > 0.5, (mode, name)
 
 
 def test_nan_injected_mid_training_stops_with_the_epoch_and_no_checkpoint_of_it(tmp_path, corpus_100k):
