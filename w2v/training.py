@@ -12,13 +12,15 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .checkpoint import Position, RunSpec
 from .encode import SentenceBuffers
-from .kernels import hot_rows, train_chunk
-from .kernels.sentences import RING, SLOT_STRIDE, scheduled_alpha
+from .kernels import hot_rows
+from .kernels.arguments import Corpus, Counters, Mode, Schedule, Scratch, Settings, Tables, WordTables
+from .kernels.sentences import RING, SLOT_STRIDE, chunk_kernel, scheduled_alpha
 from .kernels.skipgram import SG_KERNELS
 from .progress import LOSS_WINDOW, Progress, kernel_step, progress_mode
 
@@ -66,6 +68,12 @@ class KernelTables:
             first = hot_rows.hot_first(points, codelens, n_inner, hot_rows.HOT_ROWS)
         return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens,
                    factors, use_lockf, first, n_inner - first)
+
+    @property
+    def words(self) -> WordTables:
+        """The kernel's per-word tables (:class:`w2v.kernels.arguments.WordTables`)."""
+        return WordTables(self.keep_thr, self.alias_thr, self.alias_idx, self.codes, self.points, self.codelens,
+                          self.lockf, bool(self.use_lockf), int(self.hot_first))
 
 
 _NO_LOCK = np.ones(1, np.float32)
@@ -118,47 +126,83 @@ def private_zeros(shape, dtype) -> np.ndarray:
 
 
 class ThreadScratch:
-    """One thread's private buffers, each on cache lines of its own (see :func:`private_zeros`)."""
+    """One thread's private buffers, each on cache lines of its own (see :func:`private_zeros`):
+    ``buffers`` as the kernel takes them (:class:`w2v.kernels.arguments.Scratch`), and ``chunk``,
+    where a spilled corpus's chunk is read before it is trained."""
 
     def __init__(self, params, max_sentence: int, max_codelen: int, hot_rows: int = 0):
         d, span = params.vector_size, 2 * params.window
-        self.sent = private_zeros(max_sentence, np.int32)
-        self.ctx = private_zeros(span, np.int32)
-        self.H = private_zeros((span, d), np.float32)
-        self.dH = private_zeros((span, d), np.float32)
-        self.G = private_zeros(max(span, max_codelen), np.float32)  # per input row, or per path node (HS)
-        self.ns_ring = private_zeros((RING, params.negative + 1), np.int32)
-        self.ns_count = private_zeros(RING, np.int32)
-        self.ns_labels = private_zeros(params.negative + 1, np.float32)
-        self.ns_labels[0] = 1.0
-        self.hs_targets = private_zeros(max(1, max_codelen), np.int32)
-        self.hs_labels = private_zeros(max(1, max_codelen), np.float32)
-        # the thread's copies of the tree's top and the rows as last merged; with no copies (hot_rows 0)
-        # one unused row (the kernel turns the copies off: hot_first = len(syn1) leaves no room for it)
-        self.syn1_hot = private_zeros((max(1, hot_rows), d), np.float32)
-        self.syn1_base = private_zeros((max(1, hot_rows), d), np.float32)
-        self.chunk = SentenceBuffers()  # a spilled corpus's chunk, read here before training it
+        ns_labels = private_zeros(params.negative + 1, np.float32)
+        ns_labels[0] = 1.0
+        self.buffers = Scratch(
+            sentence=private_zeros(max_sentence, np.int32),
+            context=private_zeros(span, np.int32),
+            inputs=private_zeros((span, d), np.float32),
+            input_grads=private_zeros((span, d), np.float32),
+            gradients=private_zeros(max(span, max_codelen), np.float32),  # per input row, or per path node (HS)
+            ns_ring=private_zeros((RING, params.negative + 1), np.int32),
+            ns_count=private_zeros(RING, np.int32),
+            ns_labels=ns_labels,
+            hs_targets=private_zeros(max(1, max_codelen), np.int32),
+            hs_labels=private_zeros(max(1, max_codelen), np.float32),
+            # the thread's copies of the tree's top and the rows as last merged; with no copies (hot_rows 0)
+            # one unused row (the kernel turns the copies off: hot_first = len(syn1) leaves no room for it)
+            syn1_hot=private_zeros((max(1, hot_rows), d), np.float32),
+            syn1_base=private_zeros((max(1, hot_rows), d), np.float32),
+        )
+        self.chunk = SentenceBuffers()
+
+    @property
+    def sent(self) -> np.ndarray:
+        """The sentence buffer (int32, the longest sentence's length)."""
+        return self.buffers.sentence
 
 
-def kernel_settings(p, alpha, min_alpha, total_words, epoch_words, batch_words) -> tuple:
-    """The kernel's scalar arguments, with fixed types: numba compiles one machine-code version
-    per argument type, so alpha=1 (an int) or shrink_windows=1 must not cost a new compile."""
-    return (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative), int(p.hs),
-            SG_KERNELS[p.sg_kernel], bool(p.compute_loss), float(alpha), float(min_alpha),
-            int(max(1, total_words)), int(max(1, epoch_words)), int(max(1, batch_words)))
+class KernelRun(NamedTuple):
+    """What every kernel call of one training call shares: the compiled mode, its settings and its
+    learning-rate schedule."""
+
+    kernel: object        # the mode's compiled kernel (w2v.kernels.sentences.chunk_kernel)
+    settings: Settings
+    schedule: Schedule
 
 
-def train_sentences(tables, enc, begin: int, end: int, t: KernelTables, settings: tuple, progress, k: int,
+class RateSchedule(NamedTuple):
+    """The learning rate a Dask round trains at, as the driver sends it to the workers: gensim's
+    decay over the run, seen from ``k`` replicas (every word count divided by ``k``)."""
+
+    alpha: float
+    min_alpha: float
+    total_words: float   # the run's words / k
+    words_done: float    # words trained before this round / k (the progress counter starts there)
+    epoch_words: float   # an epoch's words / k
+    batch_words: float   # batch_words / k
+
+
+def kernel_mode(p) -> Mode:
+    """The training mode of parameters ``p``: which compiled kernel trains them."""
+    return Mode(sg=bool(p.sg), hs=bool(p.hs), ns=int(p.negative) > 0, sg_kernel=SG_KERNELS[p.sg_kernel])
+
+
+def kernel_settings(p, alpha, min_alpha, total_words, epoch_words, batch_words) -> KernelRun:
+    """The kernel, its settings and schedule, with fixed Python types: numba compiles one
+    machine-code version per argument type, so alpha=1 (an int) or shrink_windows=1 must not cost
+    a new compile."""
+    settings = Settings(window=int(p.window), shrink_windows=bool(p.shrink_windows), cbow_mean=bool(p.cbow_mean),
+                        negative=int(p.negative), compute_loss=bool(p.compute_loss),
+                        ns_skip_saturated=NS_SKIP_SATURATED, merge_every=hot_rows.MERGE_EVERY)
+    schedule = Schedule(float(alpha), float(min_alpha), int(max(1, total_words)), int(max(1, epoch_words)),
+                        int(max(1, batch_words)))
+    return KernelRun(chunk_kernel(kernel_mode(p)), settings, schedule)
+
+
+def train_sentences(tables, enc, begin: int, end: int, t: KernelTables, run: KernelRun, progress, k: int,
                     stop, rng, loss, s: ThreadScratch) -> None:
     """Thread ``k`` trains sentences [begin, end) of ``enc`` on ``tables`` (syn0, syn1neg, syn1): the
     one kernel call, shared by :class:`Training` and the Dask workers (:mod:`w2v.distributed`)."""
-    syn0, syn1neg, syn1 = tables
     ids, offsets, begin, end = enc.sentences(begin, end, s.chunk)
-    train_chunk(syn0, syn1neg, syn1, ids, offsets, begin, end,
-                t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens, t.lockf, t.use_lockf,
-                *settings, progress, k * SLOT_STRIDE, stop, rng, loss,
-                s.sent, s.ctx, s.H, s.dH, s.G, s.ns_ring, s.ns_count, s.ns_labels, s.hs_targets,
-                s.hs_labels, NS_SKIP_SATURATED, t.hot_first, s.syn1_hot, s.syn1_base, hot_rows.MERGE_EVERY)
+    run.kernel(Tables(*tables), Corpus(ids, offsets), begin, end, t.words, run.settings, run.schedule,
+               Counters(progress, loss, stop), k * SLOT_STRIDE, rng, s.buffers)
 
 
 def initial_rng_states(seed: int, workers: int) -> np.ndarray:
@@ -242,7 +286,7 @@ class Training:
         self.chunks = plan_chunks(encoded, p.workers)
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
-        self.settings = kernel_settings(p, alpha, min_alpha, self.total_words, self.epoch_words, p.batch_words)
+        self.kernel_run = kernel_settings(p, alpha, min_alpha, self.total_words, self.epoch_words, p.batch_words)
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.progress[0], self.loss[0] = self.start.run_words, self.start.epoch_loss
@@ -262,7 +306,7 @@ class Training:
                                           loss_window=min(LOSS_WINDOW, max(1, self.encoded.n_words)))
         display.loss.reset(self.loss_words, float(self.loss.sum()))
         try:
-            kernel_step(train_chunk, self._first_dispatch, display.message)
+            kernel_step(self.kernel_run.kernel, self._first_dispatch, display.message)
             display.begin()
             for epoch in range(self.start.epoch, self.epochs):
                 pos = self.start if epoch == self.start.epoch else Position(epoch, 0, int(self.progress.sum()))
@@ -411,7 +455,7 @@ class Training:
                     begin, end = jobs.get_nowait()
                 except queue.Empty:
                     return
-                train_sentences((m.wv.vectors, m.syn1neg, m.syn1), enc, begin, end, t, self.settings,
+                train_sentences((m.wv.vectors, m.syn1neg, m.syn1), enc, begin, end, t, self.kernel_run,
                                 self.progress, k, self.stop, m.rng_states[k], self.loss, s)
         except BaseException as e:  # surfaced by the main thread
             self.errors.append(e)

@@ -20,7 +20,7 @@ import numpy as np
 from ..encode import EncodedCorpus
 from ..kernels.sentences import SLOT_STRIDE
 from ..params import TrainParams
-from ..training import KernelTables, ThreadScratch, initial_rng_states, kernel_settings, train_sentences
+from ..training import KernelTables, RateSchedule, ThreadScratch, initial_rng_states, kernel_settings, train_sentences
 from ..vocab import Vocabulary
 from . import wire
 from .merge import TABLES, update_weights
@@ -227,7 +227,7 @@ def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, number: i
         progress, loss, occurrences = _train(state, pieces, lr)
         trained = time.perf_counter()
         deltas, state.own[number] = _collect(state, occurrences, report)
-    return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(lr[3]),
+    return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(RateSchedule(*lr).words_done),
             "loss": float(loss.sum()), "seconds": trained - started, "apply_seconds": started - began,
             "collect_seconds": time.perf_counter() - trained}
 
@@ -277,10 +277,10 @@ def _chunks(pieces: list, encoded: dict) -> list:
 def _train(state: WorkerRun, pieces: list, lr: tuple):
     """Run the pieces with this worker's threads and w2v's nogil kernel (the call training.py makes)."""
     p, t, tables = state.params, state.kernel, state.tables
-    alpha, min_alpha, total_scaled, done_scaled, epoch_scaled, batch_scaled = lr
-    settings = kernel_settings(p, alpha, min_alpha, total_scaled, epoch_scaled, batch_scaled)
+    lr = RateSchedule(*lr)
+    settings = kernel_settings(p, lr.alpha, lr.min_alpha, lr.total_words, lr.epoch_words, lr.batch_words)
     progress = np.zeros(state.threads * SLOT_STRIDE, np.int64)
-    progress[0] = int(done_scaled)
+    progress[0] = int(lr.words_done)
     loss = np.zeros(state.threads * SLOT_STRIDE, np.float64)
     stop = np.zeros(1, np.int32)
     jobs = _chunks(pieces, state.encoded)

@@ -14,15 +14,15 @@ _GRID = (np.arange(EXP_TABLE_SIZE, dtype=np.float64) / EXP_TABLE_SIZE * 2.0 - 1.
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
 #: log(sigmoid) on the same grid, for the loss (gensim's LOG_TABLE).
 LOG_SIGMOID_TABLE = np.log(1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-#: Table index = int((f + MAX_EXP) * _TABLE_SCALE). word2vec.c and gensim compute this scale in C
-#: integer arithmetic, 1000 / 6 / 2 = 83 (not 83.3), so their lookups read sigmoid(0.996 f - 0.024):
+#: Table index = int((f + MAX_EXP) * TABLE_SCALE) (here and in :mod:`.reference`). word2vec.c and
+#: gensim compute this scale in C integer arithmetic, 1000 / 6 / 2 = 83 (not 83.3), so their lookups read sigmoid(0.996 f - 0.024):
 #: part of the update rule their defaults were tuned with. w2v keeps it (tests check the updates
 #: equal gensim's own Cython ones); with 83.3 CBOW lost ~1 analogy point on wiki17m.
-_TABLE_SCALE = float(EXP_TABLE_SIZE // int(MAX_EXP) // 2)
+TABLE_SCALE = float(EXP_TABLE_SIZE // int(MAX_EXP) // 2)
 #: the same constants in float32: word2vec.c and gensim compute the index in float (a float score
 #: plus C int constants), and a float64 detour put two conversions on every score's critical path
 _MAX_EXP32 = np.float32(MAX_EXP)
-_TABLE_SCALE32 = np.float32(_TABLE_SCALE)
+_TABLE_SCALE32 = np.float32(TABLE_SCALE)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -141,52 +141,54 @@ def _pair_loss(f, label):
 
 
 @njit(cache=True, inline="always")
-def row_update(H, k, syn_out, targets, labels, T, alpha, dH, compute_loss, skip_saturated):
-    """Train the one gathered input row ``H[k]`` against T target rows; return the loss.
+def row_update(inputs, k, syn_out, targets, labels, n_targets, alpha, input_grads, compute_loss, skip_saturated):
+    """Train the one gathered input row ``inputs[k]`` against ``n_targets`` target rows; return the loss.
 
     word2vec.c's inner loop: for each target a dot product, then one fused pass that adds
-    ``g * syn_out[t]`` to ``dH[k]`` (from the unmoved target row) and moves the target row. It is
+    ``g * syn_out[t]`` to ``input_grads[k]`` (from the unmoved target row) and moves the target row. It is
     the hot loop of skip-gram and CBOW, so it is inlined where it is called; :func:`block_update`
     is not (inlining it at every call site made the kernels take ~50 s and ~1.7 GB to compile).
     """
-    return row_update_range(H, k, syn_out, targets, labels, 0, T, alpha, dH, compute_loss, skip_saturated)
+    return row_update_range(inputs, k, syn_out, targets, labels, 0, n_targets, alpha, input_grads, compute_loss,
+                            skip_saturated)
 
 
 @njit(cache=True, inline="always")
-def row_update_range(H, k, syn_out, targets, labels, t0, t1, alpha, dH, compute_loss, skip_saturated):
+def row_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_grads, compute_loss, skip_saturated):
     """:func:`row_update` against targets ``t0 <= t < t1`` only (a Huffman path's hot prefix or its rest)."""
-    d = H.shape[1]
+    d = inputs.shape[1]
     loss = 0.0
     for t in range(t0, t1):
         row = targets[t]
         label = labels[t]
         f0 = np.float32(0.0)
         for j in range(d):
-            f0 += H[k, j] * syn_out[row, j]
+            f0 += inputs[k, j] * syn_out[row, j]
         g0 = _gradient(f0, label, alpha, skip_saturated)
         if compute_loss:
             loss += _pair_loss(f0, label)
         for j in range(d):
             o = syn_out[row, j]
-            dH[k, j] += g0 * o
-            syn_out[row, j] = o + g0 * H[k, j]
+            input_grads[k, j] += g0 * o
+            syn_out[row, j] = o + g0 * inputs[k, j]
     return loss
 
 
 @njit(cache=True, inline="always")
-def path_update_range(H, k, syn_out, targets, labels, t0, t1, alpha, dH, G, compute_loss):
+def path_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_grads, gradients, compute_loss):
     """:func:`row_update_range` for targets that are all different rows (a Huffman path); same result.
 
     With distinct rows no target's update changes another target's score, and the input row
-    ``H[k]`` moves only after the whole path, so all the scores can be taken first, two targets
-    per pass over ``H[k]``, into ``G``; then the targets are updated two per pass, each from its
+    ``inputs[k]`` moves only after the whole path, so all the scores can be taken first, two targets
+    per pass over ``inputs[k]``, into ``gradients``; then the targets are updated two per pass, each from its
     unmoved row as in :func:`row_update_range`, which trains an odd path's last node itself (only
-    the order of the two additions into ``dH[k]`` differs: float rounding). The scores no longer wait on each other's updates
-    and each pass loads ``H[k]`` and ``dH[k]`` once for two targets: ~1.3-1.4x fewer CPU seconds
+    the order of the two additions into ``input_grads[k]`` differs: float rounding). The scores no longer
+    wait on each other's updates and each pass loads ``inputs[k]`` and ``input_grads[k]`` once for two
+    targets: ~1.3-1.4x fewer CPU seconds
     per node in isolation, the hot loop of hierarchical softmax (wiki17m's paths: ~12 nodes).
     Saturated scores leave the pair untouched (word2vec.c's HS rule).
     """
-    d = H.shape[1]
+    d = inputs.shape[1]
     loss = 0.0
     pairs_end = t0 + (t1 - t0) // 2 * 2
     for t in range(t0, pairs_end, 2):
@@ -195,39 +197,43 @@ def path_update_range(H, k, syn_out, targets, labels, t0, t1, alpha, dH, G, comp
         f0 = np.float32(0.0)
         f1 = np.float32(0.0)
         for j in range(d):
-            x = H[k, j]
+            x = inputs[k, j]
             f0 += x * syn_out[r0, j]
             f1 += x * syn_out[r1, j]
-        G[t] = _gradient(f0, labels[t], alpha, True)
-        G[t + 1] = _gradient(f1, labels[t + 1], alpha, True)
+        gradients[t] = _gradient(f0, labels[t], alpha, True)
+        gradients[t + 1] = _gradient(f1, labels[t + 1], alpha, True)
         if compute_loss:
             loss += _pair_loss(f0, labels[t]) + _pair_loss(f1, labels[t + 1])
-    for t in range(t0, pairs_end, 2):   # two targets per pass: H[k] and dH[k] loaded once for both
+    for t in range(t0, pairs_end, 2):   # two targets per pass: inputs[k], input_grads[k] loaded once for both
         r0 = targets[t]
         r1 = targets[t + 1]
-        g0 = G[t]
-        g1 = G[t + 1]
+        g0 = gradients[t]
+        g1 = gradients[t + 1]
         for j in range(d):
             o0 = syn_out[r0, j]
             o1 = syn_out[r1, j]
-            x = H[k, j]
-            dH[k, j] += g0 * o0 + g1 * o1
+            x = inputs[k, j]
+            input_grads[k, j] += g0 * o0 + g1 * o1
             syn_out[r0, j] = o0 + g0 * x
             syn_out[r1, j] = o1 + g1 * x
     if pairs_end < t1:                  # an odd path's last node: its score is the same taken now
-        loss += row_update_range(H, k, syn_out, targets, labels, pairs_end, t1, alpha, dH, compute_loss, True)
+        loss += row_update_range(inputs, k, syn_out, targets, labels, pairs_end, t1, alpha, input_grads,
+                                 compute_loss, True)
     return loss
 
 
 @njit(cache=True)
-def block_update(H, K, syn_out, targets, labels, t0, T, alpha, dH, G, compute_loss, skip_saturated):
-    """Train K gathered input rows ``H[:K]`` against target rows ``t0 <= t < T`` of ``syn_out``;
+def block_update(inputs, n_rows, syn_out, targets, labels, t0, n_targets, alpha, input_grads, gradients,
+                 compute_loss, skip_saturated):
+    """Train ``n_rows`` gathered input rows ``inputs[:n_rows]`` against target rows ``t0 <= t < n_targets``
+    of ``syn_out``;
     return the loss.
 
-    For each target t: ``f_k = H[k] . syn_out[t]``, ``g_k = (label_t - sigmoid(f_k)) * alpha``;
-    the input-side gradient ``dH[k] += g_k * syn_out[t]`` uses the target row *before* it is moved,
-    then ``syn_out[t] += sum_k g_k * H[k]``. With K = 1 this is exactly word2vec.c's inner loop;
-    with K > 1 it is HogBatch's ``G = sigmoid(H O^T)``, ``dH = G O``, ``dO = G^T H``, reading and
+    For each target t: ``f_k = inputs[k] . syn_out[t]``, ``g_k = (label_t - sigmoid(f_k)) * alpha``;
+    the input-side gradient ``input_grads[k] += g_k * syn_out[t]`` uses the target row *before* it is moved,
+    then ``syn_out[t] += sum_k g_k * inputs[k]``. With n_rows = 1 this is exactly word2vec.c's inner loop;
+    with n_rows > 1 it is HogBatch's ``G = sigmoid(H O^T)``, ``dH = G O``, ``dO = G^T H`` (H: ``inputs``,
+    dH: ``input_grads``, G: ``gradients``, O: the target rows), reading and
     writing each target row once per block instead of once per input row. Input rows are taken two
     at a time so each pass over a target row serves two of them (~20% faster than one at a time);
     a single input row reads and writes the target row in one pass.
@@ -235,99 +241,101 @@ def block_update(H, K, syn_out, targets, labels, t0, T, alpha, dH, G, compute_lo
     Saturated scores (|f| >= MAX_EXP) follow word2vec.c: negative sampling uses the clipped sigmoid
     (0 or 1); hierarchical softmax (``skip_saturated``) leaves that pair untouched.
     """
-    if K == 1:                                  # one input row (exact, shared, CBOW): one fused pass
-        return row_update_range(H, 0, syn_out, targets, labels, t0, T, alpha, dH, compute_loss, skip_saturated)
-    d = H.shape[1]
+    if n_rows == 1:                             # one input row: one fused pass
+        return row_update_range(inputs, 0, syn_out, targets, labels, t0, n_targets, alpha, input_grads,
+                                compute_loss, skip_saturated)
+    d = inputs.shape[1]
     loss = 0.0
-    for t in range(t0, T):
+    for t in range(t0, n_targets):
         row = targets[t]
         label = labels[t]
-        for k in range(0, K - 1, 2):            # scores, two input rows per pass over the target
+        for k in range(0, n_rows - 1, 2):       # scores, two input rows per pass over the target
             f0 = np.float32(0.0)
             f1 = np.float32(0.0)
             for j in range(d):
                 o = syn_out[row, j]
-                f0 += H[k, j] * o
-                f1 += H[k + 1, j] * o
-            G[k] = _gradient(f0, label, alpha, skip_saturated)
-            G[k + 1] = _gradient(f1, label, alpha, skip_saturated)
+                f0 += inputs[k, j] * o
+                f1 += inputs[k + 1, j] * o
+            gradients[k] = _gradient(f0, label, alpha, skip_saturated)
+            gradients[k + 1] = _gradient(f1, label, alpha, skip_saturated)
             if compute_loss:
                 loss += _pair_loss(f0, label) + _pair_loss(f1, label)
-        if K % 2:
-            k = K - 1
+        if n_rows % 2:
+            k = n_rows - 1
             f0 = np.float32(0.0)
             for j in range(d):
-                f0 += H[k, j] * syn_out[row, j]
-            G[k] = _gradient(f0, label, alpha, skip_saturated)
+                f0 += inputs[k, j] * syn_out[row, j]
+            gradients[k] = _gradient(f0, label, alpha, skip_saturated)
             if compute_loss:
                 loss += _pair_loss(f0, label)
-        for k in range(0, K - 1, 2):            # input gradients, from the unmoved target row
-            g0, g1 = G[k], G[k + 1]
+        for k in range(0, n_rows - 1, 2):       # input gradients, from the unmoved target row
+            g0, g1 = gradients[k], gradients[k + 1]
             for j in range(d):
                 o = syn_out[row, j]
-                dH[k, j] += g0 * o
-                dH[k + 1, j] += g1 * o
-        if K % 2:
-            k = K - 1
-            g0 = G[k]
+                input_grads[k, j] += g0 * o
+                input_grads[k + 1, j] += g1 * o
+        if n_rows % 2:
+            k = n_rows - 1
+            g0 = gradients[k]
             for j in range(d):
-                dH[k, j] += g0 * syn_out[row, j]
-        for k in range(0, K - 1, 2):            # then move the target row
-            g0, g1 = G[k], G[k + 1]
+                input_grads[k, j] += g0 * syn_out[row, j]
+        for k in range(0, n_rows - 1, 2):       # then move the target row
+            g0, g1 = gradients[k], gradients[k + 1]
             for j in range(d):
-                syn_out[row, j] += g0 * H[k, j] + g1 * H[k + 1, j]
-        if K % 2:
-            k = K - 1
-            g0 = G[k]
+                syn_out[row, j] += g0 * inputs[k, j] + g1 * inputs[k + 1, j]
+        if n_rows % 2:
+            k = n_rows - 1
+            g0 = gradients[k]
             for j in range(d):
-                syn_out[row, j] += g0 * H[k, j]
+                syn_out[row, j] += g0 * inputs[k, j]
     return loss
 
 
 @njit(cache=True, inline="always")
 def collect_context(sent, i, lo, hi, ctx):
-    """ctx[:K] = the words at positions [lo, hi) except the centre i; return K."""
-    K = 0
+    """ctx[:n_rows] = the words at positions [lo, hi) except the centre i; return n_rows."""
+    n_rows = 0
     for j in range(lo, hi):
         if j != i:
-            ctx[K] = sent[j]
-            K += 1
-    return K
+            ctx[n_rows] = sent[j]
+            n_rows += 1
+    return n_rows
 
 
 @njit(cache=True, inline="always")
-def gather_rows(table, rows, K, H):
-    """H[k] = table[rows[k]] for k < K: the embedding lookup is a row gather."""
+def gather_rows(table, rows, n_rows, inputs):
+    """inputs[k] = table[rows[k]] for k < n_rows: the embedding lookup is a row gather."""
     d = table.shape[1]
-    for k in range(K):
+    for k in range(n_rows):
         r = rows[k]
         for j in range(d):
-            H[k, j] = table[r, j]
+            inputs[k, j] = table[r, j]
 
 
 @njit(cache=True, inline="always")
-def zero_rows(A, K):
-    d = A.shape[1]
-    for k in range(K):
+def zero_rows(rows, n_rows):
+    """rows[:n_rows] = 0."""
+    d = rows.shape[1]
+    for k in range(n_rows):
         for j in range(d):
-            A[k, j] = 0.0
+            rows[k, j] = 0.0
 
 
 @njit(cache=True, inline="always")
-def scatter_add_rows(table, rows, K, dH, lockf, use_lockf):
-    """table[rows[k]] += dH[k]: gradients land only on the rows that were gathered.
+def scatter_add_rows(table, rows, n_rows, input_grads, lockf, use_lockf):
+    """table[rows[k]] += input_grads[k]: gradients land only on the rows that were gathered.
 
     With ``use_lockf`` each row's gradient is first scaled by ``lockf[row]`` (gensim's
     ``vectors_lockf``: 0 freezes the row, 1 trains it normally). The flag is tested once per row
     and without it the loop is the plain add, so unlocked training pays nothing per element.
     """
     d = table.shape[1]
-    for k in range(K):
+    for k in range(n_rows):
         r = rows[k]
         if use_lockf:
             s = lockf[r]
             for j in range(d):
-                table[r, j] += s * dH[k, j]
+                table[r, j] += s * input_grads[k, j]
         else:
             for j in range(d):
-                table[r, j] += dH[k, j]
+                table[r, j] += input_grads[k, j]

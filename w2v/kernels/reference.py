@@ -6,12 +6,12 @@ test can run the numba kernel and this reference on copies of the same tables an
 import numpy as np
 
 from . import exchange
-from .common import _TABLE_SCALE, EXP_TABLE_SIZE, MAX_EXP, SIGMOID_TABLE
+from .common import EXP_TABLE_SIZE, MAX_EXP, SIGMOID_TABLE, TABLE_SCALE
 
 
 def clipped_sigmoid(f: np.ndarray, skip_saturated: bool):
     """word2vec.c's table sigmoid; returns (sigmoid, trainable mask)."""
-    idx = ((np.clip(f, -MAX_EXP, MAX_EXP) + MAX_EXP) * _TABLE_SCALE).astype(int)
+    idx = ((np.clip(f, -MAX_EXP, MAX_EXP) + MAX_EXP) * TABLE_SCALE).astype(int)
     s = SIGMOID_TABLE[np.minimum(idx, EXP_TABLE_SIZE - 1)].astype(np.float64)
     s = np.where(f >= MAX_EXP, 1.0, np.where(f <= -MAX_EXP, 0.0, s))
     trainable = np.abs(f) < MAX_EXP if skip_saturated else np.ones_like(f, dtype=bool)
