@@ -39,6 +39,11 @@ RECENT_SIZE = 1 << 14
 #: events (tokens and line ends) per chunk of :func:`_tokenize`, and how many misses ahead it prefetches
 CHUNK, MISS_AHEAD = 4096, 8
 
+#: the counters in ``Tokenizer.state`` (int64), by index: distinct words so far; bytes of the arena in
+#: use; ids in the current block; sentence ends in the current block; the length of the sentence
+#: still open; the block position of the first line end (-1 until one is seen)
+WORDS, ARENA_USED, BLOCK_IDS, BLOCK_SENTENCES, OPEN_LENGTH, FIRST_LINE_END = range(6)
+
 
 class Tokenizer:
     """Growing state of one scan: the distinct words (as bytes) and their counts; the id stream
@@ -58,9 +63,7 @@ class Tokenizer:
         # the last word seen per hash bucket: (hash, id, its first 8 bytes, its length), a table
         # small enough for the L2 cache
         self.recent = np.full((RECENT_SIZE, 4), -1, np.int64)
-        # counters: n_words, arena_used, ids in the current block, sentence ends in the current
-        # block, current sentence length, and the block position of the first line end (-1 until
-        # one is seen)
+        # the counters, indexed by WORDS, ARENA_USED, BLOCK_IDS, BLOCK_SENTENCES, OPEN_LENGTH, FIRST_LINE_END
         self.state = np.array([0, 0, 0, 0, 0, -1], np.int64)
         self.id_out = StreamWriter(np.int32, spill_dir)
         self.end_out = StreamWriter(np.int64, spill_dir)
@@ -89,14 +92,14 @@ class Tokenizer:
 
     def _flush(self) -> None:
         """Count the block's ids and hand them and its sentence ends to the writers."""
-        n_ids, n_sent = int(self.state[2]), int(self.state[3])
-        if self.first_line_end < 0 and self.state[5] >= 0:
-            self.first_line_end = self.flushed + int(self.state[5])
+        n_ids, n_sent = int(self.state[BLOCK_IDS]), int(self.state[BLOCK_SENTENCES])
+        if self.first_line_end < 0 and self.state[FIRST_LINE_END] >= 0:
+            self.first_line_end = self.flushed + int(self.state[FIRST_LINE_END])
         count_ids(self.counts, self.ids[:n_ids])
         self.id_out.append(self.ids[:n_ids])
         self.end_out.append(self.offsets[:n_sent] + self.flushed)
         self.flushed += n_ids
-        self.state[2:4] = 0
+        self.state[BLOCK_IDS:BLOCK_SENTENCES + 1] = 0
 
     def absorb(self, other: Tokenizer) -> None:
         """Append what ``other`` tokenised, as if its text had been fed to this tokeniser next.
@@ -108,8 +111,8 @@ class Tokenizer:
         line that runs across the seam is re-cut into sentences of ``max_len`` counting from
         where that line started here.
         """
-        n_other, used_other = int(other.state[0]), int(other.state[1])
-        self.arena = _grown(self.arena, int(self.state[1]) + used_other)
+        n_other, used_other = int(other.state[WORDS]), int(other.state[ARENA_USED])
+        self.arena = _grown(self.arena, int(self.state[ARENA_USED]) + used_other)
         mapping = np.empty(n_other, np.int32)
         done = 0
         while done < n_other:
@@ -125,21 +128,21 @@ class Tokenizer:
             self.id_out.append(mapping[block])
         self.flushed += len(other_ids)
         other_ids.close()
-        self.state[4] = self._append_seam_ends(other, other_ends, n0)
+        self.state[OPEN_LENGTH] = self._append_seam_ends(other, other_ends, n0)
         other_ends.close()
         if self.first_line_end < 0 and other.first_line_end >= 0:
             self.first_line_end = n0 + other.first_line_end
-            self.state[5] = 0  # seen: the kernel must not record a later line end as the first
+            self.state[FIRST_LINE_END] = 0  # seen: the kernel must not record a later line end as the first
 
     def _append_seam_ends(self, other: Tokenizer, other_ends: IdStream, n0: int) -> int:
         """Write the sentence ends ``other`` contributes (as positions here, ``n0`` = its first
         id's); return the length of the sentence left open afterwards."""
-        open_here, m = int(self.state[4]), other.flushed
+        open_here, m = int(self.state[OPEN_LENGTH]), other.flushed
         first_line_end = other.first_line_end
         if open_here == 0:  # a sentence had just ended here: other started one, as it would have
             for block in other_ends.blocks(1):
                 self.end_out.append(block + n0)
-            return int(other.state[4])
+            return int(other.state[OPEN_LENGTH])
         line = m if first_line_end < 0 else first_line_end  # other's ids on the line open here
         seam = n0 + np.arange(self.max_len - open_here, line + 1, self.max_len, dtype=np.int64)
         total = open_here + line
@@ -151,11 +154,11 @@ class Tokenizer:
         self.end_out.append(seam)
         for block in other_ends.blocks(1):
             self.end_out.append(block[block > first_line_end] + n0)
-        return int(other.state[4])
+        return int(other.state[OPEN_LENGTH])
 
     def result(self) -> tuple[WordList, IdStream, IdStream, np.ndarray]:
         """(words in first-seen order, int32 id stream, int64 sentence offsets from 0, counts)."""
-        n_words, arena_used = self.state[:2].tolist()
+        n_words, arena_used = int(self.state[WORDS]), int(self.state[ARENA_USED])
         words = WordList(self.arena[:arena_used].tobytes(), self.starts[:n_words].copy(),
                          self.lengths[:n_words].copy())
         return words, self.id_out.finish(), self.end_out.finish(), self.counts[:n_words].copy()
@@ -171,7 +174,7 @@ class Tokenizer:
         The hash table is not sized for the worst case (it must stay small enough to live in
         cache): the kernel stops when it is half full and :meth:`_grow_table` doubles it.
         """
-        _, arena_used, n_ids, n_sent = self.state[:4].tolist()
+        arena_used, n_ids, n_sent = (int(self.state[i]) for i in (ARENA_USED, BLOCK_IDS, BLOCK_SENTENCES))
         most_tokens = nbytes // 2 + 1
         self.ids = _grown(self.ids, n_ids + most_tokens)
         self.offsets = _grown(self.offsets, n_sent + most_tokens + 1)
@@ -181,7 +184,7 @@ class Tokenizer:
         size = 2 * len(self.slots)
         for name in ("hashes", "starts", "lengths", "counts"):
             setattr(self, name, _grown(getattr(self, name), size // 2))
-        self.slots = _rehash(self.hashes, int(self.state[0]), size)
+        self.slots = _rehash(self.hashes, int(self.state[WORDS]), size)
 
 
 class WordList(Sequence):
@@ -278,18 +281,18 @@ def _rehash(hashes, n_words, size):
 
 @njit(cache=True, nogil=True, inline="always")
 def _close_sentence(offsets, state):
-    if state[4] > 0:
-        offsets[state[3]] = state[2]
-        state[3] += 1
-        state[4] = 0
+    if state[OPEN_LENGTH] > 0:
+        offsets[state[BLOCK_SENTENCES]] = state[BLOCK_IDS]
+        state[BLOCK_SENTENCES] += 1
+        state[OPEN_LENGTH] = 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _end_line(offsets, state):
     """A newline or a file end: close the sentence and remember where the first line ended."""
     _close_sentence(offsets, state)
-    if state[5] < 0:
-        state[5] = state[2]
+    if state[FIRST_LINE_END] < 0:
+        state[FIRST_LINE_END] = state[BLOCK_IDS]
 
 
 @njit(cache=True, nogil=True)
@@ -299,7 +302,7 @@ def _absorb_words(o_arena, o_starts, o_lengths, o_hashes, first, n_other, slots,
     where it stopped (n_other, or earlier when the table is half full and must grow)."""
     limit = len(slots) // 2
     for w in range(first, n_other):
-        if state[0] >= limit:
+        if state[WORDS] >= limit:
             return w
         s = o_starts[w]
         mapping[w] = _word_id(o_arena, s, s + o_lengths[w], o_hashes[w], slots, hashes, starts, lengths,
@@ -415,16 +418,16 @@ def _word_id(data, start, end, h, slots, hashes, starts, lengths, arena, state):
             if same:
                 return w
         p = (p + 1) & mask
-    w = state[0]
-    state[0] += 1
+    w = state[WORDS]
+    state[WORDS] += 1
     slots[p] = w
     hashes[w] = h
-    s = state[1]
+    s = state[ARENA_USED]
     starts[w] = s
     lengths[w] = length
     for k in range(length):
         arena[s + k] = data[start + k]
-    state[1] = s + length
+    state[ARENA_USED] = s + length
     return w
 
 
@@ -499,10 +502,11 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
         for j in range(n_miss, n_miss + MISS_AHEAD):
             misses[j] = -1
         j = 0
-        n_ids, open_len = state[2], state[4]  # kept in registers (numba reloads array items after every store)
+        # kept in registers (numba reloads array items after every store)
+        n_ids, open_len = state[BLOCK_IDS], state[OPEN_LENGTH]
         for k in range(m):  # phase 2: ids in order, misses from the main table
             if t_start[k] < 0:
-                state[2], state[4] = n_ids, open_len
+                state[BLOCK_IDS], state[OPEN_LENGTH] = n_ids, open_len
                 _end_line(offsets, state)
                 open_len = 0
                 continue
@@ -519,8 +523,8 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
                         prefetch_item(lengths, v)
                         prefetch_item(starts, v)
                 j += 1
-                if state[0] >= limit:
-                    state[2], state[4] = n_ids, open_len
+                if state[WORDS] >= limit:
+                    state[BLOCK_IDS], state[OPEN_LENGTH] = n_ids, open_len
                     return t_start[k]
                 start, end = t_start[k], t_end[k]
                 h = t_hash[k]
@@ -534,8 +538,8 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
             n_ids += 1
             open_len += 1
             if open_len == max_len:
-                state[2], state[4] = n_ids, open_len
+                state[BLOCK_IDS], state[OPEN_LENGTH] = n_ids, open_len
                 _close_sentence(offsets, state)
                 open_len = 0
-        state[2], state[4] = n_ids, open_len
+        state[BLOCK_IDS], state[OPEN_LENGTH] = n_ids, open_len
     return n
