@@ -58,6 +58,37 @@ def test_compare_runs_both_libraries_and_writes_the_table(tmp_path, tiny_corpus)
     assert "| cbow-ns | 1 | 1 |" in table and "30,000 words" in table
     assert "| cbow-ns | 1 | 1 |" in stdout
     assert not list((tmp_path / "w2v-bench" / "vectors").glob("*.bin"))  # scored vectors are deleted
+    # the figures are the runs' own: words/s from the words and the wall time, the ratio of the two
+    # libraries' speeds, one vocabulary (same corpus and min_count)
+    runs = {r["lib"]: r for r in doc["runs"]}
+    for lib, run in runs.items():
+        assert run["words_per_s"] == pytest.approx(run["corpus_words"] * run["epochs"] / run["wall_s"])
+        assert row[lib]["words_per_s"] == pytest.approx(run["words_per_s"])
+    assert row["speed_ratio"] == pytest.approx(runs["w2v"]["words_per_s"] / runs["gensim"]["words_per_s"])
+    assert runs["w2v"]["vocab_size"] == runs["gensim"]["vocab_size"] > 500
+    # ... and w2v's scores are those of the model it trained: one worker and seed 1 repeat it bit for bit
+    assert reproduced_w2v_scores(tiny_corpus, tmp_path) == {k: row["w2v"][k] for k in SCORES}
+
+
+SCORES = ("analogy", "wordsim353", "simlex999")
+
+
+def reproduced_w2v_scores(corpus: Path, tmp_path: Path) -> dict:
+    """Train what compare.py's w2v run trained (harness.COMMON, cbow-ns, 1 epoch, 1 worker, seed 1)
+    in this process and score it with the harness's scorer."""
+    import w2v
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import harness
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    params = dict(harness.COMMON, **harness.MODES["cbow-ns"], epochs=1, workers=1, seed=1)
+    model = w2v.train(str(corpus), **params, cache_dir=False, progress=False, compute_loss=False, kernel="auto")
+    path = tmp_path / "reproduced.bin"
+    model.wv.save_word2vec_format(str(path), binary=True)
+    scores = harness.score_vectors(path)
+    return {k: scores[k] for k in SCORES}
 
 
 @pytest.mark.slow
