@@ -88,7 +88,7 @@ def pair_filter(keys: np.ndarray, log_bits: int) -> np.ndarray:
 
 
 def slot_fingerprint(key: int, n_slots: int) -> int:
-    """Python: the bits a hash-table slot keeps beside its entry index (kernels.phrases._fingerprint)."""
+    """Python: the bits a hash-table slot keeps beside its entry index (kernels.phrases.table._fingerprint)."""
     return ((key * MIX) % (1 << 64)) >> 33 & ~(n_slots - 1)
 
 
