@@ -225,12 +225,14 @@ def connector_flags(index: WordIndex, connector_words, flags: np.ndarray) -> np.
 class _PhrasesTransformation:
     """What :class:`Phrases` and :class:`FrozenPhrases` share: applying phrases to text."""
 
-    def _compiled(self) -> _Compiled:  # pragma: no cover - abstract
+    def compiled(self) -> _Compiled:  # pragma: no cover - abstract
+        """The phrases as the id tables every application of them uses (built once per model
+        state and kept: a model that counts more builds new ones)."""
         raise NotImplementedError
 
     def analyze_sentence(self, sentence):
         """Yield ``(token, None)`` for tokens left alone and ``(phrase, score)`` for joined ones."""
-        yield from self._compiled().analyze(list(sentence))
+        yield from self.compiled().analyze(list(sentence))
 
     def __getitem__(self, sentence):
         """A sentence (list of str) with its phrases joined, or, for a corpus (an iterable of
@@ -244,7 +246,7 @@ class _PhrasesTransformation:
 
     def find_phrases(self, sentences) -> dict:
         """Every distinct phrase that forms in ``sentences``, with its score (first-seen order)."""
-        compiled = self._compiled()
+        compiled = self.compiled()
         result: dict[str, float] = {}
         for ids, offsets in id_blocks(_source(sentences), compiled.index, kept=_kept(self)):
             codes, n, _ = compiled.apply(ids, offsets)
@@ -318,6 +320,11 @@ class Phrases(_PhrasesTransformation):
     @property
     def corpus_word_count(self) -> int:
         return self._table.words
+
+    @property
+    def word_index(self) -> WordIndex:
+        """The words the counts refer to by id (connector words first, never counted)."""
+        return self._index
 
     @property
     def min_reduce(self) -> int:
@@ -401,7 +408,7 @@ class Phrases(_PhrasesTransformation):
         _, scores, strings = self._phrase_entries()
         return dict(zip(strings, scores.tolist()))
 
-    def _compiled(self) -> _Compiled:
+    def compiled(self) -> _Compiled:
         if self._cache is None:
             keep, scores, strings = self._phrase_entries()
             self._cache = _Compiled(self._index, self.connector_words, self._table.subset(keep), scores,
@@ -410,7 +417,7 @@ class Phrases(_PhrasesTransformation):
 
     def score_candidate(self, word_a, word_b, in_between):
         """gensim's: (joined phrase, score) if ``word_a in_between... word_b`` is a phrase, else (None, None)."""
-        compiled = self._compiled()
+        compiled = self.compiled()
         ids = compiled.ids_of([word_a, *in_between, word_b])
         start, length, parts = self._index.parts_arrays()
         key = np.concatenate([parts[start[w]:start[w] + length[w]] for w in ids.tolist()])
@@ -425,18 +432,32 @@ class Phrases(_PhrasesTransformation):
 
     def save(self, path) -> None:
         """Save to ``path`` (w2v's ``.npz`` format, no pickle; written atomically)."""
-        meta = self._meta()
+        meta = _settings(self)
         meta["max_vocab_size"] = self.max_vocab_size
         meta["max_sentence_length"] = self.max_sentence_length
         arrays = {f"table_{k}": v for k, v in self._table.compact_state().items()}
         _save(path, "Phrases", meta, self._index.words, arrays)
 
-    def _meta(self) -> dict:
-        name = next((k for k, v in _BUILTIN_SCORERS.items() if v is self.scoring), None)
-        return {"min_count": self.min_count, "threshold": self.threshold, "delimiter": self.delimiter,
-                "connector_words": sorted(self.connector_words), "scoring": name,
-                "scoring_name": getattr(self.scoring, "__qualname__", repr(self.scoring)),
-                "progress_per": getattr(self, "progress_per", 10000)}
+    @classmethod
+    def restored(cls, settings: dict, scoring, index: WordIndex, table: NgramTable) -> Phrases:
+        """A model from the parts :meth:`save` wrote: its ``settings`` (the file's meta, checked
+        by :func:`load`), the ``scoring`` function, the word index and the count table."""
+        model = cls.__new__(cls)
+        model.scoring, model.min_count, model.threshold = scoring, settings["min_count"], settings["threshold"]
+        model.max_vocab_size, model.delimiter = settings["max_vocab_size"], settings["delimiter"]
+        model.progress_per, model.connector_words = settings["progress_per"], frozenset(settings["connector_words"])
+        model.max_sentence_length = settings["max_sentence_length"]
+        model._index, model._table, model._cache, model._kept = index, table, None, None
+        return model
+
+
+def _settings(model) -> dict:
+    """The settings a saved :class:`Phrases` or :class:`FrozenPhrases` keeps (its file's meta)."""
+    name = next((k for k, v in _BUILTIN_SCORERS.items() if v is model.scoring), None)
+    return {"min_count": model.min_count, "threshold": model.threshold, "delimiter": model.delimiter,
+            "connector_words": sorted(model.connector_words), "scoring": name,
+            "scoring_name": getattr(model.scoring, "__qualname__", repr(model.scoring)),
+            "progress_per": getattr(model, "progress_per", 10000)}
 
 
 class FrozenPhrases(_PhrasesTransformation):
@@ -454,15 +475,26 @@ class FrozenPhrases(_PhrasesTransformation):
         self.scoring = phrases_model.scoring
         self.connector_words = phrases_model.connector_words
         self._kept = getattr(phrases_model, "_kept", None)  # shared: same word ids (the index is copied)
-        compiled = phrases_model._compiled()
+        compiled = phrases_model.compiled()
         # the model's word index comes along (a copy): applying to the text it learned from then
         # meets no new word; save() keeps only the words the phrases use. The phrase table is
         # shared (nothing writes to it: a model that counts more builds a new one)
-        self._compiled_phrases = _Compiled(phrases_model._index.copy(), self.connector_words, compiled.table,
+        self._compiled_phrases = _Compiled(phrases_model.word_index.copy(), self.connector_words, compiled.table,
                                            compiled.scores, list(compiled.phrases), self.threshold)
         self.phrasegrams = dict(zip(compiled.phrases, compiled.scores.tolist()))
 
-    def _set(self, index: WordIndex, elen, arena, scores, phrases) -> None:
+    @classmethod
+    def restored(cls, settings: dict, scoring, index: WordIndex, elen, arena, scores, phrases) -> FrozenPhrases:
+        """Frozen phrases from the parts :meth:`save` wrote: ``settings`` (the file's meta, checked
+        by :func:`load`), the ``scoring`` function, the word index, each phrase's key (``elen``
+        lengths, ``arena`` word ids one after another), its score and its string."""
+        model = cls.__new__(cls)
+        model.scoring, model.min_count, model.threshold = scoring, settings["min_count"], settings["threshold"]
+        model.delimiter, model.connector_words = settings["delimiter"], frozenset(settings["connector_words"])
+        model._install(index, elen, arena, scores, phrases)
+        return model
+
+    def _install(self, index: WordIndex, elen, arena, scores, phrases) -> None:
         table = NgramTable.from_state(elen, np.ones(len(elen), np.int64), arena,
                                       np.array([0, 0, 1, 0, 0], np.int64))
         self._compiled_phrases = _Compiled(index, self.connector_words, table, np.asarray(scores, np.float64),
@@ -475,7 +507,7 @@ class FrozenPhrases(_PhrasesTransformation):
 
     __repr__ = __str__
 
-    def _compiled(self) -> _Compiled:
+    def compiled(self) -> _Compiled:
         c = self._compiled_phrases
         c.threshold = float(self.threshold)
         return c
@@ -496,7 +528,7 @@ class FrozenPhrases(_PhrasesTransformation):
         index = WordIndex(sorted(self.connector_words), self.delimiter)
         remap = np.full(len(words), -1, np.int32)
         remap[used] = index.lookup_for([words[i] for i in used.tolist()])
-        meta = Phrases._meta(self)
+        meta = _settings(self)
         arrays = {"elen": elen, "arena": remap[keys], "scores": c.scores}
         _save(path, "FrozenPhrases", meta, index.words, arrays, phrases=c.phrases)
 
@@ -535,7 +567,7 @@ class PhrasedCorpus:
     def _iter_read(self):
         """Token lists of a file (or phrased) source: ids from the kernels, strings only at the end
         (one C-level list build per block: the index's words and the phrases as one pool)."""
-        compiled = self.model._compiled()
+        compiled = self.model.compiled()
         index, phrases = compiled.index, compiled.phrases
         max_len = self._line_file[1] if self._line_file else corpus_mod.MAX_SENTENCE_LENGTH
         pool = _object_array([])
@@ -558,7 +590,7 @@ class PhrasedCorpus:
     def _iter_lists(self):
         """Token lists in, token lists out: the input's own str objects are reused, phrases are
         the model's strings; per block of ~1M tokens one kernel call and C-level list building."""
-        compiled = self.model._compiled()
+        compiled = self.model.compiled()
         phrases = compiled.phrases
         batch, flat, lengths = 0, [], [0]
         for n, sentence in enumerate(self.corpus):
@@ -574,7 +606,7 @@ class PhrasedCorpus:
 
     def output_blocks(self, max_sentence_length: int):
         """Yield (ids, offsets, words): the phrased corpus as ids into ``words`` (a list that grows)."""
-        compiled = self.model._compiled()
+        compiled = self.model.compiled()
         index = compiled.index
         out = WordIndex()
         phrase_ids = out.lookup_for(compiled.phrases)
@@ -615,7 +647,7 @@ class PhrasedCorpus:
             # bytes straight from the apply codes: input words from the index's UTF-8 arena,
             # phrases from theirs (no second id space, no Python string per token); three stages
             # that release the GIL (apply, text, write) overlap, a block apart
-            compiled = self.model._compiled()
+            compiled = self.model.compiled()
             delim = max(1, len(getattr(self.model, "delimiter", "_").encode("utf-8")))
             source = self.corpus if not isinstance(self.corpus, str) else Path(self.corpus)
             blocks = id_blocks(source, compiled.index, corpus_mod.MAX_SENTENCE_LENGTH, _kept(self.model))
@@ -766,23 +798,13 @@ def load(path, scoring=None):
                          "pass it again: load(path, scoring=that_function)")
     scorer = _check_scoring(scoring if scoring is not None else meta["scoring"], meta["threshold"])
     if kind == "Phrases":
-        model = Phrases.__new__(Phrases)
-        model.scoring, model.min_count, model.threshold = scorer, meta["min_count"], meta["threshold"]
-        model.max_vocab_size, model.delimiter = meta["max_vocab_size"], meta["delimiter"]
-        model.progress_per, model.connector_words = meta["progress_per"], frozenset(meta["connector_words"])
-        model.max_sentence_length = meta["max_sentence_length"]
-        model._index = WordIndex(words, model.delimiter)
         if int(data["table_arena"].max(initial=-1)) >= len(words) or int(data["table_arena"].min(initial=0)) < 0:
             raise ValueError(f"{str(path)!r}: phrase table refers to words the file does not hold")
-        model._table = NgramTable.from_state(*(data[f"table_{k}"] for k in ("elen", "ecount", "arena", "state")))
-        model._cache = None
-        return model
-    model = FrozenPhrases.__new__(FrozenPhrases)
-    model.scoring, model.min_count, model.threshold = scorer, meta["min_count"], meta["threshold"]
-    model.delimiter, model.connector_words = meta["delimiter"], frozenset(meta["connector_words"])
+        table = NgramTable.from_state(*(data[f"table_{k}"] for k in ("elen", "ecount", "arena", "state")))
+        return Phrases.restored(meta, scorer, WordIndex(words, meta["delimiter"]), table)
     phrases = _strings(data["phrases"], data["phrase_lengths"])
     if len(phrases) != len(data["elen"]) or len(data["scores"]) != len(phrases) or (
             len(data["arena"]) and int(data["arena"].max()) >= len(words)):
         raise ValueError(f"{str(path)!r}: inconsistent phrase arrays")
-    model._set(WordIndex(words, model.delimiter), data["elen"], data["arena"], data["scores"], phrases)
-    return model
+    return FrozenPhrases.restored(meta, scorer, WordIndex(words, meta["delimiter"]), data["elen"], data["arena"],
+                                  data["scores"], phrases)
