@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from w2v.fasttext import hashing, kernels, reference
+from w2v.kernels.sentences import SLOT_STRIDE
 
 V, B, D = 9, 13, 16
 
@@ -151,3 +152,77 @@ def test_known_hash_values():
     for b in "é".encode():
         plain = ((plain ^ b) * 16777619) & 0xFFFFFFFF
     assert hashing.ft_hash_bytes("é".encode()) != plain
+
+
+# ---- the "shared" and "batched" updates ----------------------------------------------------------
+
+@pytest.mark.parametrize("hs,negative", [(0, 3), (1, 0), (1, 2)])
+@pytest.mark.parametrize("collapse", [False, True])
+@pytest.mark.parametrize("scale", [0.5, 3.0])
+def test_shared_skipgram_centre_matches_reference(hs, negative, collapse, scale):
+    tables, ngrams, starts, ids, codes, points, codelens = make_tables(7, scale)
+    expected = {k: v.copy() for k, v in tables.items()}
+    rng = np.random.default_rng(8)
+    for centre in (2, 3, 0, 7):
+        contexts = [int(c) for c in rng.integers(0, V, size=4)] + [5]
+        noise = [5] + [int(x) for x in rng.integers(0, V, size=negative - 1)] if negative else []
+        reference.sg_centre_shared(expected, ngrams, centre, contexts, noise, bool(hs), codes, points, codelens,
+                                   0.05, collapse)
+        kernels.sg_centre_shared(*kernel_args(tables, starts, ids, codes, points, codelens, hs), centre,
+                                 np.array(contexts, np.int32), len(contexts), np.array(noise + [0], np.int32),
+                                 len(noise), collapse, np.float32(0.05), *scratch(), False)
+    for name in tables:
+        np.testing.assert_allclose(tables[name], expected[name], rtol=2e-4, atol=2e-5, err_msg=name)
+    assert not np.allclose(tables["vectors_ngrams"], make_tables(7, scale)[0]["vectors_ngrams"])
+
+
+def run_chunk(tables, starts, ids, codes, points, codelens, sentence, sg, hs, negative, update, cbow_mean=1,
+              window=2):
+    """train_fasttext_chunk on one sentence with every word kept, full windows and a noise table
+    that always draws word 0: no random number changes the result."""
+    one = np.ones(1, np.float32)
+    span = 2 * window
+    v = tables["vectors_vocab"].shape[0]
+    kernels.train_fasttext_chunk(
+        tables["vectors_vocab"], tables["vectors_ngrams"], tables["syn1neg"], tables["syn1"], starts, ids,
+        kernels.row_growths(starts, ids), one, one, False, np.array(sentence, np.int32),
+        np.array([0, len(sentence)], np.int64), 0, 1, np.full(v, 2**32, np.uint64), np.full(1, 2**32, np.uint64),
+        np.zeros(1, np.int32), codes, points, codelens, sg, cbow_mean, window, False, negative, hs, False, update,
+        0.05, 0.05, 10**9, 10**9, 1, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32),
+        np.ones(1, np.uint64), np.zeros(SLOT_STRIDE), np.zeros(len(sentence), np.int32), np.zeros(span, np.int32),
+        np.zeros((span, negative + 1), np.int32), np.zeros(span, np.int32), *scratch(),
+        np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32), np.zeros(span + 1, np.int32),
+        np.zeros(span + 1, np.int32))
+
+
+SENTENCE = [1, 4, 2, 2, 6, 0, 8, 3, 5, 1, 7]
+
+
+@pytest.mark.parametrize("hs,negative", [(0, 2), (1, 0), (1, 2)])
+@pytest.mark.parametrize("cbow_mean", [1, 0])
+@pytest.mark.parametrize("length", [len(SENTENCE), 3, 1])
+def test_cbow_window_slots_match_reference(hs, negative, cbow_mean, length):
+    tables, ngrams, starts, ids, codes, points, codelens = make_tables(9)
+    expected = {k: v.copy() for k, v in tables.items()}
+    sentence = SENTENCE[:length]
+    negs = [([w] + [0] * negative if w != 0 else [w]) if negative else [] for w in sentence]
+    reference.cbow_sentence_slots(expected, ngrams, sentence, 2, negs, bool(hs), codes, points, codelens, 0.05,
+                                  bool(cbow_mean))
+    run_chunk(tables, starts, ids, codes, points, codelens, sentence, 0, hs, negative, kernels.UPDATE_SHARED,
+              cbow_mean)
+    for name in tables:
+        np.testing.assert_allclose(tables[name], expected[name], rtol=2e-4, atol=2e-5, err_msg=name)
+    if length > 1:
+        assert not np.allclose(tables["vectors_vocab"], make_tables(9)[0]["vectors_vocab"])
+
+
+def test_shared_skipgram_equals_exact_when_every_draw_is_the_same_word():
+    # with one possible noise word, a shared draw and fresh draws are the same targets
+    results = []
+    for update in (kernels.UPDATE_EXACT, kernels.UPDATE_SHARED):
+        tables, ngrams, starts, ids, codes, points, codelens = make_tables(10)
+        run_chunk(tables, starts, ids, codes, points, codelens, SENTENCE, 1, 0, 3, update)
+        results.append(tables)
+    for name in results[0]:
+        np.testing.assert_allclose(results[1][name], results[0][name], rtol=2e-4, atol=2e-5, err_msg=name)
+    assert not np.allclose(results[0]["syn1neg"], make_tables(10)[0]["syn1neg"])

@@ -12,7 +12,7 @@ fasttext_inner = pytest.importorskip("gensim.models.fasttext_inner")
 gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
 
 from w2v.fasttext.hashing import ngram_buckets  # noqa: E402
-from w2v.fasttext.kernels import row_growths, train_fasttext_chunk  # noqa: E402
+from w2v.fasttext.kernels import UPDATE_EXACT, row_growths, train_fasttext_chunk  # noqa: E402
 from w2v.kernels.sentences import SLOT_STRIDE  # noqa: E402
 
 SENTENCE = "banana bandana band a bandit and banal ban nab ana banana and bandit anaconda".split()
@@ -53,11 +53,13 @@ def test_kernel_equals_gensims_fasttext_inner(sg, cbow_mean):
     train_fasttext_chunk(vocab, ngrams, np.zeros((0, D), np.float32), syn1, starts, ids, row_growths(starts, ids),
                          one, one, False, sent_ids, np.array([0, len(sent_ids)], np.int64), 0, 1,
                          np.full(v, 2**32, np.uint64), np.zeros(v, np.uint64), np.zeros(v, np.int32),
-                         codes, points, lengths, sg, cbow_mean, WINDOW, False, 0, 1, False,
+                         codes, points, lengths, sg, cbow_mean, WINDOW, False, 0, 1, False, UPDATE_EXACT,
                          0.05, 0.05, 10**9, 10**9, 1, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32),
                          np.ones(1, np.uint64), np.zeros(SLOT_STRIDE), np.zeros(len(sent_ids), np.int32),
                          np.zeros(span, np.int32), np.zeros((span, 1), np.int32), np.zeros(span, np.int32),
-                         np.zeros(D, np.float32), np.zeros(D, np.float32), np.zeros(D, np.float32))
+                         np.zeros(D, np.float32), np.zeros(D, np.float32), np.zeros(D, np.float32),
+                         np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32),
+                         np.zeros(span + 1, np.int32), np.zeros(span + 1, np.int32))
     assert np.abs(g.wv.vectors_vocab - initial).max() > 1e-3  # the case trains something
     np.testing.assert_allclose(vocab, g.wv.vectors_vocab, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ngrams, g.wv.vectors_ngrams, rtol=1e-4, atol=1e-5)

@@ -15,6 +15,17 @@ gensim 4's ``fasttext_inner.pyx`` has them (which is what its quality figures we
   except in CBOW with negative sampling, where it counts as 0 or 1 (gensim's differing rules kept).
 * negatives drawn per pair with probability ~ count**ns_exponent; a draw of the true word is skipped.
 
+Three updates (``kernel=``, :data:`UPDATES`), as Word2Vec has them:
+
+* ``"exact"``: gensim's order and draws, below (the parity tests replay gensim's own updates);
+* ``"shared"`` (what ``"auto"``, the default, runs): skip-gram draws a centre word's negatives once
+  for all its contexts (:func:`sg_centre_shared`), keeping the pairs in gensim's order; CBOW keeps
+  each word of the window in a slot (:func:`cbow_centre_slots`): its rows summed once as it
+  enters the window, the gradients of every centre word it serves gathered and scattered into its
+  ~17 rows once as it leaves, instead of ~17 rows gathered and scattered per context per centre;
+* ``"batched"``: ``"shared"``, with skip-gram's input held for the whole window, so the shared
+  negatives train once per centre word (HogBatch for one input row).
+
 One change of order, not of result: in skip-gram gensim re-gathers the centre's rows for every
 pair, which after the previous pair's update equal the old rows plus that update. Here the
 centre's input vector is gathered once, moved by the exact same amount after each pair, and the
@@ -248,6 +259,137 @@ def cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngra
     return loss
 
 
+@njit(cache=True)
+def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth, vocab_lockf,
+                     ngrams_lockf, use_lockf, codes, points, codelens, hs, centre, contexts, n_contexts, noise,
+                     n_noise, collapse, alpha, neu1, work, work_total, compute_loss):
+    """Skip-gram for one centre word with one draw of negatives shared by all its contexts; return the loss.
+
+    ``noise[:n_noise]`` (int32) are the centre's noise words; context k trains its own word (label
+    1) and every noise word other than it (label 0), the hierarchical-softmax path first when
+    ``hs``. Without ``collapse`` (kernel ``"shared"``) the pairs run in gensim's order, the
+    centre's input vector moving after each context as in :func:`sg_centre`; only the draw is
+    shared, so the noise rows stay in cache for the whole window and one draw replaces one per
+    context. With ``collapse`` (``"batched"``, HogBatch for one input row) the input vector is held
+    for the whole window, so a noise word's score is the same for every context and its m pairs
+    become one update of m times the gradient: each noise row is read and written once per
+    centre instead of once per context.
+    """
+    d = neu1.shape[0]
+    for j in range(d):
+        neu1[j] = 0.0
+        work_total[j] = 0.0
+    n_rows = add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
+    divisor = np.float32(max(n_rows - 1, 1))        # gensim: the number of n-grams (or 1 without)
+    if n_rows > 1:
+        inv = np.float32(1.0) / divisor
+        for j in range(d):
+            neu1[j] *= inv
+    step = np.float32(0.0) if collapse else word_row_growth(
+        vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, centre, use_lockf) / divisor
+    loss = 0.0
+    for k in range(n_contexts):
+        word = contexts[k]
+        for j in range(d):
+            work[j] = 0.0
+        if hs:
+            for t in range(codelens[word]):
+                loss += train_target(neu1, work, syn1, points[word, t], np.float32(1.0) - codes[word, t], alpha,
+                                     False, compute_loss)
+        if n_noise > 0:
+            loss += train_target(neu1, work, syn1neg, word, np.float32(1.0), alpha, False, compute_loss)
+            if not collapse:
+                for t in range(n_noise):
+                    if noise[t] != word:
+                        loss += train_target(neu1, work, syn1neg, noise[t], np.float32(0.0), alpha, False,
+                                             compute_loss)
+        for j in range(d):
+            w = work[j]
+            work_total[j] += w
+            neu1[j] += step * w
+    if collapse:
+        for t in range(n_noise):
+            m = 0
+            for k in range(n_contexts):
+                m += contexts[k] != noise[t]
+            if m > 0:
+                loss += np.float64(m) * train_target(neu1, work_total, syn1neg, noise[t], np.float32(0.0),
+                                                     alpha * np.float32(m), False, compute_loss)
+    scatter_word_rows(work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre,
+                      vocab_lockf, ngrams_lockf, use_lockf)
+    return loss
+
+
+@njit(cache=True, inline="always")
+def slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word, slot, slot_sums, slot_grads,
+               slot_rows, slot_used):
+    """A word enters the CBOW window: the sum of its rows, their count and a zero pending gradient
+    go to its slot."""
+    d = slot_sums.shape[1]
+    row = slot_sums[slot]
+    for j in range(d):
+        row[j] = 0.0
+        slot_grads[slot, j] = 0.0
+    slot_rows[slot] = add_word_rows(row, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word)
+    slot_used[slot] = 0
+
+
+@njit(cache=True, inline="always")
+def slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word, slot, slot_grads, slot_used,
+               vocab_lockf, ngrams_lockf, use_lockf):
+    """A word leaves the CBOW window: the gradient its slot gathered goes to its rows, once."""
+    if slot_used[slot]:
+        scatter_word_rows(slot_grads[slot], vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word,
+                          vocab_lockf, ngrams_lockf, use_lockf)
+
+
+@njit(cache=True)
+def cbow_centre_slots(syn1neg, syn1, codes, points, codelens, hs, centre, slots, n_slots, targets, n_targets,
+                      cbow_mean, alpha, slot_sums, slot_grads, slot_rows, slot_used, neu1, work, compute_loss):
+    """CBOW for one centre word over the window slots ``slots[:n_slots]`` (kernel ``"shared"``); return the loss.
+
+    Each slot holds a context word's summed rows as they were when it entered the window
+    (:func:`slot_enter`) and collects the gradients of every centre word it serves, scattered into
+    the rows once when it leaves (:func:`slot_leave`): a word's ~17 rows are gathered and
+    scattered once per occurrence instead of once per centre word in its window. The input is
+    gensim's (the sum of all the contexts' rows, over their number when ``cbow_mean``), the
+    targets its: the Huffman path when ``hs``, then ``targets[:n_targets]`` (the centre word then
+    its negatives, a saturated score counting as 0 or 1), all against the one input.
+    """
+    d = neu1.shape[0]
+    if n_slots == 0:
+        return 0.0
+    for j in range(d):
+        neu1[j] = 0.0
+        work[j] = 0.0
+    count = 0
+    for k in range(n_slots):
+        s = slots[k]
+        count += slot_rows[s]
+        for j in range(d):
+            neu1[j] += slot_sums[s, j]
+    inv = np.float32(1.0) / np.float32(count)
+    if cbow_mean:
+        for j in range(d):
+            neu1[j] *= inv
+    loss = train_word_targets(neu1, work, syn1neg, syn1, centre, targets, n_targets, codes, points, codelens,
+                              hs, alpha, True, compute_loss)
+    if not cbow_mean:               # gensim: the gradient of a sum is divided over its rows
+        for j in range(d):
+            work[j] *= inv
+    for k in range(n_slots):
+        s = slots[k]
+        slot_used[s] = 1
+        for j in range(d):
+            slot_grads[s, j] += work[j]
+    return loss
+
+
+#: the updates ``train_fasttext_chunk`` runs (``kernel=``): gensim's order, the shared draw, HogBatch
+UPDATE_EXACT, UPDATE_SHARED, UPDATE_BATCHED = 0, 1, 2
+UPDATES = {"exact": UPDATE_EXACT, "shared": UPDATE_SHARED, "batched": UPDATE_BATCHED}
+
+
 #: how many words ahead a word's own and n-gram rows are prefetched: the n-gram table (2M buckets,
 #: 800 MB at d=100) is far larger than the caches, and each word gathers ~10-20 of its rows
 PREFETCH_AHEAD = 2
@@ -277,10 +419,10 @@ def draw_targets(word, negative, rng, alias_thr, alias_idx, targets):
 def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth,
                          vocab_lockf, ngrams_lockf, use_lockf, ids, offsets, s_begin, s_end,
                          keep_thr, alias_thr, alias_idx, codes, points, codelens,
-                         sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss,
+                         sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss, update,
                          alpha0, min_alpha, total_words, epoch_words, batch_words,
                          progress, slot, stop, rng, loss_out, sent, contexts, neg_targets, neg_counts,
-                         neu1, work, work_total):
+                         neu1, work, work_total, slot_sums, slot_grads, slot_rows, slot_used):
     """Train FastText on sentences [s_begin, s_end) of the encoded corpus; return the words read.
 
     Tables (updated in place, Hogwild):
@@ -296,7 +438,11 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     Sampling: keep_thr uint64 (V,) subsampling thresholds out of 2**32; alias_thr uint64, alias_idx
       int32: the noise alias table; codes uint8 (V, L), points int32 (V, L), codelens int32 (V,):
       the Huffman paths.
-    Settings (ints): sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss.
+    Settings (ints): sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss, update
+      (:data:`UPDATES`: ``UPDATE_EXACT`` is gensim's order, fresh negatives per skip-gram pair and
+      every CBOW context gathered per centre; ``UPDATE_SHARED`` shares a skip-gram centre's draw
+      (:func:`sg_centre_shared`) and keeps CBOW's contexts in window slots
+      (:func:`cbow_centre_slots`); ``UPDATE_BATCHED`` also collapses the shared negatives' pairs).
     Schedule: alpha0, min_alpha (float), total_words, epoch_words, batch_words (int): the rate
       decays linearly over the words of all threads, ``progress`` int64 (workers * SLOT_STRIDE,)
       (this thread's counter at ``slot``).
@@ -304,7 +450,9 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
       thread's RNG state; loss_out float64: the loss is added at ``slot``.
     Scratch (this thread's): sent int32 (longest sentence,), contexts int32 (2 * window,),
       neg_targets int32 (2 * window, negative + 1), neg_counts int32 (2 * window,),
-      neu1, work, work_total float32 (d,).
+      neu1, work, work_total float32 (d,); the CBOW window slots (``2 * window + 1`` of them, the
+      window's words by position modulo that): slot_sums, slot_grads float32 (2 * window + 1, d),
+      slot_rows, slot_used int32 (2 * window + 1,).
     """
     vectors_vocab, vectors_ngrams = borrowed(vectors_vocab), borrowed(vectors_ngrams)
     syn1neg, syn1 = borrowed(syn1neg), borrowed(syn1)
@@ -317,6 +465,10 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     sent, contexts, neg_targets, neg_counts = borrowed(sent), borrowed(contexts), borrowed(neg_targets), \
         borrowed(neg_counts)
     neu1, work, work_total = borrowed(neu1), borrowed(work), borrowed(work_total)
+    slot_sums, slot_grads = borrowed(slot_sums), borrowed(slot_grads)
+    slot_rows, slot_used = borrowed(slot_rows), borrowed(slot_used)
+    ring = 2 * window + 1
+    slots_on = update != UPDATE_EXACT and not sg
     words = 0
     loss = 0.0
     for s in range(s_begin, s_end):
@@ -333,16 +485,34 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
             n += next_u32(rng) < keep_thr[w]
         for i in range(min(PREFETCH_AHEAD, n)):
             prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i])
+        if slots_on:
+            for p in range(min(window, n)):
+                slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % ring, slot_sums,
+                           slot_grads, slot_rows, slot_used)
         for i in range(n):
             # skip-gram gathers the centre's rows; CBOW the rows of the word entering the window
-            ahead = i + PREFETCH_AHEAD if sg else i + window + 1
+            ahead = i + PREFETCH_AHEAD if sg else i + window + PREFETCH_AHEAD - 1
             if ahead < n:
                 prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[ahead])
             reach = window - (rand_below(rng, window) if shrink_windows else 0)
             lo = max(0, i - reach)
             hi = min(n, i + reach + 1)
             centre = sent[i]
-            if sg:
+            if sg and update != UPDATE_EXACT:
+                K = 0
+                for j in range(lo, hi):
+                    if j != i:
+                        contexts[K] = sent[j]
+                        K += 1
+                noise = neg_targets[0]
+                for t in range(negative):
+                    noise[t] = draw_noise(rng, alias_thr, alias_idx)
+                    prefetch_row(syn1neg, noise[t])
+                loss += sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
+                                         row_growth, vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens,
+                                         hs, centre, contexts, K, noise, negative, update == UPDATE_BATCHED, alpha,
+                                         neu1, work, work_total, compute_loss)
+            elif sg:
                 K = 0
                 for j in range(lo, hi):
                     if j == i:
@@ -355,6 +525,23 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                                   row_growth, vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens, hs, centre,
                                   contexts, K, neg_targets, neg_counts, alpha, neu1, work, work_total,
                                   compute_loss)
+            elif slots_on:
+                if i + window < n:
+                    slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i + window],
+                               (i + window) % ring, slot_sums, slot_grads, slot_rows, slot_used)
+                K = 0
+                for j in range(lo, hi):
+                    if j != i:
+                        contexts[K] = j % ring
+                        K += 1
+                n_neg = draw_targets(centre, negative, rng, alias_thr, alias_idx, neg_targets[0]) \
+                    if negative > 0 else 0
+                loss += cbow_centre_slots(syn1neg, syn1, codes, points, codelens, hs, centre, contexts, K,
+                                          neg_targets[0], n_neg, cbow_mean, alpha, slot_sums, slot_grads, slot_rows,
+                                          slot_used, neu1, work, compute_loss)
+                if i >= window:
+                    slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i - window],
+                               (i - window) % ring, slot_grads, slot_used, vocab_lockf, ngrams_lockf, use_lockf)
             else:
                 K = 0
                 for j in range(lo, hi):
@@ -366,6 +553,10 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                 loss += cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
                                     vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens, hs, centre,
                                     contexts, K, neg_targets[0], n_neg, cbow_mean, alpha, neu1, work, compute_loss)
+        if slots_on:
+            for p in range(max(0, n - window), n):
+                slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % ring, slot_grads,
+                           slot_used, vocab_lockf, ngrams_lockf, use_lockf)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length
         words += length
@@ -392,16 +583,18 @@ def compose_word_vectors(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids,
 
 
 @njit(nogil=True, cache=True)
-def fill_uniform(table, low, high, seed):
+def fill_uniform(table, low, high, seed, first):
     """Fill a float32 table with uniform values in [low, high) from a splitmix64 stream started at
-    ``seed`` (uint64): the n-gram table's initialisation, one pass, no temporary arrays. The state
+    ``seed`` (uint64), the table's element k taking the stream's element ``first + k``: the
+    n-gram table's initialisation, one pass, no temporary arrays, and the same values however
+    the table is cut into slices for threads (``first`` int64: the slice's offset). The state
     lives in a register (a state array in memory made each draw wait on the previous store)."""
     flat = table.reshape(-1)
     scale = np.float32(high - low) / np.float32(2.0**24)
     base = np.float32(low)
     z0 = np.uint64(seed)
     for k in range(flat.shape[0]):
-        z = z0 + np.uint64(k + 1) * np.uint64(0x9E3779B97F4A7C15)
+        z = z0 + np.uint64(first + k + 1) * np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))

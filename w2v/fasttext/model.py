@@ -49,12 +49,27 @@ def check_subword_settings(min_n, max_n, bucket, word_ngrams) -> None:
         raise NotImplementedError("Gensim's FastText implementation does not yet support word_ngrams != 1.")
 
 
-def random_rows(rows: int, d: int, seed: int, stream: int) -> np.ndarray:
-    """Rows uniform in [-1/d, 1/d) (gensim's initialisation), filled in one numba pass: the default
-    2M-bucket table is 800 MB at d=100, and numpy's generator plus scaling took seconds."""
+def random_rows(rows: int, d: int, seed: int, stream: int, threads: int = 1) -> np.ndarray:
+    """Rows uniform in [-1/d, 1/d) (gensim's initialisation), filled in one numba pass by
+    ``threads`` threads, each on its own slice (the values do not depend on how many): the
+    default 2M-bucket table is 800 MB at d=100, and most of its cost is the kernel handing the
+    process fresh pages on first write, which threads share out as well as the arithmetic."""
     table = np.empty((rows, d), np.float32)
     start = np.random.SeedSequence([seed % 2**64, stream]).generate_state(1, np.uint64)[0]
-    fill_uniform(table, -1.0 / d, 1.0 / d, start)
+    bounds = np.linspace(0, rows, max(1, min(threads, rows // 1024 + 1)) + 1).astype(np.int64)
+
+    def fill(k: int) -> None:
+        a, b = int(bounds[k]), int(bounds[k + 1])
+        fill_uniform(table[a:b], -1.0 / d, 1.0 / d, start, a * d)
+
+    workers = [threading.Thread(target=fill, args=(k,), daemon=True) for k in range(1, len(bounds) - 1)]
+    for t in workers:
+        t.start()
+    try:
+        fill(0)
+    finally:
+        for t in workers:
+            t.join()
     return table
 
 
@@ -64,6 +79,11 @@ class FastText(Word2Vec):
     w2v's keyword-only options are Word2Vec's (``progress``, ``max_sentence_length``, ``errors``,
     ``cache_dir``, ``spill_dir``) and ``compute_loss`` (gensim's FastText computes no loss; here
     it fills ``loss_history`` as Word2Vec does). ``word_ngrams`` other than 1 is refused, as in gensim.
+    ``kernel`` (Word2Vec's option) picks the update: ``"auto"``/``"shared"`` (the default: a skip-gram
+    centre's negatives shared by its contexts, CBOW's context rows gathered and scattered once per
+    word rather than once per centre word), ``"batched"`` (skip-gram's shared negatives trained
+    once per centre) or ``"exact"`` (gensim's update order and draws):
+    see :mod:`w2v.fasttext.kernels`.
     """
 
     def __init__(self, sentences=None, corpus_file=None, sg=0, hs=0, vector_size=100, alpha=0.025, window=5,
@@ -138,7 +158,7 @@ class FastText(Word2Vec):
         d = self.params.vector_size
         ngrams = getattr(old, "vectors_ngrams", None)
         if not (update and isinstance(ngrams, np.ndarray) and ngrams.shape == (self.bucket, d)):
-            ngrams = random_rows(self.bucket, d, self.params.seed, 1)
+            ngrams = random_rows(self.bucket, d, self.params.seed, 1, self.params.workers)
         vocab_rows = np.ascontiguousarray(self.wv.vectors, dtype=REAL)
         wv = FastTextKeyedVectors.from_tables(vocab_rows, ngrams, self.vocab.words, self.vocab.counts,
                                               self.min_n, self.max_n, self.bucket)
@@ -205,7 +225,8 @@ class FastText(Word2Vec):
         try:
             self.interrupted = not run.run()
         finally:
-            self.wv.adjust_vectors()
+            if not run.composed:  # the last epoch's finiteness check composed them already
+                self.wv.adjust_vectors()
         for cb in callbacks:
             cb.on_train_end(self)
         self.train_count += 1

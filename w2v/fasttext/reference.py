@@ -95,3 +95,96 @@ def pair_loss(f: float, label: float) -> float:
     if x >= MAX_EXP:
         return 0.0
     return -float(LOG_SIGMOID[int((np.float32(x) + np.float32(MAX_EXP)) * TABLE_SCALE)])
+
+
+def sg_centre_shared(tables: dict, ngrams: list, centre: int, contexts: list, noise: list, hs: bool,
+                     codes, points, codelens, alpha: float, collapse: bool) -> None:
+    """The ``"shared"`` skip-gram update (``collapse``: ``"batched"``) of one centre word.
+
+    One draw ``noise`` serves every context: context k trains its Huffman path (``hs``), its own
+    word (label 1) and each noise word other than it (label 0), accumulating one gradient; the
+    centre's input vector then moves by what that gradient does to the sum of its rows (as
+    gensim's re-gather would see it), unless ``collapse``, where it stays put and each noise
+    word trains once with its gradient times the number of contexts it is a negative for. The
+    summed gradient goes to the centre's rows at the end.
+    """
+    rows = word_rows(tables, centre, ngrams)
+    n_ngrams = len(rows) - 1
+    scale = np.float32(1.0 / n_ngrams) if n_ngrams else np.float32(1.0)
+
+    def input_vector():
+        return (sum(tables[t][r] for t, r in rows).astype(np.float32) * scale).astype(np.float32)
+
+    neu1 = input_vector()
+    total = np.zeros_like(neu1)
+    for context in contexts:
+        hs_targets, _ = targets_of(context, [], hs, codes, points, codelens)
+        work = np.zeros_like(neu1)
+        for row, label in hs_targets:
+            work += train_pair(tables, neu1, "syn1", row, label, alpha, False)
+        if noise:
+            work += train_pair(tables, neu1, "syn1neg", context, 1.0, alpha, False)
+            if not collapse:
+                for t in noise:
+                    if t != context:
+                        work += train_pair(tables, neu1, "syn1neg", t, 0.0, alpha, False)
+        total += work
+        if not collapse:   # the rows as they would be after this context's update, re-gathered
+            for t, r in rows:
+                tables[t][r] += work
+            neu1 = input_vector()
+    if collapse:
+        for t in noise:
+            m = sum(1 for c in contexts if c != t)
+            if m:
+                total += train_pair(tables, neu1, "syn1neg", t, 0.0, alpha * m, False)
+        for t, r in rows:
+            tables[t][r] += total
+
+
+def cbow_sentence_slots(tables: dict, ngrams: list, sentence: list, window: int, neg_targets: list, hs: bool,
+                        codes, points, codelens, alpha: float, cbow_mean: bool) -> None:
+    """The ``"shared"`` CBOW update of one sentence (no subsampling, no window shrinking).
+
+    Word p's rows are summed when it enters the window (as centre p - window is reached) and
+    the gradients of every centre it serves as context are added to all its rows when it leaves
+    (after centre p + window). ``neg_targets[i]``: centre i's NS targets (the word, then negatives).
+    """
+    n = len(sentence)
+    sums, counts, grads = {}, {}, {}
+
+    def enter(p):
+        rows = word_rows(tables, sentence[p], ngrams)
+        sums[p] = sum(tables[t][r] for t, r in rows).astype(np.float32)
+        counts[p] = len(rows)
+        grads[p] = np.zeros_like(sums[p])
+
+    def leave(p):
+        for t, r in word_rows(tables, sentence[p], ngrams):
+            tables[t][r] += grads[p]
+
+    for p in range(min(window, n)):
+        enter(p)
+    for i in range(n):
+        if i + window < n:
+            enter(i + window)
+        context = [j for j in range(max(0, i - window), min(n, i + window + 1)) if j != i]
+        if context:
+            neu1 = sum(sums[j] for j in context).astype(np.float32)
+            inv = np.float32(1.0 / sum(counts[j] for j in context))
+            if cbow_mean:
+                neu1 = neu1 * inv
+            hs_targets, ns_targets = targets_of(sentence[i], neg_targets[i], hs, codes, points, codelens)
+            work = np.zeros_like(neu1)
+            for row, label in hs_targets:
+                work += train_pair(tables, neu1, "syn1", row, label, alpha, False)
+            for row, label in ns_targets:
+                work += train_pair(tables, neu1, "syn1neg", row, label, alpha, True)
+            if not cbow_mean:
+                work = work * inv
+            for j in context:
+                grads[j] += work
+        if i >= window:
+            leave(i - window)
+    for p in range(max(0, n - window), n):
+        leave(p)

@@ -20,7 +20,7 @@ from ..encode import SentenceBuffers
 from ..kernels.sentences import SLOT_STRIDE
 from ..progress import LOSS_WINDOW, Progress, kernel_step, progress_mode
 from ..training import ChunkQueue, plan_chunks, private_zeros
-from .kernels import row_growths, train_fasttext_chunk
+from .kernels import UPDATES, row_growths, train_fasttext_chunk
 
 logger = logging.getLogger("w2v")
 POLL_SECONDS = 0.2
@@ -82,6 +82,10 @@ class ThreadScratch:
         self.neu1 = private_zeros(d, np.float32)
         self.work = private_zeros(d, np.float32)
         self.work_total = private_zeros(d, np.float32)
+        self.slot_sums = private_zeros((span + 1, d), np.float32)
+        self.slot_grads = private_zeros((span + 1, d), np.float32)
+        self.slot_rows = private_zeros(span + 1, np.int32)
+        self.slot_used = private_zeros(span + 1, np.int32)
         self.chunk = SentenceBuffers()
 
 
@@ -98,13 +102,14 @@ class FastTextTraining:
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
         self.settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
-                         int(p.hs), bool(p.compute_loss), float(alpha), float(min_alpha), int(self.total_words),
+                         int(p.hs), bool(p.compute_loss), UPDATES[p.sg_kernel], float(alpha), float(min_alpha), int(self.total_words),
                          int(self.epoch_words), int(max(1, p.batch_words)))
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.stop = np.zeros(1, np.int32)
         self.errors: list[BaseException] = []
         self.loss_words = 0
+        self.composed = False  # wv.vectors composed from the tables as training left them
 
     def run(self) -> bool:
         """Train all epochs; return False if interrupted by Ctrl-C (the model keeps what was trained)."""
@@ -146,7 +151,8 @@ class FastTextTraining:
                              t.row_growth, t.vocab_lockf, t.ngrams_lockf, t.use_lockf, ids, offsets, b, e,
                              t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
                              *self.settings, self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
-                             s.sent, s.contexts, s.neg_targets, s.neg_counts, s.neu1, s.work, s.work_total)
+                             s.sent, s.contexts, s.neg_targets, s.neg_counts, s.neu1, s.work, s.work_total,
+                             s.slot_sums, s.slot_grads, s.slot_rows, s.slot_used)
 
     def worker(self, k: int, jobs: ChunkQueue) -> None:
         try:
@@ -161,6 +167,7 @@ class FastTextTraining:
             self.stop[0] = 1
 
     def epoch(self, epoch: int, display: Progress) -> bool:
+        self.composed = False
         words_before, loss_before = int(self.progress.sum()), float(self.loss.sum())
         started = time.perf_counter()
         jobs = ChunkQueue(self.chunks, {c: self.encoded.words_between(*c) for c in self.chunks})
@@ -193,6 +200,7 @@ class FastTextTraining:
         logger.info("fasttext epoch %d: %d words in %.2fs, %.0f words/s, loss %.6g", model.epochs_trained, words,
                     seconds, words / max(seconds, 1e-9), loss)
         model.check_finite(epoch + 1)
+        self.composed = True
         return not interrupted
 
     def stop_workers(self) -> None:
