@@ -105,6 +105,16 @@ def test_a_module_no_kernel_imports_changes_nothing(tmp_path):
     assert numba_files(package) == [f for f in files if f.startswith("kernels/")]
 
 
+def test_the_kernels_of_a_removed_module_go_too(tmp_path):
+    package = make_package(tmp_path)
+    invalidate_stale_cache(package)
+    cached(package)
+    (package / "kernels" / "sentences.py").unlink()
+    assert invalidate_stale_cache(package) is True
+    assert all(f.startswith("__pycache__/tokenize.") for f in numba_files(package))
+    assert invalidate_stale_cache(package) is False
+
+
 def test_a_cache_moved_by_numba_cache_dir_is_guarded_there(tmp_path, monkeypatch):
     from numba.core import config
     package = make_package(tmp_path / "src")

@@ -38,8 +38,9 @@ from ..fileutil import atomic_write
 PACKAGE = Path(__file__).resolve().parent.parent
 STAMP_NAME = "w2v-kernels.json"
 LOCK_NAME = "w2v-kernels.lock"
-#: what marks a module that caches kernels: a decorator's ``cache`` option set to True
-CACHED_KERNEL_MARK = re.compile(r"\bcache\s*=\s*True\b")
+#: what marks a module that caches kernels: a decorator's ``cache`` option set to True (written
+#: in two pieces so that this file does not hold it)
+CACHED_KERNEL_MARK = "cache=" + "True"
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(?P<origin>[\w.]+)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#]*)"
                      r"|import[ \t]+(?P<modules>[^\n#]*))", re.M)
@@ -48,7 +49,7 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(?P<origin>[\w.]+)[ \t]+import[ \t]+(
 def kernel_modules(package: Path = PACKAGE) -> list[Path]:
     """The package's source files that cache numba kernels (their text sets ``cache`` to True)."""
     return [source for source in sorted(package.rglob("*.py"))
-            if "__pycache__" not in source.parts and CACHED_KERNEL_MARK.search(source.read_text("utf-8"))]
+            if "__pycache__" not in source.parts and CACHED_KERNEL_MARK in source.read_text("utf-8")]
 
 
 def imported_modules(source: Path, package: Path = PACKAGE) -> set[Path]:
@@ -99,21 +100,26 @@ def _module_file(package: Path, parts: list[str]) -> Path | None:
     return None
 
 
-def dependencies(source: Path, package: Path = PACKAGE) -> list[Path]:
-    """``source`` and every module of the package it imports, directly or through others."""
+def dependencies(source: Path, package: Path = PACKAGE, known: dict | None = None) -> list[Path]:
+    """``source`` and every module of the package it imports, directly or through others
+    (``known``: the imports of modules read already, filled as they are read)."""
+    known = {} if known is None else known
     seen, todo = {source}, [source]
     while todo:
-        for module in imported_modules(todo.pop(), package):
+        module = todo.pop()
+        if module not in known:
+            known[module] = imported_modules(module, package)
+        for module in known[module]:
             if module not in seen:
                 seen.add(module)
                 todo.append(module)
     return sorted(seen)
 
 
-def module_fingerprint(source: Path, package: Path = PACKAGE) -> str:
+def module_fingerprint(source: Path, package: Path = PACKAGE, known: dict | None = None) -> str:
     """A digest of ``source`` and its dependencies (their paths and bytes)."""
     digest = hashlib.sha1()
-    for module in dependencies(source, package):
+    for module in dependencies(source, package, known):
         digest.update(module.relative_to(package).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -121,9 +127,9 @@ def module_fingerprint(source: Path, package: Path = PACKAGE) -> str:
 def source_fingerprint(package: Path = PACKAGE) -> str:
     """One digest of every kernel module and its dependencies: two installs with the same value
     run the same kernels (the Dask driver compares its workers' with its own)."""
-    digest = hashlib.sha1()
+    digest, known = hashlib.sha1(), {}
     for source in kernel_modules(package):
-        digest.update(module_fingerprint(source, package).encode())
+        digest.update(module_fingerprint(source, package, known).encode())
     return digest.hexdigest()
 
 
@@ -142,9 +148,11 @@ def invalidate_stale_cache(package: Path = PACKAGE) -> bool:
     """Delete the cached kernels of every module whose sources changed since its cache was
     stamped; return whether anything was deleted. A cache directory w2v cannot write is left
     alone (numba then caches elsewhere, under its own rules)."""
-    by_directory: dict[Path, dict[str, str]] = {}
+    by_directory: dict[Path, dict[str, str]] = {  # every source directory: one may have lost its kernels
+        cache_directory(init): {} for init in package.rglob("__init__.py") if "__pycache__" not in init.parts}
+    known: dict = {}
     for source in kernel_modules(package):
-        by_directory.setdefault(cache_directory(source), {})[source.stem] = module_fingerprint(source, package)
+        by_directory.setdefault(cache_directory(source), {})[source.stem] = module_fingerprint(source, package, known)
     deleted = False
     for cache, fingerprints in by_directory.items():
         deleted |= _clean(cache, fingerprints)
@@ -173,14 +181,17 @@ def _clean(cache: Path, fingerprints: dict[str, str]) -> bool:
             path.unlink(missing_ok=True)
         try:
             with atomic_write(stamp, "w") as f:
-                json.dump({**stamped, **fingerprints}, f, indent=0, sort_keys=True)
+                json.dump(fingerprints, f, indent=0, sort_keys=True)
         except OSError:
             pass
     return bool(dropped)
 
 
 def _stale(stamped: dict, fingerprints: dict[str, str]) -> list[str]:
-    return sorted(stem for stem, fingerprint in fingerprints.items() if stamped.get(stem) != fingerprint)
+    """The modules whose kernels must go: changed ones, and stamped ones that are gone (their cached
+    kernels would only take room: a module of that name later would be stamped anew)."""
+    changed = [stem for stem, fingerprint in fingerprints.items() if stamped.get(stem) != fingerprint]
+    return sorted(changed + [stem for stem in stamped if stem not in fingerprints])
 
 
 def _read_stamp(stamp: Path) -> dict:
