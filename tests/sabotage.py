@@ -18,7 +18,8 @@ any depth) and a regex inside that function, with the exact number of matches ex
 anchor that matches nothing, or more or fewer places than expected, stops the script before
 anything runs (``--check`` does only that): a refactor must update the table below, never turn a
 sabotage into a silent no-op. This file is not collected by pytest (its name does not start with
-``test_``), and does nothing on import.
+``test_``), and does nothing on import. ``--tests`` runs other tests against the chosen sabotages
+(``python tests/sabotage.py sg-input-rows --tests tests/test_lockf.py``: does that file catch it too?).
 """
 from __future__ import annotations
 
@@ -68,36 +69,33 @@ class Sabotage:
 
 
 #: CBOW's output rows are restored after every update: the updates still compute the gradient
-#: from them (all zeros, as they never move), but the rows stay as they started. The wrappers take
-#: row_update's and path_update_range's arguments as w2v.kernels.common defines them (checked
-#: against those definitions before anything runs).
+#: from them (all zeros, as they never move), but the rows stay as they started. Appended to the
+#: training loop's module; its CBOW branch calls these instead of row_update and path_update_range,
+#: whose parameters they repeat (checked against w2v.kernels.common before anything runs).
 FROZEN_OUTPUT_ROWS = '''
 
-# ---- sabotage: the CBOW updates below leave every output row as it was -----------------------
-import numpy as _sabotage_np  # noqa: E402
-
-_real_row_update, _real_path_update_range = row_update, path_update_range
-
-
+# ---- sabotage: CBOW's updates leave every output row as it was -------------------------------
 @njit(cache=True)
-def row_update(inputs, k, syn_out, targets, labels, n_targets, alpha, input_grads, compute_loss, skip_saturated):
-    saved = _sabotage_np.empty((n_targets, syn_out.shape[1]), syn_out.dtype)
+def _sabotage_row_update(inputs, k, syn_out, targets, labels, n_targets, alpha, input_grads, compute_loss,
+                         skip_saturated):
+    saved = np.empty((n_targets, syn_out.shape[1]), syn_out.dtype)
     for t in range(n_targets):
         saved[t] = syn_out[targets[t]]
-    loss = _real_row_update(inputs, k, syn_out, targets, labels, n_targets, alpha, input_grads, compute_loss,
-                            skip_saturated)
+    loss = row_update(inputs, k, syn_out, targets, labels, n_targets, alpha, input_grads, compute_loss,
+                      skip_saturated)
     for t in range(n_targets - 1, -1, -1):
         syn_out[targets[t]] = saved[t]
     return loss
 
 
 @njit(cache=True)
-def path_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_grads, gradients, compute_loss):
-    saved = _sabotage_np.empty((t1 - t0, syn_out.shape[1]), syn_out.dtype)
+def _sabotage_path_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_grads, gradients,
+                                compute_loss):
+    saved = np.empty((t1 - t0, syn_out.shape[1]), syn_out.dtype)
     for t in range(t0, t1):
         saved[t - t0] = syn_out[targets[t]]
-    loss = _real_path_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_grads, gradients,
-                                   compute_loss)
+    loss = path_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_grads, gradients,
+                             compute_loss)
     for t in range(t1 - 1, t0 - 1, -1):
         syn_out[targets[t]] = saved[t - t0]
     return loss
@@ -120,8 +118,11 @@ SABOTAGES = (
              (Edit(r"sg_\w+", r"^(\s*)scatter_add_rows\(syn0\b[^\n]*\)$", r"\1pass  # sabotage", count=3),),
              (QUALITY, "-k", "sg")),
     Sabotage("cbow-output-rows", "the CBOW kernel never updates output rows",
-             (Append("cbow_step", r"(?m)^from \.common import [^\n]*\bpath_update_range\b[^\n]*\brow_update\b",
-                     FROZEN_OUTPUT_ROWS),),
+             (Edit("train_chunk", r"\brow_update\(inputs, 0, syn1neg\b", "_sabotage_row_update(inputs, 0, syn1neg"),
+              Edit("train_chunk", r"\bpath_update_range\(inputs, 0, syn1\b",
+                   "_sabotage_path_update_range(inputs, 0, syn1"),
+              Append("train_chunk", r"(?s)^import numpy as np$.*from \.common import \((?=[^)]*\bpath_update_range\b)"
+                                    r"(?=[^)]*\brow_update\b)", FROZEN_OUTPUT_ROWS)),
              (QUALITY, "-k", "cbow")),
     Sabotage("hs-path-skipped", "hierarchical softmax skips the Huffman path",
              (Edit("fill_huffman_targets", r"^(\s*)return n$", r"\1return 0"),
@@ -155,7 +156,7 @@ SABOTAGES = (
              (Edit("scheduled_alpha", r"^(\s*)return max\(a, min_alpha\)$", r"\1return alpha0"),),
              ("tests/test_learning_rate.py",)),
     Sabotage("cbow-input-rows", "the CBOW kernel never updates input rows",
-             (Edit("cbow_step", r"^(\s*)cbow_scatter\(syn0\b[^\n]*\)$", r"\1pass  # sabotage"),),
+             (Edit("train_chunk", r"^(\s*)cbow_scatter\(syn0\b[^\n]*\)$", r"\1pass  # sabotage"),),
              (QUALITY, "-k", "cbow")),
     Sabotage("negatives-dropped", "negative sampling trains the true word only (no noise words)",
              (Edit("fill_negative_targets", r"^(\s*)return t$", r"\1return 1"),),
@@ -207,7 +208,8 @@ def apply_edit(texts: dict[Path, str], edit: Edit) -> list[str]:
 
 
 def apply_append(texts: dict[Path, str], append: Append) -> list[str]:
-    modules = [p for p, t in texts.items() if function_spans(t, append.function) and re.search(append.requires, t)]
+    modules = [p for p, t in texts.items() if function_spans(t, append.function)
+               and re.search(append.requires, t, flags=re.M)]
     if len(modules) != 1:
         raise AnchorError(f"{len(modules)} modules under w2v/ define {append.function!r} and match "
                           f"{append.requires!r}, expected 1: {[p.name for p in modules]}")
@@ -271,8 +273,12 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only check every anchor against the current tree")
     parser.add_argument("--cold", action="store_true", help="every run starts with an empty numba cache")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (its path is printed)")
+    parser.add_argument("--tests", nargs="+", metavar="ARG",
+                        help="run these pytest arguments for every chosen sabotage instead of its own tests")
     args = parser.parse_args(argv)
     chosen = [s for s in SABOTAGES if not args.names or s.name in args.names]
+    if args.tests:
+        chosen = [Sabotage(s.name, s.what, s.edits, tuple(args.tests)) for s in chosen]
     unknown = set(args.names) - {s.name for s in SABOTAGES}
     if unknown:
         parser.error(f"unknown sabotage(s): {', '.join(sorted(unknown))}")
