@@ -65,11 +65,11 @@ def warmup_text(workdir: Path) -> Path:
     return target
 
 
-def train(lib: str, corpus: Path, params: dict, gensim_input: str):
+def train(lib: str, corpus: Path, params: dict, gensim_input: str, kernel: str = "auto"):
     if lib == "w2v":
         from w2v.fasttext import FastText
 
-        return FastText(corpus_file=str(corpus), progress=False, cache_dir=False, **params)
+        return FastText(corpus_file=str(corpus), progress=False, cache_dir=False, kernel=kernel, **params)
     from gensim.models import FastText
     from gensim.models.word2vec import LineSentence, Text8Corpus
 
@@ -100,9 +100,9 @@ def child(spec: dict) -> dict:
 
     params = dict(SETTINGS, sg=MODES[spec["mode"]], epochs=spec["epochs"], workers=spec["workers"])
     train(spec["lib"], warmup_text(Path(spec["workdir"])), dict(params, min_count=1, bucket=1000, epochs=1),
-          spec["gensim_input"])
+          spec["gensim_input"], spec.get("kernel", "auto"))
     usage0, load, start = resource.getrusage(resource.RUSAGE_SELF), os.getloadavg()[0], time.perf_counter()
-    model = train(spec["lib"], Path(spec["corpus"]), params, spec["gensim_input"])
+    model = train(spec["lib"], Path(spec["corpus"]), params, spec["gensim_input"], spec.get("kernel", "auto"))
     wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
@@ -198,6 +198,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--gensim-input", default="iterable", choices=("iterable", "corpus_file"))
+    ap.add_argument("--kernel", default="auto", choices=("auto", "shared", "batched", "exact"),
+                    help="w2v's FastText update (default auto: 'shared')")
     ap.add_argument("--max-load", type=float, default=1.0)
     ap.add_argument("--wait", type=float, default=600.0, help="seconds to wait for the load to fall")
     ap.add_argument("--out", type=Path, help="write PREFIX.json and PREFIX.md (e.g. benchmarks/results/DATE-COMMIT-"
@@ -216,7 +218,7 @@ def main(argv=None) -> int:
                 for lib in args.libs.split(","):
                     load = wait_for_quiet(args.max_load, args.wait)
                     spec = dict(lib=lib, mode=mode, epochs=args.epochs, workers=args.workers, corpus=str(corpus),
-                                gensim_input=args.gensim_input, workdir=str(workdir))
+                                gensim_input=args.gensim_input, kernel=args.kernel, workdir=str(workdir))
                     run = dict(one_run(spec), repeat=repeat, load_at_start=load)
                     runs.append(run)
                     print(json.dumps({k: v for k, v in run.items() if k not in ("workdir", "corpus")}), flush=True)

@@ -190,7 +190,8 @@ def run_chunk(tables, starts, ids, codes, points, codelens, sentence, sg, hs, ne
         np.zeros(1, np.int32), codes, points, codelens, sg, cbow_mean, window, False, negative, hs, False, update,
         0.05, 0.05, 10**9, 10**9, 1, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32),
         np.ones(1, np.uint64), np.zeros(SLOT_STRIDE), np.zeros(len(sentence), np.int32), np.zeros(span, np.int32),
-        np.zeros((span, negative + 1), np.int32), np.zeros(span, np.int32), *scratch(),
+        np.zeros((max(span, kernels.NOISE_AHEAD), negative + 1), np.int32),
+        np.zeros(max(span, kernels.NOISE_AHEAD), np.int32), *scratch(),
         np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32), np.zeros(span + 1, np.int32),
         np.zeros(span + 1, np.int32))
 

@@ -118,13 +118,20 @@ def train_word_targets(neu1, work, syn1neg, syn1, word, neg_targets, n_neg, code
 def add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word):
     """neu1 += the word's own row and each of its n-gram rows; return how many rows were added."""
     d = neu1.shape[0]
-    for j in range(d):
-        neu1[j] += vectors_vocab[word, j]
     first, last = ngram_starts[word], ngram_starts[word + 1]
-    for k in range(first, last):
-        r = ngram_ids[k]
+    k = first
+    while k + 1 < last:             # two rows a pass: half the loads and stores of neu1
+        r0, r1 = ngram_ids[k], ngram_ids[k + 1]
         for j in range(d):
-            neu1[j] += vectors_ngrams[r, j]
+            neu1[j] += vectors_ngrams[r0, j] + vectors_ngrams[r1, j]
+        k += 2
+    if k < last:
+        r0 = ngram_ids[k]
+        for j in range(d):
+            neu1[j] += vectors_vocab[word, j] + vectors_ngrams[r0, j]
+    else:
+        for j in range(d):
+            neu1[j] += vectors_vocab[word, j]
     return 1 + last - first
 
 
@@ -415,6 +422,26 @@ def draw_targets(word, negative, rng, alias_thr, alias_idx, targets):
     return t
 
 
+#: how many centre words ahead the shared updates draw the negatives and prefetch their rows
+NOISE_AHEAD = 4
+
+
+@njit(cache=True, inline="always")
+def draw_ahead(sent, p, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts):
+    """Draw the negatives of the centre word at position ``p`` into ring row ``p % NOISE_AHEAD``
+    of ``neg_targets`` (their number in ``neg_counts``) and start loading their rows: skip-gram's
+    shared noise words, or CBOW's targets (the word, then draws other than it)."""
+    row = p % NOISE_AHEAD
+    if sg:
+        for t in range(negative):
+            neg_targets[row, t] = draw_noise(rng, alias_thr, alias_idx)
+        neg_counts[row] = negative
+    else:
+        neg_counts[row] = draw_targets(sent[p], negative, rng, alias_thr, alias_idx, neg_targets[row])
+    for t in range(neg_counts[row]):
+        prefetch_row(syn1neg, neg_targets[row, t])
+
+
 @njit(nogil=True, cache=True, fastmath=True)
 def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth,
                          vocab_lockf, ngrams_lockf, use_lockf, ids, offsets, s_begin, s_end,
@@ -449,7 +476,7 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     stop int32 (1,): non-zero makes the loop return at the next sentence; rng uint64 (>= 1,): this
       thread's RNG state; loss_out float64: the loss is added at ``slot``.
     Scratch (this thread's): sent int32 (longest sentence,), contexts int32 (2 * window,),
-      neg_targets int32 (2 * window, negative + 1), neg_counts int32 (2 * window,),
+      neg_targets int32 (R, negative + 1), neg_counts int32 (R,), R = max(2 * window, NOISE_AHEAD),
       neu1, work, work_total float32 (d,); the CBOW window slots (``2 * window + 1`` of them, the
       window's words by position modulo that): slot_sums, slot_grads float32 (2 * window + 1, d),
       slot_rows, slot_used int32 (2 * window + 1,).
@@ -467,8 +494,9 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     neu1, work, work_total = borrowed(neu1), borrowed(work), borrowed(work_total)
     slot_sums, slot_grads = borrowed(slot_sums), borrowed(slot_grads)
     slot_rows, slot_used = borrowed(slot_rows), borrowed(slot_used)
-    ring = 2 * window + 1
+    slot_ring = 2 * window + 1
     slots_on = update != UPDATE_EXACT and not sg
+    draw_early = update != UPDATE_EXACT and negative > 0
     words = 0
     loss = 0.0
     for s in range(s_begin, s_end):
@@ -485,9 +513,12 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
             n += next_u32(rng) < keep_thr[w]
         for i in range(min(PREFETCH_AHEAD, n)):
             prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i])
+        if draw_early:
+            for p in range(min(NOISE_AHEAD, n)):
+                draw_ahead(sent, p, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts)
         if slots_on:
             for p in range(min(window, n)):
-                slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % ring, slot_sums,
+                slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % slot_ring, slot_sums,
                            slot_grads, slot_rows, slot_used)
         for i in range(n):
             # skip-gram gathers the centre's rows; CBOW the rows of the word entering the window
@@ -504,14 +535,16 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                     if j != i:
                         contexts[K] = sent[j]
                         K += 1
-                noise = neg_targets[0]
-                for t in range(negative):
-                    noise[t] = draw_noise(rng, alias_thr, alias_idx)
-                    prefetch_row(syn1neg, noise[t])
+                if negative > 0 and i + window + 1 < n:     # a positive target once it enters the window
+                    prefetch_row(syn1neg, sent[i + window + 1])
+                noise_row = i % NOISE_AHEAD
                 loss += sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
                                          row_growth, vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens,
-                                         hs, centre, contexts, K, noise, negative, update == UPDATE_BATCHED, alpha,
-                                         neu1, work, work_total, compute_loss)
+                                         hs, centre, contexts, K, neg_targets[noise_row], negative,
+                                         update == UPDATE_BATCHED, alpha, neu1, work, work_total, compute_loss)
+                if draw_early and i + NOISE_AHEAD < n:
+                    draw_ahead(sent, i + NOISE_AHEAD, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets,
+                               neg_counts)
             elif sg:
                 K = 0
                 for j in range(lo, hi):
@@ -528,20 +561,23 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
             elif slots_on:
                 if i + window < n:
                     slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i + window],
-                               (i + window) % ring, slot_sums, slot_grads, slot_rows, slot_used)
+                               (i + window) % slot_ring, slot_sums, slot_grads, slot_rows, slot_used)
                 K = 0
                 for j in range(lo, hi):
                     if j != i:
-                        contexts[K] = j % ring
+                        contexts[K] = j % slot_ring
                         K += 1
-                n_neg = draw_targets(centre, negative, rng, alias_thr, alias_idx, neg_targets[0]) \
-                    if negative > 0 else 0
+                noise_row = i % NOISE_AHEAD
+                n_neg = neg_counts[noise_row] if negative > 0 else 0
                 loss += cbow_centre_slots(syn1neg, syn1, codes, points, codelens, hs, centre, contexts, K,
-                                          neg_targets[0], n_neg, cbow_mean, alpha, slot_sums, slot_grads, slot_rows,
-                                          slot_used, neu1, work, compute_loss)
+                                          neg_targets[noise_row], n_neg, cbow_mean, alpha, slot_sums, slot_grads,
+                                          slot_rows, slot_used, neu1, work, compute_loss)
+                if draw_early and i + NOISE_AHEAD < n:
+                    draw_ahead(sent, i + NOISE_AHEAD, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets,
+                               neg_counts)
                 if i >= window:
                     slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i - window],
-                               (i - window) % ring, slot_grads, slot_used, vocab_lockf, ngrams_lockf, use_lockf)
+                               (i - window) % slot_ring, slot_grads, slot_used, vocab_lockf, ngrams_lockf, use_lockf)
             else:
                 K = 0
                 for j in range(lo, hi):
@@ -555,7 +591,7 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                                     contexts, K, neg_targets[0], n_neg, cbow_mean, alpha, neu1, work, compute_loss)
         if slots_on:
             for p in range(max(0, n - window), n):
-                slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % ring, slot_grads,
+                slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % slot_ring, slot_grads,
                            slot_used, vocab_lockf, ngrams_lockf, use_lockf)
         length = offsets[s + 1] - offsets[s]
         progress[slot] += length

@@ -20,7 +20,7 @@ from ..encode import SentenceBuffers
 from ..kernels.sentences import SLOT_STRIDE
 from ..progress import LOSS_WINDOW, Progress, kernel_step, progress_mode
 from ..training import ChunkQueue, plan_chunks, private_zeros
-from .kernels import UPDATES, row_growths, train_fasttext_chunk
+from .kernels import NOISE_AHEAD, UPDATES, row_growths, train_fasttext_chunk
 
 logger = logging.getLogger("w2v")
 POLL_SECONDS = 0.2
@@ -77,8 +77,8 @@ class ThreadScratch:
         span = 2 * window
         self.sent = private_zeros(max_sentence, np.int32)
         self.contexts = private_zeros(span, np.int32)
-        self.neg_targets = private_zeros((span, negative + 1), np.int32)
-        self.neg_counts = private_zeros(span, np.int32)
+        self.neg_targets = private_zeros((max(span, NOISE_AHEAD), negative + 1), np.int32)
+        self.neg_counts = private_zeros(max(span, NOISE_AHEAD), np.int32)
         self.neu1 = private_zeros(d, np.float32)
         self.work = private_zeros(d, np.float32)
         self.work_total = private_zeros(d, np.float32)
