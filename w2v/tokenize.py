@@ -460,7 +460,19 @@ def _tokenize(data, i, byte_class, max_len, slots, hashes, starts, lengths, aren
     scanned and each token hashed and tried against ``recent``; then the tokens ``recent`` missed
     (rare words, ~20% of a Zipfian text) are looked up in the main table, whose probes touch
     four arrays of MBs in turn. Their lines are prefetched a few misses ahead, so those memory
-    waits overlap instead of adding up (they were most of the time: ~400 ns a miss)."""
+    waits overlap instead of adding up (they were most of the time: ~400 ns a miss).
+
+    Arguments (``n`` bytes of text, ``V`` words the table has room for; :class:`Tokenizer` owns them):
+
+    * ``data`` uint8 (n,): the text, ending at whitespace; ``i``: int, where to start;
+    * ``byte_class`` uint8 (256,): :data:`BYTE_CLASS`; ``max_len``: int, the most tokens a sentence holds;
+    * ``slots`` int32 (2 V,): the hash table, a word id or -1;
+    * ``hashes`` uint64 (V,), ``starts`` int64 (V,), ``lengths`` int32 (V,): each word's hash and where
+      its bytes lie in ``arena`` uint8 (room for the block's bytes);
+    * ``ids`` int32, ``offsets`` int64: the block's ids and sentence ends (room for the block's tokens);
+    * ``state`` int64 (6,): the counters, indexed by WORDS ... FIRST_LINE_END;
+    * ``recent`` int64 (RECENT_SIZE, 4): the recent-words table.
+    """
     # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
     data, byte_class, slots, hashes = borrowed(data), borrowed(byte_class), borrowed(slots), borrowed(hashes)
     starts, lengths, arena, ids = borrowed(starts), borrowed(lengths), borrowed(arena), borrowed(ids)

@@ -85,6 +85,18 @@ def count_ngrams(ids, offsets, first, is_conn, wp_start, wp_len, wp_parts, buf, 
     the entry column is reset whenever entries move.
     Returns the sentence it stopped before (len(offsets) - 1 when done; earlier when the arrays
     might not hold the next sentence's new entries: grow them and call again).
+
+    Arguments (``W`` words in the word index; the table's layout is :mod:`w2v.kernels.phrases`'):
+
+    * ``ids`` int32 (tokens,), ``offsets`` int64 (sentences + 1,): the sentences (ids < 0: unknown);
+    * ``first``: int, the sentence to start at;
+    * ``is_conn`` bool (<= W,): connector words (a word past its end is none);
+    * ``wp_start`` int64 (W,), ``wp_len`` int32 (W,), ``wp_parts`` int32: word w's parts are
+      ``wp_parts[wp_start[w]:wp_start[w] + wp_len[w]]``;
+    * ``buf`` int32: room for the parts of the longest sentence;
+    * ``word_entry`` int64 (W, 2), ``pair_cache`` int64 (2^k, 3): unigram and pair counts held back;
+    * ``max_vocab_size``: int; ``settle``: bool, flush the held counts before returning;
+    * ``slots`` int32, ``entries`` int64 (capacity, 2), ``arena`` int32, ``state`` int64 (5,): the table.
     """
     # arguments borrowed: no atomic reference counting in the loops (see kernels.borrow)
     ids, offsets, is_conn, wp_start = borrowed(ids), borrowed(offsets), borrowed(is_conn), borrowed(wp_start)
