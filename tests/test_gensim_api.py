@@ -219,7 +219,7 @@ def test_predict_output_word_and_score_match_gensim():
     corpus = [["a"] * 1 + ["b"] * 2 + ["c"] * 3 + ["d"] * 4 + ["e"] * 5 + ["f"] * 6]  # distinct counts: one tree
     theirs = GensimWord2Vec(corpus, vector_size=6, min_count=1, hs=1, negative=3, workers=1, epochs=3, seed=2)
     ours = w2v.Word2Vec(**TINY)
-    ours = ours._from_gensim_state(_state_of(theirs))
+    ours = ours.from_gensim_state(_state_of(theirs))
     _same_ranking(ours.predict_output_word(["b", "c"], topn=3), theirs.predict_output_word(["b", "c"], topn=3))
     assert ours.predict_output_word(["zz"]) is None
     for sg in (0, 1):
@@ -250,7 +250,7 @@ def _state_of(g):
 
 def test_a_gensim_model_converts_and_trains_on():
     g = GensimWord2Vec(common_texts * 20, vector_size=12, min_count=1, workers=1, seed=4)
-    m = w2v.Word2Vec._from_gensim_state(_state_of(g))
+    m = w2v.Word2Vec.from_gensim_state(_state_of(g))
     np.testing.assert_array_equal(m.wv.vectors, g.wv.vectors)
     np.testing.assert_array_equal(m.syn1neg, g.syn1neg)
     _same_ranking(m.wv.most_similar("graph", topn=3), g.wv.most_similar("graph", topn=3))
@@ -318,7 +318,7 @@ def test_models_from_gensim_keep_gensims_huffman_tree(tmp_path):
 
     g = GensimWord2Vec(common_texts * 5, vector_size=6, min_count=1, hs=1, negative=0, workers=1, seed=1)
     _assign_binary_codes(g.wv)
-    m = w2v.Word2Vec._from_gensim_state(_state_of(g))
+    m = w2v.Word2Vec.from_gensim_state(_state_of(g))
     codes, points, lengths = m.vocab.huffman()  # the tree w2v trains and scores this model with
     ours = w2v.vocab.build_huffman(m.vocab.counts)  # word2vec.c's tree: differs here (equal counts)
     assert not all(np.array_equal(x, y) for x, y in zip(ours, (codes, points, lengths)))

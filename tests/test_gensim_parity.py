@@ -11,8 +11,8 @@ import pytest
 gensim_models = pytest.importorskip("gensim.models")
 word2vec_inner = pytest.importorskip("gensim.models.word2vec_inner")
 
-from w2v.kernels import train_chunk  # noqa: E402
-from w2v.kernels.sentences import RING, SLOT_STRIDE  # noqa: E402
+from w2v.kernels.arguments import Corpus, Counters, Mode, Schedule, Scratch, Settings, Tables, WordTables  # noqa: E402
+from w2v.kernels.sentences import RING, SLOT_STRIDE, chunk_kernel  # noqa: E402
 from w2v.kernels.skipgram import SG_EXACT  # noqa: E402
 
 SENTENCE = "a b c a d e b f a c g a b h b a".split()
@@ -49,17 +49,20 @@ def w2v_step(g, sg, window, d, syn0, syn1, alpha, cbow_mean, hot_first=None, mer
     hot_first = v - 1 if hot_first is None else hot_first
     ids = np.array([g.wv.key_to_index[w] for w in SENTENCE], np.int32)
     span, width = 2 * window, codes.shape[1]
-    train_chunk(syn0, np.zeros((0, d), np.float32), syn1, ids, np.array([0, len(ids)], np.int64), 0, 1,
-                np.full(v, 2**32, np.uint64), np.zeros(v, np.uint64), np.zeros(v, np.int32),
-                codes, points, lengths, np.ones(1, np.float32), False, sg, cbow_mean, window, False, 0, 1, SG_EXACT,
-                False, alpha, alpha, 10**9, 10**9, 1, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32),
+    hot = v - 1 - hot_first
+    train_chunk = chunk_kernel(Mode(sg=bool(sg), hs=True, ns=False, sg_kernel=SG_EXACT))
+    train_chunk(Tables(syn0, np.zeros((0, d), np.float32), syn1), Corpus(ids, np.array([0, len(ids)], np.int64)), 0, 1,
+                WordTables(np.full(v, 2**32, np.uint64), np.zeros(v, np.uint64), np.zeros(v, np.int32), codes, points,
+                           lengths, np.ones(1, np.float32), False, hot_first),
+                Settings(window=window, shrink_windows=False, cbow_mean=bool(cbow_mean), negative=0,
+                         compute_loss=False, ns_skip_saturated=True, merge_every=merge_every),
+                Schedule(alpha, alpha, 10**9, 10**9, 1),
+                Counters(np.zeros(SLOT_STRIDE, np.int64), np.zeros(SLOT_STRIDE), np.zeros(1, np.int32)), 0,
                 np.ones(1, np.uint64),
-                np.zeros(SLOT_STRIDE), np.zeros(len(ids), np.int32), np.zeros(span, np.int32),
-                np.zeros((span, d), np.float32), np.zeros((span, d), np.float32), np.zeros(span, np.float32),
-                np.zeros((RING, 1), np.int32), np.zeros(RING, np.int32), np.zeros(1, np.float32),
-                np.zeros(width, np.int32), np.zeros(width, np.float32), True,
-                hot_first, np.zeros((v - 1 - hot_first, d), np.float32), np.zeros((v - 1 - hot_first, d), np.float32),
-                merge_every)
+                Scratch(np.zeros(len(ids), np.int32), np.zeros(span, np.int32), np.zeros((span, d), np.float32),
+                        np.zeros((span, d), np.float32), np.zeros(span, np.float32), np.zeros((RING, 1), np.int32),
+                        np.zeros(RING, np.int32), np.zeros(1, np.float32), np.zeros(width, np.int32),
+                        np.zeros(width, np.float32), np.zeros((hot, d), np.float32), np.zeros((hot, d), np.float32)))
 
 
 @pytest.mark.parametrize("sg,cbow_mean", [(0, 1), (0, 0), (1, 1)], ids=["cbow-mean", "cbow-sum", "skipgram"])

@@ -310,10 +310,10 @@ def test_word_index_enters_a_tokenisers_words_into_its_dict_on_first_read():
     assert [other[w] for w in "abc"] == [0, 1, 2] and [lazy[w] for w in "abd"] == [0, 1, 2] and "c" not in lazy
 
     model = Phrases(Path(w2v.sample_corpus_path()))
-    index = model._index
+    index = model.word_index
     assert dict.__len__(index) == 0 and len(index.words) > 1000
     frozen = model.freeze()  # token lists are looked up in the dict: the words are there
-    assert frozen._compiled().ids_of(["the", "of"]).tolist() == [index.words.index("the"), index.words.index("of")]
+    assert frozen.compiled().ids_of(["the", "of"]).tolist() == [index.words.index("the"), index.words.index("of")]
 
 
 def test_word_index_parts_grow_in_place_and_a_copy_grows_apart():
@@ -370,7 +370,7 @@ def test_positions_are_the_apply_codes_as_word_ids(sentences):
     """The fused kernel (apply + codes_to_ids) gives what the two steps give."""
     from w2v.kernels import phrases as K
 
-    compiled = Phrases(sentences, min_count=3, threshold=1.0).freeze()._compiled()
+    compiled = Phrases(sentences, min_count=3, threshold=1.0).freeze().compiled()
     ids = compiled.ids_of([w for s in sentences[:50] for w in s])
     offsets = np.arange(0, len(ids) + 1, 500, dtype=np.int64)
     offsets[-1] = len(ids)
