@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from . import corpus as corpus_mod
+from . import tokenize
 from .fileutil import compression_of
 from .kernels import phrases as K
 from .tokenize import Tokenizer
@@ -53,7 +54,7 @@ class StreamingTokenizer(Tokenizer):
     def take(self, keep_open: bool = True):
         """(ids, sentence offsets) of the complete sentences (all of them if not ``keep_open``,
         the open one included), and forget them."""
-        n_ids, n_sent = int(self.state[2]), int(self.state[3])
+        n_ids, n_sent = int(self.state[tokenize.BLOCK_IDS]), int(self.state[tokenize.BLOCK_SENTENCES])
         end = int(self.offsets[n_sent - 1]) if n_sent else 0
         if not keep_open and end < n_ids:
             ends = np.append(self.offsets[:n_sent], n_ids)
@@ -63,14 +64,14 @@ class StreamingTokenizer(Tokenizer):
         ids = self.ids[:end].copy()
         tail = n_ids - end
         self.ids[:tail] = self.ids[end:n_ids]
-        self.state[2], self.state[3] = tail, 0
+        self.state[tokenize.BLOCK_IDS], self.state[tokenize.BLOCK_SENTENCES] = tail, 0
         return ids, np.concatenate([[0], ends]).astype(np.int64)
 
     def new_words(self, first: int) -> list[str]:
         """The words with ids ``first..`` (as str). Their bytes lie one after another in the
         arena: with a space put between them (no token holds one) they are decoded and split
         at once, in C (~10x faster than decoding 300k words one by one)."""
-        n = int(self.state[0])
+        n = int(self.state[tokenize.WORDS])
         if n <= first:
             return []
         begin = int(self.starts[first])
@@ -127,7 +128,7 @@ def _tokenized_blocks(path, max_sentence_length: int):
     def take(keep_open: bool):
         nonlocal known
         ids, offsets = tok.take(keep_open)
-        n = int(tok.state[0])
+        n = int(tok.state[tokenize.WORDS])
         new, known = (tok.new_words(known) if n > known else []), n
         collections.deque(map(hash, new), maxlen=0)  # str caches its hash: the index's dict won't hash again
         return ids, offsets, new, nbytes
@@ -135,7 +136,7 @@ def _tokenized_blocks(path, max_sentence_length: int):
     for block in corpus_mod.validated_blocks(path):
         tok.feed(block)
         nbytes += len(block)
-        if int(tok.state[3]):
+        if int(tok.state[tokenize.BLOCK_SENTENCES]):
             yield take(True)
     tok.end_document()
     last = take(False)

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from . import corpus as corpus_mod
+from . import tokenize
 from .fileutil import atomic_write
 from .kernels import phrases as K
 from .file_blocks import ReadProgress, StreamingTokenizer, in_background, indexed_blocks
@@ -50,10 +51,10 @@ def _tokenized_lines(path):
 
     def take():
         nonlocal known
-        n_ids, n_sent = int(tok.state[2]), int(tok.state[3])
+        n_ids, n_sent = int(tok.state[tokenize.BLOCK_IDS]), int(tok.state[tokenize.BLOCK_SENTENCES])
         ids, ends = tok.ids[:n_ids].copy(), tok.offsets[:n_sent].copy()
-        tok.state[2], tok.state[3] = 0, 0
-        n = int(tok.state[0])
+        tok.state[tokenize.BLOCK_IDS], tok.state[tokenize.BLOCK_SENTENCES] = 0, 0
+        n = int(tok.state[tokenize.WORDS])
         new, known = (tok.new_words(known) if n > known else []), n
         return ids, ends, new, nbytes
 

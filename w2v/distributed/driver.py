@@ -42,6 +42,7 @@ import numpy as np
 
 from ..checkpoint import FORMAT, KIND, Position, RunSpec, write_state
 from ..progress import Progress, progress_mode
+from ..training import RateSchedule, check_finite
 from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, WorkerLost, bounded, check_workers, cold_workers, connect, make_probe,
@@ -315,7 +316,6 @@ class ClusterRun:
                     "(%.1f up, %.1f down)", model.epochs_trained, words, rounds, seconds,
                     words / max(seconds, 1e-9), loss, sum(s["bytes_up"] + s["bytes_down"] for s in ep) / 1e6,
                     sum(s["bytes_up"] for s in ep) / 1e6, sum(s["bytes_down"] for s in ep) / 1e6)
-        from ..training import check_finite
         check_finite(model, epoch + 1)
 
     def _launch(self, epoch, cursors, alpha, min_alpha, total):
@@ -327,7 +327,8 @@ class ClusterRun:
             return None
         k = len(active)
         budget = _budget(self.round_words, k)
-        lr = (alpha, min_alpha, total / k, self.done / k, self.epoch_words / k, self.model.params.batch_words / k)
+        lr = RateSchedule(alpha, min_alpha, total / k, self.done / k, self.epoch_words / k,
+                          self.model.params.batch_words / k)
         index, number = self._count_round()
         report = None if self.tail_every == 1 or index % self.tail_every == self.tail_every - 1 else HOT_WORDS
         self.unreported = report is not None  # a round reporting every row covers the rounds before it
@@ -351,7 +352,7 @@ class ClusterRun:
         every replica reaches the driver's model before the epoch ends)."""
         index, number = self._count_round()
         self.unreported = False
-        lr = (alpha, alpha, 1, 0, 1, 1)
+        lr = RateSchedule(alpha, alpha, 1, 0, 1, 1)  # trains nothing: the rate is only passed on
         futures = {w: (w, self.tasks.submit(step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
                    for w in self.workers}
         for w in self.workers:
