@@ -60,3 +60,22 @@ def test_licence_file_is_the_one_the_readme_names():
 def test_changelog_has_an_unreleased_section():
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## Unreleased" in changelog
+
+
+def test_architecture_names_every_module():
+    """ARCHITECTURE.md is the map of the package: a module it does not name is a room nobody was told of."""
+    root = Path(w2v.__file__).resolve().parent.parent
+    text = (root / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = []
+    for path in sorted((root / "w2v").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        parts = rel.split("/")
+        if len(parts) == 2:
+            named = f"`{rel}`" in text
+        else:  # w2v/<package>/<name>.py: named in its package's section, or by its full path
+            package = "/".join(parts[:-1])
+            section = re.search(rf"\(`{re.escape(package)}/`[^\n]*\n(.*?)(\n## |\Z)", text, re.S)
+            named = f"`{rel}`" in text or (section is not None and f"`{parts[-1]}`" in section.group(1))
+        if not named:
+            missing.append(rel)
+    assert not missing, f"ARCHITECTURE.md does not name {missing}"
