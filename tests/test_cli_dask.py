@@ -44,6 +44,7 @@ def check_vectors(path, shard_dir):
     assert all(len(row.split()) == 17 for row in rows[1:])
 
 
+@pytest.mark.slow
 def test_dask_workers_starts_a_local_cluster_and_trains(shard_dir, tmp_path):
     out = tmp_path / "v.txt"
     proc = w2v_train("-train", shard_dir, "-output", out, "-dask-workers", "2", *FLAGS)
@@ -53,6 +54,7 @@ def test_dask_workers_starts_a_local_cluster_and_trains(shard_dir, tmp_path):
     assert not (tmp_path / "v.txt.partial.ckpt").exists()  # the CLI's own checkpoint, removed after the run
 
 
+@pytest.mark.slow
 def test_scheduler_address_of_a_running_cluster(shard_dir, tmp_path):
     out = tmp_path / "v.txt"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -77,6 +79,7 @@ def test_unreachable_scheduler_is_named_at_once(shard_dir, tmp_path):
     assert "Traceback" not in proc.stderr and not (tmp_path / "v.txt").exists()
 
 
+@pytest.mark.slow
 def test_a_listener_that_never_answers_does_not_hang_the_command(shard_dir, tmp_path):
     """Something accepts connections at the address but speaks no Dask: Dask's own connect would wait
     for good there; the command gives up after the connect timeout and names the address."""
@@ -91,6 +94,7 @@ def test_a_listener_that_never_answers_does_not_hang_the_command(shard_dir, tmp_
     assert f"cannot reach the Dask scheduler at '{address}'" in proc.stderr and "handshake" in proc.stderr
 
 
+@pytest.mark.slow
 def test_workers_with_a_cold_kernel_cache_compile_as_an_announced_step(shard_dir, tmp_path, monkeypatch, capsys):
     """A first run on fresh workers sat a minute or two at 0% while each worker compiled. Workers
     whose probe says their numba cache is cold now compile first, as a step announced before and

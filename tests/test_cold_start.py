@@ -90,6 +90,7 @@ print(time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF).ru_max
 """
 
 
+@pytest.mark.slow
 def test_a_cold_start_compiles_one_mode_within_bounds(tmp_path):
     """An empty numba cache (a fresh install, a CI job, a notebook): the first skip-gram run
     compiles the scan's kernels and its own mode's training kernel only. Compiling every mode in

@@ -609,6 +609,7 @@ def _die_in(name):
     setattr(replica, name, die)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["count_shard", "prepare"])
 def test_a_worker_lost_before_training_hands_its_shards_over(shards, single, w2v_log, phase):
     """A worker that dies while the corpus is counted (count_shard) or encoded (prepare), before

@@ -26,6 +26,7 @@ REPRESENTATIVE = [
 ]
 
 
+@pytest.mark.slow
 def test_suite_writes_nothing_into_home_or_the_user_cache(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

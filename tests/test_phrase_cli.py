@@ -1,6 +1,8 @@
 """``w2v phrase``: word2phrase.c's flags, output layout and errors."""
 from __future__ import annotations
 
+import pytest
+
 from w2v.cli import main
 from w2v.kernels import phrases_reference as ref
 
@@ -33,6 +35,7 @@ def test_phrase_errors(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_first_phrase_run_says_it_compiles_and_how_long_it_took(tmp_path):
     """Issue 29: the first ``w2v phrase`` sat ~27 s with no message. With numba's cache pointed at
     an empty directory (a fresh install) it says so before compiling and the time after, before its

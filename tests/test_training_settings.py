@@ -7,7 +7,8 @@ to compare tables exactly, so these tests measure each setting's effect through 
   (context, centre) pairs trained) on sentences of each length;
 * ``ns_exponent``: the noise distribution, read from which output rows of never-seen words moved.
 
-Each is a statistical test with a tolerance of about 5 standard deviations of its sampling noise.
+Each is a statistical test (one worker, fixed seed: the same draws every run) whose tolerance is several
+standard deviations of its sampling noise wide.
 """
 from __future__ import annotations
 
