@@ -157,20 +157,21 @@ def test_known_hash_values():
 # ---- the "shared" and "batched" updates ----------------------------------------------------------
 
 @pytest.mark.parametrize("hs,negative", [(0, 3), (1, 0), (1, 2)])
-@pytest.mark.parametrize("collapse", [False, True])
+@pytest.mark.parametrize("per_context,collapse", [(True, False), (False, False), (False, True)])
 @pytest.mark.parametrize("scale", [0.5, 3.0])
-def test_shared_skipgram_centre_matches_reference(hs, negative, collapse, scale):
+def test_shared_skipgram_centre_matches_reference(hs, negative, per_context, collapse, scale):
     tables, ngrams, starts, ids, codes, points, codelens = make_tables(7, scale)
     expected = {k: v.copy() for k, v in tables.items()}
     rng = np.random.default_rng(8)
     for centre in (2, 3, 0, 7):
         contexts = [int(c) for c in rng.integers(0, V, size=4)] + [5]
-        noise = [5] + [int(x) for x in rng.integers(0, V, size=negative - 1)] if negative else []
-        reference.sg_centre_shared(expected, ngrams, centre, contexts, noise, bool(hs), codes, points, codelens,
-                                   0.05, collapse)
+        pool = negative * (len(contexts) if per_context else 1)
+        noise = [5] + [int(x) for x in rng.integers(0, V, size=pool - 1)] if negative else []
+        reference.sg_centre_shared(expected, ngrams, centre, contexts, noise, negative, bool(hs), codes, points,
+                                   codelens, 0.05, per_context, collapse)
         kernels.sg_centre_shared(*kernel_args(tables, starts, ids, codes, points, codelens, hs), centre,
                                  np.array(contexts, np.int32), len(contexts), np.array(noise + [0], np.int32),
-                                 len(noise), collapse, np.float32(0.05), *scratch(), False)
+                                 negative, per_context, collapse, np.float32(0.05), *scratch(), False)
     for name in tables:
         np.testing.assert_allclose(tables[name], expected[name], rtol=2e-4, atol=2e-5, err_msg=name)
     assert not np.allclose(tables["vectors_ngrams"], make_tables(7, scale)[0]["vectors_ngrams"])
@@ -190,7 +191,7 @@ def run_chunk(tables, starts, ids, codes, points, codelens, sentence, sg, hs, ne
         np.zeros(1, np.int32), codes, points, codelens, sg, cbow_mean, window, False, negative, hs, False, update,
         0.05, 0.05, 10**9, 10**9, 1, np.zeros(SLOT_STRIDE, np.int64), 0, np.zeros(1, np.int32),
         np.ones(1, np.uint64), np.zeros(SLOT_STRIDE), np.zeros(len(sentence), np.int32), np.zeros(span, np.int32),
-        np.zeros((max(span, kernels.NOISE_AHEAD), negative + 1), np.int32),
+        np.zeros((max(span, kernels.NOISE_AHEAD), max(negative + 1, span * negative)), np.int32),
         np.zeros(max(span, kernels.NOISE_AHEAD), np.int32), *scratch(),
         np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32), np.zeros(span + 1, np.int32),
         np.zeros(span + 1, np.int32))

@@ -18,6 +18,8 @@ gensim 4's ``fasttext_inner.pyx`` has them (which is what its quality figures we
 Three updates (``kernel=``, :data:`UPDATES`), as Word2Vec has them:
 
 * ``"exact"``: gensim's order and draws, below (the parity tests replay gensim's own updates);
+  with negative sampling alone, skip-gram draws a centre's negatives a few centre words ahead
+  and prefetches their rows (:func:`sg_centre_shared`), the same draws and order otherwise;
 * ``"shared"`` (what ``"auto"``, the default, runs): skip-gram draws a centre word's negatives once
   for all its contexts (:func:`sg_centre_shared`), keeping the pairs in gensim's order; CBOW keeps
   each word of the window in a slot (:func:`cbow_centre_slots`): its rows summed once as it
@@ -266,21 +268,22 @@ def cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngra
     return loss
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth, vocab_lockf,
                      ngrams_lockf, use_lockf, codes, points, codelens, hs, centre, contexts, n_contexts, noise,
-                     n_noise, collapse, alpha, neu1, work, work_total, compute_loss):
-    """Skip-gram for one centre word with one draw of negatives shared by all its contexts; return the loss.
+                     n_noise, per_context, collapse, alpha, neu1, work, work_total, compute_loss):
+    """Skip-gram for one centre word with its negatives drawn ahead (and prefetched); return the loss.
 
-    ``noise[:n_noise]`` (int32) are the centre's noise words; context k trains its own word (label
-    1) and every noise word other than it (label 0), the hierarchical-softmax path first when
-    ``hs``. Without ``collapse`` (kernel ``"shared"``) the pairs run in gensim's order, the
-    centre's input vector moving after each context as in :func:`sg_centre`; only the draw is
-    shared, so the noise rows stay in cache for the whole window and one draw replaces one per
-    context. With ``collapse`` (``"batched"``, HogBatch for one input row) the input vector is held
-    for the whole window, so a noise word's score is the same for every context and its m pairs
-    become one update of m times the gradient: each noise row is read and written once per
-    centre instead of once per context.
+    Context k trains its own word (label 1) and its noise words other than it (label 0), the
+    hierarchical-softmax path first when ``hs``; its noise words are
+    ``noise[k * n_noise:(k + 1) * n_noise]`` (int32) with ``per_context`` (kernel ``"exact"`` with
+    negative sampling alone: gensim's fresh draws for every pair, only made a few words ahead so
+    their rows are in cache), else the ``noise[:n_noise]`` that all the contexts share (``"shared"``:
+    a fifth of the draws and rows). The pairs run in gensim's order, the centre's input vector
+    moving after each context as in :func:`sg_centre`. With ``collapse`` (``"batched"``, HogBatch
+    for one input row) the input vector is held for the whole window, so a shared noise word's
+    score is the same for every context and its m pairs become one update of m times the
+    gradient: each noise row is read and written once per centre instead of once per context.
     """
     d = neu1.shape[0]
     for j in range(d):
@@ -306,7 +309,8 @@ def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts,
         if n_noise > 0:
             loss += train_target(neu1, work, syn1neg, word, np.float32(1.0), alpha, False, compute_loss)
             if not collapse:
-                for t in range(n_noise):
+                first = k * n_noise if per_context else 0
+                for t in range(first, first + n_noise):
                     if noise[t] != word:
                         loss += train_target(neu1, work, syn1neg, noise[t], np.float32(0.0), alpha, False,
                                              compute_loss)
@@ -350,7 +354,7 @@ def slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, word, slo
                           vocab_lockf, ngrams_lockf, use_lockf)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cbow_centre_slots(syn1neg, syn1, codes, points, codelens, hs, centre, slots, n_slots, targets, n_targets,
                       cbow_mean, alpha, slot_sums, slot_grads, slot_rows, slot_used, neu1, work, compute_loss):
     """CBOW for one centre word over the window slots ``slots[:n_slots]`` (kernel ``"shared"``); return the loss.
@@ -427,15 +431,16 @@ NOISE_AHEAD = 4
 
 
 @njit(cache=True, inline="always")
-def draw_ahead(sent, p, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts):
+def draw_ahead(sent, p, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts):
     """Draw the negatives of the centre word at position ``p`` into ring row ``p % NOISE_AHEAD``
     of ``neg_targets`` (their number in ``neg_counts``) and start loading their rows: skip-gram's
-    shared noise words, or CBOW's targets (the word, then draws other than it)."""
+    ``pool`` noise words (``negative`` per context, or ``negative`` shared ones), or CBOW's targets
+    (the word, then draws other than it)."""
     row = p % NOISE_AHEAD
     if sg:
-        for t in range(negative):
+        for t in range(pool):
             neg_targets[row, t] = draw_noise(rng, alias_thr, alias_idx)
-        neg_counts[row] = negative
+        neg_counts[row] = pool
     else:
         neg_counts[row] = draw_targets(sent[p], negative, rng, alias_thr, alias_idx, neg_targets[row])
     for t in range(neg_counts[row]):
@@ -476,7 +481,8 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     stop int32 (1,): non-zero makes the loop return at the next sentence; rng uint64 (>= 1,): this
       thread's RNG state; loss_out float64: the loss is added at ``slot``.
     Scratch (this thread's): sent int32 (longest sentence,), contexts int32 (2 * window,),
-      neg_targets int32 (R, negative + 1), neg_counts int32 (R,), R = max(2 * window, NOISE_AHEAD),
+      neg_targets int32 (R, max(negative + 1, 2 * window * negative)), neg_counts int32 (R,),
+      R = max(2 * window, NOISE_AHEAD),
       neu1, work, work_total float32 (d,); the CBOW window slots (``2 * window + 1`` of them, the
       window's words by position modulo that): slot_sums, slot_grads float32 (2 * window + 1, d),
       slot_rows, slot_used int32 (2 * window + 1,).
@@ -496,7 +502,9 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     slot_rows, slot_used = borrowed(slot_rows), borrowed(slot_used)
     slot_ring = 2 * window + 1
     slots_on = update != UPDATE_EXACT and not sg
-    draw_early = update != UPDATE_EXACT and negative > 0
+    fresh_ahead = update == UPDATE_EXACT and sg and not hs  # gensim's draws, made ahead
+    draw_early = negative > 0 and (update != UPDATE_EXACT or fresh_ahead)
+    pool = negative * (2 * window if fresh_ahead else 1)
     words = 0
     loss = 0.0
     for s in range(s_begin, s_end):
@@ -515,7 +523,7 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
             prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i])
         if draw_early:
             for p in range(min(NOISE_AHEAD, n)):
-                draw_ahead(sent, p, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts)
+                draw_ahead(sent, p, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts)
         if slots_on:
             for p in range(min(window, n)):
                 slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % slot_ring, slot_sums,
@@ -529,7 +537,7 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
             lo = max(0, i - reach)
             hi = min(n, i + reach + 1)
             centre = sent[i]
-            if sg and update != UPDATE_EXACT:
+            if sg and (update != UPDATE_EXACT or (fresh_ahead and negative > 0)):
                 K = 0
                 for j in range(lo, hi):
                     if j != i:
@@ -540,11 +548,11 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                 noise_row = i % NOISE_AHEAD
                 loss += sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
                                          row_growth, vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens,
-                                         hs, centre, contexts, K, neg_targets[noise_row], negative,
+                                         hs, centre, contexts, K, neg_targets[noise_row], negative, fresh_ahead,
                                          update == UPDATE_BATCHED, alpha, neu1, work, work_total, compute_loss)
                 if draw_early and i + NOISE_AHEAD < n:
-                    draw_ahead(sent, i + NOISE_AHEAD, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets,
-                               neg_counts)
+                    draw_ahead(sent, i + NOISE_AHEAD, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg,
+                               neg_targets, neg_counts)
             elif sg:
                 K = 0
                 for j in range(lo, hi):
@@ -573,8 +581,8 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                                           neg_targets[noise_row], n_neg, cbow_mean, alpha, slot_sums, slot_grads,
                                           slot_rows, slot_used, neu1, work, compute_loss)
                 if draw_early and i + NOISE_AHEAD < n:
-                    draw_ahead(sent, i + NOISE_AHEAD, negative, sg, rng, alias_thr, alias_idx, syn1neg, neg_targets,
-                               neg_counts)
+                    draw_ahead(sent, i + NOISE_AHEAD, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg,
+                               neg_targets, neg_counts)
                 if i >= window:
                     slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i - window],
                                (i - window) % slot_ring, slot_grads, slot_used, vocab_lockf, ngrams_lockf, use_lockf)

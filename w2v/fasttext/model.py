@@ -73,6 +73,35 @@ def random_rows(rows: int, d: int, seed: int, stream: int, threads: int = 1) -> 
     return table
 
 
+class BackgroundTable:
+    """The n-gram table drawn by :func:`random_rows` in a thread, started before the corpus scan.
+
+    Its shape (``bucket`` x ``vector_size``) is known before the vocabulary, and most of its cost
+    is the kernel handing the process 800 MB of fresh pages (at the defaults), which need not wait
+    for the scan: both run at once, and the table is taken when the vocabulary is ready.
+    """
+
+    def __init__(self, rows: int, d: int, seed: int, stream: int, threads: int):
+        self.shape = (rows, d)
+        self.table = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.fill, args=(rows, d, seed, stream, threads), daemon=True,
+                                       name="w2v-fasttext-ngram-table")
+        self.thread.start()
+
+    def fill(self, rows: int, d: int, seed: int, stream: int, threads: int) -> None:
+        try:
+            self.table = random_rows(rows, d, seed, stream, threads)
+        except BaseException as e:  # MemoryError: raised by result() in the caller's thread
+            self.error = e
+
+    def result(self) -> np.ndarray:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.table
+
+
 class FastText(Word2Vec):
     """gensim 4.4's ``FastText``: same positional order, defaults and behaviour.
 
@@ -99,6 +128,7 @@ class FastText(Word2Vec):
         self.callbacks = check_callbacks(callbacks)
         self.vocab_corpus = None
         self.ft_lock = threading.Lock()
+        self.pending_table = None
         super().__init__(None, None, vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
                          max_vocab_size=max_vocab_size, sample=sample, seed=seed, workers=workers,
                          min_alpha=min_alpha, sg=sg, hs=hs, negative=negative, ns_exponent=ns_exponent,
@@ -115,6 +145,7 @@ class FastText(Word2Vec):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("ft_lock", None)
+        state.pop("pending_table", None)
         state["vocab_corpus"] = None
         return state
 
@@ -126,9 +157,18 @@ class FastText(Word2Vec):
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
-        """gensim's ``build_vocab``; the n-gram table is sized once (``bucket`` rows) and kept on update."""
-        result = super().build_vocab(corpus_iterable, corpus_file, update=update, progress_per=progress_per,
-                                     keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+        """gensim's ``build_vocab``; the n-gram table is sized once (``bucket`` rows) and kept on update.
+        A fresh table is drawn in a thread while the corpus is scanned (:class:`BackgroundTable`)."""
+        p = self.params
+        if not update and self.bucket > 0:
+            self.pending_table = BackgroundTable(self.bucket, p.vector_size, p.seed, 1, p.workers)
+        try:
+            result = super().build_vocab(corpus_iterable, corpus_file, update=update, progress_per=progress_per,
+                                         keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
+        finally:
+            pending, self.pending_table = getattr(self, "pending_table", None), None
+            if pending is not None:
+                pending.thread.join()   # not taken (an error, or a vocabulary that skipped prepare_vocab)
         self.vocab_corpus = corpus_iterable if corpus_iterable is not None else corpus_file
         if not isinstance(self.wv, FastTextKeyedVectors) or len(self.wv.vectors_vocab) != len(self.wv):
             self.adopt_tables(update)  # a vocabulary given as vocab= skips prepare_vocab
@@ -158,7 +198,7 @@ class FastText(Word2Vec):
         d = self.params.vector_size
         ngrams = getattr(old, "vectors_ngrams", None)
         if not (update and isinstance(ngrams, np.ndarray) and ngrams.shape == (self.bucket, d)):
-            ngrams = random_rows(self.bucket, d, self.params.seed, 1, self.params.workers)
+            ngrams = self.fresh_ngram_table()
         vocab_rows = np.ascontiguousarray(self.wv.vectors, dtype=REAL)
         wv = FastTextKeyedVectors.from_tables(vocab_rows, ngrams, self.vocab.words, self.vocab.counts,
                                               self.min_n, self.max_n, self.bucket)
@@ -169,6 +209,14 @@ class FastText(Word2Vec):
                 lockf = np.concatenate([lockf, np.ones(len(wv) - len(lockf), REAL)])
             wv.vectors_vocab_lockf = lockf
         self.wv = wv
+
+    def fresh_ngram_table(self) -> np.ndarray:
+        """A newly drawn n-gram table: the one drawn during the scan, else drawn now."""
+        d = self.params.vector_size
+        pending, self.pending_table = getattr(self, "pending_table", None), None
+        if pending is not None and pending.shape == (self.bucket, d):
+            return pending.result()
+        return random_rows(self.bucket, d, self.params.seed, 1, self.params.workers)
 
     # ---- training --------------------------------------------------------------------------------
 

@@ -97,11 +97,13 @@ def pair_loss(f: float, label: float) -> float:
     return -float(LOG_SIGMOID[int((np.float32(x) + np.float32(MAX_EXP)) * TABLE_SCALE)])
 
 
-def sg_centre_shared(tables: dict, ngrams: list, centre: int, contexts: list, noise: list, hs: bool,
-                     codes, points, codelens, alpha: float, collapse: bool) -> None:
-    """The ``"shared"`` skip-gram update (``collapse``: ``"batched"``) of one centre word.
+def sg_centre_shared(tables: dict, ngrams: list, centre: int, contexts: list, noise: list, negative: int,
+                     hs: bool, codes, points, codelens, alpha: float, per_context: bool, collapse: bool) -> None:
+    """The skip-gram update of one centre word with its negatives drawn ahead: ``per_context``
+    (``"exact"``), shared (``"shared"``), shared and ``collapse`` (``"batched"``).
 
-    One draw ``noise`` serves every context: context k trains its Huffman path (``hs``), its own
+    Context k's noise words are ``noise[k * negative:(k + 1) * negative]`` with ``per_context``,
+    else all contexts share ``noise[:negative]``: it trains its Huffman path (``hs``), its own
     word (label 1) and each noise word other than it (label 0), accumulating one gradient; the
     centre's input vector then moves by what that gradient does to the sum of its rows (as
     gensim's re-gather would see it), unless ``collapse``, where it stays put and each noise
@@ -117,7 +119,8 @@ def sg_centre_shared(tables: dict, ngrams: list, centre: int, contexts: list, no
 
     neu1 = input_vector()
     total = np.zeros_like(neu1)
-    for context in contexts:
+    for k, context in enumerate(contexts):
+        own_noise = noise[k * negative:(k + 1) * negative] if per_context else noise[:negative]
         hs_targets, _ = targets_of(context, [], hs, codes, points, codelens)
         work = np.zeros_like(neu1)
         for row, label in hs_targets:
@@ -125,7 +128,7 @@ def sg_centre_shared(tables: dict, ngrams: list, centre: int, contexts: list, no
         if noise:
             work += train_pair(tables, neu1, "syn1neg", context, 1.0, alpha, False)
             if not collapse:
-                for t in noise:
+                for t in own_noise:
                     if t != context:
                         work += train_pair(tables, neu1, "syn1neg", t, 0.0, alpha, False)
         total += work
@@ -134,7 +137,7 @@ def sg_centre_shared(tables: dict, ngrams: list, centre: int, contexts: list, no
                 tables[t][r] += work
             neu1 = input_vector()
     if collapse:
-        for t in noise:
+        for t in noise[:negative]:
             m = sum(1 for c in contexts if c != t)
             if m:
                 total += train_pair(tables, neu1, "syn1neg", t, 0.0, alpha * m, False)

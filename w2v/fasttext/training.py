@@ -77,7 +77,7 @@ class ThreadScratch:
         span = 2 * window
         self.sent = private_zeros(max_sentence, np.int32)
         self.contexts = private_zeros(span, np.int32)
-        self.neg_targets = private_zeros((max(span, NOISE_AHEAD), negative + 1), np.int32)
+        self.neg_targets = private_zeros((max(span, NOISE_AHEAD), max(negative + 1, span * negative)), np.int32)
         self.neg_counts = private_zeros(max(span, NOISE_AHEAD), np.int32)
         self.neu1 = private_zeros(d, np.float32)
         self.work = private_zeros(d, np.float32)
