@@ -102,8 +102,8 @@ class FastTextTraining:
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
         self.settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
-                         int(p.hs), bool(p.compute_loss), UPDATES[p.sg_kernel], float(alpha), float(min_alpha), int(self.total_words),
-                         int(self.epoch_words), int(max(1, p.batch_words)))
+                         int(p.hs), bool(p.compute_loss), UPDATES[p.sg_kernel], float(alpha), float(min_alpha),
+                         int(self.total_words), int(self.epoch_words), int(max(1, p.batch_words)))
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
         self.stop = np.zeros(1, np.int32)
