@@ -37,6 +37,7 @@ def test_signature_is_gensims():
     assert [(n, p.default) for n, p in ours[:len(theirs)]] == [(n, p.default) for n, p in theirs]
 
 
+@pytest.mark.slow  # five small trainings on the sample
 @pytest.mark.parametrize("sg,hs,negative", [(0, 0, 5), (1, 0, 5), (0, 1, 0), (1, 1, 0), (1, 1, 3)])
 def test_every_mode_trains_and_composes_vectors(sg, hs, negative):
     model = small(sg=sg, hs=hs, negative=negative)
