@@ -20,7 +20,8 @@ Three updates (``kernel=``, :data:`UPDATES`), as Word2Vec has them:
 * ``"exact"``: gensim's order and draws, below (the parity tests replay gensim's own updates);
   with negative sampling alone, skip-gram draws a centre's negatives a few centre words ahead
   and prefetches their rows (:func:`sg_centre_shared`), the same draws and order otherwise;
-* ``"shared"`` (what ``"auto"``, the default, runs): skip-gram draws a centre word's negatives once
+* ``"shared"`` (what ``"auto"``, the default, runs for CBOW; skip-gram's default is ``"exact"``,
+  see :func:`w2v.fasttext.training.fasttext_update`): skip-gram draws a centre word's negatives once
   for all its contexts (:func:`sg_centre_shared`), keeping the pairs in gensim's order; CBOW keeps
   each word of the window in a slot (:func:`cbow_centre_slots`): its rows summed once as it
   enters the window, the gradients of every centre word it serves gathered and scattered into its

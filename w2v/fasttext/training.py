@@ -26,6 +26,18 @@ logger = logging.getLogger("w2v")
 POLL_SECONDS = 0.2
 
 
+def fasttext_update(p) -> int:
+    """The update a FastText run uses (:data:`.kernels.UPDATES`): ``kernel`` with ``"auto"`` resolved.
+
+    ``"auto"`` is ``"exact"`` for skip-gram and ``"shared"`` for CBOW. CBOW's window slots train
+    what gensim trains at about 4x its speed; skip-gram's shared negatives were 4.5x gensim's speed
+    but 4.8 analogy points below it on wiki17m at 1 epoch (benchmarks/results/, fasttext), so
+    skip-gram keeps gensim's update unless ``kernel="shared"`` or ``"batched"`` is asked for."""
+    if p.kernel == "auto":
+        return UPDATES["exact" if p.sg else "shared"]
+    return UPDATES[p.kernel]
+
+
 @dataclass
 class FastTextTables:
     """What the kernel reads besides the trained rows, derived from the vocabulary and settings."""
@@ -102,7 +114,7 @@ class FastTextTraining:
         self.epoch_words = max(1, encoded.n_words)
         self.total_words = self.epoch_words * epochs
         self.settings = (int(p.sg), int(p.cbow_mean), int(p.window), bool(p.shrink_windows), int(p.negative),
-                         int(p.hs), bool(p.compute_loss), UPDATES[p.sg_kernel], float(alpha), float(min_alpha),
+                         int(p.hs), bool(p.compute_loss), fasttext_update(p), float(alpha), float(min_alpha),
                          int(self.total_words), int(self.epoch_words), int(max(1, p.batch_words)))
         self.progress = np.zeros(p.workers * SLOT_STRIDE, np.int64)
         self.loss = np.zeros(p.workers * SLOT_STRIDE, np.float64)
