@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import harness
+
 REPO = Path(__file__).resolve().parent.parent
 XZ_CORPUS = REPO.parent / "shared" / "corpora" / "wiki17m.txt.xz"
 BENCH_DIR = Path("/tmp/bench")
@@ -135,15 +137,6 @@ def resolve_corpus(path: str | None, words: int | None) -> Path:
     return corpus
 
 
-def wait_for_quiet(max_load: float, timeout: float) -> float:
-    start = time.monotonic()
-    while True:
-        load = os.getloadavg()[0]
-        if load < max_load or time.monotonic() - start > timeout:
-            return load
-        time.sleep(5)
-
-
 def one_run(spec: dict) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
@@ -216,7 +209,7 @@ def main(argv=None) -> int:
         for repeat in range(args.repeats):
             for mode in args.modes.split(","):
                 for lib in args.libs.split(","):
-                    load = wait_for_quiet(args.max_load, args.wait)
+                    load = harness.wait_for_quiet(args.max_load, args.wait)
                     spec = dict(lib=lib, mode=mode, epochs=args.epochs, workers=args.workers, corpus=str(corpus),
                                 gensim_input=args.gensim_input, kernel=args.kernel, workdir=str(workdir))
                     run = dict(one_run(spec), repeat=repeat, load_at_start=load)

@@ -49,6 +49,19 @@ def unknown_parameter(name: str, known) -> TypeError:
     return TypeError(f"unknown parameter {name!r}{hint}")
 
 
+def check_train_call(total_examples, total_words, epochs) -> None:
+    """gensim's rule for an explicit ``train()`` call: a corpus size and an epoch count, with gensim's
+    own messages (people search for them)."""
+    if total_examples is None and total_words is None:
+        raise ValueError("You must specify either total_examples or total_words, for proper learning-rate "
+                         "and progress calculations. If you've just built the vocabulary using the same "
+                         "corpus, using the count cached in the model is sufficient: "
+                         "total_examples=model.corpus_count.")
+    if epochs is None or isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"You must specify an explicit epochs count (a positive int, got {epochs!r}). "
+                         "The usual value is epochs=model.epochs.")
+
+
 def split_options(options: dict, extras: tuple, params: bool = True) -> tuple[dict, dict]:
     """Keyword-only w2v options -> (TrainParams fields, other known extras); TypeError otherwise."""
     own = W2V_PARAMS if params else ()

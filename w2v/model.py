@@ -25,7 +25,7 @@ from . import encode
 from .fileutil import atomic_write
 from .callbacks import check_callbacks
 from .checkpoint import Checkpointer
-from .gensim_compat import GensimModelMixin, class_only, split_options
+from .gensim_compat import GensimModelMixin, check_train_call, class_only, split_options
 from .params import TrainParams
 from .training import Training, initial_rng_states
 from .vectors import KeyedVectors
@@ -391,14 +391,7 @@ class Word2Vec(GensimModelMixin):
         subsampling, as the learning rate counts them) and tokens read, over all epochs.
         """
         _, extras = split_options(kwargs, ("checkpoint", "checkpoint_every"), params=False)
-        if total_examples is None and total_words is None:
-            raise ValueError("You must specify either total_examples or total_words, for proper learning-rate "
-                             "and progress calculations. If you've just built the vocabulary using the same "
-                             "corpus, using the count cached in the model is sufficient: "
-                             "total_examples=model.corpus_count.")
-        if epochs is None or isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-            raise ValueError(f"You must specify an explicit epochs count (a positive int, got {epochs!r}). "
-                             "The usual value is epochs=model.epochs.")
+        check_train_call(total_examples, total_words, epochs)
         corpus = None
         if corpus_iterable is not None or corpus_file is not None:
             corpus = self._corpus_argument(corpus_iterable, corpus_file)
