@@ -13,6 +13,17 @@ In numpy the same work takes a comparison of the whole table, a gather, a subtra
 and the encoding, each a pass over tens of megabytes; here one pass finds the changed rows
 (reading a row only up to its first changed element) and a second reads only those, into
 buffers of their size. :mod:`.reference` has the numpy versions the tests compare with.
+
+The entry kernels' arguments, by name (V rows of a table, d its width, n the rows that travel):
+
+* ``table``, ``base``: float32 (V, d), a replica's (or the driver's) table and its copy as of
+  the last reported change; written in place where a kernel says so.
+* ``ids``, ``own_ids``, ``out_ids``: int32 (n,), row numbers, ascending unless said otherwise.
+* ``steps``, ``out_steps``: int8 (n, d) (:data:`STEP_TYPE`), a change in units of its row's scale.
+* ``scales``, ``out_scales``: float32 (n,), each row's scale (its largest change / :data:`STEPS`).
+* ``exact``, ``own_rows``, ``rows``: float32 (n, d), changes as they were, before packing.
+* ``weights``: float64 (n,) in :func:`sum_changes` (the deltas' update counts, summed);
+  ``out_weights``: float32 (n,).
 """
 import numpy as np
 from numba import njit
