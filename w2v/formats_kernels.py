@@ -17,6 +17,20 @@ huge exponents, ``nan``, ``inf``, junk) is left to the caller as a "slow" token,
 
 Kernels are cached on disk by numba (``cache=True``); this module imports nothing else from w2v,
 so numba's per-file cache key is sufficient.
+
+The entry kernels' arguments, by name (B bytes in the buffer, n the entries one call may find):
+
+* ``buf``: uint8 (B,), the file's buffered chunk; ``pos``, ``end``: int, the span to read.
+* ``width``: int, bytes of one binary vector (dim x 4); ``dim``: int, values per text line.
+* ``max_entries``, ``max_lines``, ``count``: int, at most n.
+* ``word_start``, ``word_end``, ``vector_start``, ``line_start``: int64 (n,), filled with byte
+  offsets into ``buf``.
+* ``rows``: int64 (n,), the table rows ``copy_rows`` writes; ``out`` of ``copy_rows``: uint8,
+  the float32 table viewed as flat bytes; ``out`` of ``join_words``: uint8, the joined words.
+* ``out`` of ``parse_text_lines``: float32 or float64 (rows, dim), the table (or a float64 stage);
+  ``first_row``: int, where line 0 goes.
+* ``slow_line``, ``slow_col``, ``slow_start``, ``slow_end``: int64 (m,), the tokens left to
+  ``float()`` (line within the call, column, byte span).
 """
 from __future__ import annotations
 
