@@ -190,6 +190,23 @@ def scatter_word_rows(work, vectors_vocab, vectors_ngrams, ngram_starts, ngram_i
             vectors_ngrams[r, j] += s * work[j]
 
 
+@njit(cache=True, inline="always")
+def gather_centre(neu1, work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre):
+    """A skip-gram centre's input vector into ``neu1`` as gensim composes it (its rows summed, divided
+    by its number of n-grams), ``work_total`` cleared for the summed update; returns that divisor."""
+    d = neu1.shape[0]
+    for j in range(d):
+        neu1[j] = 0.0
+        work_total[j] = 0.0
+    n_rows = add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
+    divisor = np.float32(max(n_rows - 1, 1))        # gensim: the number of n-grams (or 1 without)
+    if n_rows > 1:
+        inv = np.float32(1.0) / divisor
+        for j in range(d):
+            neu1[j] *= inv
+    return divisor
+
+
 @njit(cache=True)
 def sg_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth, vocab_lockf,
               ngrams_lockf, use_lockf, codes, points, codelens, hs, centre, contexts, n_contexts, neg_targets,
@@ -201,15 +218,7 @@ def sg_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_
     :func:`word_row_growth`. ``neu1``, ``work`` and ``work_total`` are (d,) float32 scratch rows.
     """
     d = neu1.shape[0]
-    for j in range(d):
-        neu1[j] = 0.0
-        work_total[j] = 0.0
-    n_rows = add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
-    divisor = np.float32(max(n_rows - 1, 1))        # gensim: the number of n-grams (or 1 without)
-    if n_rows > 1:
-        inv = np.float32(1.0) / divisor
-        for j in range(d):
-            neu1[j] *= inv
+    divisor = gather_centre(neu1, work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
     step = word_row_growth(vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, centre,
                            use_lockf) / divisor
     loss = 0.0
@@ -287,15 +296,7 @@ def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts,
     gradient: each noise row is read and written once per centre instead of once per context.
     """
     d = neu1.shape[0]
-    for j in range(d):
-        neu1[j] = 0.0
-        work_total[j] = 0.0
-    n_rows = add_word_rows(neu1, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
-    divisor = np.float32(max(n_rows - 1, 1))        # gensim: the number of n-grams (or 1 without)
-    if n_rows > 1:
-        inv = np.float32(1.0) / divisor
-        for j in range(d):
-            neu1[j] *= inv
+    divisor = gather_centre(neu1, work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
     step = np.float32(0.0) if collapse else word_row_growth(
         vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, centre, use_lockf) / divisor
     loss = 0.0
