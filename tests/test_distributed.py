@@ -16,7 +16,8 @@ import pytest
 
 import w2v
 from w2v.checkpoint import CheckpointError
-from w2v.distributed.merge import TableDelta, merge, table_rule, update_weights
+from w2v.distributed.merge import (RULES, TableDelta, combine, finish, merge, partial, saturation_updates, table_rule,
+                                  update_weights)
 
 from conftest import sample_words
 
@@ -85,6 +86,33 @@ def test_merge_rules_combine_touched_rows_only():
     assert len(merge([], 5, 2, "sum").ids) == 0
     with pytest.raises(ValueError, match="merge rule 'max'"):
         merge([a], 5, 2, "max")
+
+
+def test_partial_merges_in_any_tree_give_the_flat_merge():
+    """Every rule is each row's summed change times a factor of the row's sums, so replicas can
+    merge pairwise on the way (a tree): any grouping gives the merge of all changes at once."""
+    rng = np.random.default_rng(3)
+    deltas = []
+    for _ in range(5):
+        ids = np.sort(rng.choice(40, 25, replace=False)).astype(np.int32)
+        deltas.append(TableDelta(ids, rng.normal(size=(25, 3)).astype(np.float32),
+                                 rng.uniform(0.5, 200, 25).astype(np.float32)))
+    tau = saturation_updates(0.025)
+    for rule in RULES:
+        flat = merge(deltas, 40, 3, rule, alpha=0.025)
+        p = [partial(d, rule, tau) for d in deltas]
+        tree = finish(combine([combine([p[0], p[1]], 3), combine([p[2], combine([p[3], p[4]], 3)], 3)], 3), rule, tau)
+        assert tree.ids.tolist() == flat.ids.tolist()
+        np.testing.assert_allclose(tree.rows, flat.rows, rtol=1e-5, atol=1e-6, err_msg=rule)
+        np.testing.assert_allclose(tree.weights, flat.weights, rtol=1e-6)
+    # a row only one replica touched keeps that replica's change under every rule
+    only = np.setdiff1d(deltas[0].ids, np.concatenate([d.ids for d in deltas[1:]]))
+    assert len(only)
+    row = int(np.flatnonzero(deltas[0].ids == only[0])[0])
+    for rule in RULES:
+        merged = merge(deltas, 40, 3, rule, alpha=0.025)
+        got = merged.rows[np.flatnonzero(merged.ids == only[0])[0]]
+        np.testing.assert_allclose(got, deltas[0].rows[row], rtol=1e-5, err_msg=rule)
 
 
 def test_saturating_merge_moves_a_row_as_far_as_all_its_updates_in_one_replica_would():
