@@ -13,9 +13,12 @@ Phases of :func:`fit`:
    each worker encodes its shards and keeps the ids (:func:`.replica.prepare`).
 4. **Rounds.** Every worker trains its next ``round_words`` words (by default ROUND_WORDS for the
    whole cluster, split between the workers) with its own threads and reports the rows it changed,
-   packed (:mod:`.wire`); the driver merges them (:mod:`.merge`), applies the change to its own
-   copy of the tables (the model it returns and checkpoints) and sends it to each worker (one
-   scatter per worker, so a dying worker fails only its own copy) for the next round's task; each
+   packed (:mod:`.wire`). Beyond 2 workers (:data:`EXCHANGES`) the workers merge them in a tree
+   (:mod:`.reduce`): the driver fetches the merged change once and the workers relay it to each
+   other, so the driver's bytes per round do not grow with the workers. Up to 2 (and when a
+   round's tree fails) the driver merges them (:mod:`.merge`) and sends the merged change to each
+   worker (one scatter per worker, so a dying worker fails only its own copy). Either way the
+   driver applies it to its own copy of the tables (the model it returns and checkpoints); each
    replica keeps its own change exactly and takes it back when the merged change (which holds
    it) arrives. With the ``sum`` rule, rows beyond the :data:`HOT_WORDS` most frequent words are
    reported every :data:`TAIL_EVERY` rounds only. The learning rate decays on the cluster's word count.
@@ -33,6 +36,7 @@ write a checkpoint (w2v's format, plus the shard list); :func:`resume` continues
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -47,7 +51,8 @@ from ..vocab import Vocabulary, effective_min_count
 from . import replica, wire
 from .calls import (CONNECT_TIMEOUT, WorkerLost, bounded, check_workers, cold_workers, connect, make_probe,
                     scheduler_address)
-from .merge import RULES, merge, table_rule
+from .merge import RULES, merge, saturation_updates, table_rule
+from .reduce import Tree, generations
 from .shards import Shard, assign, plan_shards
 from .tasks import MIN_BYTES_PER_SECOND, Box, TaskRunner
 
@@ -69,6 +74,14 @@ TAIL_EVERY = 8
 #: one second per MIN_WORDS_PER_SECOND words it trains and per MIN_BYTES_PER_SECOND bytes it reads)
 TASK_TIMEOUT = 300.0
 MIN_WORDS_PER_SECOND = 10_000
+#: how a round's changes are merged and passed on: ``tree`` (:mod:`.reduce`: the workers combine
+#: them pairwise, the driver fetches one merged change, the workers relay it to each other) or
+#: ``star`` (every worker sends its change to the driver, which merges and sends the merged
+#: change to each); ``auto``: ``star`` up to 2 workers, ``tree`` beyond. At 2 workers the tree
+#: saves the driver 3 of its 4 copies, but the star's ``sum`` merge is one pass on the driver and
+#: the tree adds two task hops; beyond 2 the star's bytes through the driver grow with k
+#: (benchmarks/results/*-distributed-rounds.md)
+EXCHANGES = ("auto", "tree", "star")
 #: rounds in a row a live worker's result may be lost before it is dropped like a dead one
 MAX_MISSES = 3
 #: bytes of text per word, to weigh a shard not encoded yet (wiki17m: ~5.8 with the spaces)
@@ -82,7 +95,9 @@ class Round:
     epoch: int
     index: int       # rounds of its epoch sent before it
     number: int      # rounds sent in this run before it (its merged change carries the same number)
-    futures: dict    # worker -> (worker, future of its step)
+    futures: dict    # worker -> (worker, future the driver waits for: its step, or the step's summary in a tree)
+    steps: dict      # worker -> future of its step (the result stays on the worker in a tree)
+    tree: bool       # merged by a tree on the workers (:mod:`.reduce`), or by the driver (star)
     k: int           # workers training in it
     alpha: float     # learning rate at its start (the damped rule uses it)
     timeout: float
@@ -105,7 +120,12 @@ class ClusterRun:
 
     def __init__(self, model, client, round_words: int | str | None, rule: str, checkpoint, cache_dir,
                  task_timeout: float | None = None, checkpoint_errors: str = "raise",
-                 tail_every: int | str = "auto"):
+                 tail_every: int | str = "auto", exchange: str = "auto"):
+        if rule not in RULES + ("auto",):
+            raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
+        if exchange not in EXCHANGES:
+            raise ValueError(f"reduce={exchange!r} is not one of {EXCHANGES}")
+        self.exchange = exchange
         if rule not in RULES + ("auto",):
             raise ValueError(f"merge={rule!r} is not one of {RULES + ('auto',)}")
         if round_words is not None and round_words != "auto" and (
@@ -130,6 +150,7 @@ class ClusterRun:
         self.inbox: dict = {}   # what each worker gets with its next step (set per round)
         self.sizes: dict = {}   # shard index -> (words, sentences, raw words), once encoded
         self.tasks = TaskRunner(client, self.task_timeout, lambda: self.workers)
+        self.tree = Tree(self.tasks)
 
     # -- setup
 
@@ -155,6 +176,9 @@ class ClusterRun:
             self.rule = "sum" if len(self.workers) <= 2 else "damped"
         if self.tail_every == "auto":  # measured with sum; the other rules weigh one round's updates
             self.tail_every = TAIL_EVERY if self.rule == "sum" else 1
+        if self.exchange == "auto":
+            self.exchange = "star" if len(self.workers) <= 2 else "tree"
+        logger.info("round exchange: %s", self.exchange)
         logger.info("merge rule: %s; %s words per worker per round (%d workers)", self.rule,
                     "all (one merge per epoch)" if self.round_words is None else
                     f"{_budget(self.round_words, len(self.workers))}" + (" (auto)" if self.round_words == "auto" else ""),
@@ -332,14 +356,21 @@ class ClusterRun:
         index, number = self._count_round()
         report = None if self.tail_every == 1 or index % self.tail_every == self.tail_every - 1 else HOT_WORDS
         self.unreported = report is not None  # a round reporting every row covers the rounds before it
-        futures = {}
+        steps = {}
         for w in active:
-            futures[w] = (w, self.tasks.submit(step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, number,
-                                               report))
+            steps[w] = self.tasks.submit(step_task, w, self.run_id, self.inbox[w], plans[w], budget, lr, number, report)
             self.inbox[w] = []
         most = max(min(budget, sum(self.sizes[i][0] for i, _ in plans[w])) for w in active)
-        return Round(epoch, index, number, futures, k, max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total)),
+        return Round(epoch, index, number, self._awaited(steps), steps, self.exchange == "tree", k,
+                     max(min_alpha, alpha - (alpha - min_alpha) * self.done / max(1, total)),
                      self.task_timeout + most / MIN_WORDS_PER_SECOND, time.perf_counter())
+
+    def _awaited(self, steps: dict) -> dict:
+        """What the driver waits for of each step: its result (star), or in a tree its summary, a
+        task on the same worker that leaves the changed rows there."""
+        if self.exchange != "tree":
+            return {w: (w, f) for w, f in steps.items()}
+        return {w: (w, self.tasks.submit(replica.summary, w, f)) for w, f in steps.items()}
 
     def _count_round(self) -> tuple[int, int]:
         """(rounds of this epoch, rounds of the run) sent before the one being sent now."""
@@ -353,15 +384,16 @@ class ClusterRun:
         index, number = self._count_round()
         self.unreported = False
         lr = RateSchedule(alpha, alpha, 1, 0, 1, 1)  # trains nothing: the rate is only passed on
-        futures = {w: (w, self.tasks.submit(step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None))
-                   for w in self.workers}
+        steps = {w: self.tasks.submit(step_task, w, self.run_id, self.inbox[w], [], 0, lr, number, None)
+                 for w in self.workers}
         for w in self.workers:
             self.inbox[w] = []
-        return Round(epoch, index, number, futures, len(self.workers), alpha,
-                     self.task_timeout, time.perf_counter())
+        return Round(epoch, index, number, self._awaited(steps), steps, self.exchange == "tree", len(self.workers),
+                     alpha, self.task_timeout, time.perf_counter())
 
     def _finish(self, flight, cursors, bar) -> float:
-        """Wait for a round's results, merge them, send the merged change; returns the round's loss."""
+        """Wait for a round's results, merge them (a tree on the workers, or here if the round is a
+        star or its tree failed), pass the merged change on; returns the round's loss."""
         epoch, index, number = flight.epoch, flight.index, flight.number
         results, lost, missed = self.tasks.wait(flight.futures, "training", timeout=flight.timeout)
         awaited = time.perf_counter()
@@ -371,7 +403,17 @@ class ClusterRun:
             elif "behind" in r:  # its replica missed a merged change: full tables next
                 missed[w] = f"lost its result (replica behind, at round {r['behind']})"
                 del results[w]
-        merged = self._merge(results, flight.alpha)
+        reduced, how = None, "star"
+        if flight.tree and results:
+            reduced, results, how = self._reduce(flight, results, lost, missed)
+        if reduced is None:
+            merged = self._merge(results, flight.alpha)
+            driver_up = sum(_summary_bytes(r) + r["delta_bytes"] for r in results.values())
+        else:
+            merged = reduced.merged
+            for name, table in self._tables().items():
+                wire.add(table, merged[name])  # decoded as the replicas decode it: they stay equal
+            driver_up = reduced.fetch_bytes + sum(_summary_bytes(r) for r in results.values())
         merge_seconds = time.perf_counter() - awaited
         for r in results.values():
             for i, c in r["cursors"]:
@@ -388,36 +430,93 @@ class ClusterRun:
                            "trained again and their replicas get the merged tables", index + 1, epoch + 1,
                            sorted(missed), _reasons(missed))
         self._drop(lost, "training")
-        full = None
-        if any(w in missed for w in self.workers):
-            full = {name: t.copy() for name, t in self._tables().items()}  # the tables may change before it is sent
-        payloads = {w: ("full", number, full) if w in missed else ("delta", number, merged) for w in self.workers}
         sending = time.perf_counter()
-        sent, failed = self.tasks.send(payloads, "the merged change", nbytes=sum(d.nbytes for d in merged.values()))
+        traffic = self._pass_on(number, merged, reduced, missed)
         send_seconds = time.perf_counter() - sending
-        for w, future in sent.items():
-            self.inbox[w].append(future)
         self.tasks.pending = [f for w in self.inbox for f in self.inbox[w]]
-        self._drop(failed, "sending the merged change")
-        up = sum(d.nbytes for r in results.values() for d in r["deltas"].values())
-        down = sum(d.nbytes for d in merged.values()) * len(sent)
-        if full is not None:
-            down += sum(t.nbytes for t in full.values()) * sum(1 for w in sent if w in missed)
+        self._drop(traffic.pop("failed"), "sending the merged change")
+        up = sum(r["delta_bytes"] for r in results.values())
         seconds = time.perf_counter() - flight.started
         self.stats.append({"epoch": epoch, "round": index, "number": number, "workers": flight.k, "words": words, "seconds": seconds,
                            "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
                            "apply_seconds": max((r["apply_seconds"] for r in results.values()), default=0.0),
                            "collect_seconds": max((r["collect_seconds"] for r in results.values()), default=0.0),
                            "await_seconds": awaited - flight.started,
-                           "merge_seconds": merge_seconds, "send_seconds": send_seconds,
-                           "bytes_up": up, "bytes_down": down, "rows": int(sum(len(d.ids) for d in merged.values())),
-                           "lost": sorted(set(lost) | set(failed)), "missed": sorted(missed)})
+                           "merge_seconds": merge_seconds, "send_seconds": send_seconds, "exchange": how,
+                           "bytes_up": up, "bytes_down": traffic["delivered"],
+                           "bytes_driver_up": driver_up, "bytes_driver_down": traffic["driver_down"],
+                           "bytes_workers": (sum(reduced.moved) if reduced else 0) + traffic["relayed"],
+                           "tree_level_bytes": reduced.moved if reduced else [],
+                           "tree_level_seconds": reduced.level_seconds if reduced else [],
+                           "tree_seconds": reduced.seconds if reduced else 0.0,
+                           "rows": int(sum(len(d.ids) for d in merged.values())),
+                           "lost": sorted(set(lost) | set(traffic["dropped"])), "missed": sorted(missed)})
+        stats = self.stats[-1]
         logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
-                    "(%d rows merged)", index + 1, epoch + 1, flight.k, words, seconds, up / 1e6, down / 1e6,
-                    self.stats[-1]["rows"])
+                    "(%d rows merged; %s: %.2f MB through the driver, %.2f MB between workers)", index + 1, epoch + 1,
+                    flight.k, words, seconds, up / 1e6, stats["bytes_down"] / 1e6, stats["rows"], how,
+                    (driver_up + stats["bytes_driver_down"]) / 1e6, stats["bytes_workers"] / 1e6)
         self.loss_words, self.loss_total = self.loss_words + words, self.loss_total + loss
-        bar.update(self.done, epoch, self.loss_words, self.loss_total, extra={"MB": f"{(up + down) / 1e6:.1f}"})
+        bar.update(self.done, epoch, self.loss_words, self.loss_total,
+                   extra={"MB": f"{(up + stats['bytes_down']) / 1e6:.1f}"})
         return loss
+
+    def _saturation(self, table: str, alpha: float) -> float:
+        """``tau`` of ``table``'s rule in a round at learning rate ``alpha`` (:func:`.merge.saturation_updates`)."""
+        return saturation_updates(alpha)
+
+    def _reduce(self, flight, results: dict, lost: dict, missed: dict):
+        """Merge a round by the tree over the workers whose step results are good: (the merge, their
+        summaries, "tree"); if the tree fails, (None, the survivors' full step results, "star (why)"):
+        the round is merged here, as a star's, and the fault handling of a star round applies."""
+        rules = {}
+        for name, table in self._tables().items():
+            dim = table.shape[1] if table.ndim == 2 else self.model.params.vector_size
+            rules[name] = (table_rule(self.rule, name), self._saturation(name, flight.alpha), dim)
+        timeout = self.task_timeout + 2 * sum(r["delta_bytes"] for r in results.values()) / MIN_BYTES_PER_SECOND
+        steps = {w: flight.steps[w] for w in self.workers if w in results}
+        reduced, why, gone = self.tree.reduce(steps, rules, flight.number, timeout)
+        if reduced is not None:
+            return reduced, results, "tree"
+        logger.warning("round %d of epoch %d: the tree merge failed (%s); the driver merges this round",
+                       flight.index + 1, flight.epoch + 1, why)
+        lost.update({w: "left the cluster" for w in gone})
+        todo = {w: (w, f) for w, f in steps.items() if w not in gone}
+        full, more_lost, more_missed = self.tasks.wait(todo, "fetching the step results (the tree failed)",
+                                                       timeout=timeout)
+        lost.update(more_lost)
+        missed.update(more_missed)
+        return None, full, f"star ({why})"
+
+    def _pass_on(self, number: int, merged: dict, reduced, missed: dict) -> dict:
+        """Give every worker the round's merged change for its next step (a replica whose result was
+        lost: the driver's full tables): by relays from the tree's root, else (a star round, a relay
+        that failed) by the driver's scatter. Returns the bytes (driver_down: scattered by the driver,
+        relayed: copied between workers, delivered: reaching the workers) and the workers that
+        could not take it (failed, dropped)."""
+        merged_bytes = sum(d.nbytes for d in merged.values())
+        relayed, failed = {}, {}
+        targets = [w for w in self.workers if w not in missed]
+        if reduced is not None and targets:
+            timeout = self.task_timeout + merged_bytes * generations(len(self.workers)) / MIN_BYTES_PER_SECOND
+            relayed, why, gone = self.tree.broadcast(reduced, targets, timeout)
+            failed = {w: "left the cluster while the merged change was relayed" for w in gone if w in self.workers}
+            if len(relayed) < len(targets):
+                logger.warning("relaying the merged change of round %d failed (%s); the driver sends it to %s",
+                               number, why, sorted(set(targets) - set(relayed) - set(failed)))
+        full = None
+        if any(w in missed for w in self.workers):
+            full = {name: t.copy() for name, t in self._tables().items()}  # the tables may change before it is sent
+        payloads = {w: ("full", number, full) if w in missed else ("delta", number, merged)
+                    for w in self.workers if w not in relayed and w not in failed}
+        sent, send_failed = self.tasks.send(payloads, "the merged change", nbytes=merged_bytes) if payloads else ({}, {})
+        for w, future in {**relayed, **sent}.items():
+            self.inbox[w].append(future)
+        full_bytes = 0 if full is None else sum(t.nbytes for t in full.values())
+        down = sum(full_bytes if w in missed else merged_bytes for w in sent)
+        copies = len(relayed) - (reduced is not None and reduced.root_worker in relayed)
+        return {"driver_down": down, "relayed": merged_bytes * copies, "delivered": down + merged_bytes * len(relayed),
+                "failed": {**failed, **send_failed}, "dropped": sorted({**failed, **send_failed})}
 
     def _merge(self, results: dict, alpha: float) -> dict:
         """Merge the replicas' deltas by the run's rule and apply them to the driver's tables;
@@ -523,6 +622,11 @@ def _budget(round_words: int | str | None, k: int) -> int:
     return int(round_words)
 
 
+def _summary_bytes(result: dict) -> int:
+    """Bytes of a step's result besides its changed rows (cursors, words, loss, timings), as pickled."""
+    return len(pickle.dumps({key: value for key, value in result.items() if key != "deltas"}))
+
+
 def _reasons(workers: dict) -> str:
     return "; ".join(f"worker {w} {why}" for w, why in sorted(workers.items()))
 
@@ -551,15 +655,17 @@ def save_checkpoint(path: Path, model, spec: RunSpec, position: Position, cluste
 def fit(model, corpus, client, *, round_words: int | str | None = "auto", merge_rule: str = "auto",
         checkpoint=None, cache_dir=None, epochs: int | None = None, start: Position | None = None,
         shards: list[Shard] | None = None, connect_timeout: float = CONNECT_TIMEOUT, callbacks=(),
-        task_timeout: float | None = None, checkpoint_errors: str = "raise", tail_every: int | str = "auto"):
-    """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster."""
+        task_timeout: float | None = None, checkpoint_errors: str = "raise", tail_every: int | str = "auto",
+        reduce: str = "auto"):
+    """Train ``model`` (a :class:`w2v.Word2Vec`, with or without a vocabulary) on the cluster;
+    ``reduce``: how rounds are merged and passed on, one of :data:`EXCHANGES`."""
     if checkpoint is not None:
         directory = Path(checkpoint).parent
         if not directory.is_dir():
             raise FileNotFoundError(f"checkpoint {str(checkpoint)!r}: directory {str(directory)!r} does not exist")
     client, owned = connect(client, connect_timeout)
     run = ClusterRun(model, client, round_words, merge_rule, checkpoint, cache_dir, task_timeout, checkpoint_errors,
-                     tail_every)
+                     tail_every, reduce)
     try:
         with model.training_lock():
             run.setup(corpus, shards)

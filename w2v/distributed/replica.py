@@ -227,9 +227,16 @@ def step(run_id: str, inbox: list, plan: list, budget: int, lr: tuple, number: i
         progress, loss, occurrences = _train(state, pieces, lr)
         trained = time.perf_counter()
         deltas, state.own[number] = _collect(state, occurrences, report)
-    return {"deltas": deltas, "cursors": cursors, "applied": state.applied, "words": int(progress.sum()) - int(RateSchedule(*lr).words_done),
+    return {"deltas": deltas, "delta_bytes": sum(d.nbytes for d in deltas.values()), "cursors": cursors,
+            "applied": state.applied, "words": int(progress.sum()) - int(RateSchedule(*lr).words_done),
             "loss": float(loss.sum()), "seconds": trained - started, "apply_seconds": started - began,
             "collect_seconds": time.perf_counter() - trained}
+
+
+def summary(result: dict) -> dict:
+    """A step's result less its changed rows: what the driver fetches when the rows go into a
+    tree (:mod:`.reduce`) instead of to the driver."""
+    return {key: value for key, value in result.items() if key != "deltas"}
 
 
 def resync(state: WorkerRun, tables: dict, number: int) -> None:

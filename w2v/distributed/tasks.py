@@ -124,6 +124,33 @@ class TaskRunner:
                 self.cancel([f for _, f in pending.values()])
         return results, lost, missed
 
+    def settle(self, futures: dict, what: str, timeout: float) -> tuple[str | None, set]:
+        """Wait until every task of ``{key: (worker, future)}`` finished (results stay on the
+        workers): (None, set()); or stop at the first sign that one never will, a task that
+        failed or was cancelled, one of their workers (or the run's) gone, the deadline:
+        (why, the workers gone). For tasks that depend on each other across workers (a tree):
+        a task waiting for data from a dead worker would wait for good, so any loss ends the wait."""
+        deadline = time.monotonic() + timeout
+        workers = {w for w, _ in futures.values()}
+        while True:
+            pending = [f for _, f in futures.values() if f.status != "finished"]
+            if not pending:
+                return None, set()
+            for key, (worker, future) in futures.items():
+                if future.status in ("error", "cancelled"):
+                    error = future.exception() if future.status == "error" else "cancelled"
+                    return f"the task {key} on worker {worker} failed while {what} ({error})", set()
+            gone = self.membership.gone(workers | set(self.watched()))
+            if gone:
+                return f"worker(s) {sorted(gone)} left the cluster while {what}", gone
+            if time.monotonic() > deadline:
+                return f"{what} did not finish within {secs(timeout)}", set()
+            try:
+                with self.client.as_current():
+                    distributed.wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            except Exception:  # noqa: BLE001 - a timeout, an erred or cancelled future: statuses are read above
+                pass
+
     def _outcome(self, key, worker, future, job, gone: set, expired: bool, timeout: float, results: dict):
         """What became of one task: None (still waiting), "done" (in ``results``) or why it failed."""
         if job is not None and job.finished.is_set():

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.exchange import STEP_TYPE, add_to, changed_rows, pack_rows, sum_changes, take_changes, take_merged
-from .merge import TableDelta
+from .merge import PartialMerge, TableDelta
 
 
 @dataclass
@@ -41,6 +41,35 @@ class PackedDelta:
 
     def unpack(self) -> TableDelta:
         return TableDelta(self.ids, self.rows(), self.weights)
+
+
+@dataclass
+class PackedPartial:
+    """A :class:`~.merge.PartialMerge` as it travels between workers in a tree reduction: the summed
+    changes packed as :class:`PackedDelta` packs a change (int8 steps of a per-row scale) and the
+    per-row sums the rule's factor needs in float32, so a row costs d + 20 bytes instead of 4d + 16."""
+
+    ids: np.ndarray      # int32, ascending, unique
+    steps: np.ndarray    # STEP_TYPE (int8), len(ids) x dim
+    scales: np.ndarray   # float32, one per row
+    weights: np.ndarray  # float32, summed update counts
+    touches: np.ndarray  # float32, replicas that changed the row
+    reach: np.ndarray    # float32, summed saturation
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.steps.nbytes + self.scales.nbytes + self.weights.nbytes
+                   + self.touches.nbytes + self.reach.nbytes)
+
+    def unpack(self) -> PartialMerge:
+        rows = self.steps.astype(np.float32) * self.scales[:, None]
+        return PartialMerge(self.ids, rows, self.weights, self.touches, self.reach)
+
+
+def pack_partial(part: PartialMerge) -> PackedPartial:
+    """``part`` packed for the next level of a tree (each level rounds a row to 1/254 of its largest change)."""
+    packed = pack(TableDelta(part.ids, part.rows, part.weights))
+    return PackedPartial(part.ids, packed.steps, packed.scales, part.weights, part.touches, part.reach)
 
 
 @dataclass
