@@ -140,10 +140,10 @@ class Tree:
         self.tasks.cancel([f for _, f in futures.values()])
         return None, why, gone
 
-    def broadcast(self, reduced: Reduced, targets: list, timeout: float) -> tuple[dict, dict, set]:
-        """Copy the merged change to ``targets`` by relays: ({worker: its relay's future}, {worker:
-        why its relay failed}, the workers gone). Generation g: the first 2^g workers of the order
-        (the root first) hold it, each passes it to the one 2^g places after it."""
+    def broadcast(self, reduced: Reduced, targets: list, timeout: float) -> tuple[dict, str, set]:
+        """Copy the merged change to ``targets`` by relays: ({worker: its relay's future}, why the
+        others' failed, the workers gone). Generation g: the first 2^g workers of the order (the
+        root first) hold it, each passes it to the one 2^g places after it."""
         order = [reduced.root_worker] + [w for w in targets if w != reduced.root_worker]
         relays = {}
         for i, w in enumerate(order):
@@ -151,10 +151,9 @@ class Tree:
             relays[w] = self.tasks.submit(relay, w, source)
         why, gone = self.tasks.settle({w: (w, f) for w, f in relays.items()}, "passing on the merged change", timeout)
         done = {w: f for w, f in relays.items() if w in targets and f.status == "finished"}
-        failed = {w: why for w in targets if w not in done}
-        if failed:
+        if len(done) < len(targets):
             self.tasks.cancel([f for w, f in relays.items() if w not in done])
-        return done, failed, gone
+        return done, why or "", gone
 
 
 def generations(k: int) -> int:
