@@ -5,7 +5,9 @@
 
 Each cell is one epoch on a LocalCluster of N worker processes x 1 thread (``--shards``: a
 folder of at least 8 files), every setting as benchmarks/distributed.py's SETTINGS, the default
-round (ROUND_WORDS for the whole cluster) and merge rule ("auto"), with the round merged by the
+round (ROUND_WORDS for the whole cluster) and one merge rule at every k (``--merge``, default
+``damped``, every row every round: "auto" would be ``sum`` at 2 workers, whose rounds report the
+rare rows every 8th round only, so its bytes would not compare), with the round merged by the
 tree (``reduce="tree"``, w2v.distributed.reduce) or by the driver (``reduce="star"``). Measured
 per round, medians over the epoch's rounds: bytes through the driver (both directions), bytes
 between workers, bytes into each tree level, and the seconds of each phase (training, merge,
@@ -39,16 +41,17 @@ LINK_BYTES_PER_SECOND = 1.25e9
 PROJECTED_WORKERS = (16, 32)
 
 
-def measure(shards: list, workers: int, exchange: str) -> dict:
+def measure(shards: list, workers: int, exchange: str, rule: str) -> dict:
     """One epoch on a fresh LocalCluster of ``workers`` processes; the per-round figures."""
     import w2v
+    import w2v.distributed
     from dask.distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         started = time.perf_counter()
         model = w2v.distributed.fit(w2v.Word2Vec(epochs=1, progress=False, cache_dir=False, seed=1, **SETTINGS),
-                                    shards, client, reduce=exchange)
+                                    shards, client, merge_rule=rule, reduce=exchange)
         wall = time.perf_counter() - started
     rounds = [s for s in model.cluster_stats if s["words"]]
 
@@ -118,7 +121,7 @@ def report(data: dict, stem: Path) -> None:
     cells, proj = data["cells"], data["projection"]
     lines = [f"# Dask rounds: tree vs star ({data['date']}, {data['commit']})", "",
              f"Corpus: {data['corpus']} ({data['words']} words per epoch), 1 epoch, SETTINGS of "
-             "benchmarks/distributed.py, round_words='auto', merge='auto'; LocalCluster of N processes x 1 "
+             f"benchmarks/distributed.py, round_words='auto', merge={data['merge']!r}; LocalCluster of N processes x 1 "
              f"thread on a {data['cpus']}-core machine shared with other jobs: seconds are noisy, bytes are exact.",
              "", "## Measured (medians over the epoch's rounds)", "",
              "| workers | exchange | rounds | rows merged | MB through driver (up + down) | MB between workers "
@@ -183,6 +186,7 @@ def main(argv=None) -> None:
     ap.add_argument("--shards", default="/tmp/tree-shards", help="folder of the corpus's shard files (at least 8)")
     ap.add_argument("--workers", type=int, nargs="+", default=[2, 4, 8])
     ap.add_argument("--exchanges", nargs="+", default=["tree", "star"], choices=["tree", "star"])
+    ap.add_argument("--merge", default="damped", help="the merge rule of every cell (default: damped)")
     ap.add_argument("--report", metavar="JSON", help="write the .md and .png of a results file and exit")
     args = ap.parse_args(argv)
     if args.report:
@@ -198,14 +202,14 @@ def main(argv=None) -> None:
     cells = []
     for workers in args.workers:
         for exchange in args.exchanges:
-            cell = measure(shards, workers, exchange)
+            cell = measure(shards, workers, exchange, args.merge)
             cell["exchange_kind"] = exchange
             cells.append(cell)
             print(f"{workers} workers, {exchange}: {cell['bytes_driver'] / 1e6:.2f} MB through the driver, "
                   f"{cell['bytes_workers'] / 1e6:.2f} MB between workers, {cell['seconds']:.2f} s per round "
                   f"({cell['rounds']} rounds)", flush=True)
     import os
-    data = dict(date=date, commit=commit, corpus=args.shards, words=cells[0]["words"], cpus=os.cpu_count(),
+    data = dict(date=date, commit=commit, corpus=args.shards, words=cells[0]["words"], cpus=os.cpu_count(), merge=args.merge,
                 settings=SETTINGS, cells=cells)
     data["projection"] = project(cells)
     stem = HERE / "results" / f"{date}-{commit}-distributed-rounds"
