@@ -85,6 +85,9 @@ def project(cells: list) -> dict:
     (measured at 8), and the driver's one fetch of it.
     star: the driver's link carries every worker's change (bytes_up, fitted as a power of k on
     the measured cells) and k copies of the merged change, one after another.
+    merging (CPU, not network; shown beside, not added): the tree's levels one after another, each
+    the longest combine measured at 2 workers (one node, the least contended); the star's driver
+    merging k changes, at the per-change seconds measured at 8 workers.
     Task latencies (a few ms a hop) are left out of both.
     """
     from w2v.distributed.driver import ROUND_WORDS
@@ -99,6 +102,8 @@ def project(cells: list) -> dict:
     merged = tree[top]["bytes_driver_up"]  # the merged change and k small summaries
     ks = sorted(star)
     import numpy as np
+    node_seconds = statistics.median(max(s["tree_level_seconds"]) for s in tree[min(tree)]["per_round"])
+    star_merge_per_change = star[max(star)]["merge_seconds"] / max(star)
     slope, intercept = np.polyfit(np.log(ks), np.log([star[k]["bytes_up"] for k in ks]), 1)
     merged_star = statistics.median(star[k]["bytes_down"] / k for k in ks)
     rows = []
@@ -110,10 +115,12 @@ def project(cells: list) -> dict:
             compute_s=ROUND_WORDS / k / words_per_second,
             tree_comm_s=(levels * per_transfer + levels * merged + merged) / LINK_BYTES_PER_SECOND,
             tree_driver_bytes=merged, star_driver_bytes=up + k * merged_star,
-            star_comm_s=(up + k * merged_star) / LINK_BYTES_PER_SECOND))
+            star_comm_s=(up + k * merged_star) / LINK_BYTES_PER_SECOND,
+            tree_merge_s=levels * node_seconds, star_merge_s=k * star_merge_per_change))
     return dict(words_per_second_1_thread=words_per_second, per_transfer_bytes=per_transfer,
                 merged_bytes=merged, star_up_fit=dict(slope=slope, scale=float(np.exp(intercept))),
-                merged_copy_bytes_star=merged_star, link_bytes_per_second=LINK_BYTES_PER_SECOND, rows=rows)
+                merged_copy_bytes_star=merged_star, link_bytes_per_second=LINK_BYTES_PER_SECOND,
+                node_seconds=node_seconds, star_merge_seconds_per_change=star_merge_per_change, rows=rows)
 
 
 def report(data: dict, stem: Path) -> None:
@@ -139,13 +146,17 @@ def report(data: dict, stem: Path) -> None:
               f"largest per-transfer partial {proj['per_transfer_bytes'] / 1e6:.2f} MB and merged change "
               f"{proj['merged_bytes'] / 1e6:.2f} MB (measured at 8 workers); star uploads fitted as "
               f"{proj['star_up_fit']['scale'] / 1e6:.2f} MB x k^{proj['star_up_fit']['slope']:.2f}. "
+              f"A tree node's combine {proj['node_seconds']:.3f} s (measured at 2 workers), the star's merge "
+              f"{proj['star_merge_seconds_per_change']:.3f} s per worker's change (measured at 8). "
               "Rows at 2/4/8 workers use measured bytes; 16 and 32 are projected.", "",
-              "| workers | levels | compute s | tree comm s | star comm s | MB through driver: tree | star |",
-              "|---|---|---|---|---|---|---|"]
+              "| workers | levels | compute s | tree comm s | star comm s | MB through driver: tree | star "
+              "| tree merge s (CPU) | star merge s (CPU) |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in proj["rows"]:
         lines.append(f"| {r['workers']}{'' if r['measured'] else ' (projected)'} | {r['levels']} | "
                      f"{r['compute_s']:.3f} | {r['tree_comm_s']:.4f} | {r['star_comm_s']:.4f} | "
-                     f"{r['tree_driver_bytes'] / 1e6:.2f} | {r['star_driver_bytes'] / 1e6:.2f} |")
+                     f"{r['tree_driver_bytes'] / 1e6:.2f} | {r['star_driver_bytes'] / 1e6:.2f} | "
+                     f"{r['tree_merge_s']:.2f} | {r['star_merge_s']:.2f} |")
     lines += ["", project.__doc__.strip().replace("\n    ", "\n"), ""]
     stem.with_suffix(".md").write_text("\n".join(lines))
     plot(data, stem.with_suffix(".png"))
@@ -166,17 +177,20 @@ def plot(data: dict, path: Path) -> None:
         left.plot(*zip(*projected), "--", color=colour, label=f"{kind}, projected")
     left.set(xscale="log", xlabel="workers", ylabel="MB through the driver per round",
              title="Bytes through the driver per round")
-    left.set_xticks([2, 4, 8, 16, 32], ["2", "4", "8", "16", "32"])
     left.legend()
     ks = [r["workers"] for r in rows]
     right.plot(ks, [r["compute_s"] for r in rows], "k-", label="compute (1-thread worker)")
     right.plot(ks, [r["tree_comm_s"] for r in rows], "-", color="tab:blue", label="tree communication")
     right.plot(ks, [r["star_comm_s"] for r in rows], "-", color="tab:red", label="star communication")
+    right.plot(ks, [r["tree_merge_s"] for r in rows], ":", color="tab:blue", label="tree merging (CPU, this machine)")
+    right.plot(ks, [r["star_merge_s"] for r in rows], ":", color="tab:red", label="star merging (CPU, this machine)")
     right.axvspan(8, 32, color="0.92", label="projected beyond 8")
-    right.set(xscale="log", yscale="log", xlabel="workers", ylabel="seconds per round",
+    right.set(xscale="log", yscale="log", xlabel="workers", ylabel="seconds per round (log)",
               title="Projected round on 10 Gbit/s (ROUND_WORDS per round)")
-    right.set_xticks([2, 4, 8, 16, 32], ["2", "4", "8", "16", "32"])
     right.legend(fontsize=8)
+    for axis in (left, right):
+        axis.set_xticks([2, 4, 8, 16, 32], ["2", "4", "8", "16", "32"])
+        axis.set_xticks([], minor=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -191,7 +205,10 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.report:
         path = Path(args.report)
-        report(json.loads(path.read_text()), path.with_suffix(""))
+        data = json.loads(path.read_text())
+        data["projection"] = project(data["cells"])
+        path.write_text(json.dumps(data, indent=1, default=float))
+        report(data, path.with_suffix(""))
         return
     shards = sorted(str(p) for p in Path(args.shards).iterdir() if p.is_file())
     if len(shards) < max(args.workers):
