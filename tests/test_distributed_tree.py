@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v.distributed.merge import RULES, TableDelta, merge
+from w2v.distributed.merge import RULES, PartialMerge, TableDelta, combine, merge
 
 from conftest import sample_words
 
@@ -113,6 +113,26 @@ def test_a_tree_of_nodes_merges_as_the_driver_does_up_to_the_int8_rounding(rule)
     assert root["moved"][0] == leaves[1].get("delta_bytes") + leaves[3]["delta_bytes"]
     assert root["moved"][1] > 0 and root["moved"][2] > 0 and root["number"] == 9
     assert [reduce.generations(k) for k in (1, 2, 3, 4, 5, 8, 9, 32)] == [0, 1, 2, 2, 3, 3, 4, 5]
+
+
+def test_a_nodes_combine_of_two_parts_equals_merge_combine():
+    """The tree's fast combine (union of ids, indexed adds in float32) gives merge.combine's values
+    exactly for two parts (a node's), overlapping or not, and within float32 rounding for three."""
+    rng = np.random.default_rng(3)
+
+    def part(n):
+        ids = np.sort(rng.choice(200, n, replace=False)).astype(np.int32)
+        return PartialMerge(ids, rng.normal(0, 1, (n, 8)).astype(np.float32),
+                            *(rng.uniform(0, 9, n).astype(np.float32) for _ in range(3)))
+
+    a, b, c = part(120), part(90), part(60)
+    for parts in ([a, b], [b, a], [a, part(0)], [part(0), part(0)]):
+        got, want = reduce.combine_sorted(parts, 8), combine(parts, 8)
+        assert got.ids.dtype == np.int32 and got.ids.tolist() == want.ids.tolist()
+        for column in ("rows", "weights", "touches", "reach"):
+            assert np.array_equal(getattr(got, column), getattr(want, column)), column
+    got, want = reduce.combine_sorted([a, b, c], 8), combine([a, b, c], 8)
+    assert got.ids.tolist() == want.ids.tolist() and np.allclose(got.rows, want.rows, rtol=1e-6, atol=1e-6)
 
 
 # ---- on a cluster -----------------------------------------------------------------------------
