@@ -20,9 +20,9 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     the sum divided by the square root of the number of replicas that touched the row: between
     the two (a row all k replicas touched moves sqrt(k) times one replica's mean change).
 ``damped`` (the default, ``"auto"``, beyond 2 workers)
-    the sum, with each replica's change of a row damped by how saturated it is: of c replicas
-    touching a row, one that updated it u times contributes its change x 1 / (1 + (c - 1) h),
-    h = u / (u + tau). A row updated a few times per replica (its changes still add up as on one
+    the sum, damped by how saturated the replicas' changes are: of c replicas touching a row,
+    each having updated it u_j times, the summed change is scaled by 1 / (1 + (c - 1) h),
+    h the mean of u_j / (u_j + tau). A row updated a few times per replica (its changes still add up as on one
     machine) gets the sum; a hot row (each replica already moved it most of the way to where the
     round's data pulls it) gets the mean. tau = :data:`DAMP_STEP` / alpha (alpha: the round's
     learning rate; 40 updates at alpha 0.025), since how far u updates move a row grows with
@@ -44,6 +44,8 @@ words the replica trained: see :func:`update_weights`). The driver combines them
     ``damped``'s name, it took 8 workers from 1.42 analogy points below one process to 0.33
     (medians of 3 seeds; benchmarks/results/2026-12-03-56591ca-distributed-outputs.jsonl).
 
+Every rule is a factor of each row's sums (:class:`PartialMerge`), so replicas can merge their
+changes pairwise in any order (a tree between workers) and the rule is applied once at the end.
 Only touched rows travel, so a merged change is sparse too: :class:`TableDelta`.
 """
 from __future__ import annotations
