@@ -207,7 +207,7 @@ def test_a_failed_tree_or_relay_falls_back_to_the_driver_and_loses_nothing(clien
                 self.client.cancel([future])
         elif fn is reduce.relay:
             seen["relays"] += 1
-            if seen["relays"] == 4 + 2:  # round 3's second relay (round 1 relayed to 4, round 2 none)
+            if seen["relays"] == 4 + 4 + 2:  # round 3's second relay (rounds 1 and 2 each started 4)
                 self.client.cancel([future])
         return future
 

@@ -475,7 +475,8 @@ class ClusterRun:
             rules[name] = (table_rule(self.rule, name), self._saturation(name, flight.alpha), dim)
         timeout = self.task_timeout + 2 * sum(r["delta_bytes"] for r in results.values()) / MIN_BYTES_PER_SECOND
         steps = {w: flight.steps[w] for w in self.workers if w in results}
-        reduced, why, gone = self.tree.reduce(steps, rules, flight.number, timeout)
+        targets = [w for w in self.workers if w not in missed and w not in lost]
+        reduced, why, gone = self.tree.reduce(steps, rules, flight.number, targets, timeout)
         if reduced is not None:
             return reduced, results, "tree"
         logger.warning("round %d of epoch %d: the tree merge failed (%s); the driver merges this round",
@@ -499,7 +500,7 @@ class ClusterRun:
         targets = [w for w in self.workers if w not in missed]
         if reduced is not None and targets:
             timeout = self.task_timeout + merged_bytes * generations(len(self.workers)) / MIN_BYTES_PER_SECOND
-            relayed, why, gone = self.tree.broadcast(reduced, targets, timeout)
+            relayed, why, gone = self.tree.delivered(reduced, targets, timeout)
             failed = {w: "left the cluster while the merged change was relayed" for w in gone if w in self.workers}
             if len(relayed) < len(targets):
                 logger.warning("relaying the merged change of round %d failed (%s); the driver sends it to %s",

@@ -119,7 +119,7 @@ class Reduced:
     level_seconds: list     # each level's longest combine
     seconds: float          # from the first submit to the root's result on the driver
     fetch_bytes: int        # the merged change's bytes, fetched by the driver
-    futures: list = field(default_factory=list)
+    relays: dict = field(default_factory=dict)  # worker -> future of its relay of the merged change
 
 
 class Tree:
@@ -129,9 +129,12 @@ class Tree:
     def __init__(self, tasks):
         self.tasks = tasks
 
-    def reduce(self, steps: dict, rules: dict, number: int, timeout: float) -> tuple[Reduced | None, str, set]:
-        """Merge the step results ``{worker: future}`` (in the driver's order of the workers):
-        (the merge, "", set()) or (None, why it failed, the workers gone)."""
+    def reduce(self, steps: dict, rules: dict, number: int, targets: list,
+               timeout: float) -> tuple[Reduced | None, str, set]:
+        """Merge the step results ``{worker: future}`` (in the driver's order of the workers), and
+        start relaying the merged change to ``targets`` (they start as soon as the root is done;
+        :meth:`delivered` waits for them): (the merge, "", set()) or (None, why it failed, the
+        workers gone)."""
         started = time.perf_counter()
         level = [(w, f, False) for w, f in steps.items()]  # (worker, future, a node's result)
         futures, depth = {}, 0
@@ -151,6 +154,7 @@ class Tree:
                 nxt.append((keeper, future, True))
             level = nxt
         root_worker, root, _ = level[0]
+        relays = self._relays(root_worker, root, targets)
         why, gone = self.tasks.settle(futures, "merging the round in a tree", timeout)
         if why is None:
             results, lost, missed = self.tasks.wait({"root": (root_worker, root)}, "fetching the merged change",
@@ -159,24 +163,29 @@ class Tree:
                 r = results["root"]
                 return Reduced(r["merged"], root, root_worker, r["moved"], r["seconds"],
                                time.perf_counter() - started, sum(d.nbytes for d in r["merged"].values()),
-                               [f for _, f in futures.values()]), "", set()
+                               relays), "", set()
             why = "; ".join(f"worker {w} {reason}" for w, reason in {**lost, **missed}.items())
             gone = set(lost)
-        self.tasks.cancel([f for _, f in futures.values()])
+        self.tasks.cancel([f for _, f in futures.values()] + list(relays.values()))
         return None, why, gone
 
-    def broadcast(self, reduced: Reduced, targets: list, timeout: float) -> tuple[dict, str, set]:
-        """Copy the merged change to ``targets`` by relays: ({worker: its relay's future}, why the
-        others' failed, the workers gone). Generation g: the first 2^g workers of the order (the
-        root first) hold it, each passes it to the one 2^g places after it."""
-        order = [reduced.root_worker] + [w for w in targets if w != reduced.root_worker]
+    def _relays(self, root_worker: str, root, targets: list) -> dict:
+        """Relay tasks that copy the root's result to ``targets``: generation g, the first 2^g
+        workers of the order (the root first) hold it, each passes it to the one 2^g places after it."""
+        order = [root_worker] + [w for w in targets if w != root_worker]
         relays = {}
         for i, w in enumerate(order):
-            source = reduced.root if i == 0 else relays[order[i - (1 << (i.bit_length() - 1))]]
+            source = root if i == 0 else relays[order[i - (1 << (i.bit_length() - 1))]]
             relays[w] = self.tasks.submit(relay, w, source)
+        return relays
+
+    def delivered(self, reduced: Reduced, targets: list, timeout: float) -> tuple[dict, str, set]:
+        """Wait for the relays of ``targets`` (a subset of those :meth:`reduce` started): ({worker:
+        its relay's future}, why the others' failed, the workers gone)."""
+        relays = reduced.relays
         why, gone = self.tasks.settle({w: (w, f) for w, f in relays.items()}, "passing on the merged change", timeout)
         done = {w: f for w, f in relays.items() if w in targets and f.status == "finished"}
-        if len(done) < len(targets):
+        if len(done) < len(relays):
             self.tasks.cancel([f for w, f in relays.items() if w not in done])
         return done, why or "", gone
 

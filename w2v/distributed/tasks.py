@@ -132,6 +132,7 @@ class TaskRunner:
         a task waiting for data from a dead worker would wait for good, so any loss ends the wait."""
         deadline = time.monotonic() + timeout
         workers = {w for w, _ in futures.values()}
+        polled = time.monotonic()
         while True:
             pending = [f for _, f in futures.values() if f.status != "finished"]
             if not pending:
@@ -140,9 +141,11 @@ class TaskRunner:
                 if future.status in ("error", "cancelled"):
                     error = future.exception() if future.status == "error" else "cancelled"
                     return f"the task {key} on worker {worker} failed while {what} ({error})", set()
-            gone = self.membership.gone(workers | set(self.watched()))
-            if gone:
-                return f"worker(s) {sorted(gone)} left the cluster while {what}", gone
+            if time.monotonic() - polled >= POLL_SECONDS:  # the scheduler is asked at most this often
+                polled = time.monotonic()
+                gone = self.membership.gone(workers | set(self.watched()))
+                if gone:
+                    return f"worker(s) {sorted(gone)} left the cluster while {what}", gone
             if time.monotonic() > deadline:
                 return f"{what} did not finish within {secs(timeout)}", set()
             try:
