@@ -77,10 +77,12 @@ MIN_WORDS_PER_SECOND = 10_000
 #: how a round's changes are merged and passed on: ``tree`` (:mod:`.reduce`: the workers combine
 #: them pairwise, the driver fetches one merged change, the workers relay it to each other) or
 #: ``star`` (every worker sends its change to the driver, which merges and sends the merged
-#: change to each); ``auto``: ``star`` up to 2 workers, ``tree`` beyond. At 2 workers the tree
-#: saves the driver 3 of its 4 copies, but the star's ``sum`` merge is one pass on the driver and
-#: the tree adds two task hops; beyond 2 the star's bytes through the driver grow with k
-#: (benchmarks/results/*-distributed-rounds.md)
+#: change to each); ``auto``: ``star`` up to 2 workers, ``tree`` beyond. The star's bytes
+#: through the driver grow with k (wiki17m slice, 500k words a round: 24, 45, 85 MB at 2, 4, 8
+#: workers; the tree's 6.3 MB at each, benchmarks/results/2026-12-07-ea800a0-distributed-rounds.md).
+#: At 2 workers the tree would save the driver 3 of its 4 copies, but rounds took the same time
+#: (0.66 s vs 0.70 s there) and 2 is where ``sum`` is the default rule, which the driver merges,
+#: packs and applies in one pass (:func:`.wire.sum_merge`)
 EXCHANGES = ("auto", "tree", "star")
 #: rounds in a row a live worker's result may be lost before it is dropped like a dead one
 MAX_MISSES = 3
@@ -435,31 +437,55 @@ class ClusterRun:
         send_seconds = time.perf_counter() - sending
         self.tasks.pending = [f for w in self.inbox for f in self.inbox[w]]
         self._drop(traffic.pop("failed"), "sending the merged change")
-        up = sum(r["delta_bytes"] for r in results.values())
-        seconds = time.perf_counter() - flight.started
-        self.stats.append({"epoch": epoch, "round": index, "number": number, "workers": flight.k, "words": words, "seconds": seconds,
-                           "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
-                           "apply_seconds": max((r["apply_seconds"] for r in results.values()), default=0.0),
-                           "collect_seconds": max((r["collect_seconds"] for r in results.values()), default=0.0),
-                           "await_seconds": awaited - flight.started,
-                           "merge_seconds": merge_seconds, "send_seconds": send_seconds, "exchange": how,
-                           "bytes_up": up, "bytes_down": traffic["delivered"],
-                           "bytes_driver_up": driver_up, "bytes_driver_down": traffic["driver_down"],
-                           "bytes_workers": (sum(reduced.moved) if reduced else 0) + traffic["relayed"],
-                           "tree_level_bytes": reduced.moved if reduced else [],
-                           "tree_level_seconds": reduced.level_seconds if reduced else [],
-                           "tree_seconds": reduced.seconds if reduced else 0.0,
-                           "rows": int(sum(len(d.ids) for d in merged.values())),
-                           "lost": sorted(set(lost) | set(traffic["dropped"])), "missed": sorted(missed)})
-        stats = self.stats[-1]
-        logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
-                    "(%d rows merged; %s: %.2f MB through the driver, %.2f MB between workers)", index + 1, epoch + 1,
-                    flight.k, words, seconds, up / 1e6, stats["bytes_down"] / 1e6, stats["rows"], how,
-                    (driver_up + stats["bytes_driver_down"]) / 1e6, stats["bytes_workers"] / 1e6)
+        stats = self._record(flight, results, merged, reduced, how, lost, missed, dict(
+            traffic, driver_up=driver_up, awaited=awaited - flight.started, merge=merge_seconds, send=send_seconds))
         self.loss_words, self.loss_total = self.loss_words + words, self.loss_total + loss
         bar.update(self.done, epoch, self.loss_words, self.loss_total,
-                   extra={"MB": f"{(up + stats['bytes_down']) / 1e6:.1f}"})
+                   extra={"MB": f"{(stats['bytes_up'] + stats['bytes_down']) / 1e6:.1f}"})
         return loss
+
+    def _record(self, flight, results, merged, reduced, how, lost, missed, measured) -> dict:
+        """A round's record in ``model.cluster_stats`` (and its log line). Bytes are the payloads'
+        (arrays and pickled summaries; Dask's framing not counted):
+
+        - ``bytes_up``: the replicas' reported changes (packed), wherever they went (to the
+          driver in a star, into the tree otherwise): the volume of the round's exchange, as before
+          the tree; ``bytes_down``: the merged change (or full tables) delivered to the workers,
+          one copy per worker, by the driver or by relays;
+        - ``bytes_driver_up`` / ``bytes_driver_down``: what the driver's link carried, from and to
+          the workers (a tree: one merged change and the summaries in, nothing out but full
+          tables for a replica that missed a round or a copy whose relay failed);
+        - ``bytes_workers``: what moved between workers (the tree's levels and the relays);
+          ``tree_level_bytes``: of that, into each level of the reduction;
+        - seconds: ``await_seconds`` (launch to every step's result or summary), ``train_seconds``,
+          ``apply_seconds``, ``collect_seconds`` (the slowest worker's), ``merge_seconds`` (the tree
+          or the driver's merge, with the driver's fetch and apply), ``send_seconds`` (passing the
+          merged change on), ``tree_seconds`` and ``tree_level_seconds`` (each level's longest combine);
+        - ``exchange``: "tree", "star", or "star (why the tree failed)".
+        """
+        up = sum(r["delta_bytes"] for r in results.values())
+        stats = {"epoch": flight.epoch, "round": flight.index, "number": flight.number, "workers": flight.k,
+                 "words": sum(r["words"] for r in results.values()), "seconds": time.perf_counter() - flight.started,
+                 "train_seconds": max((r["seconds"] for r in results.values()), default=0.0),
+                 "apply_seconds": max((r["apply_seconds"] for r in results.values()), default=0.0),
+                 "collect_seconds": max((r["collect_seconds"] for r in results.values()), default=0.0),
+                 "await_seconds": measured["awaited"], "merge_seconds": measured["merge"],
+                 "send_seconds": measured["send"], "exchange": how,
+                 "bytes_up": up, "bytes_down": measured["delivered"],
+                 "bytes_driver_up": measured["driver_up"], "bytes_driver_down": measured["driver_down"],
+                 "bytes_workers": (sum(reduced.moved) if reduced else 0) + measured["relayed"],
+                 "tree_level_bytes": reduced.moved if reduced else [],
+                 "tree_level_seconds": reduced.level_seconds if reduced else [],
+                 "tree_seconds": reduced.seconds if reduced else 0.0,
+                 "rows": int(sum(len(d.ids) for d in merged.values())),
+                 "lost": sorted(set(lost) | set(measured["dropped"])), "missed": sorted(missed)}
+        self.stats.append(stats)
+        logger.info("round %d of epoch %d: %d workers, %d words in %.2fs; sent %.2f MB up, %.2f MB down "
+                    "(%d rows merged; %s: %.2f MB through the driver, %.2f MB between workers)", flight.index + 1,
+                    flight.epoch + 1, flight.k, stats["words"], stats["seconds"], up / 1e6, stats["bytes_down"] / 1e6,
+                    stats["rows"], how, (stats["bytes_driver_up"] + stats["bytes_driver_down"]) / 1e6,
+                    stats["bytes_workers"] / 1e6)
+        return stats
 
     def _saturation(self, table: str, alpha: float) -> float:
         """``tau`` of ``table``'s rule in a round at learning rate ``alpha`` (:func:`.merge.saturation_updates`)."""

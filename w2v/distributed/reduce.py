@@ -7,19 +7,21 @@ Who sends what to whom in a round of k workers (w0 ... w(k-1), the driver's orde
    w2 with w3 on w2, ...; level 2 combines those on w0, w4, ...; an odd one out goes up a level
    unchanged. A leaf travels as the step packed it (:class:`.wire.PackedDelta`); a combined pair
    as a :class:`.wire.PackedPartial` (int8 steps, per-row scale and the rule's float32 sums:
-   d + 20 bytes a row). :func:`.merge.combine` adds partials in any grouping, so every level adds
-   what it is sent; the root (on w0) applies each table's rule once (:func:`.merge.finish`, with
+   d + 20 bytes a row). Partial merges add up in any grouping (:mod:`.merge`; a node adds its two
+   by :func:`combine_sorted`, :func:`.merge.combine`'s sums), so every level adds what it is sent; the root (on w0) applies each table's rule once (:func:`.merge.finish`, with
    the driver's ``tau``) and packs the merged change once (:func:`.wire.pack`): every receiver
    decodes the same values. ceil(log2 k) levels; k - 1 transfers between workers.
 2. **The driver** fetches the merged change once (it applies it to its own tables: the model it
    returns and checkpoints), and each worker's small summary (cursors, words, loss, timings).
-3. **Broadcast.** A binomial tree of relay tasks: in each generation every worker holding the
-   merged change passes it to one that does not (the root to the next, then both to two more,
-   ...), ceil(log2 k) generations; each relay's result is the inbox entry of that worker's next
-   step (the driver scatters nothing). ``client.replicate(..., branching_factor=2)`` does the
-   same generations in the scheduler (Dask 2026.8: it picks random holders per copy, and its
-   ``gather_on_worker`` calls "never raise": a failed copy is not reported per worker), so
-   relay tasks are used instead: each copy is a task with a known worker, state and deadline.
+3. **Broadcast.** A binomial tree of relay tasks, submitted with the tree (each runs once its
+   source exists): in each generation every worker holding the merged change passes it to one
+   that does not (the root to the next, then both to two more, ...), ceil(log2 k) generations;
+   each relay's result is the inbox entry of that worker's next step (the driver scatters
+   nothing). ``client.replicate(futures, branching_factor=b)`` also copies in generations (in
+   Dask 2026.8 each holder serves up to b new workers per generation, from holders picked at
+   random), but as one blocking scheduler call whose ``gather_on_worker`` copies "never raise":
+   a failed copy is not reported per worker. Relay tasks instead give each copy a known worker,
+   state and deadline, and need no extra call between the reduction and the next step.
 
 Faults: every wait is bounded and watches the workers of the tree (:meth:`.tasks.TaskRunner.settle`);
 if a tree task fails, a worker leaves or the deadline passes, :meth:`Tree.reduce` returns why and
@@ -31,9 +33,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from . import wire
 import numpy as np
 
+from . import wire
 from .merge import PartialMerge, finish, partial
 from .replica import names_worker
 from .tasks import Box
