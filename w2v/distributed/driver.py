@@ -27,7 +27,10 @@ Faults (see :class:`ClusterRun`): every call to a worker has a deadline. A worke
 cluster, misses a deadline or cannot take the merged change is dropped; its part of the round is
 discarded unless it was merged already, its shards go to the surviving workers (who read and
 encode them) and continue from the last merged cursor. A live worker whose result was lost gets
-the driver's full tables (and loses the rare rows' changes it had not reported yet). Before
+the driver's full tables (and loses the rare rows' changes it had not reported yet). A round
+whose tree fails (a task's error, a worker leaving, a deadline) is merged here from the surviving
+workers' step results, as a star round, and all of the above applies; a worker whose relay of
+the merged change failed gets it from the driver. Before
 training a worker lost while counting or encoding gives its
 shards to the survivors the same way (nothing was trained yet, so nothing is lost). With no
 worker left, WorkerLost names every worker and why. Epoch ends
