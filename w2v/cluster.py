@@ -18,7 +18,7 @@ from .model import Word2Vec
 
 def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, round_words: int | str | None = "auto",
           merge: str = "auto", connect_timeout: float = CONNECT_TIMEOUT, task_timeout: float | None = None,
-          checkpoint_errors: str = "raise", tail_every: int | str = "auto", **params):
+          checkpoint_errors: str = "raise", tail_every: int | str = "auto", reduce: str = "auto", **params):
     """``w2v.train`` on a Dask cluster; ``client`` is a ``distributed.Client`` or a scheduler address.
 
     ``corpus``: a file, a directory, a glob pattern, a list of those (or fsspec URLs), or a
@@ -35,13 +35,16 @@ def train(corpus, client, *, callbacks=(), cache_dir=None, checkpoint=None, roun
     CLI's own checkpoint; a checkpoint asked for fails the run). ``tail_every``: rounds
     report the rows of the :data:`~w2v.distributed.driver.HOT_WORDS` most frequent words every round and the others
     every ``tail_every``-th round and at the epoch's end ("auto": :data:`~w2v.distributed.driver.TAIL_EVERY` with the
-    ``sum`` rule, else 1, every row every round).
+    ``sum`` rule, else 1, every row every round). ``reduce``: who merges a round's changes,
+    "tree" (the workers, pairwise; the driver's link carries one merged change per round whatever
+    the number of workers), "star" (the driver) or "auto" (the star up to 2 workers, the tree beyond).
     """
     params.setdefault("compute_loss", True)  # as w2v.train
     model = Word2Vec(cache_dir=cache_dir, **params)
     return fit(model, corpus, client, round_words=round_words, merge_rule=merge, checkpoint=checkpoint,
                cache_dir=cache_dir, connect_timeout=connect_timeout, callbacks=check_callbacks(callbacks),
-               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors, tail_every=tail_every)
+               task_timeout=task_timeout, checkpoint_errors=checkpoint_errors, tail_every=tail_every,
+               reduce=reduce)
 
 
 def resume(path, client=None, *, corpus=None, callbacks=(), progress: bool | None = None):
