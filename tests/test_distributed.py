@@ -217,6 +217,7 @@ def test_four_workers_do_not_diverge(shards, single, monkeypatch):
     summing the 4 replicas' changes (as threads add theirs) diverges on this corpus even with short
     rounds (measured: 10.7x one process's loss with 25k-word rounds), so a default that diverges fails."""
     monkeypatch.setattr(driver, "ROUND_WORDS", 100_000)  # the default's rounds, scaled to this 600k-word corpus
+    monkeypatch.setattr(driver, "WARM_WORDS", 0)  # (the warm-up's short rounds: test_short_rounds_while_the_vectors_grow)
     with distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as c:
         dist = w2v.distributed.train(shards, c, **FAST)
@@ -224,6 +225,29 @@ def test_four_workers_do_not_diverge(shards, single, monkeypatch):
     assert len([s for s in dist.cluster_stats if s["epoch"] == 0]) == 6  # 25k words per worker per round
     assert dist.loss_history[-1] < 1.05 * single.loss_history[-1], (dist.loss_history, single.loss_history)
     assert summed.loss_history[-1] > 1.5 * single.loss_history[0], (summed.loss_history, single.loss_history)
+
+
+def test_short_rounds_while_the_vectors_grow(client, shards, monkeypatch):
+    """round_words="auto" on untrained tables: rounds of WARM_ROUND_WORDS (the cluster's) until the
+    cluster trained WARM_WORDS, then ROUND_WORDS; a model trained before gets no warm-up, nor does a
+    run with round_words set."""
+    monkeypatch.setattr(driver, "ROUND_WORDS", 200_000)
+    monkeypatch.setattr(driver, "WARM_ROUND_WORDS", 40_000)
+    monkeypatch.setattr(driver, "WARM_WORDS", 200_000)
+
+    def round_words(model):
+        return [s["words"] for s in model.cluster_stats if s["words"]]
+
+    model = w2v.distributed.train(shards, client, **{**FAST, "epochs": 1})
+    words = round_words(model)
+    done = np.cumsum([0] + words[:-1])
+    warm, after = [w for w, d in zip(words, done) if d < 200_000], [w for w, d in zip(words, done) if d >= 200_000]
+    assert len(warm) >= 4 and max(warm) < 60_000, words  # 20k words per worker, whole sentences
+    assert after and max(after) > 150_000, words
+    again = driver.fit(model, shards, client, epochs=1)  # trained tables: the regular rounds at once
+    assert min(round_words(again)[:-1]) > 150_000, round_words(again)
+    fixed = w2v.distributed.train(shards, client, round_words=100_000, **{**FAST, "epochs": 1})
+    assert max(round_words(fixed)) > 150_000, round_words(fixed)
 
 
 def test_gensim_constructor_trains_on_the_cluster(client, shards):

@@ -66,6 +66,16 @@ logger = logging.getLogger("w2v")
 #: words the cluster trained since the replicas last agreed) is the same at any k (measured on a
 #: 4.3M-word slice of wiki17m: shorter rounds cost more bytes for little quality; benchmarks/README.md)
 ROUND_WORDS = 500_000
+#: with ``round_words="auto"``, a run that starts from untrained tables merges every
+#: WARM_ROUND_WORDS words (the cluster's) until the cluster has trained WARM_WORDS: while the
+#: vectors grow out of their random start, every row grows through the rows it is trained against,
+#: and a replica that sees the others' changes only every ROUND_WORDS grows more slowly (in one
+#: process every update sees all the others'). That early loss is the same number of words at any
+#: epoch count, so it was most of the gap in short runs (wiki17m, 1 epoch, 8 workers: analogy 3.4-4
+#: points below one process without the warm-up, 0.8 with it; the frequency-weighted squared norm of
+#: the output rows levels off after ~4M words at alpha 0.025; benchmarks/README.md, "Distributed")
+WARM_WORDS = 4_000_000
+WARM_ROUND_WORDS = ROUND_WORDS // 8
 #: with the ``sum`` rule (1-2 workers), rounds report the changed rows of the HOT_WORDS most frequent
 #: words every round and the other rows every TAIL_EVERY-th round (and at every epoch's end): the
 #: hot rows are the ones every replica moves all the time, whose staleness costs quality; a rare
@@ -300,6 +310,7 @@ class ClusterRun:
         model = self.model
         total = max(1, self.epoch_words * epochs)
         self.done = start.run_words
+        self.warm_until = WARM_WORDS if self.round_words == "auto" and model.epochs_trained == 0 else 0
         self.spec = RunSpec(epochs, alpha, min_alpha, None)
         bar = Progress(total, self.done, epochs, progress_mode(model.params.progress),
                        show_loss=bool(model.params.compute_loss), desc=f"w2v x{len(self.workers)}")
@@ -355,7 +366,7 @@ class ClusterRun:
         if not active:
             return None
         k = len(active)
-        budget = _budget(self.round_words, k)
+        budget = max(1, WARM_ROUND_WORDS // k) if self.done < self.warm_until else _budget(self.round_words, k)
         lr = RateSchedule(alpha, min_alpha, total / k, self.done / k, self.epoch_words / k,
                           self.model.params.batch_words / k)
         index, number = self._count_round()
