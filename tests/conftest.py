@@ -14,6 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import w2v
@@ -61,3 +62,40 @@ def read_fifo_in_thread(fifo):
     t = threading.Thread(target=reader, daemon=True)
     t.start()
     return t, got
+
+
+def replicas_in_sync(monkeypatch) -> list:
+    """Before the run's end, compare every replica still training with the driver's tables: its
+    tables plus the merged changes it was sent since its last step, minus its own changes those
+    hold, must equal them (to float32 rounding: a replica takes its own change back by subtracting
+    it; a merged change missed or applied twice is off by whole updates). Returns the list the
+    checked workers are appended to (as (worker, equal))."""
+    checked = []
+    from w2v.distributed import driver
+
+    real = driver.ClusterRun.close
+
+    def replica_state(run_id):
+        from w2v.distributed import replica
+        state = replica._RUNS[run_id]
+        return state.base, state.own
+
+    def checking_close(self):
+        states = self.client.run(replica_state, self.run_id, workers=self.workers)
+        for w in self.workers:
+            base, own = states[w]
+            tables = {name: t.copy() for name, t in base.items()}
+            for box in self.inbox[w]:
+                kind, number, change = box.result().value
+                if kind == "full":
+                    tables, own = {name: t.copy() for name, t in change.items()}, {}
+                    continue
+                for name, delta in change.items():
+                    tables[name][delta.ids] += delta.rows()
+                    if number in own:
+                        tables[name][own[number][name].ids] -= own[number][name].rows
+            checked.append((w, all(np.allclose(tables[n], t, rtol=1e-5, atol=1e-5) for n, t in self._tables().items())))
+        real(self)
+
+    monkeypatch.setattr(driver.ClusterRun, "close", checking_close)
+    return checked

@@ -19,7 +19,7 @@ from w2v.checkpoint import CheckpointError
 from w2v.distributed.merge import (RULES, TableDelta, combine, finish, merge, partial, saturation_updates, table_rule,
                                   update_weights)
 
-from conftest import sample_words
+from conftest import replicas_in_sync, sample_words
 
 distributed = pytest.importorskip("distributed")
 
@@ -368,41 +368,6 @@ def test_cli_fails_fast_without_a_scheduler(shards, tmp_path, capsys):
                  "tcp://127.0.0.1:1"]) == 2
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1': connection refused" in capsys.readouterr().err
     assert time.perf_counter() - started < 5 and not (tmp_path / "v.txt").exists()
-
-
-def replicas_in_sync(monkeypatch) -> list:
-    """Before the run's end, compare every replica still training with the driver's tables: its
-    tables plus the merged changes it was sent since its last step, minus its own changes those
-    hold, must equal them (to float32 rounding: a replica takes its own change back by subtracting
-    it; a merged change missed or applied twice is off by whole updates). Returns the list the
-    checked workers are appended to (as (worker, equal))."""
-    checked = []
-    real = driver.ClusterRun.close
-
-    def replica_state(run_id):
-        from w2v.distributed import replica
-        state = replica._RUNS[run_id]
-        return state.base, state.own
-
-    def checking_close(self):
-        states = self.client.run(replica_state, self.run_id, workers=self.workers)
-        for w in self.workers:
-            base, own = states[w]
-            tables = {name: t.copy() for name, t in base.items()}
-            for box in self.inbox[w]:
-                kind, number, change = box.result().value
-                if kind == "full":
-                    tables, own = {name: t.copy() for name, t in change.items()}, {}
-                    continue
-                for name, delta in change.items():
-                    tables[name][delta.ids] += delta.rows()
-                    if number in own:
-                        tables[name][own[number][name].ids] -= own[number][name].rows
-            checked.append((w, all(np.allclose(tables[n], t, rtol=1e-5, atol=1e-6) for n, t in self._tables().items())))
-        real(self)
-
-    monkeypatch.setattr(driver.ClusterRun, "close", checking_close)
-    return checked
 
 
 class KillAfterRound(logging.Handler):

@@ -13,11 +13,11 @@ import pytest
 import w2v
 from w2v.distributed.merge import RULES, PartialMerge, TableDelta, combine, merge
 
-from conftest import sample_words
+from conftest import replicas_in_sync, sample_words
 
 distributed = pytest.importorskip("distributed")
 
-from w2v.distributed import driver, reduce, tasks, wire  # noqa: E402 - needs distributed
+from w2v.distributed import reduce, tasks, wire  # noqa: E402 - needs distributed
 
 FAST = dict(sg=1, vector_size=40, epochs=1, progress=False, cache_dir=False, compute_loss=True)
 
@@ -44,38 +44,6 @@ def client4():
 
 def train(client, shards, **kw):
     return w2v.distributed.fit(w2v.Word2Vec(**FAST), shards, client, **kw)
-
-
-def in_sync(monkeypatch) -> list:
-    """At the run's end, every replica's tables (as reported, plus the merged changes waiting in its
-    inbox, less its own changes those hold) must equal the driver's: (worker, equal) per worker."""
-    checked = []
-    real = driver.ClusterRun.close
-
-    def state(run_id):
-        from w2v.distributed import replica
-        s = replica._RUNS[run_id]
-        return s.base, s.own
-
-    def checking_close(self):
-        states = self.client.run(state, self.run_id, workers=self.workers)
-        for w in self.workers:
-            base, own = states[w]
-            tables = {name: t.copy() for name, t in base.items()}
-            for future in self.inbox[w]:
-                kind, number, change = future.result().value
-                if kind == "full":
-                    tables, own = {name: t.copy() for name, t in change.items()}, {}
-                    continue
-                for name, delta in change.items():
-                    tables[name][delta.ids] += delta.rows()
-                    if number in own:
-                        tables[name][own[number][name].ids] -= own[number][name].rows
-            checked.append((w, all(np.allclose(tables[n], t, atol=1e-5) for n, t in self._tables().items())))
-        real(self)
-
-    monkeypatch.setattr(driver.ClusterRun, "close", checking_close)
-    return checked
 
 
 def step_result(delta: TableDelta) -> dict:
@@ -147,7 +115,7 @@ def test_the_trees_merged_model_equals_the_stars_up_to_the_int8_rounding(client4
     Without the rule's factor at the root the rows are hundreds of steps off."""
     untrained = train(client4, shards, round_words=None, epochs=0)
     star = train(client4, shards, round_words=None, reduce="star")
-    checked = in_sync(monkeypatch)
+    checked = replicas_in_sync(monkeypatch)
     tree = train(client4, shards, round_words=None, reduce="tree")
     assert [s["exchange"] for s in star.cluster_stats] == ["star"]
     assert [s["exchange"] for s in tree.cluster_stats] == ["tree"]
@@ -212,7 +180,7 @@ def test_a_failed_tree_or_relay_falls_back_to_the_driver_and_loses_nothing(clien
         return future
 
     monkeypatch.setattr(tasks.TaskRunner, "submit", cancelling)
-    checked = in_sync(monkeypatch)
+    checked = replicas_in_sync(monkeypatch)
     model = train(client4, shards, round_words=25_000, reduce="tree")
     stats = model.cluster_stats
     assert stats[1]["exchange"].startswith("star (the task") and stats[1]["bytes_driver_down"] > 0, stats[1]
