@@ -99,3 +99,15 @@ def replicas_in_sync(monkeypatch) -> list:
 
     monkeypatch.setattr(driver.ClusterRun, "close", checking_close)
     return checked
+
+
+def write_shards(root, words: list, parts: int = 4) -> list:
+    """``words`` cut into ``parts`` files of 1,000-word lines under ``root``: a Dask test's shards."""
+    size = len(words) // parts
+    paths = []
+    for k in range(parts):
+        part = words[k * size:(k + 1) * size]
+        path = root / f"part-{k}.txt"
+        path.write_text("\n".join(" ".join(part[i:i + 1000]) for i in range(0, len(part), 1000)) + "\n")
+        paths.append(str(path))
+    return paths

@@ -19,7 +19,7 @@ from w2v.checkpoint import CheckpointError
 from w2v.distributed.merge import (RULES, TableDelta, combine, finish, merge, partial, saturation_updates, table_rule,
                                   update_weights)
 
-from conftest import replicas_in_sync, sample_words
+from conftest import replicas_in_sync, sample_words, write_shards
 
 distributed = pytest.importorskip("distributed")
 
@@ -37,15 +37,7 @@ def vocab_model(corpus, **params) -> w2v.Word2Vec:
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shards")
-    words = sample_words(600_000)
-    paths = []
-    for k in range(4):
-        part = words[k * 150_000:(k + 1) * 150_000]
-        path = root / f"part-{k}.txt"
-        path.write_text("\n".join(" ".join(part[i:i + 1000]) for i in range(0, len(part), 1000)) + "\n")
-        paths.append(str(path))
-    return paths
+    return write_shards(tmp_path_factory.mktemp("shards"), sample_words(600_000))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 import w2v
 from w2v.distributed.merge import RULES, PartialMerge, TableDelta, combine, merge
 
-from conftest import replicas_in_sync, sample_words
+from conftest import replicas_in_sync, sample_words, write_shards
 
 distributed = pytest.importorskip("distributed")
 
@@ -24,15 +24,7 @@ FAST = dict(sg=1, vector_size=40, epochs=1, progress=False, cache_dir=False, com
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tree-shards")
-    words = sample_words(400_000)
-    paths = []
-    for k in range(4):
-        part = words[k * 100_000:(k + 1) * 100_000]
-        path = root / f"part-{k}.txt"
-        path.write_text("\n".join(" ".join(part[i:i + 1000]) for i in range(0, len(part), 1000)) + "\n")
-        paths.append(str(path))
-    return paths
+    return write_shards(tmp_path_factory.mktemp("tree-shards"), sample_words(400_000))
 
 
 @pytest.fixture(scope="module")
