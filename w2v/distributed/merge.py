@@ -147,24 +147,24 @@ def partial(delta: TableDelta, rule: str, tau: float) -> PartialMerge:
 
 
 def combine(parts: list[PartialMerge], dim: int) -> PartialMerge:
-    """The partial merge of every replica in ``parts`` (associative and commutative up to float
-    rounding: rows are added in float64 and stored as float32)."""
+    """The partial merge of every replica in ``parts``: the union of their ids, then one indexed
+    add per part, in float32 (each part's ids ascend without repeats, so the adds are exact
+    float32 sums). Associative and commutative up to float32 rounding; a tree node combines two
+    parts, the driver's star all of a round's."""
     parts = [p for p in parts if len(p.ids)]
-    if len(parts) == 1:
-        return parts[0]
     if not parts:
         empty = np.zeros(0, np.float32)
         return PartialMerge(np.zeros(0, np.int32), np.zeros((0, dim), np.float32), empty, empty, empty)
-    ids = np.concatenate([p.ids for p in parts])
-    order = np.argsort(ids, kind="stable")
-    ids = ids[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-
-    def summed(column: str) -> np.ndarray:
-        values = np.concatenate([getattr(p, column) for p in parts])[order].astype(np.float64)
-        return np.add.reduceat(values, starts, axis=0).astype(np.float32)
-
-    return PartialMerge(ids[starts], summed("rows"), summed("weights"), summed("touches"), summed("reach"))
+    if len(parts) == 1:
+        return parts[0]
+    ids = np.unique(np.concatenate([p.ids for p in parts])).astype(np.int32)
+    sums = {column: np.zeros((len(ids),) + getattr(parts[0], column).shape[1:], np.float32)
+            for column in ("rows", "weights", "touches", "reach")}
+    for p in parts:
+        at = np.searchsorted(ids, p.ids)
+        for column, total in sums.items():
+            total[at] += getattr(p, column)
+    return PartialMerge(ids, sums["rows"], sums["weights"], sums["touches"], sums["reach"])
 
 
 def finish(part: PartialMerge, rule: str, tau: float) -> TableDelta:

@@ -7,9 +7,9 @@ Who sends what to whom in a round of k workers (w0 ... w(k-1), the driver's orde
    w2 with w3 on w2, ...; level 2 combines those on w0, w4, ...; an odd one out goes up a level
    unchanged. A leaf travels as the step packed it (:class:`.wire.PackedDelta`); a combined pair
    as a :class:`.wire.PackedPartial` (int8 steps, per-row scale and the rule's float32 sums:
-   d + 20 bytes a row). Partial merges add up in any grouping (:mod:`.merge`; a node adds its two
-   by :func:`combine_sorted`, :func:`.merge.combine`'s sums), so every level adds what it is sent; the root (on w0) applies each table's rule once (:func:`.merge.finish`, with
-   the driver's ``tau``) and packs the merged change once (:func:`.wire.pack`): every receiver
+   d + 20 bytes a row). Partial merges add up in any grouping (:func:`.merge.combine`), so every
+   level adds what it is sent; the root (on w0) applies each table's rule once
+   (:func:`.merge.finish`, with the driver's ``tau``) and packs the merged change once (:func:`.wire.pack`): every receiver
    decodes the same values. ceil(log2 k) levels; k - 1 transfers between workers.
 2. **The driver** fetches the merged change once (it applies it to its own tables: the model it
    returns and checkpoints), and each worker's small summary (cursors, words, loss, timings).
@@ -33,10 +33,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import wire
-from .merge import PartialMerge, finish, partial
+from .merge import combine, finish, partial
 from .replica import names_worker
 from .tasks import Box
 
@@ -66,7 +64,7 @@ def node(inputs: list, rules: dict, depth: int, number: int | None = None) -> di
                 seconds[level] = max(seconds[level], s)
         if position:
             moved[depth - 1] += size
-    combined = {name: combine_sorted(parts[name], dim) for name, (_, _, dim) in rules.items()}
+    combined = {name: combine(parts[name], dim) for name, (_, _, dim) in rules.items()}
     if number is None:
         out = {"parts": {name: wire.pack_partial(c) for name, c in combined.items()}}
     else:
@@ -74,29 +72,6 @@ def node(inputs: list, rules: dict, depth: int, number: int | None = None) -> di
                "number": number}
     seconds[depth - 1] = max(seconds[depth - 1], time.perf_counter() - started)
     return {**out, "moved": moved, "seconds": seconds}
-
-
-def combine_sorted(parts: list, dim: int) -> PartialMerge:
-    """:func:`.merge.combine`'s per-row sums for parts whose ids ascend without repeats (every
-    partial merge's do): the union of the ids, then one indexed add per part, in float32. For the
-    two parts of a tree node the values equal combine's (the float32 sum of two float32 values
-    is their exact sum rounded, as combine's float64 sum stored as float32); about 10x faster,
-    since combine sorts the rows and reduces every column in float64, which took most of a
-    node's time (tests/test_distributed_tree.py compares the two)."""
-    parts = [p for p in parts if len(p.ids)]
-    if not parts:
-        empty = np.zeros(0, np.float32)
-        return PartialMerge(np.zeros(0, np.int32), np.zeros((0, dim), np.float32), empty, empty, empty)
-    if len(parts) == 1:
-        return parts[0]
-    ids = np.unique(np.concatenate([p.ids for p in parts])).astype(np.int32)
-    sums = {column: np.zeros((len(ids),) + getattr(parts[0], column).shape[1:], np.float32)
-            for column in ("rows", "weights", "touches", "reach")}
-    for p in parts:
-        at = np.searchsorted(ids, p.ids)
-        for column, total in sums.items():
-            total[at] += getattr(p, column)
-    return PartialMerge(ids, sums["rows"], sums["weights"], sums["touches"], sums["reach"])
 
 
 @names_worker
