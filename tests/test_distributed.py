@@ -288,7 +288,8 @@ def test_bad_input_is_named_on_the_driver(client, shards, tmp_path, monkeypatch)
     for bad, message in ((dict(round_words=0), "round_words must be"), (dict(round_words="often"), "round_words must be"),
                          (dict(task_timeout=0), "task_timeout must be"), (dict(task_timeout="1 h"), "task_timeout must be"),
                          (dict(merge="max"), r"merge='max' is not one of"),
-                         (dict(tail_every=0), "tail_every must be a positive number of rounds")):
+                         (dict(tail_every=0), "tail_every must be a positive number of rounds"),
+                         (dict(reduce="ring"), r"reduce='ring' is not one of")):
         with pytest.raises(ValueError, match=message):
             w2v.distributed.train(shards, client, **bad, **FAST)
     with pytest.raises(ConnectionError, match="127.0.0.1:9"):
