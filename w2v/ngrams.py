@@ -20,6 +20,7 @@ from . import corpus as corpus_mod
 from .file_blocks import ReadProgress, StreamingTokenizer, file_blocks
 from .ngram_table import NgramTable
 from .size_forecast import SizeForecast
+from .token_lists import TokenListIds
 from .word_bytes import WordBytes
 from .word_index import WordIndex
 
@@ -168,20 +169,12 @@ def id_blocks(corpus, index: WordIndex, max_sentence_length: int = corpus_mod.MA
 
 def _list_blocks(sentences, index: WordIndex):
     batch, lengths = [], [0]
+    token_ids = TokenListIds(index)
     for sentence in sentences:
         batch.extend(sentence)
         lengths.append(len(sentence))
         if len(batch) >= BLOCK_TOKENS:
-            yield _map_tokens(index, batch), np.cumsum(np.asarray(lengths, np.int64))
+            yield token_ids(batch), np.cumsum(np.asarray(lengths, np.int64))
             batch, lengths = [], [0]
     if len(lengths) > 1:
-        yield _map_tokens(index, batch), np.cumsum(np.asarray(lengths, np.int64))
-
-
-def _map_tokens(index: WordIndex, batch: list) -> np.ndarray:
-    try:
-        return np.fromiter(map(index.__getitem__, batch), np.int32, count=len(batch))
-    except TypeError as e:
-        if "unhashable" in str(e):
-            raise corpus_mod.bad_token(next(t for t in batch if not isinstance(t, str))) from None
-        raise
+        yield token_ids(batch), np.cumsum(np.asarray(lengths, np.int64))

@@ -52,6 +52,7 @@ from .file_blocks import ReadProgress, in_background
 from .ngram_table import NgramTable
 from .ngrams import BLOCK_TOKENS, gensim_line_file, id_blocks, joined_blocks, keeping
 from .size_forecast import SizeForecast
+from .token_lists import TokenListIds, token_ids
 from .word_bytes import WordBytes, words_arena
 from .word_index import WordIndex
 
@@ -195,10 +196,7 @@ class _Compiled:
 
     def ids_of(self, tokens: list) -> np.ndarray:
         """Ids of tokens (new words join the index)."""
-        try:
-            return np.fromiter(map(self.index.__getitem__, tokens), np.int32, count=len(tokens))
-        except TypeError:
-            raise corpus_mod.bad_token(next(t for t in tokens if not isinstance(t, str))) from None
+        return token_ids(self.index, tokens)
 
     def analyze(self, sentence: list):
         """gensim's analyze_sentence for one sentence: (token, score or None) pairs."""
@@ -592,17 +590,18 @@ class PhrasedCorpus:
         the model's strings; per block of ~1M tokens one kernel call and C-level list building."""
         compiled = self.model.compiled()
         phrases = compiled.phrases
-        batch, flat, lengths = 0, [], [0]
+        flat, lengths = [], [0]
+        ids_of = TokenListIds(compiled.index)
         for n, sentence in enumerate(self.corpus):
             if isinstance(sentence, str):
                 raise TypeError(f"corpus sentence {n} is a str ({sentence[:40]!r}), expected a list of str tokens")
             flat.extend(sentence)
             lengths.append(len(flat))
             if len(flat) >= (1 << 20):
-                yield from _phrased_lists(compiled, phrases, flat, lengths)
+                yield from _phrased_lists(compiled, ids_of, phrases, flat, lengths)
                 flat, lengths = [], [0]
         if len(lengths) > 1:
-            yield from _phrased_lists(compiled, phrases, flat, lengths)
+            yield from _phrased_lists(compiled, ids_of, phrases, flat, lengths)
 
     def output_blocks(self, max_sentence_length: int):
         """Yield (ids, offsets, words): the phrased corpus as ids into ``words`` (a list that grows)."""
@@ -692,9 +691,9 @@ def _phrased_text(compiled: _Compiled, applied, delim: int):
         yield out.view(np.uint8)[:size], n
 
 
-def _phrased_lists(compiled: _Compiled, phrases: list, flat: list, lengths: list):
+def _phrased_lists(compiled: _Compiled, ids_of: TokenListIds, phrases: list, flat: list, lengths: list):
     offsets = np.asarray(lengths, np.int64)
-    codes, n, out_offsets = compiled.apply(compiled.ids_of(flat), offsets)
+    codes, n, out_offsets = compiled.apply(ids_of(flat), offsets)
     codes = codes[:n]
     where = np.where(codes >= 0, codes, len(flat) - 1 - codes)
     yield from _split(_object_array(flat + phrases), where, out_offsets)

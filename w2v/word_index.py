@@ -4,6 +4,8 @@ id and knows each word's delimiter-separated parts (so ``new_york`` + ``city`` a
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from . import corpus as corpus_mod
@@ -127,7 +129,7 @@ class WordIndex(dict):
                 return np.arange(n0, n0 + len(words), dtype=np.int32)
             for w in words:  # repeats among them: undo, and take the general path
                 dict.pop(self, w, None)
-        missing = [w for w in words if w not in self]
+        missing = list(itertools.filterfalse(dict.keys(self).__contains__, words))  # C-level, in order
         if len(set(missing)) < len(missing):
             missing = list(dict.fromkeys(missing))
         if missing:
