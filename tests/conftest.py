@@ -111,3 +111,13 @@ def write_shards(root, words: list, parts: int = 4) -> list:
         path.write_text("\n".join(" ".join(part[i:i + 1000]) for i in range(0, len(part), 1000)) + "\n")
         paths.append(str(path))
     return paths
+
+
+def dict_scan(sentences) -> tuple[list, list, list]:
+    """The reference scan of token lists: (words in first-seen order, ids, sentence ends from 0),
+    one dict lookup per token."""
+    index, ids, ends = {}, [], [0]
+    for sentence in sentences:
+        ids += [index.setdefault(token, len(index)) for token in sentence]
+        ends.append(len(ids))
+    return list(index), ids, ends

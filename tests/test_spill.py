@@ -14,6 +14,7 @@ from w2v import encode, idstore
 from w2v.checkpoint import read as read_checkpoint
 from w2v.corpus import sample_corpus_path
 from w2v.idstore import IdStream, SpillError, StreamWriter
+from conftest import dict_scan
 
 SMALL = dict(vector_size=16, window=3, min_count=2, epochs=2, seed=7, negative=3, sample=1e-3)
 
@@ -163,9 +164,8 @@ def test_token_list_corpus_spills_too(tmp_path, spill_small):
     sentences = [[f"t{int(x)}" for x in rng.zipf(1.3, size=int(rng.integers(1, 30))) % 200] for _ in range(300)]
     raw = encode.scan(sentences, cache_dir=False)
     assert not raw.id_stream.in_memory
-    index = encode._GrowingIndex()
-    flat = [index[t] for s in sentences for t in s]
-    assert raw.ids.tolist() == flat and raw.offsets.tolist() == np.cumsum([0] + [len(s) for s in sentences]).tolist()
+    words, ids, ends = dict_scan(sentences)
+    assert raw.words == words and raw.ids.tolist() == ids and raw.offsets.tolist() == ends
 
 
 def test_cached_scan_is_read_in_blocks_and_checked(tmp_path, spill_small):

@@ -73,3 +73,13 @@ def test_phrases_on_odd_tokens_equal_gensims(words):
     ours, theirs = w2v.Phrases(sentences, min_count=3), gensim_phrases.Phrases(sentences, min_count=3)
     assert ours.export_phrases() == theirs.export_phrases()
     assert list(ours.freeze()[sentences]) == list(theirs.freeze()[sentences])
+
+
+def test_tokens_of_any_hashable_type_where_the_index_takes_them(words):
+    """A training corpus's tokens may be ints (graph walks' node ids) or mixed: the dict path."""
+    mixed = list(range(3000)) + words[:MIN_JOINED_TOKENS] + [("tuple", 1), 2.5] + list(range(10))
+    joined_index, looked_index = WordIndex(str_only=False), WordIndex(str_only=False)
+    assert TokenListIds(joined_index)(mixed).tolist() == looked_up_ids(looked_index, mixed).tolist()
+    assert joined_index.words == looked_index.words
+    with pytest.raises(TypeError, match="found list"):
+        TokenListIds(WordIndex(str_only=False))(words[:MIN_JOINED_TOKENS] + [["unhashable"]])

@@ -5,6 +5,7 @@ import pytest
 from w2v import encode
 from w2v.corpus import CorpusError, corpus_files
 from w2v.vocab import Vocabulary, build_huffman, count_words_pruned, effective_min_count
+from conftest import dict_scan
 
 
 def vocab_of(corpus, min_count=1, max_final_vocab=None):
@@ -152,11 +153,10 @@ def test_byte_tokenizer_equals_python_split(tmp_path, monkeypatch, block, thread
     (tmp_path / "a.txt").write_text(AWKWARD, encoding="utf-8")
     (tmp_path / "b.txt").write_text("second file\nlong long", encoding="utf-8")
     fast = encode.scan(tmp_path, max_sentence_length=1000, cache_dir=False, threads=threads)
-    index = encode._GrowingIndex()
-    ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path, 1000), index)
-    assert fast.words == list(index)
-    assert fast.ids.tolist() == ids.to_array().tolist()
-    assert fast.offsets.tolist() == offsets.to_array().tolist()
+    words, ids, ends = dict_scan(corpus.iter_sentences(tmp_path, 1000))  # str.split()'s tokens through a dict
+    assert fast.words == words
+    assert fast.ids.tolist() == ids
+    assert fast.offsets.tolist() == ends
     assert "\u200bzero" not in fast.words and "\u200b" in fast.words  # U+200B is not whitespace
 
 
@@ -180,12 +180,11 @@ def test_byte_tokenizer_reads_eight_bytes_at_a_time_exactly(tmp_path, monkeypatc
                    for _ in range(6000))
     (tmp_path / "a.txt").write_text(text + vocab[0], encoding="utf-8")  # a file that ends mid-word
     fast = encode.scan(tmp_path / "a.txt", max_sentence_length=1000, cache_dir=False, threads=1)
-    index = encode._GrowingIndex()
-    ids, offsets = encode._encode_sentences(corpus.iter_sentences(tmp_path / "a.txt", 1000), index)
+    words, ids, ends = dict_scan(corpus.iter_sentences(tmp_path / "a.txt", 1000))
     assert any(len(w.encode()) > 16 for w in fast.words) and any("\x01" in w for w in fast.words)
-    assert fast.words == list(index)
-    assert fast.ids.tolist() == ids.to_array().tolist()
-    assert fast.offsets.tolist() == offsets.to_array().tolist()
+    assert fast.words == words
+    assert fast.ids.tolist() == ids
+    assert fast.offsets.tolist() == ends
 
 
 def test_byte_tokenizer_grows_its_table_mid_chunk():
@@ -206,11 +205,10 @@ def test_byte_tokenizer_grows_its_table_mid_chunk():
     words, ids, offsets, counts = tok.result()
     ids, offsets = ids.to_array(), offsets.to_array()
     assert counts.tolist() == np.bincount(ids, minlength=len(words)).tolist()
-    index = encode._GrowingIndex()
-    ref_ids, ref_offsets = encode._encode_sentences(
-        [line.split()[i:i + 300] for line in lines for i in range(0, len(line.split()), 300)], index)
-    assert words == list(index)
-    assert ids.tolist() == ref_ids.to_array().tolist() and offsets.tolist() == ref_offsets.to_array().tolist()
+    ref_words, ref_ids, ref_ends = dict_scan(
+        [line.split()[i:i + 300] for line in lines for i in range(0, len(line.split()), 300)])
+    assert words == ref_words
+    assert ids.tolist() == ref_ids and offsets.tolist() == ref_ends
 
 
 @pytest.mark.parametrize("threads", [1, 4])

@@ -29,8 +29,10 @@ from numba import njit
 from . import corpus as corpus_mod
 from .cache import DiskCache, default_cache_dir  # noqa: F401  (still importable from here)
 from .idstore import READ_BLOCK, IdStream, StreamWriter, count_ids, dropped_on_error, spill_directory
+from .token_lists import TokenListIds
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
+from .word_index import WordIndex
 
 #: corpora up to this many words are counted and encoded with numpy instead of numba loops: the
 #: same result without loading cached machine code (~25 ms of CPU each in a fresh process)
@@ -282,31 +284,14 @@ def _remap(lookup, ids, offsets, out, new_offsets):
     return n
 
 
-class _GrowingIndex(dict):
-    """word -> id that assigns the next id to an unseen word.
+def _encode_sentences(sentences, index: WordIndex, spill_dir=None) -> tuple[IdStream, IdStream]:
+    """Map every token through ``index`` (new words get the next ids) in batches of ~1M tokens;
+    return (ids, offsets) streams.
 
-    Tokens may be any hashable key, as in gensim (str, int node ids of graph walks, ...);
-    an unhashable one fails in the lookup itself and :func:`_map_batch` names it.
-    """
-
-    def __missing__(self, word):
-        i = self[word] = len(self)
-        return i
-
-
-class _FixedIndex(dict):
-    """word -> id that answers -1 for an unknown word."""
-
-    def __missing__(self, word):
-        return -1
-
-
-def _encode_sentences(sentences, index: dict, spill_dir=None) -> tuple[IdStream, IdStream]:
-    """Map every token through ``index`` in batches of ~1M tokens; return (ids, offsets) streams.
-
-    Batching keeps the per-token work inside C (``map`` over ``dict.__getitem__`` feeding
-    ``np.fromiter``) whatever the sentence lengths are; the batches go to stream writers, so a
-    long iterable corpus spills to disk like a file corpus.
+    Batching keeps the per-token work out of Python bytecode whatever the sentence lengths are
+    (:class:`~w2v.token_lists.TokenListIds`: str tokens through the byte tokeniser, others by
+    dict lookups in C); the batches go to stream writers, so a long iterable corpus spills to
+    disk like a file corpus.
     """
     id_out, end_out = StreamWriter(np.int32, spill_dir), StreamWriter(np.int64, spill_dir)
     with dropped_on_error(id_out, end_out):
@@ -314,7 +299,7 @@ def _encode_sentences(sentences, index: dict, spill_dir=None) -> tuple[IdStream,
         batch: list = []
         lengths: list = []
         done = 0
-        lookup = index.__getitem__
+        lookup = TokenListIds(index)
         for sentence in sentences:
             batch.extend(sentence)
             lengths.append(len(sentence))
@@ -326,29 +311,11 @@ def _encode_sentences(sentences, index: dict, spill_dir=None) -> tuple[IdStream,
         return id_out.finish(), end_out.finish()
 
 
-def _write_batch(lookup, batch: list, lengths: list, done: int, id_out, end_out) -> int:
+def _write_batch(lookup: TokenListIds, batch: list, lengths: list, done: int, id_out, end_out) -> int:
     """Append one batch's ids and sentence ends; return the ids written so far."""
-    id_out.append(_map_batch(lookup, batch))
+    id_out.append(lookup(batch))
     end_out.append(done + np.cumsum(np.asarray(lengths, dtype=np.int64)))
     return done + len(batch)
-
-
-def _map_batch(lookup, batch: list) -> np.ndarray:
-    try:
-        return np.fromiter(map(lookup, batch), dtype=np.int32, count=len(batch))
-    except TypeError as e:
-        if "unhashable" in str(e):
-            bad = next(t for t in batch if not _hashable(t))
-            raise corpus_mod.bad_token(bad) from None
-        raise
-
-
-def _hashable(token) -> bool:
-    try:
-        hash(token)
-    except TypeError:
-        return False
-    return True
 
 
 def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, errors: str = "strict",
@@ -374,10 +341,10 @@ def scan(corpus, max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH, erro
     if corpus_mod.is_path_corpus(corpus) and errors == "strict":
         result = _scan_files(corpus_mod.corpus_files(corpus), max_sentence_length, threads, spill_dir)
     else:
-        index = _GrowingIndex()
+        index = WordIndex(str_only=False)
         ids, offsets = _encode_sentences(
             corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index, spill_dir)
-        result = RawScan(list(index), ids, offsets, spill_dir=spill_dir)
+        result = RawScan(index.words, ids, offsets, spill_dir=spill_dir)
     if result.n_tokens == 0:
         raise corpus_mod.EmptyCorpusError(_empty_message(corpus))
     if cache is not None:
@@ -466,16 +433,15 @@ def encode_with_vocab(corpus, vocab: Vocabulary,
                       max_sentence_length: int = corpus_mod.MAX_SENTENCE_LENGTH,
                       errors: str = "strict", spill_dir=None) -> EncodedCorpus:
     """Encode ``corpus`` against a fixed vocabulary (continued training, ``-read-vocab``)."""
-    index = _FixedIndex(vocab.word_to_id)
+    index = WordIndex(str_only=False)
     ids, offsets = _encode_sentences(
         corpus_mod.iter_sentences(corpus, max_sentence_length, errors), index, spill_dir)
     if len(ids) == 0:
         raise corpus_mod.EmptyCorpusError(_empty_message(corpus))
-    # ids are already vocabulary ids; -1 (unknown) indexes the appended last slot, which drops it
-    lookup = np.append(np.arange(len(vocab), dtype=np.int32), np.int32(-1))
+    # the corpus's own ids to the vocabulary's; -1 (not in it) drops the token
+    word_to_id = vocab.word_to_id
+    lookup = np.fromiter((word_to_id.get(w, -1) for w in index.words), np.int32, count=len(index.words))
     if ids.in_memory and offsets.in_memory:
-        if (ids.array >= 0).all():
-            return EncodedCorpus(ids, offsets, len(ids))
         return _apply_lookup(lookup, ids.array, offsets.array)
     encoded = _remap_streams(lookup, ids, offsets, spill_dir)
     ids.close()

@@ -8,8 +8,9 @@ words cache, one hash table probe per rare word), and only the distinct words me
 The join is exact, or not used: the tokeniser's tokens are the input's when it found as many
 tokens as were joined (no token was empty) and their bytes add up to the buffer less the
 separators put between them (no token held whitespace, which the tokeniser would have split at).
-Anything else (an empty token, a token with a space in it, a token that is not a str or has no
-UTF-8 form) takes the dict path, which gives the same ids or names the bad token.
+Anything else (an empty token, a token with a space in it, a token that is not a str, such as a
+graph walk's int node id, or one with no UTF-8 form) takes the dict path, which gives the same ids
+or names the bad token.
 """
 from __future__ import annotations
 
@@ -38,10 +39,22 @@ def looked_up_ids(index: WordIndex, tokens: list) -> np.ndarray:
     try:
         return np.fromiter(map(index.__getitem__, tokens), np.int32, count=len(tokens))
     except TypeError:
-        bad = next((t for t in tokens if not isinstance(t, str)), None)
+        bad = next((t for t in tokens if not _valid_token(t, index.str_only)), None)
         if bad is None:
             raise
         raise corpus_mod.bad_token(bad) from None
+
+
+def _valid_token(token, str_only: bool) -> bool:
+    if isinstance(token, str):
+        return True
+    if str_only:
+        return False
+    try:
+        hash(token)
+    except TypeError:
+        return False
+    return True
 
 
 class TokenListIds:

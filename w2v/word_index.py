@@ -31,10 +31,11 @@ class WordIndex(dict):
     compare like gensim's delimiter-joined strings (see :meth:`parts_arrays`).
     """
 
-    def __init__(self, words=(), delimiter: str | None = None):
+    def __init__(self, words=(), delimiter: str | None = None, str_only: bool = True):
         super().__init__()
         self.words: list[str] = []
         self.delimiter = delimiter
+        self.str_only = str_only  # False: any hashable token (gensim's training corpora: str, int node ids, ...)
         self._mapped = 0  # words[:_mapped] are keys of the dict; the rest join it on first use
         self._wp_start = np.zeros(0, np.int64)
         self._wp_len = np.zeros(0, np.int32)
@@ -48,7 +49,7 @@ class WordIndex(dict):
             i = dict.get(self, word)
             if i is not None:
                 return i
-        if not isinstance(word, str):
+        if self.str_only and not isinstance(word, str):
             raise corpus_mod.bad_token(word)
         i = self[word] = len(self.words)
         self.words.append(word)
@@ -76,7 +77,7 @@ class WordIndex(dict):
             self._mapped = n
 
     def copy(self) -> WordIndex:
-        other = WordIndex(delimiter=self.delimiter)
+        other = WordIndex(delimiter=self.delimiter, str_only=self.str_only)
         dict.update(other, dict.items(self))  # the words entered so far; the rest stay to be entered
         other.words = list(self.words)
         other._mapped = self._mapped
