@@ -154,6 +154,12 @@ def wait_for_quiet(max_load: float, timeout: float = 600.0) -> float:
         time.sleep(5)
 
 
+def head_commit() -> str:
+    """The checkout's short commit, which names a results file."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def cpu_seconds() -> float:
     """User + system CPU time of this process: unlike wall time, barely moved by other users' load."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
