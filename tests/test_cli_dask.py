@@ -122,3 +122,32 @@ def test_probe_reports_whether_the_worker_would_compile():
     report = calls.make_probe()()
     assert report["cold"] in (True, False)
     assert calls.cold_workers({"a": {"cold": True}, "b": {"cold": False}, "c": {}}) == ["a"]
+
+
+@pytest.mark.slow
+def test_merge_settings_reach_the_cluster_and_its_log(shard_dir, tmp_path):
+    """-reduce, -merge and -round-words are the driver's settings (its log at -debug 3 says so)."""
+    out = tmp_path / "v.txt"
+    flags = [f for f in FLAGS if f != "-q"]
+    proc = w2v_train("-train", shard_dir, "-output", out, "-dask-workers", "2", *flags, "-debug", "3",
+                     "-reduce", "tree", "-merge", "damped", "-round-words", "2000")
+    assert proc.returncode == 0, proc.stderr
+    assert "round exchange: tree" in proc.stderr
+    assert "merge rule: damped; 2000 words per worker per round (2 workers)" in proc.stderr
+    assert "round 2 of epoch 1: 2 workers" in proc.stderr
+    check_vectors(out, shard_dir)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["-dask-workers", "2", "-merge", "average"], "-merge must be auto or one of sum, mean"),
+    (["-dask-workers", "2", "-round-words", "0"], "-round-words must be a number of words >= 1, auto or epoch"),
+    (["-dask-workers", "2", "-round-words", "many"], "got 'many'"),
+    (["-reduce", "tree"], "-reduce applies to training on a Dask cluster"),
+    (["-merge", "sum", "-round-words", "epoch"], "-round-words, -merge apply to training on a Dask cluster"),
+])
+def test_bad_merge_settings_are_named_before_a_cluster_starts(shard_dir, tmp_path, flags, message):
+    started = time.perf_counter()
+    proc = w2v_train("-train", shard_dir, "-output", tmp_path / "v.txt", *FLAGS, *flags)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "v.txt").exists()
+    assert time.perf_counter() - started < 30  # no cluster was started and waited for

@@ -9,7 +9,10 @@ before the corpus is read, so a typo does not cost a training run.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
+import sys
 import time
 
 from ..fileutil import check_writable
@@ -101,7 +104,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"worker threads (default: the cores available, here {available_cores()})")
     r.add_argument("-debug", "--debug", type=int, default=2, metavar="N",
                    help="0 hides the progress (default 2: a bar on a terminal, a line per 10%% of "
-                        "the run when stderr is a file or a pipe)")
+                        "the run when stderr is a file or a pipe; 3: on a Dask cluster, also its settings and "
+                        "a line per round)")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress display (same as -debug 0)")
     r.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     r.add_argument("--kernel", choices=KERNELS, default="auto",
@@ -113,6 +117,15 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="train on the Dask cluster at this scheduler address (tcp://host:8786)")
     d.add_argument("-dask-workers", "--dask-workers", dest="dask_workers", type=int, default=None, metavar="N",
                    help="train on a local Dask cluster of N worker processes (-threads threads each, default 1)")
+    d.add_argument("-round-words", "--round-words", dest="round_words", default="auto", metavar="N|auto|epoch",
+                   help="words each worker trains between merges (auto: 500,000 for the whole cluster, with "
+                        "shorter rounds while the vectors grow; epoch: one merge per epoch)")
+    d.add_argument("-merge", "--merge", default="auto", metavar="RULE",
+                   help="how the workers' changes combine: sum, mean, weighted, sqrt, damped, saturating "
+                        "(auto: sum up to 2 workers, damped beyond)")
+    d.add_argument("-reduce", "--reduce", default="auto", choices=("auto", "tree", "star"),
+                   help="who merges a round's changes: the workers pairwise (tree), the driver (star); "
+                        "auto: the star up to 2 workers, the tree beyond")
 
 
 def train_config(args: argparse.Namespace) -> dict:
@@ -140,6 +153,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = train_config(args)
     if args.scheduler is not None or args.dask_workers is not None:
         return cmd_train_on_cluster(args, config)
+    cluster_only = [flag for flag, value, default in (("-round-words", args.round_words, "auto"),
+                                                      ("-merge", args.merge, "auto"), ("-reduce", args.reduce, "auto"))
+                    if value != default]
+    if cluster_only:
+        raise CliError(f"{', '.join(cluster_only)} appl{'ies' if len(cluster_only) == 1 else 'y'} to training on a "
+                       "Dask cluster (-scheduler or -dask-workers)")
     check_readable(args.train, "training file")
     output = STDOUT if args.output == "-" else args.output
     streamed = check_writable(output, "vectors") in ("fd", "stream")
@@ -195,13 +214,19 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     if checkpoint:
         check_writable(checkpoint, "checkpoint")
     corpus = train_corpus(args)  # a local directory's file rule; a glob or a workers' path as given
+    from ..distributed import RULES
     from ..distributed import train as train_on_cluster
+
+    round_words = cluster_round_words(args.round_words)
+    if args.merge != "auto" and args.merge not in RULES:
+        raise CliError(f"-merge must be auto or one of {', '.join(RULES)}, got {args.merge!r}")
 
     log(f"w2v: training {'skip-gram' if config['sg'] else 'CBOW'} on {args.train} on a Dask cluster")
     clock, started_at = TrainingClock(), time.time()
-    with dask_client(args) as client, compiles_announced(args):  # compile times said before the summary
+    with dask_client(args) as client, compiles_announced(args), cluster_log(args):  # compiles said before the summary
         model = train_on_cluster(corpus, client, checkpoint=checkpoint, checkpoint_errors="warn" if own_checkpoint
-                                 else "raise", cache_dir=cache_setting(args.cache), callbacks=[clock], **config)
+                                 else "raise", cache_dir=cache_setting(args.cache), callbacks=[clock],
+                                 round_words=round_words, merge=args.merge, reduce=args.reduce, **config)
     planned = model.corpus_total_words * config["epochs"]
     log(trained_message(model, config["epochs"], planned, clock))
     if model.interrupted:
@@ -210,6 +235,40 @@ def cmd_train_on_cluster(args: argparse.Namespace, config: dict) -> int:
     if own_checkpoint:
         remove_checkpoint(checkpoint)
     return 0
+
+
+@contextlib.contextmanager
+def cluster_log(args: argparse.Namespace):
+    """``-debug 3``: the Dask driver's log (its merge settings, each round's words, seconds and
+    bytes) on stderr while the command trains."""
+    if args.quiet or args.debug < 3:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("w2v: %(message)s"))
+    handler.addFilter(lambda record: f"{os.sep}distributed{os.sep}" in record.pathname)  # the rest is said already
+    driver_log = logging.getLogger("w2v")
+    level = driver_log.level
+    driver_log.addHandler(handler)
+    driver_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        driver_log.removeHandler(handler)
+        driver_log.setLevel(level)
+
+
+def cluster_round_words(value: str):
+    """``-round-words``: a number of words (>= 1), ``auto``, or ``epoch`` (one merge per epoch)."""
+    if value in ("auto", "epoch"):
+        return None if value == "epoch" else value
+    try:
+        words = int(value)
+    except ValueError:
+        words = 0
+    if words < 1:
+        raise CliError(f"-round-words must be a number of words >= 1, auto or epoch, got {value!r}")
+    return words
 
 
 def train_corpus(args: argparse.Namespace):
