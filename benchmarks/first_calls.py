@@ -1,6 +1,7 @@
 """First calls in a fresh process: w2v against gensim, each feature's first use as a script meets it.
 
     python benchmarks/first_calls.py [--repeats 5] [--max-load 1.0] [--tasks phrases deepwalk query train]
+                                     [--corpus PATH] [--out STEM]
 
 Every run is a fresh Python process (numba's on-disk cache warm: an untimed run of each task
 comes first), so its time holds the library's import and its first kernel calls. Inputs are
@@ -11,7 +12,7 @@ wall seconds.
 
 Tasks:
 
-* ``phrases``: 6M words of wiki17m as 1,000-token lists in memory; ``Phrases(sentences)``,
+* ``phrases``: wiki17m's first 6M words as 1,000-token lists in memory; ``Phrases(sentences)``,
   ``freeze()``, then every list of ``frozen[sentences]`` taken (gensim's usual calls);
 * ``deepwalk``: DeepWalk-style graph embedding: 20,000 random walks of 80 nodes over a
   2,000-node preferential-attachment graph, then over a 34-node one (str node ids); CBOW with
@@ -42,24 +43,31 @@ TASKS = ("phrases", "deepwalk", "query", "train")
 PHRASE_WORDS = 6_000_000
 
 
-def phrase_lines() -> Path:
-    """The first 6M words of wiki17m as 1,000-word lines (made once)."""
-    target = harness.CACHE / "first-calls-phrases-6m.txt"
+def cached_name(corpus: Path, what: str) -> Path:
+    """A file made once from ``corpus`` in the benchmark cache, named by the corpus's identity."""
+    stat = corpus.stat()
+    return harness.CACHE / f"first-calls-{corpus.stem}-{stat.st_size}-{int(stat.st_mtime)}-{what}"
+
+
+def phrase_lines(corpus: Path) -> Path:
+    """The corpus's first 6M words as 1,000-word lines (made once)."""
+    target = cached_name(corpus, "6m-lines.txt")
     if not target.exists():
         harness.CACHE.mkdir(parents=True, exist_ok=True)
-        with open(harness.resolve_corpus(), encoding="utf-8") as f:  # wiki17m, decompressed once
+        with open(corpus, encoding="utf-8") as f:
             words = f.read(PHRASE_WORDS * 8).split()[:PHRASE_WORDS]
         harness.write_text(target, "".join(" ".join(words[i:i + 1000]) + "\n" for i in range(0, len(words), 1000)))
     return target
 
 
-def query_vectors() -> Path:
-    """wiki17m's vectors (w2v, skip-gram NS, 1 epoch) in word2vec's binary format (made once)."""
-    target = harness.CACHE / "first-calls-wiki17m.bin"
+def query_vectors(corpus: Path) -> Path:
+    """The corpus's vectors (w2v, skip-gram NS, 1 epoch) in word2vec's binary format (made once)."""
+    target = cached_name(corpus, "vectors.bin")
     if not target.exists():
         import w2v
 
-        model = w2v.train(str(harness.resolve_corpus()), sg=1, epochs=1, workers=2)
+        harness.CACHE.mkdir(parents=True, exist_ok=True)
+        model = w2v.train(str(corpus), sg=1, epochs=1, workers=2)
         model.wv.save_word2vec_format(str(target), binary=True)
     return target
 
@@ -160,6 +168,8 @@ def table(runs: list[dict], tasks) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=None, help="text corpus for phrases and query (default: wiki17m, "
+                        "else the bundled sample)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--max-load", type=float, default=1.0)
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
@@ -170,7 +180,9 @@ def main() -> None:
         spec = json.loads(args.child)
         print(json.dumps(child(spec["lib"], spec["task"], spec["inputs"])))
         return
-    inputs = {"phrases": str(phrase_lines()), "query": str(query_vectors())}
+    corpus = harness.resolve_corpus(args.corpus)
+    inputs = {"phrases": str(phrase_lines(corpus)) if "phrases" in args.tasks else "",
+              "query": str(query_vectors(corpus)) if "query" in args.tasks else ""}
     for task in args.tasks:  # untimed: numba's cache warm for every kernel a task loads
         run("w2v", task, inputs)
     runs = []

@@ -116,3 +116,21 @@ def test_scaling_times_real_training(tiny_corpus):
     params = dict(sg=1, hs=1, negative=0, workers=2, epochs=1, min_count=2, vector_size=16)
     run = scaling.run_python(scaling.TIMED_TRAIN, str(tiny_corpus), json.dumps(params))
     assert run["words"] >= 29_000 and run["trained_words"] == run["words"] and run["train_s"] > 0
+
+
+@pytest.mark.slow
+def test_first_calls_times_both_libraries_in_fresh_processes(tmp_path):
+    import w2v
+
+    out = tmp_path / "first"
+    stdout = run_script("first_calls.py", tmp_path, "--corpus", str(w2v.sample_corpus_path()), "--tasks", "query",
+                        "phrases", "--repeats", "1", "--max-load", "1000", "--out", str(out))
+    runs = json.loads(out.with_suffix(".json").read_text())
+    assert {(r["lib"], r["task"]) for r in runs} == {(lib, task) for lib in ("w2v", "gensim")
+                                                     for task in ("query", "phrases")}
+    assert all(r["wall_s"] > 0 and r["cpu_s"] > 0 and r["peak_mb"] > 20 for r in runs)
+    phrased = {r["lib"]: r["tokens_out"] for r in runs if r["task"] == "phrases"}
+    assert phrased["w2v"] == phrased["gensim"] > 1_000_000  # the same phrases joined the same tokens
+    assert len({r["neighbour"] for r in runs if r["task"] == "query"}) == 1  # the same file, the same neighbour
+    table = out.with_suffix(".md").read_text()
+    assert "| phrases | gensim |" in table and "| query | w2v |" in table and table in stdout + "\n"
