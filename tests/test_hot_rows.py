@@ -84,11 +84,11 @@ def train(corpus, monkeypatch, rows, merge_every=3, sg=1, kernel="auto"):
                      kernel=kernel, progress=False, cache_dir=False)
 
 
-@pytest.mark.parametrize("kernel", ["shared", "exact"])
-def test_one_worker_is_bit_identical_with_and_without_copies(monkeypatch, kernel):
+@pytest.mark.parametrize("sg, kernel", [(1, "shared"), (1, "exact"), (0, "auto")], ids=["sg-shared", "sg-exact", "cbow"])
+def test_one_worker_is_bit_identical_with_and_without_copies(monkeypatch, sg, kernel):
     corpus = zipf_corpus()
-    plain = train(corpus, monkeypatch, 0, kernel=kernel)
-    copied = train(corpus, monkeypatch, 16, kernel=kernel)
+    plain = train(corpus, monkeypatch, 0, sg=sg, kernel=kernel)
+    copied = train(corpus, monkeypatch, 16, sg=sg, kernel=kernel)
     tables = KernelTables.build(copied.vocab, copied.params)
     assert tables.hot_rows == 16 and tables.hot_first == len(copied.vocab) - 1 - 16
     assert np.abs(copied.syn1[-16:]).max() > 1e-2                  # the copied rows really trained
@@ -96,17 +96,18 @@ def test_one_worker_is_bit_identical_with_and_without_copies(monkeypatch, kernel
     np.testing.assert_array_equal(copied.syn1, plain.syn1)
 
 
-def test_copies_only_for_skipgram_with_hierarchical_softmax_one_pair_at_a_time():
+def test_copies_for_hierarchical_softmax_except_hogbatch():
     corpus = zipf_corpus(n_sentences=5)
     cases = ((1, 1, 0, "shared", True), (1, 1, 0, "exact", True), (1, 1, 0, "batched", False),
-             (0, 1, 0, "auto", False), (1, 0, 5, "auto", False))
+             (0, 1, 0, "auto", True), (0, 1, 5, "auto", True), (1, 0, 5, "auto", False), (0, 0, 5, "auto", False))
     for sg, hs, negative, kernel, expected in cases:
         model = w2v.Word2Vec(sg=sg, hs=hs, negative=negative, min_count=1, kernel=kernel, progress=False)
         model.build_vocab(corpus)
         assert (KernelTables.build(model.vocab, model.params).hot_rows > 0) == expected
 
 
-def test_two_workers_learn_as_much_as_one():
+@pytest.mark.parametrize("sg", [1, 0], ids=["skip-gram", "cbow"])
+def test_two_workers_learn_as_much_as_one(sg):
     """Two threads merging their copies every few words train every word and reach the loss per
     trained word of one thread, within 2.5% either way (seeds 3-6 measured: 0.991-1.009; the earlier
     4,096-row, rarely synced copies were 3-7% worse: they overshot; a run that skipped pairs would
@@ -115,7 +116,7 @@ def test_two_workers_learn_as_much_as_one():
     n_words = sum(map(len, corpus))
     loss_per_word = {}
     for workers in (1, 2):
-        model = w2v.Word2Vec(sg=1, hs=1, negative=0, min_count=1, workers=workers, epochs=3, vector_size=16, seed=3,
+        model = w2v.Word2Vec(sg=sg, hs=1, negative=0, min_count=1, workers=workers, epochs=3, vector_size=16, seed=3,
                              progress=False)
         model.build_vocab(corpus)
         trained, raw = model.train(corpus, total_examples=len(corpus), epochs=3, compute_loss=True)

@@ -47,7 +47,7 @@ class KernelTables:
     lockf: np.ndarray       # float32 V: input-row update factors (1 x 1 when nothing is locked)
     use_lockf: bool         # False: the kernels never read lockf (the unlocked fast path)
     hot_first: int          # first inner node each thread trains in a private copy (kernels.hot_rows)
-    hot_rows: int           # how many: syn1[hot_first:], 0 when off (no hs, CBOW, a tree of odd shape)
+    hot_rows: int           # how many: syn1[hot_first:], 0 when off (no hs, HogBatch, a tree of odd shape)
 
     @classmethod
     def build(cls, vocab, params, lockf=None) -> KernelTables:
@@ -64,7 +64,7 @@ class KernelTables:
         # not for HogBatch ("batched"): it reads and writes each target row once per block, not once
         # per pair, and its two block calls (copies, then shared rows) may be compiled differently
         # from its one call without copies, so one worker would no longer be bit-identical
-        if params.hs and params.sg and params.sg_kernel != "batched":
+        if params.hs and not (params.sg and params.sg_kernel == "batched"):
             first = hot_rows.hot_first(points, codelens, n_inner, hot_rows.HOT_ROWS)
         return cls(vocab.keep_thresholds(params.sample), alias_thr, alias_idx, codes, points, codelens,
                    factors, use_lockf, first, n_inner - first)

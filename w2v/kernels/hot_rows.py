@@ -3,7 +3,8 @@
 With hierarchical softmax every (context, centre) pair trains the inner nodes on the centre's
 root-first path, so the few nodes at the top of the tree are written by every pair of every
 thread: with two threads their cache lines move between the cores on nearly every update, and two
-workers trained skip-gram HS no faster than one. Each thread instead trains its own copy of the
+workers trained skip-gram HS no faster than one (CBOW's one path per centre word meets the same
+top, and ran at half speed in runs where the two threads were not on one core's siblings). Each thread instead trains its own copy of the
 ``m`` hottest rows (``local``) and every ``merge_every`` centre words adds what it learned to the
 shared rows, ``shared += local - base``, then takes the merged rows as its new ``local`` and
 ``base``. Far below the top, rows are cold and shared as before (Hogwild).

@@ -23,7 +23,6 @@ from .borrow import borrowed
 from .cbow import cbow_gather, cbow_scatter
 from .common import (
     collect_context,
-    fill_huffman_targets,
     fill_huffman_targets_split,
     fill_negative_targets,
     next_u32,
@@ -139,7 +138,7 @@ def _specialised(SG, HS, NS, SG_KERNEL):
     BATCHED = SG and SG_KERNEL == SG_BATCHED
     SHARED = SG and not EXACT and not BATCHED
     DRAW_AHEAD = not EXACT                         # negatives drawn and rows prefetched LOOKAHEAD centres ahead
-    HOT = SG and HS                                # the tree's top trained in private copies (hot_rows)
+    HOT = HS                                       # the tree's top trained in private copies (hot_rows)
 
     @njit(nogil=True, cache=True, fastmath=True)
     def train_chunk(tables, corpus, first, last, words, settings, schedule, counters, slot, rng, scratch):
@@ -165,7 +164,7 @@ def _specialised(SG, HS, NS, SG_KERNEL):
         ``counters.stop[0]`` is set (Ctrl-C, errors elsewhere). With ``words.use_lockf``, every
         input-row update is scaled by ``words.lockf[row]`` (gensim's ``vectors_lockf``).
 
-        Skip-gram with hierarchical softmax trains inner nodes ``>= words.hot_first`` (the top of
+        Hierarchical softmax trains inner nodes ``>= words.hot_first`` (the top of
         the tree) in the thread's private copies ``scratch.syn1_hot`` and merges them into ``syn1``
         every ``settings.merge_every`` centre words and before returning (:mod:`.hot_rows`);
         ``scratch.syn1_base`` holds the rows as last merged. ``hot_first = len(syn1)`` (or
@@ -226,11 +225,9 @@ def _specialised(SG, HS, NS, SG_KERNEL):
                 hi = min(n, i + reach + 1)
                 path_length = 0
                 hot_length = 0
-                if HOT:
+                if HOT:     # hot_first = len(syn1) where the copies are off: no node renumbered
                     path_length, hot_length = fill_huffman_targets_split(sentence[i], codes, points, codelens,
                                                                          hot_first, hs_targets, hs_labels)
-                elif HS:
-                    path_length = fill_huffman_targets(sentence[i], codes, points, codelens, hs_targets, hs_labels)
                 r = i & (RING - 1)
                 ns_length = ns_count[r] if NS else 0
                 ns_targets = ns_ring[r]
@@ -268,9 +265,11 @@ def _specialised(SG, HS, NS, SG_KERNEL):
                                               use_lockf)
                 else:       # CBOW: the context's mean (or sum) predicts the centre
                     cbow_gather(syn0, context, n_context, settings.cbow_mean, inputs, input_grads)
-                    if HS:
-                        loss += path_update_range(inputs, 0, syn1, hs_targets, hs_labels, 0, path_length, alpha,
+                    if HS:      # the path's top in the private copies, then the shared rows
+                        loss += path_update_range(inputs, 0, syn1_hot, hs_targets, hs_labels, 0, hot_length, alpha,
                                                   input_grads, gradients, compute_loss)
+                        loss += path_update_range(inputs, 0, syn1, hs_targets, hs_labels, hot_length, path_length,
+                                                  alpha, input_grads, gradients, compute_loss)
                     if NS:
                         loss += row_update(inputs, 0, syn1neg, ns_targets, ns_labels, ns_length, alpha, input_grads,
                                            compute_loss, ns_skip_saturated)
