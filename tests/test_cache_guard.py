@@ -18,6 +18,16 @@ from w2v.kernels.cache_guard import LOCK_NAME, STAMP_NAME, _exclusive, invalidat
 PACKAGE = Path(w2v.__file__).resolve().parent
 
 
+@pytest.fixture(autouse=True)
+def default_cache_location(monkeypatch):
+    """These tests lay numba's files out where it keeps them by default (``__pycache__`` beside
+    the sources), here and in the processes they start, whatever ``$NUMBA_CACHE_DIR`` says."""
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CACHE_DIR", "")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+
+
 def make_package(tmp_path):
     """A package laid out like w2v: kernels in a subpackage and beside it, intrinsics they import."""
     package = tmp_path / "w2v"
