@@ -83,3 +83,12 @@ def test_tokens_of_any_hashable_type_where_the_index_takes_them(words):
     assert joined_index.words == looked_index.words
     with pytest.raises(TypeError, match="found list"):
         TokenListIds(WordIndex(str_only=False))(words[:MIN_JOINED_TOKENS] + [["unhashable"]])
+
+
+def test_a_short_list_is_looked_up_without_building_a_tokeniser(words):
+    """A sentence at a time (``phrases[sentence]``) must not pay for the tokeniser's tables."""
+    ids_of = TokenListIds(WordIndex())
+    assert ids_of(words[:50]).tolist() == looked_up_ids(WordIndex(), words[:50]).tolist()
+    assert ids_of.tokenizer is None
+    ids_of(words[:MIN_JOINED_TOKENS])
+    assert ids_of.tokenizer is not None

@@ -64,7 +64,9 @@ class TokenListIds:
 
     def __init__(self, index: WordIndex):
         self.index = index
-        self._start_table()
+        self.tokenizer = None   # made by the first batch large enough to take the join
+        self.known = 0          # tokeniser ids below this have joined the index
+        self.lookup = None      # tokeniser id -> index id, None while they are the same
 
     def __call__(self, tokens: list) -> np.ndarray:
         ids = self._joined(tokens) if len(tokens) >= MIN_JOINED_TOKENS else None
@@ -72,8 +74,7 @@ class TokenListIds:
 
     def _start_table(self) -> None:
         self.tokenizer = StreamingTokenizer(_NO_SENTENCE_LIMIT)
-        self.known = 0          # tokeniser ids below this have joined the index
-        self.lookup = None      # tokeniser id -> index id, None while they are the same
+        self.known, self.lookup = 0, None
 
     def _joined(self, tokens: list) -> np.ndarray | None:
         """The ids through the byte tokeniser, or None where the join would not give back exactly
@@ -82,12 +83,14 @@ class TokenListIds:
             text = " ".join(tokens).encode("utf-8")
         except (TypeError, UnicodeEncodeError):
             return None
+        if self.tokenizer is None:
+            self._start_table()
         tok = self.tokenizer
         tok.feed(text)
         tok.end_document()
         ids, _ = tok.take(keep_open=False)
         if len(ids) != len(tokens) or int(tok.lengths[ids].sum(dtype=np.int64)) != len(text) - (len(tokens) - 1):
-            self._start_table()
+            self.tokenizer = None   # its table holds the split tokens: the next join starts afresh
             return None
         n_words = int(tok.state[tokenize.WORDS])
         new_words = tok.new_words(self.known) if n_words > self.known else []
