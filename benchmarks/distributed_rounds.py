@@ -23,7 +23,6 @@ import datetime
 import importlib.util
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -213,8 +212,7 @@ def main(argv=None) -> None:
     shards = sorted(str(p) for p in Path(args.shards).iterdir() if p.is_file())
     if len(shards) < max(args.workers):
         raise SystemExit(f"--shards {args.shards}: {len(shards)} files, fewer than the {max(args.workers)} workers")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                            text=True).stdout.strip()
+    commit = _bench.harness.head_commit()
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     cells = []
     for workers in args.workers:

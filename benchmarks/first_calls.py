@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
-import os
 import statistics
 import subprocess
 import sys

@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import head_commit  # this script's folder is on the import path
+
 REPO = Path(__file__).resolve().parent.parent
 TIME = "/usr/bin/time"
 LIBS = ("gensim", "w2v")
@@ -110,11 +112,6 @@ def ensure_files(data_dir: Path, binary_rows: int, text_rows: int, dim: int) -> 
 
 
 # --------------------------------------------------------------------------- runs
-
-
-def head_commit() -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                          text=True).stdout.strip()
 
 
 def loadavg() -> float:
