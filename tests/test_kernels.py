@@ -5,7 +5,7 @@ from numba import njit
 
 from w2v.kernels import reference
 from w2v.kernels.cbow import cbow_step
-from w2v.kernels.common import draw_noise, path_update_range
+from w2v.kernels.common import draw_noise, path_update_range, path_update_two_rows
 from w2v.kernels.skipgram import sg_step
 from w2v.vocab import Vocabulary, build_alias_table
 
@@ -164,6 +164,38 @@ def test_path_update_matches_reference(length):
     np.testing.assert_allclose(dH, want_dH, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(syn1[targets[0]], ref_syn1[targets[0]])
     assert G[0] == 0.0 and (loss > 0) == (length > 1)   # the saturated pair was guessed right: no loss
+
+
+@njit  # not cached, as _path_update
+def _path_update_two_rows(H, syn_hot, syn1, targets, labels, hot_length, length, alpha, dH, G):
+    return path_update_two_rows(H, 0, syn_hot, syn1, targets, labels, hot_length, length, alpha, dH, G, True)
+
+
+@pytest.mark.parametrize("length, hot_length", [(1, 0), (2, 1), (5, 2), (6, 3), (12, 0), (13, 4)])
+def test_two_row_path_update_is_one_row_after_the_other(length, hot_length):
+    """Skip-gram's two-rows-at-once path update equals the numpy reference's node-after-node update
+    of the first row and then of the second (which sees the nodes as the first left them), with the
+    path's top in a separate table (the thread's copies), d = 100 (the vector loops and their tails)
+    and a saturated node for the first row; the loss is both rows' loss."""
+    rng = np.random.default_rng(length)
+    d = 100
+    syn1 = (rng.standard_normal((20, d)) * 0.2).astype(np.float32)
+    syn_hot = (rng.standard_normal((4, d)) * 0.2).astype(np.float32)
+    H = (rng.standard_normal((2, d)) * 0.2).astype(np.float32)
+    labels = rng.integers(0, 2, length).astype(np.float32)
+    targets = np.concatenate([rng.choice(4, hot_length, replace=False),
+                              rng.choice(20, length - hot_length, replace=False)]).astype(np.int32)
+    table0 = syn_hot if hot_length else syn1
+    table0[targets[0]] = H[0] * (4.0 if labels[0] else -4.0)          # |f| >= 6 for the first row
+    whole = np.concatenate([syn_hot, syn1])                           # the reference sees one table
+    path = np.where(np.arange(length) < hot_length, targets, targets + 4)
+    want_dH = np.concatenate([reference.block_update(H[k:k + 1], whole, path, labels, float(ALPHA),
+                                                     skip_saturated=True) for k in (0, 1)])
+    dH, G = np.zeros_like(H), np.zeros(2 * length, np.float32)
+    loss = _path_update_two_rows(H, syn_hot, syn1, targets, labels, hot_length, length, ALPHA, dH, G)
+    np.testing.assert_allclose(np.concatenate([syn_hot, syn1]), whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dH, want_dH, rtol=1e-5, atol=1e-6)
+    assert G[0] == 0.0 and loss > 0
 
 
 def test_borrowed_array_is_the_same_memory_without_a_reference_count():

@@ -139,7 +139,7 @@ class ThreadScratch:
             context=private_zeros(span, np.int32),
             inputs=private_zeros((span, d), np.float32),
             input_grads=private_zeros((span, d), np.float32),
-            gradients=private_zeros(max(span, max_codelen), np.float32),  # per input row, or per path node (HS)
+            gradients=private_zeros(max(span, 2 * max_codelen), np.float32),  # per input row, or per (row, path node) (HS)
             ns_ring=private_zeros((RING, params.negative + 1), np.int32),
             ns_count=private_zeros(RING, np.int32),
             ns_labels=ns_labels,

@@ -90,7 +90,7 @@ class Scratch(NamedTuple):
     context: np.ndarray       # int32 (2 W,): a centre's context words
     inputs: np.ndarray        # float32 (2 W, d): their gathered input rows (CBOW: row 0, their mean or sum)
     input_grads: np.ndarray   # float32 (2 W, d): the gradients for those rows
-    gradients: np.ndarray     # float32 (max(2 W, L),): per input row (HogBatch) or per path node (HS)
+    gradients: np.ndarray     # float32 (max(2 W, 2 L),): per input row (HogBatch) or per path node of two rows (HS)
     ns_ring: np.ndarray       # int32 (RING, N + 1): negative-sampling targets drawn ahead, per centre
     ns_count: np.ndarray      # int32 (RING,): how many targets each ring slot holds
     ns_labels: np.ndarray     # float32 (N + 1,): the constant labels [1, 0, 0, ...]

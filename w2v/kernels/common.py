@@ -222,6 +222,102 @@ def path_update_range(inputs, k, syn_out, targets, labels, t0, t1, alpha, input_
     return loss
 
 
+@njit(cache=True, inline="always")
+def _two_row_gradients(fa, fb, t, n, labels, alpha, cross, gradients, compute_loss):
+    """Node t's gradients for rows a and b of :func:`path_update_two_rows` from their dots with the
+    unmoved node (row b's score corrected for row a's update first); return their loss."""
+    ga = _gradient(fa, labels[t], alpha, True)
+    fb_seen = fb + ga * cross
+    gradients[t] = ga
+    gradients[n + t] = _gradient(fb_seen, labels[t], alpha, True)
+    if compute_loss:
+        return _pair_loss(fa, labels[t]) + _pair_loss(fb_seen, labels[t])
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def path_update_two_rows(inputs, k, syn_hot, syn_out, targets, labels, hot_length, path_length, alpha, input_grads,
+                         gradients, compute_loss):
+    """Two :func:`path_update_range` calls per row, for ``inputs[k]`` and then ``inputs[k + 1]``, along
+    a whole path: its first ``hot_length`` targets in ``syn_hot`` (the thread's copies of the tree's
+    top), the rest in ``syn_out``. Same result as those four calls (float rounding aside), in
+    passes that serve both rows.
+
+    Row ``k + 1`` must see each node as row ``k`` left it, ``o + g_a x_a`` (``x_a = inputs[k]``). Its
+    score is therefore ``x_b . o + g_a (x_b . x_a)``: the dot with the unmoved node plus a scalar
+    correction from the rows' one cross product. Its input gradient ``g_b (o + g_a x_a)`` is
+    ``g_b o`` now plus ``(sum over nodes of g_a g_b) x_a`` once at the end. So every pass loads a
+    node once for both rows, and each node row is written once instead of twice: two rows by two
+    nodes per pass, against one row by two nodes in :func:`path_update_range`. The nodes are paired
+    the same way whichever table holds them, so a run with the copies off (``hot_length`` 0) is
+    bit-identical to one with them on. ``gradients`` needs room for ``2 path_length`` values.
+    """
+    if path_length <= 0:
+        return 0.0
+    d = inputs.shape[1]
+    a, b = k, k + 1
+    cross = np.float32(0.0)
+    for j in range(d):
+        cross += inputs[a, j] * inputs[b, j]
+    n = path_length
+    loss = 0.0
+    for t in range(0, n, 2):            # scores: two nodes (or the last one) against both rows
+        last = t + 1 >= n
+        tab0 = syn_hot if t < hot_length else syn_out
+        tab1 = syn_hot if t + 1 < hot_length else syn_out
+        r0 = targets[t]
+        r1 = r0 if last else targets[t + 1]
+        if last:
+            tab1 = tab0
+        fa0 = np.float32(0.0)
+        fa1 = np.float32(0.0)
+        fb0 = np.float32(0.0)
+        fb1 = np.float32(0.0)
+        for j in range(d):
+            xa = inputs[a, j]
+            xb = inputs[b, j]
+            o0 = tab0[r0, j]
+            o1 = tab1[r1, j]
+            fa0 += xa * o0
+            fa1 += xa * o1
+            fb0 += xb * o0
+            fb1 += xb * o1
+        loss += _two_row_gradients(fa0, fb0, t, n, labels, alpha, cross, gradients, compute_loss)
+        if not last:
+            loss += _two_row_gradients(fa1, fb1, t + 1, n, labels, alpha, cross, gradients, compute_loss)
+    both = np.float32(0.0)              # sum of g_a g_b: row b's gradient share along x_a
+    for t in range(0, n, 2):            # updates: two nodes (or the last one), both rows
+        tab0 = syn_hot if t < hot_length else syn_out
+        r0 = targets[t]
+        ga0 = gradients[t]
+        gb0 = gradients[n + t]
+        both += ga0 * gb0
+        if t + 1 < n:
+            tab1 = syn_hot if t + 1 < hot_length else syn_out
+            r1 = targets[t + 1]
+            ga1 = gradients[t + 1]
+            gb1 = gradients[n + t + 1]
+            both += ga1 * gb1
+            for j in range(d):
+                o0 = tab0[r0, j]
+                o1 = tab1[r1, j]
+                xa = inputs[a, j]
+                xb = inputs[b, j]
+                input_grads[a, j] += ga0 * o0 + ga1 * o1
+                input_grads[b, j] += gb0 * o0 + gb1 * o1
+                tab0[r0, j] = o0 + ga0 * xa + gb0 * xb
+                tab1[r1, j] = o1 + ga1 * xa + gb1 * xb
+        else:
+            for j in range(d):
+                o0 = tab0[r0, j]
+                input_grads[a, j] += ga0 * o0
+                input_grads[b, j] += gb0 * o0
+                tab0[r0, j] = o0 + ga0 * inputs[a, j] + gb0 * inputs[b, j]
+    for j in range(d):
+        input_grads[b, j] += both * inputs[a, j]
+    return loss
+
+
 @njit(cache=True)
 def block_update(inputs, n_rows, syn_out, targets, labels, t0, n_targets, alpha, input_grads, gradients,
                  compute_loss, skip_saturated):

@@ -9,7 +9,8 @@ Three updates (``TrainParams.kernel``), chosen by the sentence loop (:mod:`.sent
   them, but every pair uses the centre's one draw of negatives (made ahead by the sentence loop,
   which prefetched its rows), and the context rows' gradients are added when the centre is done (a
   word met twice in one window sees its row unmoved the second time): the same functions with the
-  whole context;
+  whole context (hierarchical softmax takes the context rows two at a time along the centre's
+  path, :func:`.common.path_update_two_rows`, with the same result as one after the other);
 * batched (HogBatch) — all context rows as one block against that draw, every row seeing the
   target rows unmoved (:func:`sg_block_step`).
 
@@ -28,7 +29,8 @@ of the tree's top, which the first ``hot_length`` Huffman targets index (:mod:`.
 """
 from numba import njit
 
-from .common import block_update, gather_rows, path_update_range, row_update, scatter_add_rows, zero_rows
+from .common import (block_update, gather_rows, path_update_range, path_update_two_rows, row_update, scatter_add_rows,
+                     zero_rows)
 
 #: codes of the skip-gram updates (``TrainParams.kernel``) as the kernels receive them
 SG_EXACT, SG_SHARED, SG_BATCHED = 0, 1, 2
@@ -62,11 +64,21 @@ def sg_pairs_paths(syn0, syn1neg, syn1, syn1_hot, hot_length, context, n_context
                    compute_loss, ns_skip_saturated, lockf, use_lockf):
     """:func:`sg_pairs_negative` with hierarchical softmax: each row trains against the centre's
     Huffman path first (the private copies' rows, then the shared ones), then against the
-    negative-sampling targets if there are any (word2vec.c's order when both are on)."""
+    negative-sampling targets if there are any (word2vec.c's order when both are on). The rows go
+    along the path in twos (:func:`.common.path_update_two_rows`): each pass over a node serves both,
+    the second seeing the node as the first left it."""
     gather_rows(syn0, context, n_context, inputs)
     zero_rows(input_grads, n_context)
     loss = 0.0
-    for k in range(n_context):
+    pairs_end = n_context // 2 * 2
+    for k in range(0, pairs_end, 2):    # two rows at a time along the path, as if one after the other
+        loss += path_update_two_rows(inputs, k, syn1_hot, syn1, hs_targets, hs_labels, hot_length, path_length,
+                                     alpha, input_grads, gradients, compute_loss)
+        if ns_length > 0:               # other rows than the path's: their order against it is free
+            for r in range(k, k + 2):
+                loss += row_update(inputs, r, syn1neg, ns_targets, ns_labels, ns_length, alpha, input_grads,
+                                   compute_loss, ns_skip_saturated)
+    for k in range(pairs_end, n_context):
         loss += path_update_range(inputs, k, syn1_hot, hs_targets, hs_labels, 0, hot_length, alpha,
                                   input_grads, gradients, compute_loss)
         loss += path_update_range(inputs, k, syn1, hs_targets, hs_labels, hot_length, path_length, alpha,
