@@ -156,8 +156,9 @@ def plot(rows: list[dict], path: Path) -> bool:
     return True
 
 
-def write_results(prefix: Path, corpus: Path, runs: list[dict], rows: list[dict]) -> None:
-    """latest.json (every run + medians + environment), latest.md (table) and latest.png (plot)."""
+def write_results(prefix: Path, corpus: Path, runs: list[dict], rows: list[dict]) -> list[str]:
+    """latest.json (every run + medians + environment), latest.md (table) and latest.png (plot, with
+    matplotlib); return the names of the files written."""
     prefix.parent.mkdir(parents=True, exist_ok=True)
     words = next((r["corpus_words"] for r in runs if "corpus_words" in r), None)
     load = harness.median_of(runs, "load_1m_before")
@@ -173,7 +174,8 @@ def write_results(prefix: Path, corpus: Path, runs: list[dict], rows: list[dict]
           f"Speed ratio = w2v words/s ÷ gensim words/s. Quality scored by gensim's evaluators for both.\n\n"
           if words else "") + markdown_table(rows) + "\n"
     harness.write_text(f"{prefix}.md", md)
-    plot(rows, Path(f"{prefix}.png"))
+    plotted = plot(rows, Path(f"{prefix}.png"))
+    return [f"{prefix}.{ext}" for ext in ("json", "md") + (("png",) if plotted else ())]
 
 
 def main(argv=None) -> int:
@@ -184,8 +186,8 @@ def main(argv=None) -> int:
     rows = summarize(runs, args.libs)
     print()
     print(markdown_table(rows))
-    write_results(Path(args.out), corpus, runs, rows)
-    print(f"\nwrote {args.out}.json, {args.out}.md, {args.out}.png")
+    written = write_results(Path(args.out), corpus, runs, rows)
+    print(f"\nwrote {', '.join(written)}")
     return 0 if all("error" not in r for r in runs) else 1
 
 
