@@ -193,8 +193,8 @@ def run_chunk(tables, starts, ids, codes, points, codelens, sentence, sg, hs, ne
         np.ones(1, np.uint64), np.zeros(SLOT_STRIDE), np.zeros(len(sentence), np.int32), np.zeros(span, np.int32),
         np.zeros((max(span, kernels.NOISE_AHEAD), max(negative + 1, span * negative)), np.int32),
         np.zeros(max(span, kernels.NOISE_AHEAD), np.int32), *scratch(),
-        np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32), np.zeros(span + 1, np.int32),
-        np.zeros(span + 1, np.int32))
+        np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32), np.zeros(span + 1, np.float32),
+        np.zeros(span + 1, np.int32), np.zeros(span + 1, np.int32))
 
 
 SENTENCE = [1, 4, 2, 2, 6, 0, 8, 3, 5, 1, 7]
@@ -218,13 +218,42 @@ def test_cbow_window_slots_match_reference(hs, negative, cbow_mean, length):
         assert not np.allclose(tables["vectors_vocab"], make_tables(9)[0]["vectors_vocab"])
 
 
-def test_shared_skipgram_equals_exact_when_every_draw_is_the_same_word():
-    # with one possible noise word, a shared draw and fresh draws are the same targets
-    results = []
-    for update in (kernels.UPDATE_EXACT, kernels.UPDATE_SHARED):
-        tables, ngrams, starts, ids, codes, points, codelens = make_tables(10)
-        run_chunk(tables, starts, ids, codes, points, codelens, SENTENCE, 1, 0, 3, update)
-        results.append(tables)
-    for name in results[0]:
-        np.testing.assert_allclose(results[1][name], results[0][name], rtol=2e-4, atol=2e-5, err_msg=name)
-    assert not np.allclose(results[0]["syn1neg"], make_tables(10)[0]["syn1neg"])
+@pytest.mark.parametrize("hs,negative", [(0, 2), (1, 0), (1, 2)])
+@pytest.mark.parametrize("length", [len(SENTENCE), 3, 1])
+@pytest.mark.parametrize("scale", [0.5, 3.0])
+def test_skipgram_window_slots_match_reference(hs, negative, length, scale):
+    tables, ngrams, starts, ids, codes, points, codelens = make_tables(10, scale)
+    expected = {k: v.copy() for k, v in tables.items()}
+    sentence = SENTENCE[:length]
+    window = 2
+    reference.sg_sentence_slots(expected, ngrams, sentence, window, [window] * length, [[0] * negative] * length,
+                                bool(hs), codes, points, codelens, 0.05)
+    run_chunk(tables, starts, ids, codes, points, codelens, sentence, 1, hs, negative, kernels.UPDATE_SHARED,
+              window=window)
+    for name in tables:
+        np.testing.assert_allclose(tables[name], expected[name], rtol=2e-4, atol=2e-5, err_msg=name)
+    if length > 1 and scale < 1:   # at 3.0 a short sentence's scores may all saturate (skipped pairs)
+        assert not np.allclose(tables["vectors_ngrams"], make_tables(10, scale)[0]["vectors_ngrams"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_skipgram_window_slots_pair_exactly_gensims_pairs(seed):
+    # gensim pairs centre c with every position its drawn reach covers; grouped by target, the
+    # slots must give the same (input, target) pairs, each once
+    rng = np.random.default_rng(seed)
+    window, n = 5, 23
+    ring = 2 * window + 1
+    reaches = rng.integers(1, window + 1, size=n)
+    gensim_pairs = {(c, j) for c in range(n) for j in range(max(0, c - reaches[c]), min(n, c + reaches[c] + 1))
+                    if j != c}
+    slot_rows = np.zeros(ring, np.int32)
+    slots = np.zeros(2 * window, np.int32)
+    ours = []
+    for i in range(n):
+        for c in range(max(0, i - window), min(n, i + window + 1)):   # the ring holds i - window .. i + window
+            slot_rows[c % ring] = reaches[c]
+        k = kernels.window_inputs(i, n, window, ring, slot_rows, slots)
+        position = {c % ring: c for c in range(max(0, i - window), min(n, i + window + 1))}
+        ours += [(position[s], i) for s in slots[:k]]
+    assert len(ours) == len(set(ours))
+    assert set(ours) == gensim_pairs

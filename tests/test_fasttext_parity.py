@@ -59,7 +59,7 @@ def test_kernel_equals_gensims_fasttext_inner(sg, cbow_mean):
                          np.zeros(span, np.int32), np.zeros((span, 1), np.int32), np.zeros(span, np.int32),
                          np.zeros(D, np.float32), np.zeros(D, np.float32), np.zeros(D, np.float32),
                          np.zeros((span + 1, D), np.float32), np.zeros((span + 1, D), np.float32),
-                         np.zeros(span + 1, np.int32), np.zeros(span + 1, np.int32))
+                         np.zeros(span + 1, np.float32), np.zeros(span + 1, np.int32), np.zeros(span + 1, np.int32))
     assert np.abs(g.wv.vectors_vocab - initial).max() > 1e-3  # the case trains something
     np.testing.assert_allclose(vocab, g.wv.vectors_vocab, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ngrams, g.wv.vectors_ngrams, rtol=1e-4, atol=1e-5)

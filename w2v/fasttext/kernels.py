@@ -20,19 +20,23 @@ Three updates (``kernel=``, :data:`UPDATES`), as Word2Vec has them:
 * ``"exact"``: gensim's order and draws, below (the parity tests replay gensim's own updates);
   with negative sampling alone, skip-gram draws a centre's negatives a few centre words ahead
   and prefetches their rows (:func:`sg_centre_shared`), the same draws and order otherwise;
-* ``"shared"`` (what ``"auto"``, the default, runs for CBOW; skip-gram's default is ``"exact"``,
-  see :func:`w2v.fasttext.training.fasttext_update`): skip-gram draws a centre word's negatives once
-  for all its contexts (:func:`sg_centre_shared`), keeping the pairs in gensim's order; CBOW keeps
-  each word of the window in a slot (:func:`cbow_centre_slots`): its rows summed once as it
-  enters the window, the gradients of every centre word it serves gathered and scattered into its
-  ~17 rows once as it leaves, instead of ~17 rows gathered and scattered per context per centre;
-* ``"batched"``: ``"shared"``, with skip-gram's input held for the whole window, so the shared
-  negatives train once per centre word (HogBatch for one input row).
+* ``"shared"`` (what ``"auto"``, the default, runs): each word of the window keeps a slot, its
+  rows gathered once as it enters the window and the gradients of every pair it takes part in
+  scattered into its ~17 rows once as it leaves, instead of once per pair or per centre word.
+  CBOW (:func:`cbow_centre_slots`) sums the slots of a centre's contexts. Skip-gram
+  (:func:`sg_slots_step`) takes gensim's pairs grouped by target word: position i is the target
+  of every input whose drawn window reaches it, and one draw of negatives serves those pairs, as
+  Word2Vec's ``"shared"`` draws once per target (the centre word there, whose input is the context);
+* ``"batched"``: skip-gram draws a centre word's negatives once for all its contexts and holds its
+  input for the whole window, so they train once per centre word (HogBatch for one input row,
+  :func:`sg_centre_shared`); each centre then meets a fifth of the noise words, and the vectors
+  score below gensim's. CBOW: as ``"shared"``.
 
 One change of order, not of result: in skip-gram gensim re-gathers the centre's rows for every
 pair, which after the previous pair's update equal the old rows plus that update. Here the
 centre's input vector is gathered once, moved by the exact same amount after each pair, and the
-summed update is scattered into the rows once per centre word. Single-threaded this is gensim's
+summed update is scattered into the rows once per centre word (once per window slot with
+``"shared"``). Single-threaded this is gensim's
 arithmetic (up to float rounding); it gathers and scatters the ~20 rows of a word once per centre
 instead of once per context word.
 """
@@ -288,8 +292,8 @@ def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts,
     hierarchical-softmax path first when ``hs``; its noise words are
     ``noise[k * n_noise:(k + 1) * n_noise]`` (int32) with ``per_context`` (kernel ``"exact"`` with
     negative sampling alone: gensim's fresh draws for every pair, only made a few words ahead so
-    their rows are in cache), else the ``noise[:n_noise]`` that all the contexts share (``"shared"``:
-    a fifth of the draws and rows). The pairs run in gensim's order, the centre's input vector
+    their rows are in cache), else the ``noise[:n_noise]`` that all the contexts share (a fifth of
+    the draws and rows; the chunk uses it with ``collapse``). The pairs run in gensim's order, the centre's input vector
     moving after each context as in :func:`sg_centre`. With ``collapse`` (``"batched"``, HogBatch
     for one input row) the input vector is held for the whole window, so a shared noise word's
     score is the same for every context and its m pairs become one update of m times the
@@ -398,6 +402,75 @@ def cbow_centre_slots(syn1neg, syn1, codes, points, codelens, hs, centre, slots,
     return loss
 
 
+@njit(cache=True, inline="always")
+def sg_slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, row_growth, vocab_lockf, ngrams_lockf,
+                  use_lockf, word, slot, reach, slot_sums, slot_grads, slot_steps, slot_rows, slot_used):
+    """A word enters the skip-gram window as an input: its input vector as gensim composes it
+    (:func:`gather_centre`), how far that vector moves per unit of gradient (:func:`word_row_growth`
+    over the divisor), its window ``reach`` and a zero pending gradient go to its slot."""
+    divisor = gather_centre(slot_sums[slot], slot_grads[slot], vectors_vocab, vectors_ngrams, ngram_starts,
+                            ngram_ids, word)
+    slot_steps[slot] = word_row_growth(vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, word,
+                                       use_lockf) / divisor
+    slot_rows[slot] = reach
+    slot_used[slot] = 0
+
+
+@njit(cache=True, inline="always")
+def window_inputs(i, n, window, ring, slot_rows, slots):
+    """The slots of the inputs whose window reaches position ``i``: positions ``c != i`` with
+    ``|c - i| <= reach(c)``, in position order, into ``slots``; return how many.
+
+    These are exactly gensim's skip-gram pairs with ``i`` as the context (the target): gensim
+    draws a reach per centre (the input) and pairs it with every position that reach covers.
+    """
+    k = 0
+    for c in range(max(0, i - window), min(n, i + window + 1)):
+        if c != i and abs(c - i) <= slot_rows[c % ring]:
+            slots[k] = c % ring
+            k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def sg_target_slots(syn1neg, syn1, codes, points, codelens, hs, target, slots, n_slots, noise, n_noise, alpha,
+                    slot_sums, slot_grads, slot_steps, slot_used, work, compute_loss):
+    """Skip-gram for one context word ``target`` against the inputs in ``slots[:n_slots]`` that
+    predict it (kernel ``"shared"``); return the loss.
+
+    Each input trains the target's Huffman path (``hs``), the target (label 1) and the noise
+    words ``noise[:n_noise]`` other than it (label 0): one draw of negatives per target word,
+    shared by the centres whose windows hold it, as Word2Vec's ``"shared"`` shares a draw per
+    target. The target's rows and its noise rows stay in cache for all of its inputs. After
+    each pair the input's vector moves as gensim's re-gather would see it, and the gradient
+    waits in the slot until the word leaves the window (:func:`slot_leave`).
+    """
+    d = work.shape[0]
+    loss = 0.0
+    for k in range(n_slots):
+        s = slots[k]
+        neu1 = slot_sums[s]
+        for j in range(d):
+            work[j] = 0.0
+        if hs:
+            for t in range(codelens[target]):
+                loss += train_target(neu1, work, syn1, points[target, t], np.float32(1.0) - codes[target, t],
+                                     alpha, False, compute_loss)
+        if n_noise > 0:
+            loss += train_target(neu1, work, syn1neg, target, np.float32(1.0), alpha, False, compute_loss)
+            for t in range(n_noise):
+                if noise[t] != target:
+                    loss += train_target(neu1, work, syn1neg, noise[t], np.float32(0.0), alpha, False,
+                                         compute_loss)
+        step = slot_steps[s]
+        for j in range(d):
+            w = work[j]
+            slot_grads[s, j] += w
+            neu1[j] += step * w
+        slot_used[s] = 1
+    return loss
+
+
 #: the updates ``train_fasttext_chunk`` runs (``kernel=``): gensim's order, the shared draw, HogBatch
 UPDATE_EXACT, UPDATE_SHARED, UPDATE_BATCHED = 0, 1, 2
 UPDATES = {"exact": UPDATE_EXACT, "shared": UPDATE_SHARED, "batched": UPDATE_BATCHED}
@@ -449,6 +522,40 @@ def draw_ahead(sent, p, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg, 
         prefetch_row(syn1neg, neg_targets[row, t])
 
 
+
+@njit(cache=True)
+def sg_slots_step(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth, vocab_lockf,
+                  ngrams_lockf, use_lockf, codes, points, codelens, hs, sent, i, n, window, shrink_windows, negative,
+                  rng, alias_thr, alias_idx, neg_targets, neg_counts, slots, alpha, slot_sums, slot_grads, slot_steps,
+                  slot_rows, slot_used, work, compute_loss):
+    """Skip-gram's ``"shared"`` update at position ``i`` of ``sent[:n]``: the word ``window``
+    ahead enters its slot (with its reach drawn), word ``i`` is trained as the target of every
+    input whose window holds it (:func:`sg_target_slots`), the next draw of negatives is made
+    ahead, and the word ``window`` behind, which no later target can pair with, leaves; return
+    the loss. Arguments as :func:`train_fasttext_chunk` names them; ``slots`` int32 (2 * window,).
+    """
+    ring = 2 * window + 1
+    if i + window < n:
+        reach = window - (rand_below(rng, window) if shrink_windows else 0)
+        sg_slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, row_growth, vocab_lockf, ngrams_lockf,
+                      use_lockf, sent[i + window], (i + window) % ring, reach, slot_sums, slot_grads, slot_steps,
+                      slot_rows, slot_used)
+    if negative > 0 and i + PREFETCH_AHEAD < n:
+        prefetch_row(syn1neg, sent[i + PREFETCH_AHEAD])
+    n_slots = window_inputs(i, n, window, ring, slot_rows, slots)
+    noise_row = i % NOISE_AHEAD
+    loss = sg_target_slots(syn1neg, syn1, codes, points, codelens, hs, sent[i], slots, n_slots,
+                           neg_targets[noise_row], negative, alpha, slot_sums, slot_grads, slot_steps, slot_used,
+                           work, compute_loss)
+    if negative > 0 and i + NOISE_AHEAD < n:
+        draw_ahead(sent, i + NOISE_AHEAD, negative, True, negative, rng, alias_thr, alias_idx, syn1neg,
+                   neg_targets, neg_counts)
+    if i >= window:
+        slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[i - window], (i - window) % ring,
+                   slot_grads, slot_used, vocab_lockf, ngrams_lockf, use_lockf)
+    return loss
+
+
 @njit(nogil=True, cache=True, fastmath=True)
 def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth,
                          vocab_lockf, ngrams_lockf, use_lockf, ids, offsets, s_begin, s_end,
@@ -456,7 +563,7 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                          sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss, update,
                          alpha0, min_alpha, total_words, epoch_words, batch_words,
                          progress, slot, stop, rng, loss_out, sent, contexts, neg_targets, neg_counts,
-                         neu1, work, work_total, slot_sums, slot_grads, slot_rows, slot_used):
+                         neu1, work, work_total, slot_sums, slot_grads, slot_steps, slot_rows, slot_used):
     """Train FastText on sentences [s_begin, s_end) of the encoded corpus; return the words read.
 
     Tables (updated in place, Hogwild):
@@ -474,9 +581,10 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
       the Huffman paths.
     Settings (ints): sg, cbow_mean, window, shrink_windows, negative, hs, compute_loss, update
       (:data:`UPDATES`: ``UPDATE_EXACT`` is gensim's order, fresh negatives per skip-gram pair and
-      every CBOW context gathered per centre; ``UPDATE_SHARED`` shares a skip-gram centre's draw
-      (:func:`sg_centre_shared`) and keeps CBOW's contexts in window slots
-      (:func:`cbow_centre_slots`); ``UPDATE_BATCHED`` also collapses the shared negatives' pairs).
+      every CBOW context gathered per centre; ``UPDATE_SHARED`` keeps the window's words in slots,
+      skip-gram's pairs grouped by target with one draw per target (:func:`sg_slots_step`), CBOW's
+      contexts summed per centre (:func:`cbow_centre_slots`); ``UPDATE_BATCHED`` shares a
+      skip-gram centre's draw and collapses its pairs (:func:`sg_centre_shared`), CBOW as shared).
     Schedule: alpha0, min_alpha (float), total_words, epoch_words, batch_words (int): the rate
       decays linearly over the words of all threads, ``progress`` int64 (workers * SLOT_STRIDE,)
       (this thread's counter at ``slot``).
@@ -485,9 +593,10 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
     Scratch (this thread's): sent int32 (longest sentence,), contexts int32 (2 * window,),
       neg_targets int32 (R, max(negative + 1, 2 * window * negative)), neg_counts int32 (R,),
       R = max(2 * window, NOISE_AHEAD),
-      neu1, work, work_total float32 (d,); the CBOW window slots (``2 * window + 1`` of them, the
+      neu1, work, work_total float32 (d,); the window slots (``2 * window + 1`` of them, the
       window's words by position modulo that): slot_sums, slot_grads float32 (2 * window + 1, d),
-      slot_rows, slot_used int32 (2 * window + 1,).
+      slot_steps float32, slot_rows (CBOW: the word's row count; skip-gram: its reach), slot_used
+      int32 (2 * window + 1,).
     """
     vectors_vocab, vectors_ngrams = borrowed(vectors_vocab), borrowed(vectors_ngrams)
     syn1neg, syn1 = borrowed(syn1neg), borrowed(syn1)
@@ -501,9 +610,10 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
         borrowed(neg_counts)
     neu1, work, work_total = borrowed(neu1), borrowed(work), borrowed(work_total)
     slot_sums, slot_grads = borrowed(slot_sums), borrowed(slot_grads)
-    slot_rows, slot_used = borrowed(slot_rows), borrowed(slot_used)
+    slot_steps, slot_rows, slot_used = borrowed(slot_steps), borrowed(slot_rows), borrowed(slot_used)
     slot_ring = 2 * window + 1
     slots_on = update != UPDATE_EXACT and not sg
+    sg_slots = update == UPDATE_SHARED and sg
     fresh_ahead = update == UPDATE_EXACT and sg and not hs  # gensim's draws, made ahead
     draw_early = negative > 0 and (update != UPDATE_EXACT or fresh_ahead)
     pool = negative * (2 * window if fresh_ahead else 1)
@@ -526,15 +636,28 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
         if draw_early:
             for p in range(min(NOISE_AHEAD, n)):
                 draw_ahead(sent, p, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg, neg_targets, neg_counts)
+        if sg_slots:
+            for p in range(min(window, n)):
+                reach = window - (rand_below(rng, window) if shrink_windows else 0)
+                sg_slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, row_growth, vocab_lockf,
+                              ngrams_lockf, use_lockf, sent[p], p % slot_ring, reach, slot_sums, slot_grads,
+                              slot_steps, slot_rows, slot_used)
         if slots_on:
             for p in range(min(window, n)):
                 slot_enter(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % slot_ring, slot_sums,
                            slot_grads, slot_rows, slot_used)
         for i in range(n):
-            # skip-gram gathers the centre's rows; CBOW the rows of the word entering the window
-            ahead = i + PREFETCH_AHEAD if sg else i + window + PREFETCH_AHEAD - 1
+            # skip-gram gathers the centre's rows; the window slots the rows of the word entering the window
+            ahead = i + PREFETCH_AHEAD if sg and not sg_slots else i + window + PREFETCH_AHEAD - 1
             if ahead < n:
                 prefetch_word_rows(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[ahead])
+            if sg_slots:
+                loss += sg_slots_step(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
+                                      row_growth, vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens, hs,
+                                      sent, i, n, window, shrink_windows, negative, rng, alias_thr, alias_idx,
+                                      neg_targets, neg_counts, contexts, alpha, slot_sums, slot_grads, slot_steps,
+                                      slot_rows, slot_used, work, compute_loss)
+                continue
             reach = window - (rand_below(rng, window) if shrink_windows else 0)
             lo = max(0, i - reach)
             hi = min(n, i + reach + 1)
@@ -599,7 +722,7 @@ def train_fasttext_chunk(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_sta
                 loss += cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids,
                                     vocab_lockf, ngrams_lockf, use_lockf, codes, points, codelens, hs, centre,
                                     contexts, K, neg_targets[0], n_neg, cbow_mean, alpha, neu1, work, compute_loss)
-        if slots_on:
+        if slots_on or sg_slots:
             for p in range(max(0, n - window), n):
                 slot_leave(vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, sent[p], p % slot_ring, slot_grads,
                            slot_used, vocab_lockf, ngrams_lockf, use_lockf)

@@ -108,12 +108,12 @@ class FastText(Word2Vec):
     w2v's keyword-only options are Word2Vec's (``progress``, ``max_sentence_length``, ``errors``,
     ``cache_dir``, ``spill_dir``) and ``compute_loss`` (gensim's FastText computes no loss; here
     it fills ``loss_history`` as Word2Vec does). ``word_ngrams`` other than 1 is refused, as in gensim.
-    ``kernel`` (Word2Vec's option) picks the update: ``"auto"`` (the default: ``"exact"`` for skip-gram,
-    ``"shared"`` for CBOW), ``"shared"`` (a skip-gram centre's negatives shared by its contexts,
-    4.8 analogy points below gensim on wiki17m at 1 epoch, 4.5x its speed; CBOW's context rows
-    gathered and scattered once per word rather than once per centre word), ``"batched"``
-    (skip-gram's shared negatives trained once per centre) or ``"exact"`` (gensim's update order
-    and draws):
+    ``kernel`` (Word2Vec's option) picks the update: ``"auto"`` (the default, ``"shared"``),
+    ``"shared"`` (window slots: a word's rows gathered once as it enters the window and its
+    gradients scattered once as it leaves, instead of once per pair (skip-gram) or per centre
+    word (CBOW); skip-gram draws one set of negatives per target word, shared by the centres
+    that predict it), ``"batched"`` (skip-gram: one draw per centre word, trained once per
+    centre; faster, below gensim's quality) or ``"exact"`` (gensim's update order and draws):
     see :mod:`w2v.fasttext.kernels`.
     """
 

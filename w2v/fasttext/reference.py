@@ -191,3 +191,55 @@ def cbow_sentence_slots(tables: dict, ngrams: list, sentence: list, window: int,
             leave(i - window)
     for p in range(max(0, n - window), n):
         leave(p)
+
+
+def sg_sentence_slots(tables: dict, ngrams: list, sentence: list, window: int, reaches: list, noise: list,
+                      hs: bool, codes, points, codelens, alpha: float) -> None:
+    """The ``"shared"`` skip-gram update of one sentence (no subsampling; ``reaches[c]``: the
+    window of input c, as gensim draws one per centre word).
+
+    gensim's pairs, grouped by target: for each position i in order, every input c != i with
+    ``|c - i| <= reaches[c]`` (in position order) trains word i's Huffman path (``hs``), word i
+    (label 1) and each of ``noise[i]`` other than it (label 0). Input c's vector is composed as
+    gensim composes it when c enters the window (``window`` positions ahead of the target), moves
+    after each of its pairs as gensim's re-gather would see it, and the gradients it gathered go
+    to all its rows when it leaves (``window`` positions behind).
+    """
+    n = len(sentence)
+    vectors, steps, grads = {}, {}, {}
+
+    def enter(c):
+        word = sentence[c]
+        rows = word_rows(tables, word, ngrams)
+        divisor = max(len(rows) - 1, 1)
+        composed = sum(tables[t][r] for t, r in rows).astype(np.float32)
+        vectors[c] = (composed * np.float32(1.0 / divisor)).astype(np.float32) if len(rows) > 1 else composed
+        growth = 1 + sum(ngrams[word].count(r) for r in ngrams[word])   # a bucket listed m times adds m * m
+        steps[c] = np.float32(growth / divisor)
+        grads[c] = np.zeros_like(vectors[c])
+
+    def leave(c):
+        for t, r in word_rows(tables, sentence[c], ngrams):
+            tables[t][r] += grads[c]
+
+    for c in range(min(window, n)):
+        enter(c)
+    for i in range(n):
+        if i + window < n:
+            enter(i + window)
+        hs_targets, _ = targets_of(sentence[i], [], hs, codes, points, codelens)
+        ns_targets = [(sentence[i], 1.0)] + [(t, 0.0) for t in noise[i] if t != sentence[i]] if noise[i] else []
+        for c in range(max(0, i - window), min(n, i + window + 1)):
+            if c == i or abs(c - i) > reaches[c]:
+                continue
+            work = np.zeros_like(vectors[c])
+            for row, label in hs_targets:
+                work += train_pair(tables, vectors[c], "syn1", row, label, alpha, False)
+            for row, label in ns_targets:
+                work += train_pair(tables, vectors[c], "syn1neg", row, label, alpha, False)
+            grads[c] += work
+            vectors[c] = vectors[c] + steps[c] * work
+        if i >= window:
+            leave(i - window)
+    for c in range(max(0, n - window), n):
+        leave(c)

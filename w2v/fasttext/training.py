@@ -29,12 +29,13 @@ POLL_SECONDS = 0.2
 def fasttext_update(p) -> int:
     """The update a FastText run uses (:data:`.kernels.UPDATES`): ``kernel`` with ``"auto"`` resolved.
 
-    ``"auto"`` is ``"exact"`` for skip-gram and ``"shared"`` for CBOW. CBOW's window slots train
-    what gensim trains at about 4x its speed; skip-gram's shared negatives were 4.5x gensim's speed
-    but 4.8 analogy points below it on wiki17m at 1 epoch (benchmarks/results/, fasttext), so
-    skip-gram keeps gensim's update unless ``kernel="shared"`` or ``"batched"`` is asked for."""
+    ``"auto"`` is ``"shared"``, the window slots, in both modes: they train gensim's pairs, with
+    one draw of negatives per target word, at gensim's quality (benchmarks/results/, fasttext).
+    An earlier skip-gram ``"shared"`` drew one set per *centre* word (the input) for all its
+    contexts: each centre then met a fifth of the noise words, 4.8 analogy points below gensim;
+    ``"batched"`` keeps that draw, trained once per centre word."""
     if p.kernel == "auto":
-        return UPDATES["exact" if p.sg else "shared"]
+        return UPDATES["shared"]
     return UPDATES[p.kernel]
 
 
@@ -96,6 +97,7 @@ class ThreadScratch:
         self.work_total = private_zeros(d, np.float32)
         self.slot_sums = private_zeros((span + 1, d), np.float32)
         self.slot_grads = private_zeros((span + 1, d), np.float32)
+        self.slot_steps = private_zeros(span + 1, np.float32)
         self.slot_rows = private_zeros(span + 1, np.int32)
         self.slot_used = private_zeros(span + 1, np.int32)
         self.chunk = SentenceBuffers()
@@ -164,7 +166,7 @@ class FastTextTraining:
                              t.keep_thr, t.alias_thr, t.alias_idx, t.codes, t.points, t.codelens,
                              *self.settings, self.progress, k * SLOT_STRIDE, self.stop, m.rng_states[k], self.loss,
                              s.sent, s.contexts, s.neg_targets, s.neg_counts, s.neu1, s.work, s.work_total,
-                             s.slot_sums, s.slot_grads, s.slot_rows, s.slot_used)
+                             s.slot_sums, s.slot_grads, s.slot_steps, s.slot_rows, s.slot_used)
 
     def worker(self, k: int, jobs: ChunkQueue) -> None:
         try:
