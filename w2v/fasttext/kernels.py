@@ -36,9 +36,8 @@ One change of order, not of result: in skip-gram gensim re-gathers the centre's 
 pair, which after the previous pair's update equal the old rows plus that update. Here the
 centre's input vector is gathered once, moved by the exact same amount after each pair, and the
 summed update is scattered into the rows once per centre word (once per window slot with
-``"shared"``). Single-threaded this is gensim's
-arithmetic (up to float rounding); it gathers and scatters the ~20 rows of a word once per centre
-instead of once per context word.
+``"shared"``). Single-threaded this is gensim's arithmetic (up to float rounding); it gathers and
+scatters the ~20 rows of a word once per centre instead of once per context word.
 """
 import numpy as np
 from numba import njit
@@ -293,11 +292,12 @@ def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts,
     ``noise[k * n_noise:(k + 1) * n_noise]`` (int32) with ``per_context`` (kernel ``"exact"`` with
     negative sampling alone: gensim's fresh draws for every pair, only made a few words ahead so
     their rows are in cache), else the ``noise[:n_noise]`` that all the contexts share (a fifth of
-    the draws and rows; the chunk uses it with ``collapse``). The pairs run in gensim's order, the centre's input vector
-    moving after each context as in :func:`sg_centre`. With ``collapse`` (``"batched"``, HogBatch
-    for one input row) the input vector is held for the whole window, so a shared noise word's
-    score is the same for every context and its m pairs become one update of m times the
-    gradient: each noise row is read and written once per centre instead of once per context.
+    the draws and rows; the chunk uses it with ``collapse``). The pairs run in gensim's order, the
+    centre's input vector moving after each context as in :func:`sg_centre`. With ``collapse``
+    (``"batched"``, HogBatch for one input row) the input vector is held for the whole window, so a
+    shared noise word's score is the same for every context and its m pairs become one update of m
+    times the gradient: each noise row is read and written once per centre instead of once per
+    context.
     """
     d = neu1.shape[0]
     divisor = gather_centre(neu1, work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
@@ -520,7 +520,6 @@ def draw_ahead(sent, p, negative, sg, pool, rng, alias_thr, alias_idx, syn1neg, 
         neg_counts[row] = draw_targets(sent[p], negative, rng, alias_thr, alias_idx, neg_targets[row])
     for t in range(neg_counts[row]):
         prefetch_row(syn1neg, neg_targets[row, t])
-
 
 
 @njit(cache=True)
