@@ -162,31 +162,43 @@ def cbow_sentence_slots(tables: dict, ngrams: list, sentence: list, window: int,
         counts[p] = len(rows)
         grads[p] = np.zeros_like(sums[p])
 
-    def leave(p):
-        for t, r in word_rows(tables, sentence[p], ngrams):
-            tables[t][r] += grads[p]
+    def centre(i):
+        context = [j for j in range(max(0, i - window), min(n, i + window + 1)) if j != i]
+        if not context:
+            return
+        neu1 = sum(sums[j] for j in context).astype(np.float32)
+        inv = np.float32(1.0 / sum(counts[j] for j in context))
+        if cbow_mean:
+            neu1 = neu1 * inv
+        hs_targets, ns_targets = targets_of(sentence[i], neg_targets[i], hs, codes, points, codelens)
+        work = np.zeros_like(neu1)
+        for row, label in hs_targets:
+            work += train_pair(tables, neu1, "syn1", row, label, alpha, False)
+        for row, label in ns_targets:
+            work += train_pair(tables, neu1, "syn1neg", row, label, alpha, True)
+        if not cbow_mean:
+            work = work * inv
+        for j in context:
+            grads[j] += work
 
+    slide_window(n, window, enter, centre, lambda p: scatter_slot(tables, ngrams, sentence[p], grads[p]))
+
+
+def scatter_slot(tables: dict, ngrams: list, word: int, grad: np.ndarray) -> None:
+    """A slot leaves the window: the gradient it gathered goes to every row of its word."""
+    for t, r in word_rows(tables, word, ngrams):
+        tables[t][r] += grad
+
+
+def slide_window(n: int, window: int, enter, visit, leave) -> None:
+    """Walk positions 0..n-1 as the window slots do: position p enters ``window`` positions before
+    it is visited (or at the start) and leaves ``window`` positions after (or at the end)."""
     for p in range(min(window, n)):
         enter(p)
     for i in range(n):
         if i + window < n:
             enter(i + window)
-        context = [j for j in range(max(0, i - window), min(n, i + window + 1)) if j != i]
-        if context:
-            neu1 = sum(sums[j] for j in context).astype(np.float32)
-            inv = np.float32(1.0 / sum(counts[j] for j in context))
-            if cbow_mean:
-                neu1 = neu1 * inv
-            hs_targets, ns_targets = targets_of(sentence[i], neg_targets[i], hs, codes, points, codelens)
-            work = np.zeros_like(neu1)
-            for row, label in hs_targets:
-                work += train_pair(tables, neu1, "syn1", row, label, alpha, False)
-            for row, label in ns_targets:
-                work += train_pair(tables, neu1, "syn1neg", row, label, alpha, True)
-            if not cbow_mean:
-                work = work * inv
-            for j in context:
-                grads[j] += work
+        visit(i)
         if i >= window:
             leave(i - window)
     for p in range(max(0, n - window), n):
@@ -218,15 +230,7 @@ def sg_sentence_slots(tables: dict, ngrams: list, sentence: list, window: int, r
         steps[c] = np.float32(growth / divisor)
         grads[c] = np.zeros_like(vectors[c])
 
-    def leave(c):
-        for t, r in word_rows(tables, sentence[c], ngrams):
-            tables[t][r] += grads[c]
-
-    for c in range(min(window, n)):
-        enter(c)
-    for i in range(n):
-        if i + window < n:
-            enter(i + window)
+    def target(i):
         hs_targets, _ = targets_of(sentence[i], [], hs, codes, points, codelens)
         ns_targets = [(sentence[i], 1.0)] + [(t, 0.0) for t in noise[i] if t != sentence[i]] if noise[i] else []
         for c in range(max(0, i - window), min(n, i + window + 1)):
@@ -239,7 +243,5 @@ def sg_sentence_slots(tables: dict, ngrams: list, sentence: list, window: int, r
                 work += train_pair(tables, vectors[c], "syn1neg", row, label, alpha, False)
             grads[c] += work
             vectors[c] = vectors[c] + steps[c] * work
-        if i >= window:
-            leave(i - window)
-    for c in range(max(0, n - window), n):
-        leave(c)
+
+    slide_window(n, window, enter, target, lambda c: scatter_slot(tables, ngrams, sentence[c], grads[c]))
