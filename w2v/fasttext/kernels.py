@@ -282,6 +282,37 @@ def cbow_centre(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngra
 
 
 @njit(cache=True, inline="always")
+def train_skipgram_pair(neu1, work, syn1neg, syn1, codes, points, codelens, hs, word, ns, noise, alpha,
+                        compute_loss):
+    """One skip-gram pair against input ``neu1``: ``word``'s Huffman path (``hs``), then with
+    ``ns`` the word itself (label 1) and each of ``noise`` other than it (label 0); the input
+    gradient is left in ``work`` (cleared first). Return the loss."""
+    for j in range(work.shape[0]):
+        work[j] = 0.0
+    loss = 0.0
+    if hs:
+        for t in range(codelens[word]):
+            loss += train_target(neu1, work, syn1, points[word, t], np.float32(1.0) - codes[word, t], alpha,
+                                 False, compute_loss)
+    if ns:
+        loss += train_target(neu1, work, syn1neg, word, np.float32(1.0), alpha, False, compute_loss)
+        for t in range(noise.shape[0]):
+            if noise[t] != word:
+                loss += train_target(neu1, work, syn1neg, noise[t], np.float32(0.0), alpha, False, compute_loss)
+    return loss
+
+
+@njit(cache=True, inline="always")
+def move_input(neu1, total, work, step):
+    """After a pair: its gradient joins the input's pending ``total``, and the input vector moves
+    by ``step`` times it, as gensim's re-gather of the updated rows would see it."""
+    for j in range(neu1.shape[0]):
+        w = work[j]
+        total[j] += w
+        neu1[j] += step * w
+
+
+@njit(cache=True, inline="always")
 def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts, ngram_ids, row_growth, vocab_lockf,
                      ngrams_lockf, use_lockf, codes, points, codelens, hs, centre, contexts, n_contexts, noise,
                      n_noise, per_context, collapse, alpha, neu1, work, work_total, compute_loss):
@@ -299,31 +330,16 @@ def sg_centre_shared(vectors_vocab, vectors_ngrams, syn1neg, syn1, ngram_starts,
     times the gradient: each noise row is read and written once per centre instead of once per
     context.
     """
-    d = neu1.shape[0]
     divisor = gather_centre(neu1, work_total, vectors_vocab, vectors_ngrams, ngram_starts, ngram_ids, centre)
     step = np.float32(0.0) if collapse else word_row_growth(
         vocab_lockf, ngrams_lockf, ngram_starts, ngram_ids, row_growth, centre, use_lockf) / divisor
     loss = 0.0
     for k in range(n_contexts):
-        word = contexts[k]
-        for j in range(d):
-            work[j] = 0.0
-        if hs:
-            for t in range(codelens[word]):
-                loss += train_target(neu1, work, syn1, points[word, t], np.float32(1.0) - codes[word, t], alpha,
-                                     False, compute_loss)
-        if n_noise > 0:
-            loss += train_target(neu1, work, syn1neg, word, np.float32(1.0), alpha, False, compute_loss)
-            if not collapse:
-                first = k * n_noise if per_context else 0
-                for t in range(first, first + n_noise):
-                    if noise[t] != word:
-                        loss += train_target(neu1, work, syn1neg, noise[t], np.float32(0.0), alpha, False,
-                                             compute_loss)
-        for j in range(d):
-            w = work[j]
-            work_total[j] += w
-            neu1[j] += step * w
+        first = k * n_noise if per_context else 0
+        loss += train_skipgram_pair(neu1, work, syn1neg, syn1, codes, points, codelens, hs, contexts[k],
+                                    n_noise > 0, noise[first:first + (0 if collapse else n_noise)], alpha,
+                                    compute_loss)
+        move_input(neu1, work_total, work, step)
     if collapse:
         for t in range(n_noise):
             m = 0
@@ -445,28 +461,12 @@ def sg_target_slots(syn1neg, syn1, codes, points, codelens, hs, target, slots, n
     each pair the input's vector moves as gensim's re-gather would see it, and the gradient
     waits in the slot until the word leaves the window (:func:`slot_leave`).
     """
-    d = work.shape[0]
     loss = 0.0
     for k in range(n_slots):
         s = slots[k]
-        neu1 = slot_sums[s]
-        for j in range(d):
-            work[j] = 0.0
-        if hs:
-            for t in range(codelens[target]):
-                loss += train_target(neu1, work, syn1, points[target, t], np.float32(1.0) - codes[target, t],
-                                     alpha, False, compute_loss)
-        if n_noise > 0:
-            loss += train_target(neu1, work, syn1neg, target, np.float32(1.0), alpha, False, compute_loss)
-            for t in range(n_noise):
-                if noise[t] != target:
-                    loss += train_target(neu1, work, syn1neg, noise[t], np.float32(0.0), alpha, False,
-                                         compute_loss)
-        step = slot_steps[s]
-        for j in range(d):
-            w = work[j]
-            slot_grads[s, j] += w
-            neu1[j] += step * w
+        loss += train_skipgram_pair(slot_sums[s], work, syn1neg, syn1, codes, points, codelens, hs, target,
+                                    n_noise > 0, noise[:n_noise], alpha, compute_loss)
+        move_input(slot_sums[s], slot_grads[s], work, slot_steps[s])
         slot_used[s] = 1
     return loss
 
